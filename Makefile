@@ -1,0 +1,102 @@
+# Builds the nginx module against Debian's nginx-dev and campaignd, runs
+SHELL       := /bin/bash
+# them (make run), tests them (make test) and measures them (make bench).
+
+NGINX_SRC   ?= /usr/share/nginx/src
+NGINX_BIN   ?= /usr/sbin/nginx
+BUILD       ?= $(CURDIR)/build
+MODULE       = $(BUILD)/ngx_http_campaign_module.so
+CAMPAIGND    = $(BUILD)/campaignd
+
+CC          ?= cc
+WARN         = -Wall -Wextra -Werror
+CFLAGS      ?= -g -O2
+CMP_CFLAGS   = $(CFLAGS) $(WARN) -std=gnu99 -Ishared -D_GNU_SOURCE
+
+SHARED_SRCS  = $(wildcard shared/*.c)
+SHARED_HDRS  = $(wildcard shared/*.h)
+SIDECAR_SRCS = $(wildcard sidecar/*.c)
+SIDECAR_HDRS = $(wildcard sidecar/*.h)
+MODULE_SRCS  = $(wildcard ngx_module/*.c) $(wildcard ngx_module/*.h)
+UNIT_SRCS    = $(wildcard t/unit/test_*.c)
+UNIT_BINS    = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+UNIT_ASAN    = $(patsubst t/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
+
+LIBS         = -llmdb -ljansson
+SIDECAR_LIBS = $(LIBS) -lcurl -lcrypto
+
+# our Test::Nginx subset is used only where the real one is not installed
+PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
+                       || echo "-I t/lib")
+TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
+               TEST_NGINX_LOAD_MODULES=$(MODULE) \
+               CAMPAIGND=$(CAMPAIGND)
+
+.PHONY: all deps module campaignd unit unit-asan test test-nginx run bench \
+        clean
+
+all: module campaignd
+
+deps:
+	@sh .ci/install-deps
+
+module: $(MODULE)
+
+# Debian's own recipe: its configure flags, our build dir, "make modules"
+# configure again whenever a source file is added or removed
+$(BUILD)/Makefile: config shared ngx_module
+	mkdir -p $(BUILD)
+	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
+	        $$(dpkg-buildflags --get CPPFLAGS) $(WARN)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(BUILD) > $(BUILD)/configure.log 2>&1 \
+	    || (cat $(BUILD)/configure.log; exit 1)
+
+$(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(SHARED_SRCS) $(SHARED_HDRS)
+	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) modules
+
+campaignd: $(CAMPAIGND)
+
+$(CAMPAIGND): $(SIDECAR_SRCS) $(SIDECAR_HDRS) $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CMP_CFLAGS) -Isidecar -o $@ $(SIDECAR_SRCS) $(SHARED_SRCS) \
+	    $(SIDECAR_LIBS)
+
+$(BUILD)/unit/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CMP_CFLAGS) -o $@ $< $(SHARED_SRCS) $(LIBS) -lcmocka
+
+$(BUILD)/unit-asan/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CMP_CFLAGS) -O1 -fsanitize=address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	    -o $@ $< $(SHARED_SRCS) $(LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+unit-asan: $(UNIT_ASAN)
+	@for t in $(UNIT_ASAN); do echo "== $$t (asan+ubsan)"; \
+	    $$t || exit 1; done
+
+test-nginx: all
+	$(TEST_ENV) prove $(PROVE_INC) -r t/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) test-nginx
+
+run: deps
+	$(MAKE) all
+	sh conf/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
+
+bench: deps
+	$(MAKE) all
+	sh t/bench/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
+
+clean:
+	rm -rf $(BUILD) t/servroot t/var

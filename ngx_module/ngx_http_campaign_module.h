@@ -1,0 +1,160 @@
+
+/*
+ * The campaign module's shared declarations: configuration, the request
+ * context, routes, and the functions its files provide to each other.
+ */
+
+
+#ifndef _NGX_HTTP_CAMPAIGN_MODULE_H_INCLUDED_
+#define _NGX_HTTP_CAMPAIGN_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
+#include <lmdb.h>
+#include <jansson.h>
+
+#include "cmp_store.h"
+#include "cmp_op.h"
+
+
+#define NGX_HTTP_CAMPAIGN_WRITE_METHODS                                       \
+    (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH|NGX_HTTP_DELETE)
+
+#define NGX_HTTP_CAMPAIGN_BODY_JSON     0x01
+#define NGX_HTTP_CAMPAIGN_BODY_NDJSON   0x02
+#define NGX_HTTP_CAMPAIGN_BODY_CSV      0x04
+
+/* room for every worker, every pool thread and campaignd, with margin */
+#define NGX_HTTP_CAMPAIGN_MAX_READERS   1024
+
+
+typedef struct ngx_http_campaign_ctx_s  ngx_http_campaign_ctx_t;
+
+typedef ngx_int_t (*ngx_http_campaign_read_pt)(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+
+
+typedef struct {
+    ngx_queue_t                  queue;     /* ops waiting for a batch */
+    ngx_queue_t                  batch;     /* ops the thread commits */
+    ngx_uint_t                   busy;
+#if (NGX_THREADS)
+    ngx_thread_pool_t           *thread_pool;
+    ngx_thread_task_t           *task;
+#endif
+} ngx_http_campaign_writer_t;
+
+
+typedef struct {
+    ngx_str_t                    store_path;
+    size_t                       max_size;
+    ngx_str_t                    thread_pool_name;
+    ngx_flag_t                   used;       /* some location needs it */
+
+    /* per worker, from init_process on */
+    cmp_store_t                  store;
+    ngx_flag_t                   store_ok;
+    MDB_txn                     *read_txn;
+    ngx_http_campaign_writer_t   writer;
+} ngx_http_campaign_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   api;
+    ngx_flag_t                   write;
+    ngx_str_t                    prefix;
+} ngx_http_campaign_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    collection;
+    ngx_str_t                    action;
+    ngx_uint_t                   item;       /* path carries an id */
+    ngx_uint_t                   method;
+    ngx_uint_t                   body;       /* accepted content types */
+    ngx_http_campaign_read_pt    read;       /* answered on the event loop */
+    cmp_op_pt                    write;      /* run by the writer */
+    const cmp_kind_t            *kind;
+} ngx_http_campaign_route_t;
+
+
+struct ngx_http_campaign_ctx_s {
+    ngx_http_campaign_route_t   *route;
+    ngx_str_t                    id;
+    ngx_str_t                    sub_id;
+    ngx_str_t                    body;
+    ngx_uint_t                   body_type;
+
+    cmp_op_t                     op;
+    ngx_queue_t                  queue;      /* in the writer */
+    ngx_http_request_t          *request;
+
+    ngx_buf_t                   *error_body; /* nginx's error, as JSON */
+    unsigned                     replying:1;
+    unsigned                     error_sent:1;
+};
+
+
+#define ngx_http_campaign_route(coll, act, item, m, body, read, write, kind)  \
+    { ngx_string(coll), ngx_string(act), item, m, body, read, write, kind }
+
+#define ngx_http_campaign_null_route                                          \
+    { ngx_null_string, ngx_null_string, 0, 0, 0, NULL, NULL, NULL }
+
+
+typedef struct {
+    u_char                      *start;
+    u_char                      *last;
+    u_char                      *end;
+    ngx_pool_t                  *pool;
+} ngx_http_campaign_text_t;
+
+
+extern ngx_module_t  ngx_http_campaign_module;
+
+/* each resource's routes live beside its code; the api walks them all */
+extern ngx_http_campaign_route_t  ngx_http_campaign_channel_routes[];
+extern ngx_http_campaign_route_t  ngx_http_campaign_contact_routes[];
+extern ngx_http_campaign_route_t  ngx_http_campaign_group_routes[];
+extern ngx_http_campaign_route_t  ngx_http_campaign_flow_routes[];
+extern ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[];
+
+
+ngx_int_t ngx_http_campaign_api_handler(ngx_http_request_t *r);
+
+ngx_int_t ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len, uint64_t version);
+ngx_int_t ngx_http_campaign_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *field,
+    const char *fmt, ...);
+ngx_int_t ngx_http_campaign_send_op(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+ngx_int_t ngx_http_campaign_filter_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_campaign_writer_post(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+void ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf);
+
+MDB_txn *ngx_http_campaign_read_begin(ngx_http_request_t *r);
+void ngx_http_campaign_read_end(ngx_http_request_t *r);
+ngx_int_t ngx_http_campaign_read_record(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+ngx_int_t ngx_http_campaign_read_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+ngx_int_t ngx_http_campaign_read_health(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+
+ngx_int_t ngx_http_campaign_text_init(ngx_http_campaign_text_t *t,
+    ngx_pool_t *pool, size_t size);
+ngx_int_t ngx_http_campaign_text_add(ngx_http_campaign_text_t *t,
+    const u_char *data, size_t len);
+
+
+#endif /* _NGX_HTTP_CAMPAIGN_MODULE_H_INCLUDED_ */

@@ -1,0 +1,345 @@
+
+/*
+ * Reads answered on the event loop: LMDB readers never wait for a writer,
+ * so a GET is a renew of the worker's read txn, a copy, and a reset.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_campaign_module.h"
+
+
+#define NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT   50
+#define NGX_HTTP_CAMPAIGN_LIMIT_MAX       1000
+
+/* campaignd writes a heartbeat every second; older than this is dead */
+#define NGX_HTTP_CAMPAIGN_HEARTBEAT_TTL   10
+
+
+typedef struct {
+    ngx_http_campaign_text_t   text;
+    ngx_uint_t                 limit;
+    ngx_uint_t                 count;
+    uint64_t                   last_seq;
+    ngx_uint_t                 more;
+    ngx_int_t                  error;
+} ngx_http_campaign_list_t;
+
+
+static int ngx_http_campaign_list_visit(void *data, const char *id,
+    size_t id_len, const cmp_record_t *rec);
+
+
+MDB_txn *
+ngx_http_campaign_read_begin(ngx_http_request_t *r)
+{
+    int                             rc;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign_store: mdb_txn_renew() failed: %s",
+                      mdb_strerror(rc));
+        return NULL;
+    }
+
+    return mcf->read_txn;
+}
+
+
+void
+ngx_http_campaign_read_end(ngx_http_request_t *r)
+{
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    mdb_txn_reset(mcf->read_txn);
+}
+
+
+ngx_int_t
+ngx_http_campaign_read_record(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p;
+    int                             rc;
+    MDB_txn                        *txn;
+    cmp_record_t                    rec;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_record_get(&mcf->store, txn, ctx->route->kind,
+                        (char *) ctx->id.data, ctx->id.len, &rec);
+
+    if (rc != 0) {
+        ngx_http_campaign_read_end(r);
+
+        if (rc == MDB_NOTFOUND) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "not_found", NULL, "no %s \"%V\"",
+                       ctx->route->kind->singular, &ctx->id);
+        }
+
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    p = ngx_pnalloc(r->pool, rec.len);
+    if (p == NULL) {
+        ngx_http_campaign_read_end(r);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, rec.json, rec.len);
+    ngx_http_campaign_read_end(r);
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, rec.len, rec.version);
+}
+
+
+/*
+ * Newest first; the cursor is the creation sequence of the last item
+ * sent, so records created between pages never shift a page.
+ */
+ngx_int_t
+ngx_http_campaign_read_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p;
+    int                             rc;
+    MDB_txn                        *txn;
+    uint64_t                        before;
+    ngx_str_t                       value;
+    ngx_int_t                       n;
+    ngx_uint_t                      i;
+    ngx_http_campaign_list_t        list;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_memzero(&list, sizeof(ngx_http_campaign_list_t));
+    list.limit = NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT;
+    before = 0;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
+        n = ngx_atoi(value.data, value.len);
+
+        if (n < 1 || n > NGX_HTTP_CAMPAIGN_LIMIT_MAX) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_argument", "limit",
+                       "limit must be an integer from 1 to %d",
+                       NGX_HTTP_CAMPAIGN_LIMIT_MAX);
+        }
+
+        list.limit = n;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "cursor", 6, &value) == NGX_OK) {
+        n = (value.len == 16) ? ngx_hextoi(value.data, 16) : NGX_ERROR;
+
+        for (i = 0; i < value.len && n != NGX_ERROR; i++) {
+            if (value.data[i] >= 'A' && value.data[i] <= 'F') {
+                n = NGX_ERROR;
+            }
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_argument", "cursor",
+                       "cursor is not one this API gave out");
+        }
+
+        before = (uint64_t) n;
+    }
+
+    if (ngx_http_campaign_text_init(&list.text, r->pool, 4096) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    (void) ngx_http_campaign_text_add(&list.text, (u_char *) "{\"items\":[",
+                                      sizeof("{\"items\":[") - 1);
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_record_list(&mcf->store, txn, ctx->route->kind, before,
+                         ngx_http_campaign_list_visit, &list);
+
+    ngx_http_campaign_read_end(r);
+
+    if (list.error) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("],\"next_cursor\":\"\"}") + 16);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (list.more) {
+        n = ngx_sprintf(p, "],\"next_cursor\":\"%016uxL\"}", list.last_seq)
+            - p;
+
+    } else {
+        n = ngx_sprintf(p, "],\"next_cursor\":null}") - p;
+    }
+
+    if (ngx_http_campaign_text_add(&list.text, p, n) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, list.text.start,
+                                  list.text.last - list.text.start, 0);
+}
+
+
+static int
+ngx_http_campaign_list_visit(void *data, const char *id, size_t id_len,
+    const cmp_record_t *rec)
+{
+    ngx_http_campaign_list_t *list = data;
+
+    if (list->count == list->limit) {
+        list->more = 1;
+        return 1;
+    }
+
+    if ((list->count
+         && ngx_http_campaign_text_add(&list->text, (u_char *) ",", 1)
+            != NGX_OK)
+        || ngx_http_campaign_text_add(&list->text, (u_char *) rec->json,
+                                      rec->len) != NGX_OK)
+    {
+        list->error = 1;
+        return 1;
+    }
+
+    list->count++;
+    list->last_seq = rec->seq;
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_campaign_read_health(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p;
+    int                             rc;
+    size_t                          used, max;
+    MDB_txn                        *txn;
+    uint64_t                        beat;
+    ngx_uint_t                      alive;
+    char                            when[CMP_TIME_LEN + 1];
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_heartbeat", &beat);
+    ngx_http_campaign_read_end(r);
+
+    if (rc != 0) {
+        beat = 0;
+    }
+
+    cmp_store_usage(&mcf->store, &used, &max);
+
+    alive = (beat != 0
+             && (uint64_t) ngx_time() < beat + NGX_HTTP_CAMPAIGN_HEARTBEAT_TTL);
+
+    p = ngx_pnalloc(r->pool, 256);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (beat) {
+        cmp_time_format((int64_t) beat, when);
+    }
+
+    rc = ngx_sprintf(p, "{\"store\":{\"ok\":true,\"used_bytes\":%uz,"
+                     "\"max_bytes\":%uz},\"scheduler\":{\"alive\":%s,"
+                     "\"last_heartbeat\":%s%s%s}}",
+                     used, max, alive ? "true" : "false",
+                     beat ? "\"" : "", beat ? when : "null",
+                     beat ? "\"" : "") - p;
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, rc, 0);
+}
+
+
+ngx_int_t
+ngx_http_campaign_text_init(ngx_http_campaign_text_t *t, ngx_pool_t *pool,
+    size_t size)
+{
+    t->start = ngx_pnalloc(pool, size);
+    if (t->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->last = t->start;
+    t->end = t->start + size;
+    t->pool = pool;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_campaign_text_add(ngx_http_campaign_text_t *t, const u_char *data,
+    size_t len)
+{
+    u_char  *p;
+    size_t   size;
+
+    if ((size_t) (t->end - t->last) < len) {
+        size = (t->end - t->start) * 2;
+
+        while (size - (t->last - t->start) < len) {
+            size *= 2;
+        }
+
+        p = ngx_pnalloc(t->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        t->last = ngx_cpymem(p, t->start, t->last - t->start);
+        t->start = p;
+        t->end = p + size;
+    }
+
+    t->last = ngx_cpymem(t->last, data, len);
+
+    return NGX_OK;
+}

@@ -1,0 +1,275 @@
+
+/*
+ * Group commit: write operations queue up on the event loop, and one pool
+ * thread runs each batch in a single LMDB transaction, so one fsync makes
+ * many requests durable and no fsync ever stalls the event loop.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_campaign_module.h"
+
+
+static void ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w);
+#if (NGX_THREADS)
+static void ngx_http_campaign_writer_run(void *data, ngx_log_t *log);
+static void ngx_http_campaign_writer_done(ngx_event_t *ev);
+#endif
+static void ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w);
+static void ngx_http_campaign_writer_batch(ngx_queue_t *batch,
+    ngx_log_t *log);
+
+
+/* each task carries the writer back to the event loop */
+typedef struct {
+    ngx_http_campaign_writer_t  *writer;
+} ngx_http_campaign_task_ctx_t;
+
+
+void
+ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
+{
+    ngx_queue_init(&mcf->writer.queue);
+    ngx_queue_init(&mcf->writer.batch);
+    mcf->writer.busy = 0;
+}
+
+
+ngx_int_t
+ngx_http_campaign_writer_post(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_queue_insert_tail(&mcf->writer.queue, &ctx->queue);
+
+    /* the request must outlive a client that goes away meanwhile */
+    r->main->blocked++;
+    r->aio = 1;
+
+    if (!mcf->writer.busy) {
+        ngx_http_campaign_writer_start(&mcf->writer);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
+{
+    ngx_queue_t                    *q;
+    ngx_http_campaign_ctx_t        *ctx;
+#if (NGX_THREADS)
+    ngx_thread_task_t              *task;
+    ngx_http_campaign_task_ctx_t   *tctx;
+#endif
+
+    if (ngx_queue_empty(&w->queue)) {
+        return;
+    }
+
+    /* the whole queue becomes the batch; later ops wait for the next one */
+    w->batch = w->queue;
+    w->batch.next->prev = &w->batch;
+    w->batch.prev->next = &w->batch;
+    ngx_queue_init(&w->queue);
+
+    q = ngx_queue_head(&w->batch);
+    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+
+    w->busy = 1;
+
+#if (NGX_THREADS)
+    if (w->thread_pool != NULL) {
+        task = w->task;
+
+        if (task == NULL) {
+            task = ngx_thread_task_alloc(ngx_cycle->pool,
+                                         sizeof(ngx_http_campaign_task_ctx_t));
+            if (task == NULL) {
+                goto inline_commit;
+            }
+
+            w->task = task;
+        }
+
+        tctx = task->ctx;
+        tctx->writer = w;
+
+        task->handler = ngx_http_campaign_writer_run;
+        task->event.handler = ngx_http_campaign_writer_done;
+        task->event.data = task;
+        task->event.log = ctx->request->connection->log;
+
+        if (ngx_thread_task_post(w->thread_pool, task) == NGX_OK) {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "campaign api: posting to the thread pool failed, "
+                      "committing on the event loop");
+    }
+
+inline_commit:
+#endif
+
+    /* without threads the commit runs here: durable, but blocking */
+    ngx_http_campaign_writer_batch(&w->batch, ctx->request->connection->log);
+    ngx_http_campaign_writer_finish(w);
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_campaign_writer_run(void *data, ngx_log_t *log)
+{
+    ngx_http_campaign_task_ctx_t *tctx = data;
+
+    ngx_http_campaign_writer_batch(&tctx->writer->batch, log);
+}
+
+#endif
+
+
+/*
+ * Runs in the pool thread: every op in its own nested transaction, so a
+ * refused op leaves no trace while its neighbours commit with one fsync.
+ */
+static void
+ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
+{
+    int                       rc;
+    int64_t                   now;
+    MDB_txn                  *txn, *child;
+    cmp_op_t                 *op;
+    cmp_store_t              *st;
+    ngx_queue_t              *q;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    q = ngx_queue_head(batch);
+    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+    st = ctx->op.store;
+
+    now = (int64_t) time(NULL);
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+        op = &ctx->op;
+        op->now = now;
+
+        if (rc != 0) {
+            cmp_op_store_error(op, rc);
+            continue;
+        }
+
+        if (cmp_store_txn_begin(st, txn, 0, &child) != 0) {
+            cmp_op_fail(op, 503, "store_unavailable", NULL,
+                        "cannot begin a transaction");
+            continue;
+        }
+
+        op->txn = child;
+
+        if (op->run(op) == CMP_OK) {
+            rc = mdb_txn_commit(child);
+
+            if (rc != 0) {
+                cmp_op_store_error(op, rc);
+                rc = 0;
+            }
+
+        } else {
+            mdb_txn_abort(child);
+        }
+
+        op->txn = NULL;
+    }
+
+    if (rc != 0) {
+        return;
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    if (rc == 0) {
+        return;
+    }
+
+    /* nothing of the batch is durable: every success becomes a failure */
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "campaign_store: mdb_txn_commit() failed: %s",
+                  mdb_strerror(rc));
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+
+        if (ctx->op.code == NULL) {
+            cmp_op_free(&ctx->op);
+            cmp_op_store_error(&ctx->op, rc);
+        }
+    }
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_campaign_writer_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t             *task;
+    ngx_http_campaign_task_ctx_t  *tctx;
+
+    task = ev->data;
+    tctx = task->ctx;
+
+    ngx_http_campaign_writer_finish(tctx->writer);
+}
+
+#endif
+
+
+/* back on the event loop: answer every request of the batch */
+static void
+ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w)
+{
+    ngx_int_t                 rc;
+    ngx_queue_t              *q;
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    while (!ngx_queue_empty(&w->batch)) {
+        q = ngx_queue_head(&w->batch);
+        ngx_queue_remove(q);
+
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+        r = ctx->request;
+        c = r->connection;
+
+        r->main->blocked--;
+        r->aio = 0;
+
+        rc = ngx_http_campaign_send_op(r, ctx);
+        ngx_http_finalize_request(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
+
+    w->busy = 0;
+
+    ngx_http_campaign_writer_start(w);
+}

@@ -1,0 +1,141 @@
+
+/*
+ * The LMDB store shared by the nginx module and campaignd: one environment,
+ * a fixed set of named databases, and the record layout both sides agree on.
+ */
+
+
+#ifndef _CMP_STORE_H_INCLUDED_
+#define _CMP_STORE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lmdb.h>
+
+
+/*
+ * Bump on any change of key or value layout; a process that finds another
+ * version refuses the store instead of misreading it.
+ */
+#define CMP_SCHEMA_VERSION      1
+
+#define CMP_ID_MAX              64
+
+/* record value header: be64 creation sequence, be64 version */
+#define CMP_RECORD_HEADER       16
+
+
+typedef enum {
+    CMP_DB_META = 0,
+    CMP_DB_SECRETS,
+    CMP_DB_REFS,
+    CMP_DB_IDEMPOTENCY,
+    CMP_DB_CHANNELS,
+    CMP_DB_CHANNELS_ORDER,
+    CMP_DB_CONTACTS,
+    CMP_DB_CONTACTS_ORDER,
+    CMP_DB_GROUPS,
+    CMP_DB_GROUPS_ORDER,
+    CMP_DB_FLOWS,
+    CMP_DB_FLOWS_ORDER,
+    CMP_DB_CAMPAIGNS,
+    CMP_DB_CAMPAIGNS_ORDER,
+    CMP_DB_INDEX,
+    CMP_DB_COUNT
+} cmp_db_e;
+
+
+/* a kind of resource the API pages through: records plus a creation order */
+typedef struct {
+    const char    *name;        /* "channels", as in the API path */
+    const char    *singular;    /* "channel", for messages */
+    const char    *id_prefix;   /* prefix of generated ids */
+    cmp_db_e       records;
+    cmp_db_e       order;
+} cmp_kind_t;
+
+
+typedef struct {
+    MDB_env       *env;
+    MDB_dbi        dbi[CMP_DB_COUNT];
+    size_t         max_bytes;
+} cmp_store_t;
+
+
+/* a record as read: points into the map, valid until the txn ends */
+typedef struct {
+    uint64_t       seq;
+    uint64_t       version;
+    const char    *json;
+    size_t         len;
+} cmp_record_t;
+
+
+typedef int (*cmp_record_visit_pt)(void *ctx, const char *id, size_t id_len,
+    const cmp_record_t *rec);
+
+
+extern const cmp_kind_t  cmp_kind_channels;
+extern const cmp_kind_t  cmp_kind_contacts;
+extern const cmp_kind_t  cmp_kind_groups;
+extern const cmp_kind_t  cmp_kind_flows;
+extern const cmp_kind_t  cmp_kind_campaigns;
+
+
+int cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
+    unsigned readers, char *err, size_t err_len);
+void cmp_store_close(cmp_store_t *st);
+int cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
+    MDB_txn **txn);
+int cmp_store_txn_renew(cmp_store_t *st, MDB_txn *txn);
+void cmp_store_usage(cmp_store_t *st, size_t *used, size_t *max);
+
+int cmp_record_get(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    const char *id, size_t id_len, cmp_record_t *rec);
+int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    const char *id, size_t id_len, const cmp_record_t *rec);
+int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    const char *id, size_t id_len);
+int cmp_record_list(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    uint64_t before_seq, cmp_record_visit_pt visit, void *ctx);
+
+int cmp_meta_get_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *value);
+int cmp_meta_put_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t value);
+int cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *value);
+int cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    char *buf, size_t *len);
+
+int cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind,
+    const char *id, size_t id_len, int64_t delta);
+int cmp_ref_count(cmp_store_t *st, MDB_txn *txn, const char *kind,
+    const char *id, size_t id_len, uint64_t *count);
+
+int cmp_index_get(cmp_store_t *st, MDB_txn *txn, const char *index,
+    const char *key, size_t key_len, char *id, size_t *id_len);
+int cmp_index_put(cmp_store_t *st, MDB_txn *txn, const char *index,
+    const char *key, size_t key_len, const char *id, size_t id_len);
+int cmp_index_del(cmp_store_t *st, MDB_txn *txn, const char *index,
+    const char *key, size_t key_len);
+
+int cmp_secret_get(cmp_store_t *st, MDB_txn *txn, const char *id,
+    size_t id_len, const char **json, size_t *len);
+int cmp_secret_put(cmp_store_t *st, MDB_txn *txn, const char *id,
+    size_t id_len, const char *json, size_t len);
+int cmp_secret_del(cmp_store_t *st, MDB_txn *txn, const char *id,
+    size_t id_len);
+
+int cmp_idempotency_get(cmp_store_t *st, MDB_txn *txn, const char *scope,
+    const char *key, size_t key_len, int64_t now, char *id, size_t *id_len);
+int cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
+    const char *key, size_t key_len, int64_t expires, const char *id,
+    size_t id_len);
+
+void cmp_be64_put(unsigned char *p, uint64_t v);
+uint64_t cmp_be64_get(const unsigned char *p);
+
+
+#endif /* _CMP_STORE_H_INCLUDED_ */

@@ -1,0 +1,270 @@
+
+/*
+ * Field rules shared by every resource.  Lengths are counted in code
+ * points; jansson has already refused invalid UTF-8.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmp_validate.h"
+
+
+static void cmp_field_path(char *buf, size_t size, const char *path,
+    const char *name);
+
+
+static void
+cmp_field_path(char *buf, size_t size, const char *path, const char *name)
+{
+    if (path != NULL && path[0] != '\0') {
+        snprintf(buf, size, "%s.%s", path, name);
+
+    } else {
+        snprintf(buf, size, "%s", name);
+    }
+}
+
+
+int
+cmp_check_object(cmp_op_t *op, json_t *obj, const char *path)
+{
+    if (!json_is_object(obj)) {
+        return cmp_op_fail(op, 422, "validation_failed",
+                           path[0] ? path : NULL,
+                           "%s must be a JSON object",
+                           path[0] ? path : "the request body");
+    }
+
+    return CMP_OK;
+}
+
+
+/* a typo must never be silently ignored: unknown names are refused */
+int
+cmp_check_fields(cmp_op_t *op, json_t *obj, const char *path,
+    const char *const *allowed)
+{
+    char               field[128];
+    json_t            *v;
+    const char        *key;
+    const char *const *a;
+
+    json_object_foreach(obj, key, v) {
+        for (a = allowed; *a != NULL; a++) {
+            if (strcmp(*a, key) == 0) {
+                break;
+            }
+        }
+
+        if (*a == NULL) {
+            cmp_field_path(field, sizeof(field), path, key);
+            return cmp_op_fail(op, 422, "unknown_field", field,
+                               "unknown field \"%s\"", field);
+        }
+    }
+
+    return CMP_OK;
+}
+
+
+int
+cmp_check_string(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, size_t min, size_t max, int required,
+    const char **value)
+{
+    char     field[128];
+    size_t   n;
+    json_t  *v;
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    *value = NULL;
+    v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        if (required) {
+            return cmp_op_fail(op, 422, "validation_failed", field,
+                               "%s is required", field);
+        }
+
+        return CMP_OK;
+    }
+
+    if (!json_is_string(v)) {
+        return cmp_op_fail(op, 422, "validation_failed", field,
+                           "%s must be a string", field);
+    }
+
+    n = cmp_utf8_length(json_string_value(v), json_string_length(v));
+
+    if (n < min || n > max) {
+        if (min == max) {
+            return cmp_op_fail(op, 422, "validation_failed", field,
+                               "%s must be %zu characters", field, min);
+        }
+
+        if (min == 0) {
+            return cmp_op_fail(op, 422, "validation_failed", field,
+                               "%s must be at most %zu characters",
+                               field, max);
+        }
+
+        return cmp_op_fail(op, 422, "validation_failed", field,
+                           "%s must be %zu to %zu characters",
+                           field, min, max);
+    }
+
+    *value = json_string_value(v);
+
+    return CMP_OK;
+}
+
+
+int
+cmp_check_integer(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, json_int_t min, json_int_t max, int required,
+    json_int_t *value)
+{
+    char     field[128];
+    json_t  *v;
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        if (required) {
+            return cmp_op_fail(op, 422, "validation_failed", field,
+                               "%s is required", field);
+        }
+
+        return CMP_OK;
+    }
+
+    if (!json_is_integer(v)
+        || json_integer_value(v) < min || json_integer_value(v) > max)
+    {
+        return cmp_op_fail(op, 422, "validation_failed", field,
+                           "%s must be an integer from %lld to %lld",
+                           field, (long long) min, (long long) max);
+    }
+
+    *value = json_integer_value(v);
+
+    return CMP_OK;
+}
+
+
+int
+cmp_check_enum(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, const char *const *values, int required,
+    const char **value)
+{
+    char               field[128], list[256];
+    size_t             n;
+    const char        *s;
+    const char *const *p;
+
+    if (cmp_check_string(op, obj, path, name, 1, 64, required, &s)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    *value = s;
+
+    if (s == NULL) {
+        return CMP_OK;
+    }
+
+    list[0] = '\0';
+    n = 0;
+
+    for (p = values; *p != NULL; p++) {
+        if (strcmp(*p, s) == 0) {
+            return CMP_OK;
+        }
+
+        n += snprintf(list + n, sizeof(list) - n, "%s%s",
+                      n ? ", " : "", *p);
+        if (n >= sizeof(list)) {
+            n = sizeof(list) - 1;
+        }
+    }
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    return cmp_op_fail(op, 422, "validation_failed", field,
+                       "%s must be one of: %s", field, list);
+}
+
+
+int
+cmp_check_url(cmp_op_t *op, json_t *obj, const char *path, const char *name)
+{
+    char        field[128];
+    const char *s;
+
+    if (cmp_check_string(op, obj, path, name, 1, 2048, CMP_OPTIONAL, &s)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (s == NULL
+        || strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
+    {
+        return CMP_OK;
+    }
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    return cmp_op_fail(op, 422, "validation_failed", field,
+                       "%s must be an http:// or https:// URL", field);
+}
+
+
+int
+cmp_valid_id(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+cmp_check_id(cmp_op_t *op, json_t *obj)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, "id");
+
+    if (v == NULL) {
+        return CMP_OK;
+    }
+
+    if (!json_is_string(v)
+        || !cmp_valid_id(json_string_value(v), json_string_length(v)))
+    {
+        return cmp_op_fail(op, 422, "validation_failed", "id",
+                           "id must be 1 to 64 characters of "
+                           "[A-Za-z0-9_-]");
+    }
+
+    return CMP_OK;
+}
