@@ -47,6 +47,15 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
     { "campaigns", 0 },
     { "campaigns_order", 0 },
     { "index", 0 },
+    { "members", 0 },
+    { "member_of", 0 },
+    { "instances", 0 },
+    { "timers", 0 },
+    { "queue", 0 },
+    { "messages", 0 },
+    { "message_by_provider", 0 },
+    { "counters", 0 },
+    { "inbox", 0 },
 };
 
 

@@ -42,6 +42,15 @@ typedef enum {
     CMP_DB_CAMPAIGNS,
     CMP_DB_CAMPAIGNS_ORDER,
     CMP_DB_INDEX,
+    CMP_DB_MEMBERS,             /* group id \0 contact id -> empty */
+    CMP_DB_MEMBER_OF,           /* contact id \0 group id -> empty */
+    CMP_DB_INSTANCES,           /* flow instances */
+    CMP_DB_TIMERS,              /* be64 due time + key -> empty */
+    CMP_DB_QUEUE,               /* what dispatch sends next */
+    CMP_DB_MESSAGES,            /* the per-message ledger */
+    CMP_DB_MESSAGE_BY_PROVIDER, /* provider message id -> message id */
+    CMP_DB_COUNTERS,            /* campaign + run + status -> be64 count */
+    CMP_DB_INBOX,               /* be64 sequence -> webhook event */
     CMP_DB_COUNT
 } cmp_db_e;
 
