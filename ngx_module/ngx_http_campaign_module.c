@@ -168,7 +168,7 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_campaign_main_conf_t *mcf = conf;
 
     u_char           *p;
-    ssize_t           size;
+    off_t             size;
     ngx_str_t        *value, s;
     ngx_uint_t        i;
     ngx_file_info_t   fi;
@@ -191,7 +191,8 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             s.data = value[i].data + 9;
             s.len = value[i].len - 9;
 
-            size = ngx_parse_size(&s);
+            /* ngx_parse_offset() because ngx_parse_size() knows no "g" */
+            size = ngx_parse_offset(&s);
 
             /* LMDB needs room for its meta pages and every database */
             if (size == NGX_ERROR || size < 1024 * 1024) {

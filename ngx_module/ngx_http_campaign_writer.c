@@ -13,6 +13,7 @@
 #include "ngx_http_campaign_module.h"
 
 
+static void ngx_http_campaign_writer_gather(ngx_event_t *ev);
 static void ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w);
 #if (NGX_THREADS)
 static void ngx_http_campaign_writer_run(void *data, ngx_log_t *log);
@@ -35,6 +36,10 @@ ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
     ngx_queue_init(&mcf->writer.queue);
     ngx_queue_init(&mcf->writer.batch);
     mcf->writer.busy = 0;
+
+    mcf->writer.gather.handler = ngx_http_campaign_writer_gather;
+    mcf->writer.gather.data = &mcf->writer;
+    mcf->writer.gather.log = ngx_cycle->log;
 }
 
 
@@ -52,11 +57,27 @@ ngx_http_campaign_writer_post(ngx_http_request_t *r,
     r->main->blocked++;
     r->aio = 1;
 
-    if (!mcf->writer.busy) {
-        ngx_http_campaign_writer_start(&mcf->writer);
+    /*
+     * Clients whose previous writes were answered together send their
+     * next ones together: starting the batch once this event loop pass
+     * has read them all, not on the first, keeps the batches large.
+     */
+    if (!mcf->writer.busy && !mcf->writer.gather.posted) {
+        ngx_post_event(&mcf->writer.gather, &ngx_posted_events);
     }
 
     return NGX_DONE;
+}
+
+
+static void
+ngx_http_campaign_writer_gather(ngx_event_t *ev)
+{
+    ngx_http_campaign_writer_t *w = ev->data;
+
+    if (!w->busy) {
+        ngx_http_campaign_writer_start(w);
+    }
 }
 
 

@@ -118,7 +118,13 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
     memset(st, 0, sizeof(cmp_store_t));
     st->max_bytes = max_bytes;
 
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    if (stat(path, &sb) != 0) {
+        snprintf(err, err_len, "cannot access store \"%s\": %s",
+                 path, strerror(errno));
+        return errno;
+    }
+
+    if (!S_ISDIR(sb.st_mode)) {
         snprintf(err, err_len, "store \"%s\" is not a directory", path);
         return ENOTDIR;
     }
