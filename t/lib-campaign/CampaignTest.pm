@@ -10,10 +10,13 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(basename);
 use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempfile);
 use POSIX ":sys_wait_h";
+use Time::HiRes qw(time sleep);
 
 use Exporter 'import';
-our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd);
+our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
+                 campaignd_bin campaignd_pid run_campaignd wait_for);
 
 my $store;
 my $campaignd_pid;
@@ -45,9 +48,19 @@ sub fresh_store {
 }
 
 
+sub campaignd_bin {
+    return $ENV{CAMPAIGND} || abs_path('build') . '/campaignd';
+}
+
+
+sub campaignd_pid {
+    return $campaignd_pid;
+}
+
+
 sub start_campaignd {
     my @args = @_;
-    my $bin = $ENV{CAMPAIGND} || abs_path('build') . '/campaignd';
+    my $bin = campaignd_bin();
 
     $campaignd_pid = fork();
     die "fork: $!" unless defined $campaignd_pid;
@@ -61,22 +74,91 @@ sub start_campaignd {
 }
 
 
+# returns campaignd's wait status: 0 when SIGTERM made it exit 0 within
+# 15 s (its promise is 10 s for requests in flight), else it was killed
 sub stop_campaignd {
     return unless $campaignd_pid;
 
+    my $status;
+
     kill 'TERM', $campaignd_pid;
 
-    for (1 .. 100) {
-        last if waitpid($campaignd_pid, WNOHANG) == $campaignd_pid;
-        select undef, undef, undef, 0.05;
+    for (1 .. 300) {
+        if (waitpid($campaignd_pid, WNOHANG) == $campaignd_pid) {
+            $status = $?;
+            last;
+        }
+        sleep 0.05;
     }
 
-    kill 'KILL', $campaignd_pid;
-    waitpid($campaignd_pid, 0);
+    # only a child not yet reaped: its pid may be someone else's after that
+    unless (defined $status) {
+        kill 'KILL', $campaignd_pid;
+        waitpid($campaignd_pid, 0);
+        $status = $? || -1;
+    }
+
     undef $campaignd_pid;
+
+    return $status;
 }
 
 
-END { stop_campaignd() }
+# runs campaignd to its end (for starts that must fail) and returns its
+# wait status and stderr; a run past $deadline seconds is killed: status -1
+sub run_campaignd {
+    my ($args, $deadline) = @_;
+    $deadline ||= 10;
+
+    my ($fh, $errfile) = tempfile(UNLINK => 1);
+
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>', $errfile or die "open $errfile: $!";
+        exec campaignd_bin(), @$args or die "exec: $!";
+    }
+
+    my $status;
+
+    wait_for(sub {
+        return 0 unless waitpid($pid, WNOHANG) == $pid;
+        $status = $?;
+        return 1;
+    }, $deadline);
+
+    unless (defined $status) {
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        $status = -1;
+    }
+
+    local $/;
+    my $err = <$fh>;
+    close $fh;
+
+    return ($status, defined $err ? $err : '');
+}
+
+
+# polls $cond until it returns true or $seconds pass; returns its result,
+# so that a test waits on a condition, never on a fixed time
+sub wait_for {
+    my ($cond, $seconds) = @_;
+    my $end = time + ($seconds || 10);
+
+    while (1) {
+        my $r = $cond->();
+        return $r if $r;
+        return $r if time >= $end;
+        sleep 0.05;
+    }
+}
+
+
+# local $?: the END block must not turn a failing test file's exit status
+# into campaignd's
+END { local $?; stop_campaignd() }
 
 1;

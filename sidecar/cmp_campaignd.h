@@ -1,0 +1,65 @@
+
+/*
+ * campaignd's process: its settings from the command line and the state
+ * that the event loop hands to each part (heartbeat, later the scheduler
+ * and the dispatcher).
+ */
+
+
+#ifndef _CMP_CAMPAIGND_H_INCLUDED_
+#define _CMP_CAMPAIGND_H_INCLUDED_
+
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "cmp_store.h"
+#include "cmp_log.h"
+#include "cmp_heartbeat.h"
+
+
+#define CMP_CAMPAIGND_VERSION      "0.1.0"
+
+/*
+ * LMDB wants the same maxreaders in every process of an environment: the
+ * module opens with 1024 (NGX_HTTP_CAMPAIGN_MAX_READERS).
+ */
+#define CMP_CAMPAIGND_READERS      1024
+
+#define CMP_CAMPAIGND_CONCURRENCY  256
+#define CMP_CAMPAIGND_MAX_SIZE     ((size_t) 1024 * 1024 * 1024)
+
+/* the module refuses a max_size under 1m; so does campaignd */
+#define CMP_CAMPAIGND_MIN_SIZE     ((size_t) 1024 * 1024)
+
+/* how long in-flight requests get to finish after SIGTERM */
+#define CMP_CAMPAIGND_STOP_WAIT    10
+
+/* clear reader slots of crashed processes this often (ticks) */
+#define CMP_CAMPAIGND_READER_CHECK 60
+
+
+typedef struct {
+    /* settings */
+    char                *store_path;
+    char                *pid_file;      /* NULL: none */
+    char                *log_file;      /* NULL: stderr */
+    int                  log_level;
+    unsigned             concurrency;   /* requests in flight, in all */
+    size_t               max_size;
+    unsigned             daemon:1;
+
+    /* state */
+    cmp_store_t          store;
+    cmp_log_t            log;
+    cmp_heartbeat_t      heartbeat;
+    int                  lock_fd;
+    int                  ready_fd;      /* --daemon: the waiting parent */
+    unsigned long        ticks;
+    sigset_t             wait_mask;     /* signals open while waiting */
+    unsigned             store_open:1;
+    unsigned             pid_written:1;
+} cmp_campaignd_t;
+
+
+#endif /* _CMP_CAMPAIGND_H_INCLUDED_ */

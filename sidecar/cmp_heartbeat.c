@@ -1,0 +1,59 @@
+
+/*
+ * Writing the heartbeat: a write transaction of its own, a single put,
+ * commit; a failure is logged when it starts and when it ends, not every
+ * second in between.
+ */
+
+
+#include "cmp_heartbeat.h"
+
+
+/*
+ * The txn is as short as a txn can be: the write lock is shared with every
+ * nginx worker, whose event loop waits while campaignd holds it.
+ */
+int
+cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
+    int64_t now)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+    if (rc == 0) {
+        rc = cmp_meta_put_u64(st, txn, CMP_HEARTBEAT_KEY, (uint64_t) now);
+
+        if (rc == 0) {
+            rc = mdb_txn_commit(txn);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
+    }
+
+    if (rc != 0) {
+        if (!hb->failing) {
+            cmp_log_error(log, rc == MDB_MAP_FULL ? CMP_LOG_CRIT
+                                                  : CMP_LOG_ERR,
+                          "writing the heartbeat failed: %s; GET /health "
+                          "will report the scheduler dead",
+                          mdb_strerror(rc));
+            hb->failing = 1;
+        }
+
+        return rc;
+    }
+
+    if (hb->failing) {
+        cmp_log_error(log, CMP_LOG_INFO, "writing the heartbeat works again");
+        hb->failing = 0;
+    }
+
+    hb->last = now;
+
+    cmp_log_error(log, CMP_LOG_DEBUG, "heartbeat %lld", (long long) now);
+
+    return 0;
+}

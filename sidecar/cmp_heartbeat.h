@@ -1,0 +1,32 @@
+
+/*
+ * campaignd's sign of life: a meta value with the time of the last tick,
+ * which the API's GET /health reads to report the scheduler alive.
+ */
+
+
+#ifndef _CMP_HEARTBEAT_H_INCLUDED_
+#define _CMP_HEARTBEAT_H_INCLUDED_
+
+
+#include <stdint.h>
+
+#include "cmp_store.h"
+#include "cmp_log.h"
+
+
+/* the module's ngx_http_campaign_read_health() reads this very key */
+#define CMP_HEARTBEAT_KEY    "campaignd_heartbeat"
+
+
+typedef struct {
+    int64_t        last;            /* unix seconds of the last beat */
+    unsigned       failing:1;
+} cmp_heartbeat_t;
+
+
+int cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st,
+    cmp_log_t *log, int64_t now);
+
+
+#endif /* _CMP_HEARTBEAT_H_INCLUDED_ */
