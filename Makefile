@@ -30,7 +30,7 @@ PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                        || echo "-I t/lib")
 TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                TEST_NGINX_LOAD_MODULES=$(MODULE) \
-               CAMPAIGND=$(CAMPAIGND)
+               CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
 .PHONY: all deps module campaignd unit unit-asan test test-nginx run bench \
         clean
@@ -57,7 +57,12 @@ $(BUILD)/Makefile: config shared ngx_module
 $(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(SHARED_SRCS) $(SHARED_HDRS)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) modules
 
-campaignd: $(CAMPAIGND)
+campaignd: $(CAMPAIGND) $(BUILD)/cmp-storectl
+
+# a test tool: moves a store into states only time or campaignd reach
+$(BUILD)/cmp-storectl: t/tools/cmp_storectl.c $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CMP_CFLAGS) -o $@ $< $(SHARED_SRCS) $(LIBS)
 
 $(CAMPAIGND): $(SIDECAR_SRCS) $(SIDECAR_HDRS) $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(BUILD)

@@ -1,6 +1,8 @@
 
 /*
- * /campaigns: routes of this resource (see ../shared/spec/api.md).
+ * /campaigns: the console's marketing activities.  Lists filter on the
+ * status index without reading records; stats read counters, never
+ * messages; writes are shared/cmp_campaign.c's state machine.
  */
 
 
@@ -9,9 +11,640 @@
 #include <ngx_http.h>
 
 #include "ngx_http_campaign_module.h"
+#include "cmp_campaign.h"
+#include "cmp_counter.h"
+#include "cmp_message.h"
+
+
+typedef struct {
+    ngx_http_campaign_text_t   text;
+    cmp_store_t               *store;
+    MDB_txn                   *txn;
+    ngx_str_t                  name;        /* folded */
+    ngx_str_t                  flow_id;
+    ngx_str_t                  group_id;
+    ngx_uint_t                 limit;
+    ngx_uint_t                 count;
+    ngx_uint_t                 more;
+    uint64_t                   last_seq;
+    ngx_int_t                  error;
+} ngx_http_campaign_filter_t;
+
+
+typedef struct {
+    json_t                    *totals;
+    json_t                    *runs;
+    json_t                    *run;
+    uint32_t                   run_no;
+} ngx_http_campaign_stats_t;
+
+
+typedef struct {
+    ngx_http_campaign_text_t   text;
+    ngx_str_t                  status;
+    ngx_uint_t                 limit;
+    ngx_uint_t                 count;
+    ngx_uint_t                 more;
+    u_char                     last[CMP_MESSAGE_KEY_MAX];
+    size_t                     last_len;
+    ngx_int_t                  error;
+} ngx_http_campaign_messages_t;
+
+
+static ngx_int_t ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+static ngx_int_t ngx_http_campaign_arg(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
+static int ngx_http_campaign_filter_visit(void *data,
+    const cmp_campaign_entry_t *e);
+static ngx_int_t ngx_http_campaign_stats(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+static int ngx_http_campaign_stats_visit(void *data, uint32_t run,
+    const char *name, size_t name_len, uint64_t value);
+static ngx_int_t ngx_http_campaign_messages(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+static int ngx_http_campaign_messages_visit(void *data,
+    const unsigned char *key, size_t key_len, const char *json, size_t len);
+static ngx_int_t ngx_http_campaign_unhex(u_char *dst, u_char *src,
+    size_t len);
+static ngx_int_t ngx_http_campaign_exists(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx, MDB_txn *txn, json_t **record);
 
 
 ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[] = {
 
+    ngx_http_campaign_route("campaigns", "", 0, NGX_HTTP_GET|NGX_HTTP_HEAD,
+                            0, ngx_http_campaign_list_campaigns, NULL,
+                            &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "", 0, NGX_HTTP_POST,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_campaign_create, &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "", 1, NGX_HTTP_GET|NGX_HTTP_HEAD,
+                            0, ngx_http_campaign_read_record, NULL,
+                            &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "", 1, NGX_HTTP_PATCH,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_campaign_update, &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "", 1, NGX_HTTP_DELETE, 0, NULL,
+                            cmp_campaign_delete, &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "suspend", 1, NGX_HTTP_POST, 0,
+                            NULL, cmp_campaign_suspend, &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "stats", 1,
+                            NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_stats, NULL,
+                            &cmp_kind_campaigns),
+
+    ngx_http_campaign_route("campaigns", "messages", 1,
+                            NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_messages, NULL,
+                            &cmp_kind_campaigns),
+
     ngx_http_campaign_null_route
 };
+
+
+/* a query argument, URL-decoded into request memory */
+static ngx_int_t
+ngx_http_campaign_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
+    u_char     *dst, *src;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        ngx_str_null(value);
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, raw.len + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = dst;
+    src = raw.data;
+
+    ngx_unescape_uri(&dst, &src, raw.len, NGX_UNESCAPE_URI);
+
+    value->len = dst - value->data;
+
+    /* "+" in a query string is a space */
+    for (src = value->data; src < dst; src++) {
+        if (*src == '+') {
+            *src = ' ';
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p, *last, *start;
+    int                             rc, status;
+    unsigned                        statuses;
+    uint64_t                        before;
+    ngx_str_t                       value;
+    const char                     *field, *message;
+    ngx_http_campaign_filter_t      f;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_memzero(&f, sizeof(ngx_http_campaign_filter_t));
+
+    if (ngx_http_campaign_page_args(r, &f.limit, &before, &field, &message)
+        != NGX_OK)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_argument", field,
+                                            "%s", message);
+    }
+
+    statuses = (1u << CMP_CAMPAIGN_NSTATUS) - 1;
+
+    if (ngx_http_campaign_arg(r, "status", &value) == NGX_OK) {
+        statuses = 0;
+        p = value.data;
+        last = p + value.len;
+
+        while (p <= last) {
+            start = p;
+
+            while (p < last && *p != ',') {
+                p++;
+            }
+
+            status = cmp_campaign_status_parse((char *) start, p - start);
+
+            if (status < 0) {
+                return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                           "invalid_argument", "status",
+                           "status must be pending, running, paused or "
+                           "completed, or a comma list of them");
+            }
+
+            statuses |= 1u << status;
+            p++;
+        }
+    }
+
+    if (ngx_http_campaign_arg(r, "name", &f.name) == NGX_OK) {
+        cmp_fold((char *) f.name.data, (char *) f.name.data, f.name.len);
+    }
+
+    (void) ngx_http_campaign_arg(r, "flow_id", &f.flow_id);
+    (void) ngx_http_campaign_arg(r, "group_id", &f.group_id);
+
+    if (ngx_http_campaign_page_start(r, &f.text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f.txn = ngx_http_campaign_read_begin(r);
+    if (f.txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    f.store = &mcf->store;
+
+    rc = cmp_campaign_scan(&mcf->store, f.txn, statuses, before,
+                           ngx_http_campaign_filter_visit, &f);
+
+    ngx_http_campaign_read_end(r);
+
+    if (f.error) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    return ngx_http_campaign_page_send(r, &f.text, f.more, f.last_seq);
+}
+
+
+/* filters combine with AND; only a match is read from its record */
+static int
+ngx_http_campaign_filter_visit(void *data, const cmp_campaign_entry_t *e)
+{
+    ngx_http_campaign_filter_t *f = data;
+
+    cmp_record_t  rec;
+
+    if (f->flow_id.len
+        && (f->flow_id.len != e->flow_id_len
+            || ngx_strncmp(f->flow_id.data, e->flow_id, e->flow_id_len)
+               != 0))
+    {
+        return 0;
+    }
+
+    if (f->group_id.len
+        && (f->group_id.len != e->group_id_len
+            || ngx_strncmp(f->group_id.data, e->group_id, e->group_id_len)
+               != 0))
+    {
+        return 0;
+    }
+
+    if (f->name.len
+        && ngx_strlcasestrn((u_char *) e->folded_name,
+                            (u_char *) e->folded_name + e->folded_name_len,
+                            f->name.data, f->name.len - 1)
+           == NULL)
+    {
+        return 0;
+    }
+
+    if (f->count == f->limit) {
+        f->more = 1;
+        return 1;
+    }
+
+    if (cmp_record_get(f->store, f->txn, &cmp_kind_campaigns, e->id,
+                       e->id_len, &rec)
+        != 0
+        || ngx_http_campaign_page_item(&f->text, f->count, rec.json, rec.len)
+           != NGX_OK)
+    {
+        f->error = 1;
+        return 1;
+    }
+
+    f->count++;
+    f->last_seq = e->seq;
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_exists(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx,
+    MDB_txn *txn, json_t **record)
+{
+    int                             rc;
+    char                            err[64];
+    cmp_record_t                    rec;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    rc = cmp_record_get(&mcf->store, txn, &cmp_kind_campaigns,
+                        (char *) ctx->id.data, ctx->id.len, &rec);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != 0) {
+        return NGX_ERROR;
+    }
+
+    if (record != NULL) {
+        *record = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
+        if (*record == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Counters only: run 0 holds the totals, every other run its own; the
+ * answer costs the same for ten contacts as for ten million.
+ */
+static ngx_int_t
+ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p;
+    int                             rc;
+    char                           *dump;
+    size_t                          len, i;
+    json_t                         *campaign, *out;
+    MDB_txn                        *txn;
+    ngx_int_t                       found;
+    ngx_http_campaign_stats_t       s;
+    ngx_http_campaign_main_conf_t  *mcf;
+    static const char              *names[] = {
+        "targeted", "queued", "sent", "delivered", "read", "failed",
+        "replied", "skipped", "possible_duplicates"
+    };
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    campaign = NULL;
+    found = ngx_http_campaign_exists(r, ctx, txn, &campaign);
+
+    if (found != NGX_OK) {
+        ngx_http_campaign_read_end(r);
+
+        if (found == NGX_DECLINED) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "not_found", NULL, "no campaign \"%V\"", &ctx->id);
+        }
+
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s.totals = json_object();
+    s.runs = json_array();
+    s.run = NULL;
+    s.run_no = 0;
+
+    json_object_set(s.totals, "runs", json_object_get(campaign, "runs"));
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json_object_set_new(s.totals, names[i], json_integer(0));
+    }
+
+    json_object_set(s.totals, "missed_runs",
+                    json_object_get(campaign, "missed_runs"));
+    json_decref(campaign);
+
+    rc = cmp_counter_scan(&mcf->store, txn, (char *) ctx->id.data,
+                          ctx->id.len, ngx_http_campaign_stats_visit, &s);
+
+    ngx_http_campaign_read_end(r);
+
+    json_object_set_new(s.totals, "by_run", s.runs);
+    out = s.totals;
+
+    if (rc != 0) {
+        json_decref(out);
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    dump = cmp_json_dump(out, &len);
+    json_decref(out);
+
+    if (dump == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        free(dump);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, dump, len);
+    free(dump);
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, len, 0);
+}
+
+
+static int
+ngx_http_campaign_stats_visit(void *data, uint32_t run, const char *name,
+    size_t name_len, uint64_t value)
+{
+    ngx_http_campaign_stats_t *s = data;
+
+    char     key[64], when[CMP_TIME_LEN + 1];
+    json_t  *target;
+
+    if (name_len >= sizeof(key)) {
+        return 0;
+    }
+
+    ngx_memcpy(key, name, name_len);
+    key[name_len] = '\0';
+
+    if (run == CMP_COUNTER_TOTAL) {
+        target = s->totals;
+
+    } else {
+        if (s->run == NULL || s->run_no != run) {
+            s->run = json_pack("{s:i}", "run", (int) run);
+            s->run_no = run;
+            json_array_append_new(s->runs, s->run);
+        }
+
+        target = s->run;
+    }
+
+    if (ngx_strcmp(key, "fired_at") == 0) {
+        cmp_time_format((int64_t) value, when);
+        json_object_set_new(target, key, json_string(when));
+
+    } else {
+        json_object_set_new(target, key, json_integer((json_int_t) value));
+    }
+
+    return 0;
+}
+
+
+/* the ledger, in run order; the cursor is the last message's key */
+static ngx_int_t
+ngx_http_campaign_messages(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    u_char                         *p;
+    int                             rc;
+    MDB_txn                        *txn;
+    uint64_t                        before;
+    ngx_int_t                       n, found;
+    ngx_str_t                       value, cursor;
+    uint32_t                        run;
+    const char                     *field, *message;
+    u_char                          after[CMP_MESSAGE_KEY_MAX];
+    ngx_http_campaign_messages_t    m;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_memzero(&m, sizeof(ngx_http_campaign_messages_t));
+
+    /* the generic cursor is a sequence; this list's is a ledger key */
+    ngx_str_null(&cursor);
+
+    if (ngx_http_arg(r, (u_char *) "cursor", 6, &cursor) == NGX_OK) {
+        r->args.len = 0;
+    }
+
+    if (ngx_http_campaign_page_args(r, &m.limit, &before, &field, &message)
+        != NGX_OK)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_argument", field,
+                                            "%s", message);
+    }
+
+    run = 0;
+
+    if (ngx_http_campaign_arg(r, "run", &value) == NGX_OK) {
+        n = ngx_atoi(value.data, value.len);
+
+        if (n < 1 || n > 0x7fffffff) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_argument", "run",
+                       "run must be a positive integer");
+        }
+
+        run = (uint32_t) n;
+    }
+
+    if (ngx_http_campaign_arg(r, "status", &m.status) == NGX_OK) {
+        if (ngx_strlchr(m.status.data, m.status.data + m.status.len, '"')
+            != NULL)
+        {
+            m.status.len = 0;
+        }
+    }
+
+    if (cursor.len > 2 * CMP_MESSAGE_KEY_MAX || cursor.len % 2
+        || ngx_http_campaign_unhex(after, cursor.data, cursor.len)
+           != NGX_OK)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_argument", "cursor",
+                   "cursor is not one this API gave out");
+    }
+
+    if (ngx_http_campaign_page_start(r, &m.text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    found = ngx_http_campaign_exists(r, ctx, txn, NULL);
+
+    if (found != NGX_OK) {
+        ngx_http_campaign_read_end(r);
+
+        if (found == NGX_DECLINED) {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "not_found", NULL, "no campaign \"%V\"", &ctx->id);
+        }
+
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = cmp_message_scan(&mcf->store, txn, (char *) ctx->id.data,
+                          ctx->id.len, run, cursor.len ? after : NULL,
+                          cursor.len / 2, ngx_http_campaign_messages_visit,
+                          &m);
+
+    ngx_http_campaign_read_end(r);
+
+    if (m.error) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    p = ngx_pnalloc(r->pool, 2 * m.last_len + 32);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (m.more) {
+        n = ngx_sprintf(p, "],\"next_cursor\":\"") - p;
+        n = ngx_hex_dump(p + n, m.last, m.last_len) - p;
+        n = ngx_sprintf(p + n, "\"}") - p;
+
+    } else {
+        n = ngx_sprintf(p, "],\"next_cursor\":null}") - p;
+    }
+
+    if (ngx_http_campaign_text_add(&m.text, p, n) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, m.text.start,
+                                  m.text.last - m.text.start, 0);
+}
+
+
+static ngx_int_t
+ngx_http_campaign_unhex(u_char *dst, u_char *src, size_t len)
+{
+    size_t     i;
+    ngx_int_t  n;
+
+    for (i = 0; i < len; i += 2) {
+        n = ngx_hextoi(src + i, 2);
+
+        /* ngx_hex_dump() writes lowercase; anything else is not ours */
+        if (n == NGX_ERROR || (src[i] >= 'A' && src[i] <= 'F')
+            || (src[i + 1] >= 'A' && src[i + 1] <= 'F'))
+        {
+            return NGX_ERROR;
+        }
+
+        *dst++ = (u_char) n;
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_campaign_messages_visit(void *data, const unsigned char *key,
+    size_t key_len, const char *json, size_t len)
+{
+    ngx_http_campaign_messages_t *m = data;
+
+    u_char  pattern[64];
+    size_t  n;
+
+    if (m->status.len) {
+        n = ngx_snprintf(pattern, sizeof(pattern), "\"status\":\"%V\"",
+                         &m->status) - pattern;
+
+        if (ngx_strlcasestrn((u_char *) json, (u_char *) json + len,
+                             pattern, n - 1) == NULL)
+        {
+            return 0;
+        }
+    }
+
+    if (m->count == m->limit) {
+        m->more = 1;
+        return 1;
+    }
+
+    if (ngx_http_campaign_page_item(&m->text, m->count, json, len)
+        != NGX_OK)
+    {
+        m->error = 1;
+        return 1;
+    }
+
+    m->count++;
+    ngx_memcpy(m->last, key, key_len);
+    m->last_len = key_len;
+
+    return 0;
+}

@@ -149,8 +149,42 @@ ngx_int_t ngx_http_campaign_read_record(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 ngx_int_t ngx_http_campaign_read_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
+ngx_int_t ngx_http_campaign_page_args(ngx_http_request_t *r,
+    ngx_uint_t *limit, uint64_t *before, const char **field,
+    const char **message);
+ngx_int_t ngx_http_campaign_page_start(ngx_http_request_t *r,
+    ngx_http_campaign_text_t *text);
+ngx_int_t ngx_http_campaign_page_item(ngx_http_campaign_text_t *text,
+    ngx_uint_t n, const char *json, size_t len);
+ngx_int_t ngx_http_campaign_page_send(ngx_http_request_t *r,
+    ngx_http_campaign_text_t *text, ngx_uint_t more, uint64_t last_seq);
 ngx_int_t ngx_http_campaign_read_health(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
+
+/* a page of a list ordered by a key (name, contact id), not by creation */
+typedef struct {
+    ngx_http_campaign_text_t     text;
+    ngx_uint_t                   limit;
+    ngx_uint_t                   count;
+    ngx_uint_t                   more;
+    ngx_uint_t                   error;
+    u_char                       last[384];
+    size_t                       last_len;
+} ngx_http_campaign_key_page_t;
+
+
+/* paging and query helpers of lists that are not creation-ordered */
+int ngx_http_campaign_key_page_visit(void *data, const char *key,
+    size_t key_len, const cmp_record_t *rec);
+ngx_int_t ngx_http_campaign_limit_arg(ngx_http_request_t *r,
+    ngx_uint_t *limit);
+ngx_int_t ngx_http_campaign_hex_arg(ngx_http_request_t *r, const char *name,
+    u_char *buf, size_t size, size_t *len);
+ngx_int_t ngx_http_campaign_query_arg(ngx_http_request_t *r,
+    const char *name, ngx_uint_t plus_space, ngx_str_t *value);
+ngx_int_t ngx_http_campaign_key_page_send(ngx_http_request_t *r, int rc,
+    ngx_http_campaign_text_t *text, ngx_uint_t error, ngx_uint_t more,
+    u_char *last, size_t last_len);
 
 ngx_int_t ngx_http_campaign_text_init(ngx_http_campaign_text_t *t,
     ngx_pool_t *pool, size_t size);

@@ -113,40 +113,30 @@ ngx_http_campaign_read_record(ngx_http_request_t *r,
 
 
 /*
- * Newest first; the cursor is the creation sequence of the last item
- * sent, so records created between pages never shift a page.
+ * limit and cursor of every list; the cursor is the creation sequence of
+ * the last item sent, so items created between pages never shift a page.
  */
 ngx_int_t
-ngx_http_campaign_read_list(ngx_http_request_t *r,
-    ngx_http_campaign_ctx_t *ctx)
+ngx_http_campaign_page_args(ngx_http_request_t *r, ngx_uint_t *limit,
+    uint64_t *before, const char **field, const char **message)
 {
-    u_char                         *p;
-    int                             rc;
-    MDB_txn                        *txn;
-    uint64_t                        before;
-    ngx_str_t                       value;
-    ngx_int_t                       n;
-    ngx_uint_t                      i;
-    ngx_http_campaign_list_t        list;
-    ngx_http_campaign_main_conf_t  *mcf;
+    ngx_str_t   value;
+    ngx_int_t   n;
+    ngx_uint_t  i;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
-
-    ngx_memzero(&list, sizeof(ngx_http_campaign_list_t));
-    list.limit = NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT;
-    before = 0;
+    *limit = NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT;
+    *before = 0;
 
     if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
         n = ngx_atoi(value.data, value.len);
 
         if (n < 1 || n > NGX_HTTP_CAMPAIGN_LIMIT_MAX) {
-            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_argument", "limit",
-                       "limit must be an integer from 1 to %d",
-                       NGX_HTTP_CAMPAIGN_LIMIT_MAX);
+            *field = "limit";
+            *message = "limit must be an integer from 1 to 1000";
+            return NGX_DECLINED;
         }
 
-        list.limit = n;
+        *limit = n;
     }
 
     if (ngx_http_arg(r, (u_char *) "cursor", 6, &value) == NGX_OK) {
@@ -159,20 +149,98 @@ ngx_http_campaign_read_list(ngx_http_request_t *r,
         }
 
         if (n == NGX_ERROR || n == 0) {
-            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_argument", "cursor",
-                       "cursor is not one this API gave out");
+            *field = "cursor";
+            *message = "cursor is not one this API gave out";
+            return NGX_DECLINED;
         }
 
-        before = (uint64_t) n;
+        *before = (uint64_t) n;
     }
 
-    if (ngx_http_campaign_text_init(&list.text, r->pool, 4096) != NGX_OK) {
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_campaign_page_start(ngx_http_request_t *r,
+    ngx_http_campaign_text_t *text)
+{
+    if (ngx_http_campaign_text_init(text, r->pool, 4096) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_campaign_text_add(text, (u_char *) "{\"items\":[",
+                                      sizeof("{\"items\":[") - 1);
+}
+
+
+/* one item of a page: a stored record, as it is */
+ngx_int_t
+ngx_http_campaign_page_item(ngx_http_campaign_text_t *text, ngx_uint_t n,
+    const char *json, size_t len)
+{
+    if (n > 0
+        && ngx_http_campaign_text_add(text, (u_char *) ",", 1) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_campaign_text_add(text, (u_char *) json, len);
+}
+
+
+ngx_int_t
+ngx_http_campaign_page_send(ngx_http_request_t *r,
+    ngx_http_campaign_text_t *text, ngx_uint_t more, uint64_t last_seq)
+{
+    u_char  buf[sizeof("],\"next_cursor\":\"\"}") + 16];
+    size_t  n;
+
+    if (more) {
+        n = ngx_sprintf(buf, "],\"next_cursor\":\"%016uxL\"}", last_seq)
+            - buf;
+
+    } else {
+        n = ngx_sprintf(buf, "],\"next_cursor\":null}") - buf;
+    }
+
+    if (ngx_http_campaign_text_add(text, buf, n) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    (void) ngx_http_campaign_text_add(&list.text, (u_char *) "{\"items\":[",
-                                      sizeof("{\"items\":[") - 1);
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, text->start,
+                                  text->last - text->start, 0);
+}
+
+
+/* newest first, any kind of record */
+ngx_int_t
+ngx_http_campaign_read_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    int                             rc;
+    MDB_txn                        *txn;
+    uint64_t                        before;
+    const char                     *field, *message;
+    ngx_http_campaign_list_t        list;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_memzero(&list, sizeof(ngx_http_campaign_list_t));
+
+    if (ngx_http_campaign_page_args(r, &list.limit, &before, &field,
+                                    &message)
+        != NGX_OK)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_argument", field,
+                                            "%s", message);
+    }
+
+    if (ngx_http_campaign_page_start(r, &list.text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
@@ -195,25 +263,8 @@ ngx_http_campaign_read_list(ngx_http_request_t *r,
                    mdb_strerror(rc));
     }
 
-    p = ngx_pnalloc(r->pool, sizeof("],\"next_cursor\":\"\"}") + 16);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (list.more) {
-        n = ngx_sprintf(p, "],\"next_cursor\":\"%016uxL\"}", list.last_seq)
-            - p;
-
-    } else {
-        n = ngx_sprintf(p, "],\"next_cursor\":null}") - p;
-    }
-
-    if (ngx_http_campaign_text_add(&list.text, p, n) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_campaign_send(r, NGX_HTTP_OK, list.text.start,
-                                  list.text.last - list.text.start, 0);
+    return ngx_http_campaign_page_send(r, &list.text, list.more,
+                                       list.last_seq);
 }
 
 
@@ -228,11 +279,9 @@ ngx_http_campaign_list_visit(void *data, const char *id, size_t id_len,
         return 1;
     }
 
-    if ((list->count
-         && ngx_http_campaign_text_add(&list->text, (u_char *) ",", 1)
-            != NGX_OK)
-        || ngx_http_campaign_text_add(&list->text, (u_char *) rec->json,
-                                      rec->len) != NGX_OK)
+    if (ngx_http_campaign_page_item(&list->text, list->count, rec->json,
+                                    rec->len)
+        != NGX_OK)
     {
         list->error = 1;
         return 1;

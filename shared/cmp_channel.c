@@ -135,7 +135,7 @@ cmp_channel_create(cmp_op_t *op)
         rc = cmp_resource_create(op, rec);
     }
 
-    if (rc == CMP_OK && op->version == 1) {
+    if (rc == CMP_OK && !op->replayed) {
         rc = cmp_channel_save_secret(op, secret);
     }
 

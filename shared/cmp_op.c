@@ -47,16 +47,23 @@ int
 cmp_op_fail(cmp_op_t *op, int status, const char *code, const char *field,
     const char *fmt, ...)
 {
+    int      n;
     va_list  args;
 
     op->status = status;
     op->code = code;
 
-    snprintf(op->field, sizeof(op->field), "%s", field ? field : "");
+    n = snprintf(op->field, sizeof(op->field), "%s", field ? field : "");
+    cmp_utf8_repair(op->field, strlen(op->field),
+                    n >= (int) sizeof(op->field));
 
     va_start(args, fmt);
-    vsnprintf(op->message, sizeof(op->message), fmt, args);
+    n = vsnprintf(op->message, sizeof(op->message), fmt, args);
     va_end(args);
+
+    /* names from the body or the URI may be cut or be no UTF-8 */
+    cmp_utf8_repair(op->message, strlen(op->message),
+                    n >= (int) sizeof(op->message));
 
     return CMP_FAIL;
 }
@@ -184,6 +191,7 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
                 op->version = rec.version;
                 op->status = 201;
                 op->location = 1;
+                op->replayed = 1;
 
                 return CMP_OK;
             }

@@ -49,6 +49,7 @@ struct cmp_op_s {
     size_t               reply_len;
     uint64_t             version;           /* ETag when not 0 */
     unsigned             location:1;        /* 201 names kind/id */
+    unsigned             replayed:1;        /* Idempotency-Key hit */
 
     /* on failure: status, code, message, field, details */
     const char          *code;

@@ -114,6 +114,7 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
 {
     int          rc;
     struct stat  sb;
+    MDB_envinfo  info;
 
     memset(st, 0, sizeof(cmp_store_t));
     st->max_bytes = max_bytes;
@@ -151,6 +152,18 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
         mdb_env_close(st->env);
         st->env = NULL;
         return rc;
+    }
+
+    /*
+     * LMDB opens with the size it is given; the store remembers the
+     * largest any process used.  Both processes take the larger of that
+     * and their own, so nginx and campaignd agree on the limit.
+     */
+    if (mdb_env_set_mapsize(st->env, 0) == 0
+        && mdb_env_info(st->env, &info) == 0
+        && info.me_mapsize < max_bytes)
+    {
+        (void) mdb_env_set_mapsize(st->env, max_bytes);
     }
 
     rc = cmp_store_init_dbs(st, err, err_len);
@@ -695,7 +708,9 @@ cmp_index_put(cmp_store_t *st, MDB_txn *txn, const char *index,
 
     key.mv_data = buf;
     key.mv_size = cmp_composite_key(buf, sizeof(buf), index, k, k_len);
-    if (key.mv_size == 0) {
+
+    /* cmp_index_get() reads ids into CMP_ID_MAX bytes: refuse more here */
+    if (key.mv_size == 0 || id_len > CMP_ID_MAX) {
         return MDB_BAD_VALSIZE;
     }
 

@@ -275,8 +275,16 @@ sub parse_response ($$$) {
         $res->code(undef);
     }
 
-    if ($code && ($code == 304 || $code == 101 || $code =~ /^1/)) {
+    if ($code && ($code == 101 || $code =~ /^1/)) {
         return ($res, $raw_headers);
+    }
+
+    # 204 and 304 never carry a body: what follows is the next response
+    if ($code && ($code == 204 || $code == 304)) {
+        my $body = $res->content;
+        $left = $body if defined $body && length $body;
+        $res->content('');
+        return ($res, $raw_headers, $left);
     }
 
     my $enc = $res->header('Transfer-Encoding');
