@@ -70,6 +70,7 @@ cmp_json_depth_ok(const char *buf, size_t len, int max_depth)
 json_t *
 cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
 {
+    char          *near;
     json_t        *json;
     json_error_t   jerr;
 
@@ -82,6 +83,16 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
     json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 
     if (json == NULL) {
+        /*
+         * jansson quotes the text "near" the error, which may be part of
+         * a secret (an access_token); the position is enough, and the
+         * message is logged and answered.
+         */
+        near = strstr(jerr.text, " near ");
+        if (near != NULL) {
+            *near = '\0';
+        }
+
         snprintf(err, err_len, "invalid JSON at line %d column %d: %s",
                  jerr.line, jerr.column, jerr.text);
         return NULL;
@@ -179,6 +190,56 @@ cmp_utf8_length(const char *s, size_t len)
     }
 
     return n;
+}
+
+
+/*
+ * Text for a JSON answer must be UTF-8 or jansson drops it: a character
+ * that a bounded snprintf() cut in two (truncated) is dropped, and any
+ * other invalid byte (an id taken from the URI) becomes '?'.  Returns the
+ * new length; s stays NUL-terminated when it was.
+ */
+size_t
+cmp_utf8_repair(char *s, size_t len, int truncated)
+{
+    size_t          i, n, cut;
+    unsigned char   c;
+
+    if (cmp_utf8_valid(s, len)) {
+        return len;
+    }
+
+    if (truncated) {
+        for (cut = 1; cut <= 3 && cut <= len; cut++) {
+            c = (unsigned char) s[len - cut];
+
+            if (c < 0x80) {
+                break;
+            }
+
+            if (c >= 0xc0) {
+                if (cmp_utf8_valid(s, len - cut)) {
+                    s[len - cut] = '\0';
+                    return len - cut;
+                }
+
+                break;
+            }
+        }
+    }
+
+    for (i = 0; i < len; i += n) {
+        c = (unsigned char) s[i];
+        n = (c < 0x80) ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2
+            : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+
+        if (n == 0 || i + n > len || !cmp_utf8_valid(s + i, n)) {
+            s[i] = '?';
+            n = 1;
+        }
+    }
+
+    return len;
 }
 
 

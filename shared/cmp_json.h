@@ -25,6 +25,7 @@ char *cmp_json_dump(const json_t *json, size_t *len);
 
 int cmp_utf8_valid(const char *s, size_t len);
 size_t cmp_utf8_length(const char *s, size_t len);
+size_t cmp_utf8_repair(char *s, size_t len, int truncated);
 
 int cmp_time_parse(const char *s, int64_t *t);
 void cmp_time_format(int64_t t, char *buf);
