@@ -107,9 +107,12 @@ ngx_http_campaign_api_handler(ngx_http_request_t *r)
     }
 
     if (ctx->route->write == NULL) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
+        /* a reader that accepts a body (bulk import) reads it itself */
+        if (ctx->route->body == 0) {
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
         }
 
         return ngx_http_campaign_dispatch(r, ctx);
@@ -151,15 +154,16 @@ static ngx_int_t
 ngx_http_campaign_find_route(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
-    u_char                      *p;
-    ngx_str_t                    seg[4], action, allow;
-    ngx_int_t                    n;
-    ngx_uint_t                   i, item, methods;
-    ngx_table_elt_t             *h;
-    ngx_http_campaign_route_t   *rt, **t;
+    u_char                         *p;
+    ngx_str_t                       seg[4], action, allow;
+    ngx_int_t                       n;
+    ngx_uint_t                      i, item, methods;
+    ngx_table_elt_t                *h;
+    ngx_http_campaign_route_t      *rt, **t;
+    ngx_http_campaign_loc_conf_t   *lcf;
     static const struct {
-        ngx_uint_t               method;
-        char                    *name;
+        ngx_uint_t                  method;
+        char                       *name;
     } names[] = {
         { NGX_HTTP_GET, "GET" }, { NGX_HTTP_HEAD, "HEAD" },
         { NGX_HTTP_POST, "POST" }, { NGX_HTTP_PUT, "PUT" },
@@ -214,14 +218,23 @@ ngx_http_campaign_find_route(ngx_http_request_t *r,
 
             methods |= rt->method;
 
-            if (rt->method & r->method) {
+            if ((rt->method & r->method) && ctx->route == NULL) {
                 ctx->route = rt;
-                return NGX_OK;
             }
         }
     }
 
-    if (methods == 0) {
+    if (ctx->route != NULL) {
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+
+        if (!(r->method & NGX_HTTP_CAMPAIGN_WRITE_METHODS) || lcf->write) {
+            return NGX_OK;
+        }
+
+        /* the handler answers read_only; Allow names what this place takes */
+        methods &= ~NGX_HTTP_CAMPAIGN_WRITE_METHODS;
+
+    } else if (methods == 0) {
         return NGX_HTTP_NOT_FOUND;
     }
 
@@ -254,7 +267,7 @@ ngx_http_campaign_find_route(ngx_http_request_t *r,
     ngx_str_set(&h->key, "Allow");
     h->value = allow;
 
-    return NGX_HTTP_NOT_ALLOWED;
+    return (ctx->route != NULL) ? NGX_OK : NGX_HTTP_NOT_ALLOWED;
 }
 
 
@@ -286,6 +299,13 @@ ngx_http_campaign_split(ngx_http_request_t *r, ngx_str_t *seg, ngx_uint_t max)
 
     p = r->uri.data + lcf->prefix.len;
     last = r->uri.data + r->uri.len;
+
+    /* "location /v1" matches "/v1channels" too; that is no API path */
+    if (lcf->prefix.len && lcf->prefix.data[lcf->prefix.len - 1] != '/'
+        && p < last && *p != '/')
+    {
+        return 0;
+    }
 
     /* "location /api" leaves "/channels", "location /api/" "channels" */
     while (p < last && *p == '/') {
@@ -478,7 +498,9 @@ ngx_http_campaign_dispatch(ngx_http_request_t *r,
     }
 
     rc = ngx_http_campaign_prepare_op(r, ctx);
-    if (rc != NGX_OK) {
+
+    /* a refusal (400) was sent: the op must not run after all */
+    if (rc != NGX_OK || ctx->replying) {
         return rc;
     }
 
@@ -531,7 +553,8 @@ ngx_http_campaign_prepare_op(ngx_http_request_t *r,
 
     h = r->headers_in.if_match;
 
-    if (h != NULL) {
+    /* "*" matches any current version: the load's 404 is the only check */
+    if (h != NULL && !(h->value.len == 1 && h->value.data[0] == '*')) {
         p = h->value.data;
         last = p + h->value.len;
 

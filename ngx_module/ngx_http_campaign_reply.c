@@ -16,7 +16,7 @@ static ngx_int_t ngx_http_campaign_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static const char *ngx_http_campaign_status_code(ngx_uint_t status);
-static ngx_int_t ngx_http_campaign_add_header(ngx_http_request_t *r,
+static ngx_table_elt_t *ngx_http_campaign_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
 
 
@@ -32,6 +32,7 @@ ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
     ngx_int_t                 rc;
     ngx_buf_t                *b;
     ngx_chain_t               out;
+    ngx_table_elt_t          *etag;
     ngx_http_campaign_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
@@ -56,7 +57,8 @@ ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
         r->disable_not_modified = 1;
     }
 
-    if (len > 0) {
+    /* a caller may have chosen another type (flow preview as DOT) */
+    if (len > 0 && r->headers_out.content_type.len == 0) {
         ngx_str_set(&r->headers_out.content_type, "application/json");
         r->headers_out.content_type_len = r->headers_out.content_type.len;
     }
@@ -67,11 +69,14 @@ ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status, u_char *body,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_campaign_add_header(r, "ETag", p,
-                 ngx_sprintf(p, "\"%uL\"", version) - p);
-        if (rc != NGX_OK) {
+        etag = ngx_http_campaign_add_header(r, "ETag", p,
+                   ngx_sprintf(p, "\"%uL\"", version) - p);
+        if (etag == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        /* nginx's not_modified filter answers If-None-Match/If-Match GETs */
+        r->headers_out.etag = etag;
     }
 
     if (len == 0) {
@@ -119,6 +124,10 @@ ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
     va_end(args);
 
+    /* an id from the URI may be no UTF-8, which jansson would refuse */
+    p = msg + cmp_utf8_repair((char *) msg, p - msg,
+                              p == msg + sizeof(msg));
+
     level = (status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
 
     ngx_log_error(level, r->connection->log, 0, "campaign api: %ui %s: %*s",
@@ -163,7 +172,6 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
     char                          *dump;
     size_t                         len;
     json_t                        *err;
-    ngx_int_t                      rc;
     cmp_op_t                      *op;
     ngx_uint_t                     level;
     ngx_http_campaign_loc_conf_t  *lcf;
@@ -213,8 +221,7 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
                           ? "" : "/",
                           op->kind->name, op->id_len, op->id) - p;
 
-        rc = ngx_http_campaign_add_header(r, "Location", p, len);
-        if (rc != NGX_OK) {
+        if (ngx_http_campaign_add_header(r, "Location", p, len) == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -235,7 +242,7 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+static ngx_table_elt_t *
 ngx_http_campaign_add_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len)
 {
@@ -243,7 +250,7 @@ ngx_http_campaign_add_header(ngx_http_request_t *r, const char *name,
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
@@ -252,7 +259,7 @@ ngx_http_campaign_add_header(ngx_http_request_t *r, const char *name,
     h->value.data = value;
     h->value.len = len;
 
-    return NGX_OK;
+    return h;
 }
 
 
@@ -285,6 +292,9 @@ ngx_http_campaign_status_code(ngx_uint_t status)
 
     case NGX_HTTP_REQUEST_TIME_OUT:
         return "request_timeout";
+
+    case NGX_HTTP_PRECONDITION_FAILED:
+        return "version_mismatch";
 
     case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
         return "payload_too_large";
@@ -320,7 +330,11 @@ ngx_http_campaign_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
 
-    if (ctx != NULL && ctx->replying) {
+    /*
+     * Our own answers pass; one that a later filter turned into an error
+     * (the not_modified filter's 412 for a GET) becomes JSON too.
+     */
+    if (ctx != NULL && ctx->replying && !r->filter_finalize) {
         return ngx_http_next_header_filter(r);
     }
 

@@ -18,12 +18,17 @@ static void cmp_field_path(char *buf, size_t size, const char *path,
 static void
 cmp_field_path(char *buf, size_t size, const char *path, const char *name)
 {
+    int  n;
+
     if (path != NULL && path[0] != '\0') {
-        snprintf(buf, size, "%s.%s", path, name);
+        n = snprintf(buf, size, "%s.%s", path, name);
 
     } else {
-        snprintf(buf, size, "%s", name);
+        n = snprintf(buf, size, "%s", name);
     }
+
+    /* a long non-ASCII key is cut between characters, not inside one */
+    cmp_utf8_repair(buf, strlen(buf), n >= (int) size);
 }
 
 

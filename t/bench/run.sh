@@ -74,6 +74,7 @@ for extra in "$HERE"/bench_*.sh; do
     while IFS= read -r line; do
         ROWS+=("$line")
     done < <(BASE=$BASE WORK=$WORK NGINX=$NGINX CAMPAIGND=$CAMPAIGND \
+             DURATION=$DURATION \
              bash "$extra")
 done
 

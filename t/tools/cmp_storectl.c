@@ -23,6 +23,7 @@ typedef struct {
 static int cmp_storectl_run(cmp_store_t *st, cmp_op_t *op);
 static int cmp_storectl_set_status(cmp_op_t *op);
 static int cmp_storectl_counter(cmp_op_t *op);
+static int cmp_storectl_many(cmp_store_t *st, cmp_op_t *op);
 
 
 static int
@@ -79,6 +80,53 @@ cmp_storectl_counter(cmp_op_t *op)
 }
 
 
+/* many campaigns in one transaction: benchmarks set up thousands */
+static int
+cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
+{
+    int     rc;
+    char    line[CMP_ID_MAX + 2];
+    size_t  len;
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &op->txn);
+    if (rc != 0) {
+        fprintf(stderr, "mdb_txn_begin: %s\n", mdb_strerror(rc));
+        return 1;
+    }
+
+    op->now = time(NULL);
+
+    while (fgets(line, sizeof(line), stdin) != NULL) {
+        len = strcspn(line, "\r\n");
+        line[len] = '\0';
+
+        if (len == 0) {
+            continue;
+        }
+
+        memcpy(op->id, line, len + 1);
+        op->id_len = len;
+
+        if (op->run(op) != CMP_OK) {
+            fprintf(stderr, "%s: %d %s: %s\n", line, op->status, op->code,
+                    op->message);
+            mdb_txn_abort(op->txn);
+            return 1;
+        }
+
+        cmp_op_free(op);
+    }
+
+    rc = mdb_txn_commit(op->txn);
+    if (rc != 0) {
+        fprintf(stderr, "mdb_txn_commit: %s\n", mdb_strerror(rc));
+        return 1;
+    }
+
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -91,6 +139,8 @@ main(int argc, char **argv)
     if (argc < 5) {
         fprintf(stderr, "usage: cmp-storectl STORE set-status CAMPAIGN "
                 "pending|running|paused|completed\n"
+                "       cmp-storectl STORE set-status - STATUS "
+                "(campaign ids on stdin)\n"
                 "       cmp-storectl STORE counter CAMPAIGN RUN NAME "
                 "DELTA\n");
         return 2;
@@ -122,6 +172,10 @@ main(int argc, char **argv)
     } else {
         fprintf(stderr, "unknown command \"%s\"\n", argv[2]);
         return 2;
+    }
+
+    if (strcmp(argv[3], "-") == 0) {
+        return cmp_storectl_many(&st, &op);
     }
 
     op.id_len = strlen(argv[3]);
