@@ -11,6 +11,26 @@
 #include "cmp_message.h"
 
 
+int
+cmp_message_rank(const char *status)
+{
+    size_t  i;
+    static const char  *order[] = {
+        "queued", "sending", "sent", "delivered", "read", "failed",
+        "skipped"
+    };
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcmp(order[i], status) == 0) {
+            /* failed and skipped rank above everything: they are final */
+            return (i >= 5) ? 100 + (int) i : (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
 size_t
 cmp_message_key(unsigned char *buf, const cmp_message_key_t *k)
 {

@@ -15,6 +15,34 @@
 #define CMP_MESSAGE_KEY_MAX   (CMP_ID_MAX * 3 + 16)
 
 
+/*
+ * The contract between campaignd (which writes messages) and the module
+ * (which lists them and applies provider webhooks):
+ *
+ * CMP_DB_MESSAGES: key cmp_message_key() -> the record, JSON:
+ *   {"id": "<lowercase hex of the key>", "run", "contact_id", "node_id",
+ *    "channel_id", "status", "provider_message_id", "error", "attempts",
+ *    "updated_at", ...campaignd's own fields (recipient, payload, lane,
+ *    next_attempt_at) after these}
+ *   status: queued, sending, sent, delivered, read, failed, skipped.
+ *   A test send (/flows/{id}/trigger) uses "#" + instance id as its
+ *   campaign part and run 0; campaign ids never contain '#'.
+ *
+ * CMP_DB_MESSAGE_BY_PROVIDER: provider message id (WhatsApp wamid, Viber
+ *   message_token as decimal text) -> the message key.  Written in the
+ *   transaction that records "sent".
+ *
+ * Status only moves forward (CMP_MESSAGE_RANK): a late "delivered"
+ * after "read" changes nothing.  Counters (cmp_counter.h) named after the
+ * statuses are moved in the same transaction: run 0 (totals) and the
+ * message's run each get -1 on the old status and +1 on the new one,
+ * except "targeted", "replied" and "skipped", which only ever grow.
+ * WhatsApp sends carry the hex id in biz_opaque_callback_data, Viber
+ * sends in tracking_data, so a webhook can find a message without the
+ * provider id index too.
+ */
+
+
 typedef struct {
     const char     *campaign;
     size_t          campaign_len;
@@ -30,6 +58,9 @@ typedef struct {
 typedef int (*cmp_message_visit_pt)(void *ctx, const unsigned char *key,
     size_t key_len, const char *json, size_t len);
 
+
+/* queued < sending < sent < delivered < read; failed and skipped final */
+int cmp_message_rank(const char *status);
 
 size_t cmp_message_key(unsigned char *buf, const cmp_message_key_t *k);
 int cmp_message_put(cmp_store_t *st, MDB_txn *txn,
