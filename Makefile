@@ -33,7 +33,7 @@ TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
 .PHONY: all deps module campaignd unit unit-asan test test-nginx run bench \
-        clean
+        install clean
 
 all: module campaignd
 
@@ -103,5 +103,29 @@ bench: deps
 	$(MAKE) all
 	sh t/bench/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
 
+install: all
+	install -D -m 0644 $(MODULE) \
+	    $(DESTDIR)/usr/lib/nginx/modules/ngx_http_campaign_module.so
+	install -D -m 0755 $(CAMPAIGND) $(DESTDIR)/usr/local/sbin/campaignd
+
 clean:
 	rm -rf $(BUILD) t/servroot t/var
+
+# libFuzzer over the flow parser and validator (t/fuzz/), run briefly;
+# new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 20
+FUZZ_BIN     = $(BUILD)/fuzz/fuzz_flow
+
+.PHONY: fuzz
+
+$(FUZZ_BIN): t/fuzz/fuzz_flow.c $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -D_GNU_SOURCE \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(SHARED_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=8192 -timeout=10 \
+	    $(BUILD)/fuzz/corpus t/fuzz/corpus

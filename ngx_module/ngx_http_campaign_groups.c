@@ -1,6 +1,7 @@
 
 /*
- * /groups: routes of this resource (see ../shared/spec/api.md).
+ * /groups: user groups and their members.  Writes are shared/cmp_group.c's
+ * operations; member pages walk the membership index, never the store.
  */
 
 
@@ -9,9 +10,240 @@
 #include <ngx_http.h>
 
 #include "ngx_http_campaign_module.h"
+#include "cmp_group.h"
+#include "cmp_phone.h"
+#include "cmp_validate.h"
+
+
+typedef struct {
+    ngx_http_campaign_text_t    text;
+    ngx_uint_t                  limit;
+    ngx_uint_t                  count;
+    ngx_uint_t                  more;
+    ngx_uint_t                  error;
+    uint64_t                    last_seq;
+    u_char                     *needle;
+    size_t                      needle_len;
+} ngx_http_campaign_group_filter_t;
+
+
+static ngx_int_t ngx_http_campaign_groups_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
+static int ngx_http_campaign_groups_visit(void *data, const char *id,
+    size_t id_len, const cmp_record_t *rec);
+static ngx_int_t ngx_http_campaign_members_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
 
 
 ngx_http_campaign_route_t  ngx_http_campaign_group_routes[] = {
 
+    ngx_http_campaign_route("groups", "", 0, NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_groups_list, NULL,
+                            &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "", 0, NGX_HTTP_POST,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_group_create, &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "", 1, NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_read_record, NULL,
+                            &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "", 1, NGX_HTTP_PATCH,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_group_update, &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "", 1, NGX_HTTP_DELETE, 0, NULL,
+                            cmp_group_delete, &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "members", 1,
+                            NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_members_list, NULL,
+                            &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "members", 1, NGX_HTTP_POST,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_group_members_add, &cmp_kind_groups),
+
+    ngx_http_campaign_route("groups", "members", 1, NGX_HTTP_DELETE,
+                            NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
+                            cmp_group_members_remove, &cmp_kind_groups),
+
     ngx_http_campaign_null_route
 };
+
+
+/*
+ * ?name= is a case-insensitive substring match; groups are few (an
+ * operator names each one), so it filters the newest-first walk.
+ */
+static ngx_int_t
+ngx_http_campaign_groups_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    int                                rc;
+    MDB_txn                           *txn;
+    uint64_t                           before;
+    ngx_str_t                          name;
+    const char                        *field, *message;
+    ngx_http_campaign_main_conf_t     *mcf;
+    ngx_http_campaign_group_filter_t   f;
+
+    if (ngx_http_campaign_query_arg(r, "name", 1, &name) != NGX_OK) {
+        return ngx_http_campaign_read_list(r, ctx);
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    ngx_memzero(&f, sizeof(ngx_http_campaign_group_filter_t));
+
+    if (ngx_http_campaign_page_args(r, &f.limit, &before, &field, &message)
+        != NGX_OK)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_argument", field,
+                                            "%s", message);
+    }
+
+    f.needle = ngx_pnalloc(r->pool, name.len + 1);
+    if (f.needle == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    f.needle_len = cmp_text_fold((char *) f.needle, name.len + 1,
+                                 (char *) name.data, name.len);
+
+    if (ngx_http_campaign_page_start(r, &f.text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_record_list(&mcf->store, txn, &cmp_kind_groups, before,
+                         ngx_http_campaign_groups_visit, &f);
+
+    ngx_http_campaign_read_end(r);
+
+    if (f.error) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    return ngx_http_campaign_page_send(r, &f.text, f.more, f.last_seq);
+}
+
+
+static int
+ngx_http_campaign_groups_visit(void *data, const char *id, size_t id_len,
+    const cmp_record_t *rec)
+{
+    ngx_http_campaign_group_filter_t *f = data;
+
+    char         fold[CMP_FOLD_MAX];
+    size_t       len;
+    json_t      *json;
+    const char  *name;
+
+    json = json_loadb(rec->json, rec->len, 0, NULL);
+    if (json == NULL) {
+        return 0;
+    }
+
+    name = json_string_value(json_object_get(json, "name"));
+    len = name ? cmp_text_fold(fold, sizeof(fold), name, strlen(name)) : 0;
+    json_decref(json);
+
+    if (f->needle_len > 0
+        && (len < f->needle_len
+            || ngx_strlcasestrn((u_char *) fold, (u_char *) fold + len,
+                                f->needle, f->needle_len - 1)
+               == NULL))
+    {
+        return 0;
+    }
+
+    if (f->count == f->limit) {
+        f->more = 1;
+        return 1;
+    }
+
+    if (ngx_http_campaign_page_item(&f->text, f->count, rec->json, rec->len)
+        != NGX_OK)
+    {
+        f->error = 1;
+        return 1;
+    }
+
+    f->count++;
+    f->last_seq = rec->seq;
+
+    return 0;
+}
+
+
+/* members in contact id order; the cursor is the last contact id */
+static ngx_int_t
+ngx_http_campaign_members_list(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    int                             rc;
+    u_char                          after[CMP_ID_MAX];
+    size_t                          after_len;
+    MDB_txn                        *txn;
+    ngx_int_t                       n;
+    const char                     *field, *message;
+    cmp_record_t                    group;
+    ngx_http_campaign_key_page_t    page;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    n = ngx_http_campaign_key_page_args(r, &page, after, sizeof(after),
+                                        &after_len, &field, &message);
+    if (n == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (n != NGX_OK) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_argument", field,
+                                            "%s", message);
+    }
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_record_get(&mcf->store, txn, &cmp_kind_groups,
+                        (char *) ctx->id.data, ctx->id.len, &group);
+
+    if (rc == MDB_NOTFOUND) {
+        ngx_http_campaign_read_end(r);
+        return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", NULL, "no group \"%V\"", &ctx->id);
+    }
+
+    if (rc == 0) {
+        rc = cmp_member_walk(&mcf->store, txn, (char *) ctx->id.data,
+                             ctx->id.len,
+                             after_len ? (char *) after : NULL, after_len,
+                             ngx_http_campaign_key_page_visit, &page);
+    }
+
+    ngx_http_campaign_read_end(r);
+
+    return ngx_http_campaign_key_page_send(r, rc, &page.text, page.error,
+                                           page.more, page.last,
+                                           page.last_len);
+}

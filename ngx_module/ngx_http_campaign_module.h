@@ -176,10 +176,9 @@ typedef struct {
 /* paging and query helpers of lists that are not creation-ordered */
 int ngx_http_campaign_key_page_visit(void *data, const char *key,
     size_t key_len, const cmp_record_t *rec);
-ngx_int_t ngx_http_campaign_limit_arg(ngx_http_request_t *r,
-    ngx_uint_t *limit);
-ngx_int_t ngx_http_campaign_hex_arg(ngx_http_request_t *r, const char *name,
-    u_char *buf, size_t size, size_t *len);
+ngx_int_t ngx_http_campaign_key_page_args(ngx_http_request_t *r,
+    ngx_http_campaign_key_page_t *page, u_char *after, size_t size,
+    size_t *after_len, const char **field, const char **message);
 ngx_int_t ngx_http_campaign_query_arg(ngx_http_request_t *r,
     const char *name, ngx_uint_t plus_space, ngx_str_t *value);
 ngx_int_t ngx_http_campaign_key_page_send(ngx_http_request_t *r, int rc,

@@ -1,0 +1,741 @@
+
+/*
+ * Contacts: field rules, the phone index that keeps phones unique, a name
+ * index for prefix search, and the upsert by phone that imports use.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_contact.h"
+#include "cmp_group.h"
+#include "cmp_phone.h"
+#include "cmp_validate.h"
+
+
+#define CMP_NAME_INDEX      "contact_name"
+#define CMP_NAME_KEY_MAX    (CMP_FOLD_MAX + 1 + CMP_ID_MAX)
+#define CMP_ATTR_MAX        64
+#define CMP_ATTR_VALUE_MAX  1024
+
+
+typedef struct {
+    char     phone[CMP_PHONE_MAX + 1];
+    char     name_key[CMP_NAME_KEY_MAX];
+    size_t   name_key_len;
+} cmp_contact_keys_t;
+
+
+static json_t *cmp_contact_blank(void);
+static int cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec);
+static int cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
+    const char *name, size_t min, size_t max);
+static int cmp_contact_apply_attributes(cmp_op_t *op, json_t *in,
+    json_t *rec);
+static int cmp_contact_check_phone(cmp_op_t *op, json_t *in,
+    const char **phone);
+static int cmp_contact_phone_free(cmp_op_t *op, const char *phone);
+static void cmp_contact_keys(cmp_op_t *op, json_t *rec,
+    cmp_contact_keys_t *keys);
+static int cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
+    json_t *rec);
+
+
+static const char *const  cmp_contact_fields[] = {
+    "id", "phone", "name", "email", "country", "remark", "viber_id",
+    "attributes", "opted_out", NULL
+};
+
+
+/* every field present from the start, so output always has the same keys */
+static json_t *
+cmp_contact_blank(void)
+{
+    return json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:b, s:n}",
+                     "phone", "name", "email", "country", "remark",
+                     "viber_id", "attributes", "opted_out", 0,
+                     "opted_out_at");
+}
+
+
+int
+cmp_contact_create(cmp_op_t *op)
+{
+    int                  rc;
+    char                 id[CMP_ID_MAX + 1];
+    size_t               id_len;
+    json_t              *rec;
+    const char          *phone;
+    cmp_contact_keys_t   none;
+
+    if (cmp_check_object(op, op->body, "") != CMP_OK
+        || cmp_check_fields(op, op->body, "", cmp_contact_fields) != CMP_OK
+        || cmp_check_id(op, op->body) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    rec = cmp_contact_blank();
+    if (rec == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    /* a retried create answers as the first one did, before any check */
+    if (op->idempotency_key != NULL
+        && cmp_idempotency_get(op->store, op->txn, op->kind->name,
+                               op->idempotency_key, op->idempotency_key_len,
+                               op->now, id, &id_len) == 0)
+    {
+        rc = cmp_resource_create(op, rec);
+        json_decref(rec);
+        return rc;
+    }
+
+    rc = cmp_contact_check_phone(op, op->body, &phone);
+
+    if (rc == CMP_OK) {
+        rc = cmp_contact_apply(op, op->body, rec);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_contact_phone_free(op, phone);
+    }
+
+    if (rc == CMP_OK && json_object_get(op->body, "id") != NULL) {
+        json_object_set(rec, "id", json_object_get(op->body, "id"));
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_resource_create(op, rec);
+    }
+
+    if (rc == CMP_OK) {
+        memset(&none, 0, sizeof(cmp_contact_keys_t));
+        rc = cmp_contact_reindex(op, &none, rec);
+    }
+
+    json_decref(rec);
+
+    return rc;
+}
+
+
+int
+cmp_contact_update(cmp_op_t *op)
+{
+    int                  rc;
+    json_t              *rec;
+    const char          *phone;
+    cmp_record_t         meta;
+    cmp_contact_keys_t   old;
+
+    if (cmp_check_object(op, op->body, "") != CMP_OK
+        || cmp_check_fields(op, op->body, "", cmp_contact_fields) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (json_object_get(op->body, "id") != NULL) {
+        return cmp_op_fail(op, 422, "validation_failed", "id",
+                           "id cannot change");
+    }
+
+    if (json_object_get(op->body, "phone") != NULL
+        && cmp_contact_check_phone(op, op->body, &phone) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    cmp_contact_keys(op, rec, &old);
+
+    rc = cmp_contact_apply(op, op->body, rec);
+
+    phone = json_string_value(json_object_get(rec, "phone"));
+
+    if (rc == CMP_OK && phone != NULL && strcmp(phone, old.phone) != 0) {
+        rc = cmp_contact_phone_free(op, phone);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_resource_store(op, rec, &meta);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_contact_reindex(op, &old, rec);
+    }
+
+    json_decref(rec);
+
+    return rc;
+}
+
+
+int
+cmp_contact_delete(cmp_op_t *op)
+{
+    int                  rc;
+    json_t              *rec;
+    cmp_record_t         meta;
+    cmp_contact_keys_t   old;
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    cmp_contact_keys(op, rec, &old);
+    json_decref(rec);
+
+    rc = cmp_contact_leave_groups(op->store, op->txn, op->now, op->id,
+                                  op->id_len);
+
+    if (rc == 0 && old.phone[0] != '\0') {
+        rc = cmp_index_del(op->store, op->txn, "phone", old.phone,
+                           strlen(old.phone));
+    }
+
+    if (rc == 0 && old.name_key_len > 0) {
+        rc = cmp_index_del(op->store, op->txn, CMP_NAME_INDEX, old.name_key,
+                           old.name_key_len);
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return cmp_resource_remove(op);
+}
+
+
+/*
+ * One import line: created when its phone is new, else updated (fields
+ * present replace stored ones, attributes merge) or, with ignore, left
+ * as it is.  Invalid lines fail before anything is written.
+ */
+int
+cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
+    cmp_import_outcome_e *outcome)
+{
+    int                  rc, added;
+    json_t              *rec, *before;
+    cmp_op_t            *op;
+    const char          *phone;
+    cmp_record_t         meta;
+    cmp_contact_keys_t   old;
+
+    op = &imp->op;
+
+    cmp_op_free(op);
+    cmp_op_init(op, imp->store, NULL, &cmp_kind_contacts);
+
+    op->txn = imp->txn;
+    op->now = imp->now;
+    op->body = line;
+
+    if (json_object_get(line, "id") != NULL) {
+        return cmp_op_fail(op, 422, "unknown_field", "id",
+                           "id cannot be imported: contacts are matched "
+                           "by phone");
+    }
+
+    if (cmp_check_fields(op, line, "", cmp_contact_fields) != CMP_OK
+        || cmp_contact_check_phone(op, line, &phone) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    rc = cmp_index_get(op->store, op->txn, "phone", phone, strlen(phone),
+                       op->id, &op->id_len);
+
+    if (rc == MDB_NOTFOUND) {
+        op->id_len = 0;
+
+        rec = cmp_contact_blank();
+        if (rec == NULL) {
+            return cmp_op_fail(op, 500, "internal_error", NULL,
+                               "out of memory");
+        }
+
+        memset(&old, 0, sizeof(cmp_contact_keys_t));
+
+        rc = cmp_contact_apply(op, line, rec);
+
+        if (rc == CMP_OK) {
+            rc = cmp_resource_create(op, rec);
+        }
+
+        if (rc == CMP_OK) {
+            rc = cmp_contact_reindex(op, &old, rec);
+        }
+
+        json_decref(rec);
+        *outcome = CMP_IMPORT_CREATED;
+
+    } else if (rc == 0) {
+        if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+            return CMP_FAIL;
+        }
+
+        cmp_contact_keys(op, rec, &old);
+        before = json_deep_copy(rec);
+
+        rc = cmp_contact_apply(op, line, rec);
+
+        if (rc != CMP_OK) {
+            /* refused: nothing more to do */
+
+        } else if (imp->ignore) {
+            *outcome = CMP_IMPORT_IGNORED;
+
+        } else if (before != NULL && json_equal(before, rec)) {
+            /* a re-run of the same import does not bump versions */
+            *outcome = CMP_IMPORT_UNCHANGED;
+
+        } else {
+            rc = cmp_resource_store(op, rec, &meta);
+
+            if (rc == CMP_OK) {
+                rc = cmp_contact_reindex(op, &old, rec);
+            }
+
+            *outcome = CMP_IMPORT_UPDATED;
+        }
+
+        json_decref(before);
+        json_decref(rec);
+
+    } else {
+        return cmp_op_store_error(op, rc);
+    }
+
+    if (rc != CMP_OK || imp->group_id == NULL) {
+        return rc;
+    }
+
+    rc = cmp_member_add(op->store, op->txn, imp->group_id,
+                        imp->group_id_len, op->id, op->id_len, &added);
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    imp->group_delta += added;
+
+    return CMP_OK;
+}
+
+
+/* the group's count changes once a chunk, not once a line */
+int
+cmp_contact_import_flush(cmp_contact_import_t *imp)
+{
+    int  rc;
+
+    if (imp->group_id == NULL || imp->group_delta == 0) {
+        return 0;
+    }
+
+    rc = cmp_group_count_add(imp->store, imp->txn, imp->now, imp->group_id,
+                             imp->group_id_len, imp->group_delta);
+    if (rc == 0) {
+        imp->group_delta = 0;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Contacts whose folded name starts with prefix, in name order, from
+ * after the index position "after" on; visit gets that position (the
+ * folded name, NUL, the id) as the id argument.  The key layout is the
+ * store's index layout: "<index>\0<key>".
+ */
+int
+cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
+    size_t prefix_len, const char *after, size_t after_len,
+    cmp_record_visit_pt visit, void *ctx)
+{
+    int            rc;
+    char           low[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
+    char           start[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
+    size_t         low_len, head;
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    cmp_record_t   rec;
+
+    head = sizeof(CMP_NAME_INDEX);
+    memcpy(low, CMP_NAME_INDEX, head);
+
+    low_len = head + cmp_text_fold(low + head, CMP_FOLD_MAX, prefix,
+                                   prefix_len);
+
+    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INDEX], &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (after != NULL) {
+        if (after_len > CMP_NAME_KEY_MAX) {
+            mdb_cursor_close(cur);
+            return MDB_BAD_VALSIZE;
+        }
+
+        /* the page cursor is a position: start right after it */
+        memcpy(start, CMP_NAME_INDEX, head);
+        memcpy(start + head, after, after_len);
+        key.mv_data = start;
+        key.mv_size = head + after_len;
+
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+        if (rc == 0 && key.mv_size == head + after_len
+            && memcmp(key.mv_data, start, key.mv_size) == 0)
+        {
+            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        }
+
+    } else {
+        key.mv_data = low;
+        key.mv_size = low_len;
+
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    }
+
+    while (rc == 0
+           && key.mv_size >= low_len
+           && memcmp(key.mv_data, low, low_len) == 0)
+    {
+        rc = cmp_record_get(st, txn, &cmp_kind_contacts, val.mv_data,
+                            val.mv_size, &rec);
+
+        if (rc == 0) {
+            if (visit(ctx, (char *) key.mv_data + head, key.mv_size - head,
+                      &rec)
+                != 0)
+            {
+                break;
+            }
+
+        } else if (rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+static int
+cmp_contact_check_phone(cmp_op_t *op, json_t *in, const char **phone)
+{
+    if (cmp_check_string(op, in, "", "phone", 1, 64, CMP_REQUIRED, phone)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (!cmp_phone_valid(*phone, strlen(*phone))) {
+        return cmp_op_fail(op, 422, "validation_failed", "phone",
+                           "phone must be E.164: + then 8 to 15 digits, "
+                           "such as +8613800000000");
+    }
+
+    return CMP_OK;
+}
+
+
+/* null clears a field; phone cannot be cleared */
+static int
+cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
+{
+    char         when[CMP_TIME_LEN + 1];
+    json_t      *v;
+    const char  *s;
+
+    if (json_object_get(in, "phone") != NULL) {
+        if (cmp_contact_check_phone(op, in, &s) != CMP_OK) {
+            return CMP_FAIL;
+        }
+
+        json_object_set_new(rec, "phone", json_string(s));
+    }
+
+    if (cmp_contact_apply_string(op, in, rec, "name", 1, 128) != CMP_OK
+        || cmp_contact_apply_string(op, in, rec, "email", 3, CMP_EMAIL_MAX)
+           != CMP_OK
+        || cmp_contact_apply_string(op, in, rec, "country", 2, 2) != CMP_OK
+        || cmp_contact_apply_string(op, in, rec, "remark", 0, 256) != CMP_OK
+        || cmp_contact_apply_string(op, in, rec, "viber_id", 1, 128)
+           != CMP_OK
+        || cmp_contact_apply_attributes(op, in, rec) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    v = json_object_get(in, "opted_out");
+
+    if (v != NULL) {
+        if (!json_is_boolean(v)) {
+            return cmp_op_fail(op, 422, "validation_failed", "opted_out",
+                               "opted_out must be true or false");
+        }
+
+        if (json_is_true(v) != json_is_true(json_object_get(rec,
+                                                            "opted_out")))
+        {
+            cmp_time_format(op->now, when);
+
+            json_object_set_new(rec, "opted_out",
+                                json_boolean(json_is_true(v)));
+            json_object_set_new(rec, "opted_out_at", json_is_true(v)
+                                                     ? json_string(when)
+                                                     : json_null());
+        }
+    }
+
+    return CMP_OK;
+}
+
+
+static int
+cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
+    const char *name, size_t min, size_t max)
+{
+    char         cc[3];
+    json_t      *v;
+    const char  *s;
+
+    v = json_object_get(in, name);
+
+    if (v == NULL) {
+        return CMP_OK;
+    }
+
+    if (json_is_null(v)) {
+        json_object_set_new(rec, name, json_null());
+        return CMP_OK;
+    }
+
+    if (cmp_check_string(op, in, "", name, min, max, CMP_OPTIONAL, &s)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (strcmp(name, "email") == 0
+        && !cmp_email_valid(s, json_string_length(v)))
+    {
+        return cmp_op_fail(op, 422, "validation_failed", name,
+                           "email must be an address such as "
+                           "li@example.com");
+    }
+
+    if (strcmp(name, "country") == 0) {
+        /* "cn" is no typo: it is stored as "CN" */
+        cc[0] = (s[0] >= 'a' && s[0] <= 'z') ? s[0] - 'a' + 'A' : s[0];
+        cc[1] = (s[1] >= 'a' && s[1] <= 'z') ? s[1] - 'a' + 'A' : s[1];
+        cc[2] = '\0';
+
+        if (!cmp_country_valid(cc, 2)) {
+            return cmp_op_fail(op, 422, "validation_failed", name,
+                               "country must be an ISO 3166-1 alpha-2 "
+                               "code such as CN");
+        }
+
+        s = cc;
+    }
+
+    json_object_set_new(rec, name, json_string(s));
+
+    return CMP_OK;
+}
+
+
+/*
+ * attributes merge key by key (null removes a key, as in a JSON merge
+ * patch); values are flat: strings, numbers or booleans.
+ */
+static int
+cmp_contact_apply_attributes(cmp_op_t *op, json_t *in, json_t *rec)
+{
+    char         field[128];
+    size_t       n;
+    json_t      *v, *attrs, *val;
+    const char  *key;
+
+    v = json_object_get(in, "attributes");
+
+    if (v == NULL) {
+        return CMP_OK;
+    }
+
+    if (json_is_null(v)) {
+        json_object_set_new(rec, "attributes", json_object());
+        return CMP_OK;
+    }
+
+    if (!json_is_object(v)) {
+        return cmp_op_fail(op, 422, "validation_failed", "attributes",
+                           "attributes must be an object");
+    }
+
+    attrs = json_object_get(rec, "attributes");
+
+    if (!json_is_object(attrs)) {
+        attrs = json_object();
+        json_object_set_new(rec, "attributes", attrs);
+    }
+
+    json_object_foreach(v, key, val) {
+        snprintf(field, sizeof(field), "attributes.%.64s", key);
+
+        n = cmp_utf8_length(key, strlen(key));
+
+        if (n < 1 || n > 64) {
+            return cmp_op_fail(op, 422, "validation_failed", "attributes",
+                               "attribute names must be 1 to 64 "
+                               "characters");
+        }
+
+        if (json_is_null(val)) {
+            json_object_del(attrs, key);
+            continue;
+        }
+
+        if (json_is_string(val)) {
+            if (cmp_utf8_length(json_string_value(val),
+                                json_string_length(val))
+                > CMP_ATTR_VALUE_MAX)
+            {
+                return cmp_op_fail(op, 422, "validation_failed", field,
+                                   "%s must be at most %d characters",
+                                   field, CMP_ATTR_VALUE_MAX);
+            }
+
+        } else if (!json_is_number(val) && !json_is_boolean(val)) {
+            return cmp_op_fail(op, 422, "validation_failed", field,
+                               "%s must be a string, number or boolean "
+                               "(attributes are flat)", field);
+        }
+
+        json_object_set(attrs, key, val);
+    }
+
+    if (json_object_size(attrs) > CMP_ATTR_MAX) {
+        return cmp_op_fail(op, 422, "validation_failed", "attributes",
+                           "attributes may have at most %d keys",
+                           CMP_ATTR_MAX);
+    }
+
+    return CMP_OK;
+}
+
+
+static int
+cmp_contact_phone_free(cmp_op_t *op, const char *phone)
+{
+    int     rc;
+    char    id[CMP_ID_MAX + 1];
+    size_t  id_len;
+
+    rc = cmp_index_get(op->store, op->txn, "phone", phone, strlen(phone),
+                       id, &id_len);
+
+    if (rc == MDB_NOTFOUND) {
+        return CMP_OK;
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    if (id_len == op->id_len && memcmp(id, op->id, id_len) == 0) {
+        return CMP_OK;
+    }
+
+    return cmp_op_fail(op, 409, "conflict", "phone",
+                       "phone %s is already taken by contact \"%s\"",
+                       phone, id);
+}
+
+
+/* the index keys a record has, to compare before and after a change */
+static void
+cmp_contact_keys(cmp_op_t *op, json_t *rec, cmp_contact_keys_t *keys)
+{
+    size_t       n;
+    const char  *s;
+
+    memset(keys, 0, sizeof(cmp_contact_keys_t));
+
+    s = json_string_value(json_object_get(rec, "phone"));
+
+    if (s != NULL && strlen(s) <= CMP_PHONE_MAX) {
+        strcpy(keys->phone, s);
+    }
+
+    s = json_string_value(json_object_get(rec, "name"));
+
+    if (s != NULL && op->id_len > 0) {
+        n = cmp_text_fold(keys->name_key, CMP_FOLD_MAX, s, strlen(s));
+        keys->name_key[n] = '\0';
+        memcpy(keys->name_key + n + 1, op->id, op->id_len);
+        keys->name_key_len = n + 1 + op->id_len;
+    }
+}
+
+
+static int
+cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
+    json_t *rec)
+{
+    int                  rc;
+    cmp_contact_keys_t   now;
+
+    cmp_contact_keys(op, rec, &now);
+
+    rc = 0;
+
+    if (strcmp(old->phone, now.phone) != 0) {
+        if (old->phone[0] != '\0') {
+            rc = cmp_index_del(op->store, op->txn, "phone", old->phone,
+                               strlen(old->phone));
+        }
+
+        if (rc == 0 && now.phone[0] != '\0') {
+            rc = cmp_index_put(op->store, op->txn, "phone", now.phone,
+                               strlen(now.phone), op->id, op->id_len);
+        }
+    }
+
+    if (rc == 0
+        && (old->name_key_len != now.name_key_len
+            || memcmp(old->name_key, now.name_key, now.name_key_len) != 0))
+    {
+        if (old->name_key_len > 0) {
+            rc = cmp_index_del(op->store, op->txn, CMP_NAME_INDEX,
+                               old->name_key, old->name_key_len);
+        }
+
+        if (rc == 0 && now.name_key_len > 0) {
+            rc = cmp_index_put(op->store, op->txn, CMP_NAME_INDEX,
+                               now.name_key, now.name_key_len, op->id,
+                               op->id_len);
+        }
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}

@@ -1,0 +1,761 @@
+
+/*
+ * User groups: names unique case-insensitively, membership in two key
+ * orders so neither listing a group nor deleting a contact scans, and an
+ * exact contact_count kept in the group record in the same transaction.
+ */
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_group.h"
+#include "cmp_phone.h"
+#include "cmp_validate.h"
+
+
+#define CMP_PAIR_MAX   (2 * CMP_ID_MAX + 1)
+
+
+static size_t cmp_pair_key(char *buf, const char *a, size_t alen,
+    const char *b, size_t blen);
+static int cmp_group_apply(cmp_op_t *op, json_t *rec, int create,
+    char *fold, size_t *fold_len);
+static int cmp_group_name_free(cmp_op_t *op, const char *fold,
+    size_t fold_len);
+static int cmp_group_members_change(cmp_op_t *op, int add);
+static int cmp_group_member_resolve(cmp_op_t *op, const char *list,
+    size_t i, json_t *v, char *cid, size_t *clen);
+
+
+static const char *const  cmp_group_fields[] = {
+    "id", "name", "description", NULL
+};
+
+static const char *const  cmp_group_member_fields[] = {
+    "contact_ids", "phones", NULL
+};
+
+
+/* "<a>\0<b>": ids never hold NUL, so pairs sort by a, then b */
+static size_t
+cmp_pair_key(char *buf, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+    memcpy(buf, a, alen);
+    buf[alen] = '\0';
+    memcpy(buf + alen + 1, b, blen);
+
+    return alen + 1 + blen;
+}
+
+
+int
+cmp_group_create(cmp_op_t *op)
+{
+    int      rc;
+    char     fold[CMP_FOLD_MAX];
+    char     id[CMP_ID_MAX + 1];
+    size_t   fold_len, id_len;
+    json_t  *rec;
+
+    if (cmp_check_object(op, op->body, "") != CMP_OK
+        || cmp_check_fields(op, op->body, "", cmp_group_fields) != CMP_OK
+        || cmp_check_id(op, op->body) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    rec = json_object();
+    if (rec == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    /* a retried create answers as the first one did, before any check */
+    if (op->idempotency_key != NULL
+        && cmp_idempotency_get(op->store, op->txn, op->kind->name,
+                               op->idempotency_key, op->idempotency_key_len,
+                               op->now, id, &id_len) == 0)
+    {
+        rc = cmp_resource_create(op, rec);
+        json_decref(rec);
+        return rc;
+    }
+
+    json_object_set_new(rec, "name", json_null());
+    json_object_set_new(rec, "description", json_null());
+    json_object_set_new(rec, "contact_count", json_integer(0));
+
+    if (json_object_get(op->body, "id") != NULL) {
+        json_object_set(rec, "id", json_object_get(op->body, "id"));
+    }
+
+    rc = cmp_group_apply(op, rec, 1, fold, &fold_len);
+
+    if (rc == CMP_OK) {
+        rc = cmp_group_name_free(op, fold, fold_len);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_resource_create(op, rec);
+    }
+
+    json_decref(rec);
+
+    if (rc != CMP_OK) {
+        return rc;
+    }
+
+    rc = cmp_index_put(op->store, op->txn, "group_name", fold, fold_len,
+                       op->id, op->id_len);
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+int
+cmp_group_update(cmp_op_t *op)
+{
+    int            rc;
+    char           fold[CMP_FOLD_MAX], old[CMP_FOLD_MAX];
+    size_t         fold_len, old_len;
+    json_t        *rec;
+    const char    *name;
+    cmp_record_t   meta;
+
+    if (cmp_check_object(op, op->body, "") != CMP_OK
+        || cmp_check_fields(op, op->body, "", cmp_group_fields) != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (json_object_get(op->body, "id") != NULL) {
+        return cmp_op_fail(op, 422, "validation_failed", "id",
+                           "id cannot change");
+    }
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    name = json_string_value(json_object_get(rec, "name"));
+    old_len = cmp_text_fold(old, sizeof(old), name ? name : "",
+                            name ? strlen(name) : 0);
+
+    rc = cmp_group_apply(op, rec, 0, fold, &fold_len);
+
+    if (rc == CMP_OK
+        && (fold_len != old_len || memcmp(fold, old, old_len) != 0))
+    {
+        rc = cmp_group_name_free(op, fold, fold_len);
+
+        if (rc == CMP_OK) {
+            rc = cmp_index_del(op->store, op->txn, "group_name", old,
+                               old_len);
+            if (rc == 0) {
+                rc = cmp_index_put(op->store, op->txn, "group_name", fold,
+                                   fold_len, op->id, op->id_len);
+            }
+
+            if (rc != 0) {
+                json_decref(rec);
+                return cmp_op_store_error(op, rc);
+            }
+        }
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_resource_store(op, rec, &meta);
+    }
+
+    json_decref(rec);
+
+    return rc;
+}
+
+
+/*
+ * A group that a campaign still has to send to cannot go; campaigns keep
+ * the "group" reference count.  Members go with the group.
+ */
+int
+cmp_group_delete(cmp_op_t *op)
+{
+    int            rc;
+    char           fold[CMP_FOLD_MAX], pair[CMP_PAIR_MAX];
+    size_t         fold_len, glen;
+    json_t        *rec;
+    MDB_val        key, val, back;
+    uint64_t       refs;
+    MDB_cursor    *cur;
+    const char    *name;
+    cmp_record_t   meta;
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    name = json_string_value(json_object_get(rec, "name"));
+    fold_len = cmp_text_fold(fold, sizeof(fold), name ? name : "",
+                             name ? strlen(name) : 0);
+    json_decref(rec);
+
+    rc = cmp_ref_count(op->store, op->txn, "group", op->id, op->id_len,
+                       &refs);
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    if (refs > 0) {
+        return cmp_op_fail(op, 409, "conflict", NULL,
+                           "group \"%s\" is used by %llu campaign(s) that "
+                           "are not completed", op->id,
+                           (unsigned long long) refs);
+    }
+
+    rc = mdb_cursor_open(op->txn, op->store->dbi[CMP_DB_MEMBERS], &cur);
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    glen = op->id_len;
+    key.mv_data = pair;
+    key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    while (rc == 0
+           && key.mv_size > glen
+           && memcmp(key.mv_data, pair, glen + 1) == 0)
+    {
+        back.mv_data = pair;
+        back.mv_size = cmp_pair_key(pair,
+                                    (char *) key.mv_data + glen + 1,
+                                    key.mv_size - glen - 1, op->id, glen);
+
+        rc = mdb_del(op->txn, op->store->dbi[CMP_DB_MEMBER_OF], &back, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        /* seek again: the first pair left is the next one */
+        key.mv_data = pair;
+        key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    rc = cmp_index_del(op->store, op->txn, "group_name", fold, fold_len);
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return cmp_resource_remove(op);
+}
+
+
+static int
+cmp_group_apply(cmp_op_t *op, json_t *rec, int create, char *fold,
+    size_t *fold_len)
+{
+    json_t      *v;
+    const char  *s;
+
+    if (cmp_check_string(op, op->body, "", "name", 1, 60,
+                         create ? CMP_REQUIRED : CMP_OPTIONAL, &s)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (s != NULL) {
+        json_object_set_new(rec, "name", json_string(s));
+    }
+
+    v = json_object_get(op->body, "description");
+
+    if (v != NULL && json_is_null(v)) {
+        json_object_set_new(rec, "description", json_null());
+
+    } else {
+        if (cmp_check_string(op, op->body, "", "description", 0, 200,
+                             CMP_OPTIONAL, &s)
+            != CMP_OK)
+        {
+            return CMP_FAIL;
+        }
+
+        if (s != NULL) {
+            json_object_set_new(rec, "description", json_string(s));
+        }
+    }
+
+    s = json_string_value(json_object_get(rec, "name"));
+    *fold_len = cmp_text_fold(fold, CMP_FOLD_MAX, s ? s : "",
+                              s ? strlen(s) : 0);
+
+    return CMP_OK;
+}
+
+
+static int
+cmp_group_name_free(cmp_op_t *op, const char *fold, size_t fold_len)
+{
+    int     rc;
+    char    id[CMP_ID_MAX + 1];
+    size_t  id_len;
+
+    rc = cmp_index_get(op->store, op->txn, "group_name", fold, fold_len,
+                       id, &id_len);
+
+    if (rc == MDB_NOTFOUND) {
+        return CMP_OK;
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return cmp_op_fail(op, 409, "conflict", "name",
+                       "group \"%s\" already has this name", id);
+}
+
+
+int
+cmp_group_members_add(cmp_op_t *op)
+{
+    return cmp_group_members_change(op, 1);
+}
+
+
+int
+cmp_group_members_remove(cmp_op_t *op)
+{
+    return cmp_group_members_change(op, 0);
+}
+
+
+/*
+ * All or nothing: an unknown contact refuses the whole request.  Adding
+ * a member twice (or removing a non-member) changes nothing, and then
+ * the group keeps its version.
+ */
+static int
+cmp_group_members_change(cmp_op_t *op, int add)
+{
+    int            rc, changed;
+    char           cid[CMP_ID_MAX + 1];
+    size_t         i, clen;
+    json_t        *rec, *list, *v;
+    int64_t        delta, count;
+    const char    *name;
+    cmp_record_t   meta;
+
+    if (cmp_check_object(op, op->body, "") != CMP_OK
+        || cmp_check_fields(op, op->body, "", cmp_group_member_fields)
+           != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    name = "contact_ids";
+    list = json_object_get(op->body, name);
+
+    if (json_object_get(op->body, "phones") != NULL) {
+        if (list != NULL) {
+            return cmp_op_fail(op, 422, "validation_failed", "phones",
+                               "give contact_ids or phones, not both");
+        }
+
+        name = "phones";
+        list = json_object_get(op->body, name);
+    }
+
+    if (list == NULL) {
+        return cmp_op_fail(op, 422, "validation_failed", "contact_ids",
+                           "contact_ids or phones is required");
+    }
+
+    if (!json_is_array(list) || json_array_size(list) > CMP_MEMBERS_MAX) {
+        return cmp_op_fail(op, 422, "validation_failed", name,
+                           "%s must be an array of at most %d strings",
+                           name, CMP_MEMBERS_MAX);
+    }
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    delta = 0;
+
+    json_array_foreach(list, i, v) {
+        if (cmp_group_member_resolve(op, name, i, v, cid, &clen) != CMP_OK) {
+            json_decref(rec);
+            return CMP_FAIL;
+        }
+
+        if (add) {
+            rc = cmp_member_add(op->store, op->txn, op->id, op->id_len,
+                                cid, clen, &changed);
+
+        } else {
+            rc = cmp_member_remove(op->store, op->txn, op->id, op->id_len,
+                                   cid, clen, &changed);
+        }
+
+        if (rc != 0) {
+            json_decref(rec);
+            return cmp_op_store_error(op, rc);
+        }
+
+        delta += changed ? (add ? 1 : -1) : 0;
+    }
+
+    if (delta == 0) {
+        rc = cmp_op_reply(op, 200, rec);
+        op->version = meta.version;
+        json_decref(rec);
+        return rc;
+    }
+
+    count = json_integer_value(json_object_get(rec, "contact_count"))
+            + delta;
+
+    json_object_set_new(rec, "contact_count",
+                        json_integer(count < 0 ? 0 : count));
+
+    rc = cmp_resource_store(op, rec, &meta);
+    json_decref(rec);
+
+    return rc;
+}
+
+
+static int
+cmp_group_member_resolve(cmp_op_t *op, const char *list, size_t i,
+    json_t *v, char *cid, size_t *clen)
+{
+    int            rc;
+    size_t         len;
+    const char    *s;
+    cmp_record_t   rec;
+
+    if (!json_is_string(v)) {
+        return cmp_op_fail(op, 422, "validation_failed", list,
+                           "%s[%zu] must be a string", list, i);
+    }
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    if (strcmp(list, "phones") == 0) {
+        if (!cmp_phone_valid(s, len)) {
+            return cmp_op_fail(op, 422, "validation_failed", list,
+                               "phones[%zu] \"%.32s\" must be E.164 "
+                               "(+ then 8 to 15 digits)", i, s);
+        }
+
+        rc = cmp_index_get(op->store, op->txn, "phone", s, len, cid, clen);
+
+        if (rc == MDB_NOTFOUND) {
+            return cmp_op_fail(op, 422, "validation_failed", list,
+                               "no contact has phone \"%s\"", s);
+        }
+
+        if (rc != 0) {
+            return cmp_op_store_error(op, rc);
+        }
+
+        return CMP_OK;
+    }
+
+    rc = cmp_valid_id(s, len)
+         ? cmp_record_get(op->store, op->txn, &cmp_kind_contacts, s, len,
+                          &rec)
+         : MDB_NOTFOUND;
+
+    if (rc == MDB_NOTFOUND) {
+        return cmp_op_fail(op, 422, "validation_failed", list,
+                           "no contact \"%.64s\"", s);
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    memcpy(cid, s, len);
+    cid[len] = '\0';
+    *clen = len;
+
+    return CMP_OK;
+}
+
+
+int
+cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
+    const char *cid, size_t clen, int *added)
+{
+    int      rc;
+    char     buf[CMP_PAIR_MAX];
+    MDB_val  key, val;
+
+    *added = 0;
+
+    key.mv_data = buf;
+    key.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
+    val.mv_data = "";
+    val.mv_size = 0;
+
+    rc = mdb_put(txn, st->dbi[CMP_DB_MEMBERS], &key, &val, MDB_NOOVERWRITE);
+
+    if (rc == MDB_KEYEXIST) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
+
+    rc = mdb_put(txn, st->dbi[CMP_DB_MEMBER_OF], &key, &val, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *added = 1;
+
+    return 0;
+}
+
+
+int
+cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
+    size_t glen, const char *cid, size_t clen, int *removed)
+{
+    int      rc;
+    char     buf[CMP_PAIR_MAX];
+    MDB_val  key;
+
+    *removed = 0;
+
+    key.mv_data = buf;
+    key.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
+
+    rc = mdb_del(txn, st->dbi[CMP_DB_MEMBERS], &key, NULL);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
+
+    rc = mdb_del(txn, st->dbi[CMP_DB_MEMBER_OF], &key, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    *removed = 1;
+
+    return 0;
+}
+
+
+/*
+ * Members of a group in contact id order, starting after "after" (a
+ * contact id, or NULL); visit gets the contact id and its record.
+ */
+int
+cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
+    const char *after, size_t after_len, cmp_record_visit_pt visit,
+    void *ctx)
+{
+    int            rc;
+    char           buf[CMP_PAIR_MAX];
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    const char    *cid;
+    cmp_record_t   rec;
+
+    if (glen > CMP_ID_MAX || after_len > CMP_ID_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_MEMBERS], &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    key.mv_data = buf;
+    key.mv_size = cmp_pair_key(buf, gid, glen, after ? after : "",
+                               after ? after_len : 0);
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0 && after != NULL && key.mv_size == glen + 1 + after_len
+        && memcmp(key.mv_data, buf, key.mv_size) == 0)
+    {
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+
+    while (rc == 0
+           && key.mv_size > glen + 1
+           && memcmp(key.mv_data, gid, glen) == 0
+           && ((char *) key.mv_data)[glen] == '\0')
+    {
+        cid = (char *) key.mv_data + glen + 1;
+
+        rc = cmp_record_get(st, txn, &cmp_kind_contacts, cid,
+                            key.mv_size - glen - 1, &rec);
+
+        if (rc == 0) {
+            if (visit(ctx, cid, key.mv_size - glen - 1, &rec) != 0) {
+                break;
+            }
+
+        } else if (rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/*
+ * A change of membership not made through the group (an import, a
+ * contact deleted) still changes the group: count and version.
+ */
+int
+cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
+    const char *gid, size_t glen, int64_t delta)
+{
+    int            rc;
+    char          *dump, when[CMP_TIME_LEN + 1], err[64];
+    size_t         len;
+    json_t        *rec;
+    int64_t        count;
+    cmp_record_t   meta;
+
+    if (delta == 0) {
+        return 0;
+    }
+
+    rc = cmp_record_get(st, txn, &cmp_kind_groups, gid, glen, &meta);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rec = cmp_json_parse(meta.json, meta.len, err, sizeof(err));
+    if (rec == NULL) {
+        return MDB_CORRUPTED;
+    }
+
+    count = json_integer_value(json_object_get(rec, "contact_count"))
+            + delta;
+
+    cmp_time_format(now, when);
+
+    json_object_set_new(rec, "contact_count",
+                        json_integer(count < 0 ? 0 : count));
+    json_object_set_new(rec, "updated_at", json_string(when));
+    json_object_set_new(rec, "version",
+                        json_integer((json_int_t) meta.version + 1));
+
+    dump = cmp_json_dump(rec, &len);
+    json_decref(rec);
+
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    meta.version++;
+    meta.json = dump;
+    meta.len = len;
+
+    rc = cmp_record_put(st, txn, &cmp_kind_groups, gid, glen, &meta);
+    free(dump);
+
+    return rc;
+}
+
+
+/* a deleted contact leaves every group it was in */
+int
+cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
+    const char *cid, size_t clen)
+{
+    int          rc;
+    char         buf[CMP_PAIR_MAX], gid[CMP_ID_MAX + 1];
+    size_t       glen;
+    MDB_val      key, val, fwd;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_MEMBER_OF], &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    key.mv_data = buf;
+    key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    while (rc == 0
+           && key.mv_size > clen + 1
+           && memcmp(key.mv_data, cid, clen) == 0
+           && ((char *) key.mv_data)[clen] == '\0')
+    {
+        glen = key.mv_size - clen - 1;
+        memcpy(gid, (char *) key.mv_data + clen + 1, glen);
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        fwd.mv_data = buf;
+        fwd.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
+
+        rc = mdb_del(txn, st->dbi[CMP_DB_MEMBERS], &fwd, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        rc = cmp_group_count_add(st, txn, now, gid, glen, -1);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        key.mv_data = buf;
+        key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}

@@ -1,0 +1,38 @@
+
+/*
+ * User groups ("crowds"): the audience a campaign sends to.  Membership is
+ * kept both ways (members, member_of) and counted in the group record.
+ */
+
+
+#ifndef _CMP_GROUP_H_INCLUDED_
+#define _CMP_GROUP_H_INCLUDED_
+
+
+#include "cmp_op.h"
+
+
+/* one request adds or removes at most this many; more is an import */
+#define CMP_MEMBERS_MAX   10000
+
+
+int cmp_group_create(cmp_op_t *op);
+int cmp_group_update(cmp_op_t *op);
+int cmp_group_delete(cmp_op_t *op);
+int cmp_group_members_add(cmp_op_t *op);
+int cmp_group_members_remove(cmp_op_t *op);
+
+int cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid,
+    size_t glen, const char *cid, size_t clen, int *added);
+int cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
+    size_t glen, const char *cid, size_t clen, int *removed);
+int cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid,
+    size_t glen, const char *after, size_t after_len,
+    cmp_record_visit_pt visit, void *ctx);
+int cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
+    const char *gid, size_t glen, int64_t delta);
+int cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
+    const char *cid, size_t clen);
+
+
+#endif /* _CMP_GROUP_H_INCLUDED_ */
