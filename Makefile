@@ -93,6 +93,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz FUZZ_TIME=10
 	$(MAKE) test-nginx
 
 run: deps

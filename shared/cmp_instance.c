@@ -1,0 +1,206 @@
+
+/*
+ * Test-send flow instances: their records and the queue of those not
+ * started yet, in CMP_DB_INSTANCES (the layout is in cmp_instance.h).
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmp_instance.h"
+
+
+#define CMP_INSTANCE_TEST     "#test"
+#define CMP_INSTANCE_QUEUED   "#queued"
+
+
+static size_t cmp_instance_key(unsigned char *buf, const char *family,
+    const unsigned char *seq, const char *id, size_t len);
+
+
+static size_t
+cmp_instance_key(unsigned char *buf, const char *family,
+    const unsigned char *seq, const char *id, size_t len)
+{
+    size_t  n;
+
+    n = strlen(family) + 1;
+    memcpy(buf, family, n);
+
+    if (seq != NULL) {
+        memcpy(buf + n, seq, 8);
+        n += 8;
+    }
+
+    memcpy(buf + n, id, len);
+
+    return n + len;
+}
+
+
+int
+cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
+    size_t *len, uint64_t *seq)
+{
+    int  rc;
+
+    rc = cmp_seq_next(st, txn, "id:instances", seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *len = (size_t) snprintf(id, CMP_ID_MAX + 1, CMP_INSTANCE_ID_PREFIX
+                             "%08llx", (unsigned long long) *seq);
+
+    return 0;
+}
+
+
+int
+cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
+    cmp_record_t *rec)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  buf[32 + CMP_ID_MAX];
+
+    if (len == 0 || len > CMP_ID_MAX) {
+        return MDB_NOTFOUND;
+    }
+
+    key.mv_data = buf;
+    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
+
+    rc = mdb_get(txn, st->dbi[CMP_DB_INSTANCES], &key, &val);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (val.mv_size < CMP_RECORD_HEADER) {
+        return MDB_CORRUPTED;
+    }
+
+    rec->seq = cmp_be64_get(val.mv_data);
+    rec->version = cmp_be64_get((unsigned char *) val.mv_data + 8);
+    rec->json = (const char *) val.mv_data + CMP_RECORD_HEADER;
+    rec->len = val.mv_size - CMP_RECORD_HEADER;
+
+    return 0;
+}
+
+
+int
+cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
+    const cmp_record_t *rec)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  buf[32 + CMP_ID_MAX];
+
+    if (len == 0 || len > CMP_ID_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    key.mv_data = buf;
+    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
+    val.mv_size = CMP_RECORD_HEADER + rec->len;
+
+    rc = mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &key, &val, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    cmp_be64_put(val.mv_data, rec->seq);
+    cmp_be64_put((unsigned char *) val.mv_data + 8, rec->version);
+    memcpy((char *) val.mv_data + CMP_RECORD_HEADER, rec->json, rec->len);
+
+    return 0;
+}
+
+
+int
+cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+    const char *id, size_t len)
+{
+    MDB_val        key, val;
+    unsigned char  buf[32 + CMP_ID_MAX], s[8];
+
+    if (len == 0 || len > CMP_ID_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    cmp_be64_put(s, seq);
+
+    key.mv_data = buf;
+    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_QUEUED, s, id, len);
+    val.mv_data = "";
+    val.mv_size = 0;
+
+    return mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &key, &val, 0);
+}
+
+
+int
+cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+    const char *id, size_t len)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  buf[32 + CMP_ID_MAX], s[8];
+
+    if (len == 0 || len > CMP_ID_MAX) {
+        return MDB_NOTFOUND;
+    }
+
+    cmp_be64_put(s, seq);
+
+    key.mv_data = buf;
+    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_QUEUED, s, id, len);
+
+    rc = mdb_del(txn, st->dbi[CMP_DB_INSTANCES], &key, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* the oldest queued test send; MDB_NOTFOUND when there is none */
+int
+cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
+    char *id, size_t *len)
+{
+    int          rc;
+    size_t       n;
+    MDB_val      key, val;
+    MDB_cursor  *cur;
+
+    n = sizeof(CMP_INSTANCE_QUEUED);
+
+    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INSTANCES], &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    key.mv_data = (void *) CMP_INSTANCE_QUEUED;
+    key.mv_size = n;
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0) {
+        if (key.mv_size <= n + 8 || key.mv_size > n + 8 + CMP_ID_MAX
+            || memcmp(key.mv_data, CMP_INSTANCE_QUEUED, n) != 0)
+        {
+            rc = MDB_NOTFOUND;
+
+        } else {
+            *seq = cmp_be64_get((unsigned char *) key.mv_data + n);
+            *len = key.mv_size - n - 8;
+            memcpy(id, (char *) key.mv_data + n + 8, *len);
+            id[*len] = '\0';
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}

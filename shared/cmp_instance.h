@@ -1,0 +1,58 @@
+
+/*
+ * Flow instances in CMP_DB_INSTANCES: the key layout that the module (test
+ * sends, /flows/{id}/trigger) and campaignd (which runs them) agree on.
+ */
+
+
+#ifndef _CMP_INSTANCE_H_INCLUDED_
+#define _CMP_INSTANCE_H_INCLUDED_
+
+
+#include "cmp_store.h"
+
+
+/*
+ * Keys of CMP_DB_INSTANCES written here:
+ *
+ *   "#test" 0x00 <instance id>
+ *       -> be64 seq, be64 version, JSON: the record of a test send, in the
+ *          form GET /flows/{flow id}/instances/{instance id} shows it.
+ *
+ *   "#queued" 0x00 <be64 seq> <instance id>
+ *       -> empty: a test send nobody has started yet, oldest first.
+ *          campaignd takes the first one (cmp_instance_next_queued) and,
+ *          in the same write txn, deletes the marker
+ *          (cmp_instance_dequeue) and moves the record out of "queued".
+ *
+ * Campaign instances are campaignd's and their keys start with the
+ * campaign id; an id never contains '#', so the families never mix.
+ *
+ * The record:
+ *   {"id", "flow_id", "contact_id", "campaign_id": null, "run": null,
+ *    "status": "queued", "node": <the start node>, "variables": {...},
+ *    "jumps": {}, "messages": [], "created_at", "updated_at"}
+ * campaignd keeps status (queued, running, waiting, completed, failed,
+ * cancelled), node, variables, jumps (node id -> jumps taken) and
+ * messages (one {"id", "node_id", "channel_id", "status", "error"} per
+ * message sent) up to date, and bumps the version on every change.
+ */
+
+#define CMP_INSTANCE_ID_PREFIX   "in_"
+
+
+int cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
+    size_t *len, uint64_t *seq);
+int cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const char *id,
+    size_t len, cmp_record_t *rec);
+int cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const char *id,
+    size_t len, const cmp_record_t *rec);
+int cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+    const char *id, size_t len);
+int cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+    const char *id, size_t len);
+int cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
+    char *id, size_t *len);
+
+
+#endif /* _CMP_INSTANCE_H_INCLUDED_ */
