@@ -304,15 +304,46 @@ static int
 cmp_rule_regex_check(const char *s, size_t len, char *err, size_t err_len)
 {
     char                c;
-    size_t              i, j, m, n, bound, depth, atom;
+    size_t              i, j, m, n, bound, depth, atom, quantified;
     cmp_regex_level_t   lv[64];
 
     depth = 0;
     lv[0].sum = 0;
     lv[0].last = 0;
+    quantified = 0;
 
     for (i = 0; i < len; i++) {
         atom = 1;
+
+        /*
+         * glibc copies the quantified tree for each stacked quantifier
+         * ("a++++"), doubling memory each time: one quantifier per atom
+         */
+        if (s[i] == '*' || s[i] == '+' || s[i] == '?'
+            || (s[i] == '{' && i + 1 < len && s[i + 1] >= '0'
+                && s[i + 1] <= '9'))
+        {
+            if (quantified) {
+                snprintf(err, err_len, "regex repeats a quantifier "
+                         "(\"%c\" after another one)", s[i]);
+                return -1;
+            }
+
+            quantified = 1;
+
+            if (s[i] == '+') {
+                /* "x+" is compiled as "xx*": its atom counts twice */
+                lv[depth].sum += lv[depth].last;
+                continue;
+            }
+
+            if (s[i] != '{') {
+                continue;
+            }
+
+        } else {
+            quantified = 0;
+        }
 
         switch (s[i]) {
 

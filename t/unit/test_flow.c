@@ -273,6 +273,14 @@ static const flow_case_t  flow_cases[] = {
       "\"((a{200}){200}){200}\"}]}]}]}",
       1, "c", "too complex" },
 
+    /* found by the fuzzer: glibc copies the tree for each stacked "+" */
+    { "a regex with stacked quantifiers",
+      "{\"start\":\"s\",\"nodes\":[" S("s", ",\"next\":\"c\"") ","
+      "{\"id\":\"c\",\"type\":\"condition\",\"branches\":[{\"rules\":[{"
+      "\"variable\":\"a\",\"op\":\"string_contains_regex\",\"value\":"
+      "\"(a{2,3}|[[:alpha:]])++++++++++++++++++++++++\"}]}]}]}",
+      1, "c", "repeats a quantifier" },
+
     { "no send node",
       "{\"start\":\"e\",\"nodes\":[" END("e") "]}",
       1, NULL, "at least one send_whatsapp or send_viber" },
