@@ -93,7 +93,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
-	$(MAKE) fuzz FUZZ_TIME=10
+	$(MAKE) fuzz FUZZ_ARGS="-seed=1 -runs=150000"
 	$(MAKE) test-nginx
 
 run: deps
@@ -116,6 +116,8 @@ clean:
 # new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
+# make test runs a fixed seed and count, so that CI is repeatable
+FUZZ_ARGS    ?= -max_total_time=$(FUZZ_TIME)
 FUZZ_BIN     = $(BUILD)/fuzz/fuzz_flow
 
 .PHONY: fuzz
@@ -128,5 +130,5 @@ $(FUZZ_BIN): t/fuzz/fuzz_flow.c $(SHARED_SRCS) $(SHARED_HDRS)
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=8192 -timeout=10 \
+	$(FUZZ_BIN) $(FUZZ_ARGS) -max_len=8192 -timeout=10 \
 	    $(BUILD)/fuzz/corpus t/fuzz/corpus
