@@ -46,6 +46,7 @@ typedef struct {
     ngx_queue_t                  batch;     /* ops the thread commits */
     ngx_uint_t                   busy;
     ngx_event_t                  gather;    /* starts the next batch */
+    ngx_event_t                  guard;     /* keeps an exiting worker */
 #if (NGX_THREADS)
     ngx_thread_pool_t           *thread_pool;
     ngx_thread_task_t           *task;

@@ -14,6 +14,7 @@
 
 
 static void ngx_http_campaign_writer_gather(ngx_event_t *ev);
+static void ngx_http_campaign_writer_guard(ngx_event_t *ev);
 static void ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w);
 #if (NGX_THREADS)
 static void ngx_http_campaign_writer_run(void *data, ngx_log_t *log);
@@ -40,6 +41,26 @@ ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
     mcf->writer.gather.handler = ngx_http_campaign_writer_gather;
     mcf->writer.gather.data = &mcf->writer;
     mcf->writer.gather.log = ngx_cycle->log;
+
+    mcf->writer.guard.handler = ngx_http_campaign_writer_guard;
+    mcf->writer.guard.data = &mcf->writer;
+    mcf->writer.guard.log = ngx_cycle->log;
+}
+
+
+/*
+ * A worker that shuts down gracefully (reload) waits only while timers
+ * that are not cancelable remain; a request waiting for its commit has
+ * none of its own, so the writer keeps one armed until it is idle.
+ */
+static void
+ngx_http_campaign_writer_guard(ngx_event_t *ev)
+{
+    ngx_http_campaign_writer_t *w = ev->data;
+
+    if (w->busy || !ngx_queue_empty(&w->queue)) {
+        ngx_add_timer(&w->guard, 1000);
+    }
 }
 
 
@@ -56,6 +77,10 @@ ngx_http_campaign_writer_post(ngx_http_request_t *r,
     /* the request must outlive a client that goes away meanwhile */
     r->main->blocked++;
     r->aio = 1;
+
+    if (!mcf->writer.guard.timer_set) {
+        ngx_add_timer(&mcf->writer.guard, 1000);
+    }
 
     /*
      * Clients whose previous writes were answered together send their
@@ -293,4 +318,8 @@ ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w)
     w->busy = 0;
 
     ngx_http_campaign_writer_start(w);
+
+    if (!w->busy && ngx_queue_empty(&w->queue) && w->guard.timer_set) {
+        ngx_del_timer(&w->guard);
+    }
 }
