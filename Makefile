@@ -110,7 +110,7 @@ install: all
 	install -D -m 0755 $(CAMPAIGND) $(DESTDIR)/usr/local/sbin/campaignd
 
 clean:
-	rm -rf $(BUILD) t/servroot t/var
+	rm -rf $(BUILD) t/servroot t/servroot-* var
 
 # libFuzzer over the flow parser and validator (t/fuzz/), run briefly;
 # new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
