@@ -28,7 +28,7 @@ sed -e "s/^counter = 0/counter = 0\nstart_time = \"$start\"\nend_time = \"$end\"
 ids() {
     local cursor="" page
     while :; do
-        page=$(curl -s "$BASE/api/campaigns?limit=1000${cursor:+&cursor=$cursor}")
+        page=$(curl -s "$BASE/api/campaigns?limit=1000${1:+&status=$1}${cursor:+&cursor=$cursor}")
         echo "$page" | grep -o '{"id":"[^"]*"' | cut -d'"' -f4
         cursor=$(echo "$page" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')
         [ -n "$cursor" ] || break
@@ -52,4 +52,4 @@ printf '%-44s %12s %14s %9s %s\n' \
     "GET /campaigns?status=running&name=x req/s" "$list" \
     "$ret (return 200)" \
     "$(awk -v a="$list" -v b="$ret" 'BEGIN { printf "%.2fx", a / b }')" \
-    "$(ids | wc -l) campaigns, $(curl -s "$BASE/api/campaigns?status=running&limit=1000" | grep -o '"id":"' | wc -l)+ running"
+    "$(ids | wc -l) campaigns, $(ids running | wc -l) running"

@@ -42,7 +42,7 @@ count=$(curl -sf "$BASE/api/groups/import" \
 
 rate=$(awk -v n="$ROWS" -v t="$took" 'BEGIN { printf "%d", n / t }')
 
-printf '%-44s %12s %14s %9s %s\n' "import 1M NDJSON contacts rows/s" "$rate" \
+printf '%-44s %12s %14s %9s %s\n' "import $ROWS NDJSON contacts, rows/s" "$rate" \
     "10000 (listmonk)" \
     "$(awk -v a="$rate" 'BEGIN { printf "%.2fx", a / 10000 }')" \
     "target >= 100k/s; $count in group"
@@ -60,4 +60,4 @@ ret=$(wrk -t2 -c64 -d"${DURATION}s" "$BASE/return200" \
 printf '%-44s %12s %14s %9s %s\n' "GET /api/contacts/{id} req/s" "$get" \
     "$ret (return 200)" \
     "$(awk -v a="$get" -v b="$ret" 'BEGIN { printf "%.2fx", a / b }')" \
-    "1M contacts in the store"
+    "$ROWS contacts in the store"
