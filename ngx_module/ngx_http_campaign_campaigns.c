@@ -330,10 +330,8 @@ ngx_http_campaign_exists(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx,
 static ngx_int_t
 ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
 {
-    u_char                         *p;
     int                             rc;
-    char                           *dump;
-    size_t                          len, i;
+    size_t                          i;
     json_t                         *campaign, *out;
     MDB_txn                        *txn;
     ngx_int_t                       found;
@@ -396,23 +394,7 @@ ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
                    mdb_strerror(rc));
     }
 
-    dump = cmp_json_dump(out, &len);
-    json_decref(out);
-
-    if (dump == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        free(dump);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(p, dump, len);
-    free(dump);
-
-    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, len, 0);
+    return ngx_http_campaign_send_json(r, NGX_HTTP_OK, out, 0);
 }
 
 

@@ -16,8 +16,6 @@
 
 static json_t *ngx_http_campaign_flow_get(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx, ngx_int_t *rc);
-static ngx_int_t ngx_http_campaign_flow_send_json(ngx_http_request_t *r,
-    json_t *json, uint64_t version);
 static ngx_int_t ngx_http_campaign_flow_preview(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 static ngx_int_t ngx_http_campaign_flow_export(ngx_http_request_t *r,
@@ -139,33 +137,6 @@ ngx_http_campaign_flow_get(ngx_http_request_t *r,
 }
 
 
-/* takes the reference of json */
-static ngx_int_t
-ngx_http_campaign_flow_send_json(ngx_http_request_t *r, json_t *json,
-    uint64_t version)
-{
-    u_char  *p;
-    char    *dump;
-    size_t   len;
-
-    dump = (json != NULL) ? cmp_json_dump(json, &len) : NULL;
-    json_decref(json);
-
-    if (dump == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        free(dump);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(p, dump, len);
-    free(dump);
-
-    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, len, version);
-}
 
 
 static ngx_int_t
@@ -220,7 +191,7 @@ ngx_http_campaign_flow_preview(ngx_http_request_t *r,
         cmp_flow_free(&flow);
         json_decref(rec);
 
-        return ngx_http_campaign_flow_send_json(r, out, 0);
+        return ngx_http_campaign_send_json(r, NGX_HTTP_OK, out, 0);
     }
 
     ngx_snprintf((u_char *) name, sizeof(name), "flow-%V%Z", &ctx->id);
@@ -286,7 +257,7 @@ ngx_http_campaign_flow_export(ngx_http_request_t *r,
     h->value.data = p;
     h->value.len = len;
 
-    return ngx_http_campaign_flow_send_json(r, doc, 0);
+    return ngx_http_campaign_send_json(r, NGX_HTTP_OK, doc, 0);
 }
 
 
@@ -345,5 +316,5 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
                    &ctx->id, &ctx->sub_id);
     }
 
-    return ngx_http_campaign_flow_send_json(r, json, rec.version);
+    return ngx_http_campaign_send_json(r, NGX_HTTP_OK, json, rec.version);
 }

@@ -136,6 +136,8 @@ ngx_int_t ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_campaign_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *field,
     const char *fmt, ...);
+ngx_int_t ngx_http_campaign_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *json, uint64_t version);
 ngx_int_t ngx_http_campaign_send_op(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 ngx_int_t ngx_http_campaign_filter_init(ngx_conf_t *cf);

@@ -112,9 +112,7 @@ ngx_int_t
 ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *field, const char *fmt, ...)
 {
-    u_char    *p;
-    char      *dump;
-    size_t     len;
+    u_char     *p;
     va_list     args;
     json_t     *err;
     ngx_uint_t  level;
@@ -144,8 +142,21 @@ ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
                             json_string(field));
     }
 
-    dump = cmp_json_dump(err, &len);
-    json_decref(err);
+    return ngx_http_campaign_send_json(r, status, err, 0);
+}
+
+
+/* answers json (whose reference it takes), copied into the request pool */
+ngx_int_t
+ngx_http_campaign_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *json, uint64_t version)
+{
+    u_char  *p;
+    char    *dump;
+    size_t   len;
+
+    dump = (json != NULL) ? cmp_json_dump(json, &len) : NULL;
+    json_decref(json);
 
     if (dump == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -160,7 +171,7 @@ ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_memcpy(p, dump, len);
     free(dump);
 
-    return ngx_http_campaign_send(r, status, p, len, 0);
+    return ngx_http_campaign_send(r, status, p, len, version);
 }
 
 
@@ -169,7 +180,6 @@ ngx_int_t
 ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
 {
     u_char                        *p;
-    char                          *dump;
     size_t                         len;
     json_t                        *err;
     cmp_op_t                      *op;
@@ -185,23 +195,8 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
                       op->status, op->code, op->message);
 
         err = cmp_op_error_json(op);
-        dump = err ? cmp_json_dump(err, &len) : NULL;
-        json_decref(err);
 
-        if (dump == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            free(dump);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(p, dump, len);
-        free(dump);
-
-        return ngx_http_campaign_send(r, op->status, p, len, 0);
+        return ngx_http_campaign_send_json(r, op->status, err, 0);
     }
 
     if (op->location) {
