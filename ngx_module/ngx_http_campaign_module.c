@@ -158,7 +158,7 @@ ngx_http_campaign_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
 
 /*
- * campaign_store path [max_size=size] [thread_pool=name];
+ * campaign_store path [max_size=size] [batch=number] [thread_pool=name];
  *
  * Checked here so that "nginx -t" names the problem; opened per worker.
  */
@@ -169,6 +169,7 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     u_char           *p;
     off_t             size;
+    ngx_int_t         n;
     ngx_str_t        *value, s;
     ngx_uint_t        i;
     ngx_file_info_t   fi;
@@ -206,6 +207,21 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "batch=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            /* LMDB bounds a transaction's dirty pages; so do we */
+            if (n < 1 || n > 10000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid batch \"%V\": a number from 1 "
+                                   "to 10000 is expected", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->writer.max_batch = n;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "thread_pool=", 12) == 0) {
             mcf->thread_pool_name.data = value[i].data + 12;
             mcf->thread_pool_name.len = value[i].len - 12;
@@ -224,6 +240,10 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (mcf->max_size == NGX_CONF_UNSET_SIZE) {
         mcf->max_size = 1024 * 1024 * 1024;
+    }
+
+    if (mcf->writer.max_batch == 0) {
+        mcf->writer.max_batch = 256;
     }
 
     p = mcf->store_path.data;

@@ -45,6 +45,7 @@ typedef struct {
     ngx_queue_t                  queue;     /* ops waiting for a batch */
     ngx_queue_t                  batch;     /* ops the thread commits */
     ngx_uint_t                   busy;
+    ngx_uint_t                   max_batch; /* ops per transaction */
     ngx_event_t                  gather;    /* starts the next batch */
     ngx_event_t                  guard;     /* keeps an exiting worker */
 #if (NGX_THREADS)

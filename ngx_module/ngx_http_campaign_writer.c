@@ -109,6 +109,7 @@ ngx_http_campaign_writer_gather(ngx_event_t *ev)
 static void
 ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
 {
+    ngx_uint_t                      n;
     ngx_queue_t                    *q;
     ngx_http_campaign_ctx_t        *ctx;
 #if (NGX_THREADS)
@@ -120,11 +121,14 @@ ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
         return;
     }
 
-    /* the whole queue becomes the batch; later ops wait for the next one */
-    w->batch = w->queue;
-    w->batch.next->prev = &w->batch;
-    w->batch.prev->next = &w->batch;
-    ngx_queue_init(&w->queue);
+    /* up to max_batch queued ops become the batch; later ones wait */
+    ngx_queue_init(&w->batch);
+
+    for (n = 0; n < w->max_batch && !ngx_queue_empty(&w->queue); n++) {
+        q = ngx_queue_head(&w->queue);
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&w->batch, q);
+    }
 
     q = ngx_queue_head(&w->batch);
     ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);

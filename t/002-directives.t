@@ -260,3 +260,32 @@ GET /api/health
 [error]
 [crit]
 [emerg]
+
+
+
+=== TEST 20: batch must be a number from 1 to 10000
+--- http_config
+    campaign_store $TEST_NGINX_CAMPAIGN_STORE batch=0;
+--- config
+    location /api/ { campaign_api; }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*invalid batch "batch=0": a number from 1 to 10000 is expected/
+
+
+
+=== TEST 21: batch=1 commits every write alone, and still answers it
+--- http_config
+    campaign_store $TEST_NGINX_CAMPAIGN_STORE batch=1;
+--- config
+    location /api/ { campaign_api write=on; }
+--- pipelined_requests eval
+["POST /api/channels\n{\"id\":\"one-by-one\",\"name\":\"b\",\"type\":\"viber\"}",
+ "GET /api/channels/one-by-one"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[201, 200]
+--- no_error_log
+[error]
+[crit]

@@ -17,18 +17,28 @@ ROWS=()
 
 cleanup() {
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+    [ -f "$WORK/one/nginx.pid" ] && kill "$(cat "$WORK/one/nginx.pid")" \
+        2>/dev/null
     sleep 0.5
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/store" "$WORK/logs" "$WORK/baseline"
+mkdir -p "$WORK/store" "$WORK/logs" "$WORK/baseline" \
+         "$WORK/one/store" "$WORK/one/logs"
 cc -O2 -o "$WORK/fsync_baseline" "$HERE/fsync_baseline.c" -llmdb
 
 sed -e "s|@MODULE@|$MODULE|g" -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$PORT|g" \
     "$HERE/nginx.conf.in" > "$WORK/nginx.conf"
 
+# the same server with one write per transaction: the fsync-per-write
+# baseline of group commit
+sed -e "s|@MODULE@|$MODULE|g" -e "s|@WORK@|$WORK/one|g" \
+    -e "s|@PORT@|$((PORT + 1))|g" -e "s|max_size=4g;|max_size=4g batch=1;|" \
+    "$HERE/nginx.conf.in" > "$WORK/one/nginx.conf"
+
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf"
+"$NGINX" -p "$WORK/one" -c "$WORK/one/nginx.conf"
 sleep 1
 
 # wrk's "Requests/sec:" line, and the 99th percentile in milliseconds
@@ -51,12 +61,17 @@ ret=$(wrk -t2 -c64 -d"${DURATION}s" "$BASE/return200" | rps)
 row "GET /api/channels/{id} req/s" "$get" "$ret (return 200)" \
     "$(ratio "$get" "$ret")" "target >= 0.6x"
 
-# 2. durable creates (group commit) against one fsync per write
+# 2. durable creates: group commit against one fsync per write, both the
+#    same server, and the disk's own rate of single-put LMDB commits
 post=$(wrk -t2 -c256 -d"${DURATION}s" -s "$HERE/post_channel.lua" \
        "$BASE/api/channels" | rps)
-one=$("$WORK/fsync_baseline" "$WORK/baseline" 2000)
-row "durable POST /api/channels req/s" "$post" "$one (1 fsync/write)" \
+one=$(wrk -t2 -c256 -d"${DURATION}s" -s "$HERE/post_channel.lua" \
+      "http://127.0.0.1:$((PORT + 1))/api/channels" | rps)
+raw=$("$WORK/fsync_baseline" "$WORK/baseline" 2000)
+row "durable POST /api/channels req/s" "$post" "$one (batch=1)" \
     "$(ratio "$post" "$one")" "target >= 10x"
+row "  (LMDB alone, one commit per put, /s)" "$raw" "" "" \
+    "the disk's fsync rate, no HTTP"
 
 # 3. GET latency while writes flood the same workers
 alone=$(wrk -t1 -c16 -d"${DURATION}s" --latency "$BASE/api/channels/$id" | p99)
