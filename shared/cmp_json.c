@@ -15,6 +15,7 @@
 
 static int cmp_digits(const char *s, int n, int *v);
 static int64_t cmp_days_from_civil(int y, int m, int d);
+static void cmp_time_format_uncached(int64_t t, char *buf);
 
 
 /*
@@ -360,8 +361,30 @@ cmp_time_parse(const char *s, int64_t *t)
 }
 
 
+/*
+ * Every record of a batch carries the same "now" twice: the last answer
+ * is kept per thread, as a bulk import formats a million of them.
+ */
 void
 cmp_time_format(int64_t t, char *buf)
+{
+    static __thread int64_t  last_t = INT64_MIN;
+    static __thread char     last[CMP_TIME_LEN + 1];
+
+    if (t == last_t) {
+        memcpy(buf, last, CMP_TIME_LEN + 1);
+        return;
+    }
+
+    cmp_time_format_uncached(t, buf);
+
+    memcpy(last, buf, CMP_TIME_LEN + 1);
+    last_t = t;
+}
+
+
+static void
+cmp_time_format_uncached(int64_t t, char *buf)
 {
     int64_t    days, secs, z, era;
     char       tmp[64];

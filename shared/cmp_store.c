@@ -23,6 +23,7 @@ typedef struct {
 
 
 static int cmp_store_init_dbs(cmp_store_t *st, char *err, size_t err_len);
+static size_t cmp_id_format(char *buf, const char *prefix, uint64_t v);
 static size_t cmp_composite_key(char *buf, size_t size, const char *a,
     const char *b, size_t b_len);
 
@@ -539,7 +540,7 @@ int
 cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     char *buf, size_t *len)
 {
-    int           rc, n;
+    int           rc;
     char          name[64];
     uint64_t      v;
     cmp_record_t  rec;
@@ -552,9 +553,7 @@ cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
             return rc;
         }
 
-        n = snprintf(buf, CMP_ID_MAX + 1, "%s%08llx", kind->id_prefix,
-                     (unsigned long long) v);
-        *len = (size_t) n;
+        *len = cmp_id_format(buf, kind->id_prefix, v);
 
         rc = cmp_record_get(st, txn, kind, buf, *len, &rec);
         if (rc == MDB_NOTFOUND) {
@@ -565,6 +564,31 @@ cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
             return rc;
         }
     }
+}
+
+
+/* prefix and at least 8 lowercase hex digits: ch_0000002a */
+static size_t
+cmp_id_format(char *buf, const char *prefix, uint64_t v)
+{
+    int            i, digits;
+    size_t         n;
+    static const char  hex[] = "0123456789abcdef";
+
+    n = strlen(prefix);
+    memcpy(buf, prefix, n);
+
+    for (digits = 8; digits < 16 && (v >> (digits * 4)) != 0; digits++) {
+        /* void */
+    }
+
+    for (i = digits - 1; i >= 0; i--) {
+        buf[n++] = hex[(v >> (i * 4)) & 0xf];
+    }
+
+    buf[n] = '\0';
+
+    return n;
 }
 
 
