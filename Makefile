@@ -132,3 +132,22 @@ fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_BIN) $(FUZZ_ARGS) -max_len=8192 -timeout=10 \
 	    $(BUILD)/fuzz/corpus t/fuzz/corpus
+
+# the webhook parsers, and their events applied to a scratch store;
+# seeds in t/fuzz/corpus-webhook ("make fuzz" runs it too)
+FUZZ_WEBHOOK = $(BUILD)/fuzz/fuzz_webhook
+
+.PHONY: fuzz-webhook
+
+$(FUZZ_WEBHOOK): t/fuzz/fuzz_webhook.c $(SHARED_SRCS) $(SHARED_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -D_GNU_SOURCE \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(SHARED_SRCS) $(LIBS)
+
+fuzz-webhook: $(FUZZ_WEBHOOK)
+	@mkdir -p $(BUILD)/fuzz/corpus-webhook
+	$(FUZZ_WEBHOOK) $(FUZZ_ARGS) -max_len=8192 -timeout=10 \
+	    $(BUILD)/fuzz/corpus-webhook t/fuzz/corpus-webhook
+
+fuzz: fuzz-webhook

@@ -43,6 +43,20 @@ static ngx_command_t  ngx_http_campaign_commands[] = {
       0,
       NULL },
 
+    { ngx_string("campaign_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_campaign_webhook,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("campaign_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_campaign_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -261,6 +275,10 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_campaign_metrics_zone(cf, mcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
 #if (NGX_THREADS)
     mcf->writer.thread_pool = ngx_thread_pool_add(cf,
                                   mcf->thread_pool_name.len
@@ -319,6 +337,10 @@ ngx_http_campaign_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_campaign_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_campaign_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_campaign_filter_init(cf);
 }
 

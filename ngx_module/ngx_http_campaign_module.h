@@ -66,6 +66,9 @@ typedef struct {
     ngx_flag_t                   store_ok;
     MDB_txn                     *read_txn;
     ngx_http_campaign_writer_t   writer;
+
+    /* API answers by class, counted by every worker (metrics.c) */
+    ngx_shm_zone_t              *metrics_zone;
 } ngx_http_campaign_main_conf_t;
 
 
@@ -73,6 +76,10 @@ typedef struct {
     ngx_flag_t                   api;
     ngx_flag_t                   write;
     ngx_str_t                    prefix;
+
+    /* campaign_webhook: CMP_WEBHOOK_WHATSAPP or _VIBER, 0 when not */
+    ngx_uint_t                   webhook;
+    ngx_str_t                    webhook_channel;
 } ngx_http_campaign_loc_conf_t;
 
 
@@ -131,6 +138,16 @@ extern ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[];
 
 
 ngx_int_t ngx_http_campaign_api_handler(ngx_http_request_t *r);
+
+/* the directives of webhook.c and metrics.c, and what they need */
+char *ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_campaign_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
+    ngx_http_campaign_main_conf_t *mcf);
+ngx_int_t ngx_http_campaign_metrics_init(ngx_conf_t *cf);
+void ngx_http_campaign_webhook_log(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len, uint64_t version);

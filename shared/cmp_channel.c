@@ -32,6 +32,9 @@ static int cmp_channel_apply_provider(cmp_op_t *op, json_t *rec,
 static void cmp_channel_readiness(json_t *rec, json_t *secret,
     const cmp_channel_type_t *type);
 static int cmp_channel_save_secret(cmp_op_t *op, json_t *secret);
+static const char *cmp_channel_phone(json_t *rec, char *buf, size_t size);
+static int cmp_channel_index(cmp_op_t *op, const char *old,
+    const char *now);
 
 
 static const char *const  cmp_channel_fields[] = {
@@ -93,6 +96,7 @@ int
 cmp_channel_create(cmp_op_t *op)
 {
     int                        rc;
+    char                       phone[160];
     json_t                    *rec, *secret;
     const char                *type_name;
     const cmp_channel_type_t  *type;
@@ -139,6 +143,11 @@ cmp_channel_create(cmp_op_t *op)
         rc = cmp_channel_save_secret(op, secret);
     }
 
+    if (rc == CMP_OK && !op->replayed) {
+        rc = cmp_channel_index(op, NULL,
+                               cmp_channel_phone(rec, phone, sizeof(phone)));
+    }
+
     json_decref(rec);
     json_decref(secret);
 
@@ -150,9 +159,10 @@ int
 cmp_channel_update(cmp_op_t *op)
 {
     int                        rc;
+    char                       old[160], now[160];
     size_t                     len;
     json_t                    *rec, *secret, *type_field;
-    const char                *s;
+    const char                *s, *old_phone;
     cmp_record_t               meta;
     const cmp_channel_type_t  *type;
 
@@ -204,6 +214,8 @@ cmp_channel_update(cmp_op_t *op)
                            "stored channel secrets are unreadable");
     }
 
+    old_phone = cmp_channel_phone(rec, old, sizeof(old));
+
     rc = cmp_channel_apply(op, rec, secret, type, 0);
 
     if (rc == CMP_OK) {
@@ -218,6 +230,11 @@ cmp_channel_update(cmp_op_t *op)
         rc = cmp_channel_save_secret(op, secret);
     }
 
+    if (rc == CMP_OK) {
+        rc = cmp_channel_index(op, old_phone,
+                               cmp_channel_phone(rec, now, sizeof(now)));
+    }
+
     json_decref(rec);
     json_decref(secret);
 
@@ -229,14 +246,17 @@ int
 cmp_channel_delete(cmp_op_t *op)
 {
     int            rc;
+    char           phone[160];
     json_t        *rec;
     uint64_t       refs;
+    const char    *old_phone;
     cmp_record_t   meta;
 
     if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
         return CMP_FAIL;
     }
 
+    old_phone = cmp_channel_phone(rec, phone, sizeof(phone));
     json_decref(rec);
 
     rc = cmp_ref_count(op->store, op->txn, "channel", op->id, op->id_len,
@@ -254,6 +274,10 @@ cmp_channel_delete(cmp_op_t *op)
     rc = cmp_secret_del(op->store, op->txn, op->id, op->id_len);
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
+    }
+
+    if (cmp_channel_index(op, old_phone, NULL) != CMP_OK) {
+        return CMP_FAIL;
     }
 
     return cmp_resource_remove(op);
@@ -550,6 +574,70 @@ cmp_channel_save_secret(cmp_op_t *op, json_t *secret)
     /* the dump held tokens: do not leave them in freed heap memory */
     memset(dump, 0, len);
     free(dump);
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+/* a WhatsApp channel's phone_number_id, copied out of the record */
+static const char *
+cmp_channel_phone(json_t *rec, char *buf, size_t size)
+{
+    const char  *s;
+
+    s = json_string_value(json_object_get(json_object_get(rec, "whatsapp"),
+                                          "phone_number_id"));
+
+    if (s == NULL || strlen(s) >= size) {
+        return NULL;
+    }
+
+    return strcpy(buf, s);
+}
+
+
+/*
+ * CMP_CHANNEL_PHONE_INDEX: phone_number_id -> channel id, so a WhatsApp
+ * webhook finds its channel (and app_secret) without a scan.  Two
+ * channels may name one number: the index names the last one written,
+ * and an entry is removed only by the channel it names.
+ */
+static int
+cmp_channel_index(cmp_op_t *op, const char *old, const char *now)
+{
+    int     rc;
+    char    id[CMP_ID_MAX + 1];
+    size_t  id_len;
+
+    if (old != NULL && now != NULL && strcmp(old, now) == 0) {
+        return CMP_OK;
+    }
+
+    rc = 0;
+
+    if (old != NULL) {
+        rc = cmp_index_get(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX, old,
+                           strlen(old), id, &id_len);
+
+        if (rc == 0 && id_len == op->id_len
+            && memcmp(id, op->id, id_len) == 0)
+        {
+            rc = cmp_index_del(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX,
+                               old, strlen(old));
+
+        } else if (rc == MDB_NOTFOUND || rc == 0) {
+            rc = 0;
+        }
+    }
+
+    if (rc == 0 && now != NULL) {
+        rc = cmp_index_put(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX, now,
+                           strlen(now), op->id, op->id_len);
+    }
 
     if (rc != 0) {
         return cmp_op_store_error(op, rc);

@@ -12,6 +12,10 @@
 #include "cmp_op.h"
 
 
+/* index (cmp_index_*) of WhatsApp channels: phone_number_id -> id */
+#define CMP_CHANNEL_PHONE_INDEX   "wa_phone_number_id"
+
+
 int cmp_channel_create(cmp_op_t *op);
 int cmp_channel_update(cmp_op_t *op);
 int cmp_channel_delete(cmp_op_t *op);

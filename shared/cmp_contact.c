@@ -20,11 +20,16 @@
 #define CMP_ATTR_MAX        64
 #define CMP_ATTR_VALUE_MAX  1024
 
+/* webhooks find a Viber sender by its subscriber id (cmp_webhook.c) */
+#define CMP_VIBER_INDEX     "viber_id"
+#define CMP_VIBER_ID_MAX    128
+
 
 typedef struct {
     char     phone[CMP_PHONE_MAX + 1];
     char     name_key[CMP_NAME_KEY_MAX];
     size_t   name_key_len;
+    char     viber_id[CMP_VIBER_ID_MAX + 1];
 } cmp_contact_keys_t;
 
 
@@ -41,6 +46,7 @@ static void cmp_contact_keys(cmp_op_t *op, json_t *rec,
     cmp_contact_keys_t *keys);
 static int cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
     json_t *rec);
+static int cmp_contact_viber_del(cmp_op_t *op, const char *viber_id);
 
 
 static const char *const  cmp_contact_fields[] = {
@@ -202,6 +208,10 @@ cmp_contact_delete(cmp_op_t *op)
     if (rc == 0 && old.name_key_len > 0) {
         rc = cmp_index_del(op->store, op->txn, CMP_NAME_INDEX, old.name_key,
                            old.name_key_len);
+    }
+
+    if (rc == 0 && old.viber_id[0] != '\0') {
+        rc = cmp_contact_viber_del(op, old.viber_id);
     }
 
     if (rc != 0) {
@@ -683,6 +693,12 @@ cmp_contact_keys(cmp_op_t *op, json_t *rec, cmp_contact_keys_t *keys)
         strcpy(keys->phone, s);
     }
 
+    s = json_string_value(json_object_get(rec, "viber_id"));
+
+    if (s != NULL && strlen(s) <= CMP_VIBER_ID_MAX) {
+        strcpy(keys->viber_id, s);
+    }
+
     s = json_string_value(json_object_get(rec, "name"));
 
     if (s != NULL && op->id_len > 0) {
@@ -733,9 +749,45 @@ cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
         }
     }
 
+    if (rc == 0 && strcmp(old->viber_id, now.viber_id) != 0) {
+        if (old->viber_id[0] != '\0') {
+            rc = cmp_contact_viber_del(op, old->viber_id);
+        }
+
+        if (rc == 0 && now.viber_id[0] != '\0') {
+            rc = cmp_index_put(op->store, op->txn, CMP_VIBER_INDEX,
+                               now.viber_id, strlen(now.viber_id), op->id,
+                               op->id_len);
+        }
+    }
+
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }
 
     return CMP_OK;
+}
+
+
+/* viber_id is not unique: only the contact the index names removes it */
+static int
+cmp_contact_viber_del(cmp_op_t *op, const char *viber_id)
+{
+    int     rc;
+    char    id[CMP_ID_MAX + 1];
+    size_t  id_len;
+
+    rc = cmp_index_get(op->store, op->txn, CMP_VIBER_INDEX, viber_id,
+                       strlen(viber_id), id, &id_len);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc == 0 && id_len == op->id_len && memcmp(id, op->id, id_len) == 0) {
+        rc = cmp_index_del(op->store, op->txn, CMP_VIBER_INDEX, viber_id,
+                           strlen(viber_id));
+    }
+
+    return rc;
 }

@@ -75,7 +75,19 @@ cmp_counter_add(cmp_store_t *st, MDB_txn *txn, const char *campaign,
         v += delta;
     }
 
-    return cmp_counter_set(st, txn, campaign, campaign_len, run, name, v);
+    rc = cmp_counter_set(st, txn, campaign, campaign_len, run, name, v);
+
+    /* every campaign's totals also move the store's, which metrics read */
+    if (rc == 0 && run == CMP_COUNTER_TOTAL
+        && !(campaign_len == sizeof(CMP_COUNTER_ALL) - 1
+             && memcmp(campaign, CMP_COUNTER_ALL, campaign_len) == 0))
+    {
+        rc = cmp_counter_add(st, txn, CMP_COUNTER_ALL,
+                             sizeof(CMP_COUNTER_ALL) - 1, CMP_COUNTER_TOTAL,
+                             name, delta);
+    }
+
+    return rc;
 }
 
 

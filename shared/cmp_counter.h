@@ -15,6 +15,12 @@
 /* run 0 holds the campaign's totals; runs are numbered from 1 */
 #define CMP_COUNTER_TOTAL   0
 
+/*
+ * The totals of all campaigns together (run 0 only), moved by every
+ * cmp_counter_add() on a run 0; '#' never starts a campaign id.
+ */
+#define CMP_COUNTER_ALL     "#all"
+
 
 typedef int (*cmp_counter_visit_pt)(void *ctx, uint32_t run,
     const char *name, size_t name_len, uint64_t value);

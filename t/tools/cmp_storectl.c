@@ -12,6 +12,7 @@
 
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
+#include "cmp_message.h"
 
 
 typedef struct {
@@ -24,6 +25,10 @@ static int cmp_storectl_run(cmp_store_t *st, cmp_op_t *op);
 static int cmp_storectl_set_status(cmp_op_t *op);
 static int cmp_storectl_counter(cmp_op_t *op);
 static int cmp_storectl_many(cmp_store_t *st, cmp_op_t *op);
+static int cmp_storectl_message(cmp_op_t *op);
+static int cmp_storectl_inbox(cmp_store_t *st);
+static int cmp_storectl_meta(cmp_op_t *op);
+static int cmp_storectl_messages(cmp_op_t *op);
 
 
 static int
@@ -77,6 +82,180 @@ cmp_storectl_counter(cmp_op_t *op)
                          (uint32_t) atoi(argv[0]), argv[1], atoll(argv[2]));
 
     return rc ? cmp_op_store_error(op, rc) : CMP_OK;
+}
+
+
+/*
+ * A message as campaignd records it once sent: the ledger record, the
+ * provider id index and the status counters (run 0 and the run).
+ * args: RUN CONTACT NODE STEP STATUS [PROVIDER_ID [CHANNEL]]
+ */
+static int
+cmp_storectl_message(cmp_op_t *op)
+{
+    int                   rc;
+    char                **argv, *dump, hex[2 * CMP_MESSAGE_KEY_MAX + 1];
+    size_t                i, len, key_len;
+    json_t               *rec;
+    MDB_val               k, v;
+    cmp_message_key_t     mk;
+    cmp_storectl_args_t  *args = op->data;
+    unsigned char         key[CMP_MESSAGE_KEY_MAX];
+
+    argv = args->argv;
+
+    mk.campaign = op->id;
+    mk.campaign_len = op->id_len;
+    mk.run = (uint32_t) atoi(argv[0]);
+    mk.contact = argv[1];
+    mk.contact_len = strlen(argv[1]);
+    mk.node = argv[2];
+    mk.node_len = strlen(argv[2]);
+    mk.step = (uint16_t) atoi(argv[3]);
+
+    key_len = cmp_message_key(key, &mk);
+
+    for (i = 0; i < key_len; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    }
+
+    rec = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:s?, s:n, s:i, s:s}",
+                    "id", hex, "run", (int) mk.run, "contact_id", argv[1],
+                    "node_id", argv[2], "channel_id", argv[6],
+                    "status", argv[4], "provider_message_id", argv[5],
+                    "error", "attempts", 1, "updated_at",
+                    "2026-01-01T00:00:00Z");
+    dump = rec ? cmp_json_dump(rec, &len) : NULL;
+    json_decref(rec);
+
+    if (dump == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    rc = cmp_message_put(op->store, op->txn, &mk, dump, len);
+    free(dump);
+
+    if (rc == 0 && argv[5] != NULL) {
+        k.mv_data = argv[5];
+        k.mv_size = strlen(argv[5]);
+        v.mv_data = key;
+        v.mv_size = key_len;
+
+        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_MESSAGE_BY_PROVIDER],
+                     &k, &v, 0);
+    }
+
+    if (rc == 0) {
+        rc = cmp_counter_add(op->store, op->txn, op->id, op->id_len, 0,
+                             argv[4], 1);
+    }
+
+    if (rc == 0 && mk.run != 0) {
+        rc = cmp_counter_add(op->store, op->txn, op->id, op->id_len, mk.run,
+                             argv[4], 1);
+    }
+
+    printf("%s\n", hex);
+
+    return rc ? cmp_op_store_error(op, rc) : CMP_OK;
+}
+
+
+/* a meta value campaignd keeps (campaignd_heartbeat, campaignd_in_flight) */
+static int
+cmp_storectl_meta(cmp_op_t *op)
+{
+    int                   rc;
+    uint64_t              v;
+    cmp_storectl_args_t  *args = op->data;
+
+    v = strtoull(args->argv[0], NULL, 10);
+
+    /* "now-N": a heartbeat N seconds old */
+    if (strncmp(args->argv[0], "now-", 4) == 0) {
+        v = (uint64_t) time(NULL) - strtoull(args->argv[0] + 4, NULL, 10);
+    }
+
+    rc = cmp_meta_put_u64(op->store, op->txn, op->id, v);
+
+    return rc ? cmp_op_store_error(op, rc) : CMP_OK;
+}
+
+
+/*
+ * N messages sent in one transaction, for benchmarks: contacts b0..bN-1,
+ * provider ids wamid.b0..  args: RUN N CHANNEL
+ */
+static int
+cmp_storectl_messages(cmp_op_t *op)
+{
+    int                   rc;
+    char                 *argv[8], contact[32], provider[40];
+    long                  i, n;
+    cmp_storectl_args_t  *args = op->data;
+    cmp_storectl_args_t   one;
+
+    n = atol(args->argv[1]);
+
+    one.argv = argv;
+    op->data = &one;
+    rc = CMP_OK;
+
+    for (i = 0; i < n && rc == CMP_OK; i++) {
+        snprintf(contact, sizeof(contact), "b%ld", i);
+        snprintf(provider, sizeof(provider), "wamid.b%ld", i);
+
+        argv[0] = args->argv[0];
+        argv[1] = contact;
+        argv[2] = "s";
+        argv[3] = "0";
+        argv[4] = "sent";
+        argv[5] = provider;
+        argv[6] = args->argv[2];
+        argv[7] = NULL;
+
+        rc = cmp_storectl_message(op);
+    }
+
+    op->data = args;
+
+    return rc;
+}
+
+
+/* the inbox, one event a line, for tests to compare */
+static int
+cmp_storectl_inbox(cmp_store_t *st)
+{
+    int          rc;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    rc = cmp_store_txn_begin(st, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        fprintf(stderr, "mdb_txn_begin: %s\n", mdb_strerror(rc));
+        return 1;
+    }
+
+    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INBOX], &cur);
+
+    if (rc == 0) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+        while (rc == 0) {
+            printf("%llu %.*s\n",
+                   (unsigned long long) cmp_be64_get(k.mv_data),
+                   (int) v.mv_size, (char *) v.mv_data);
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    mdb_txn_abort(txn);
+
+    return (rc == MDB_NOTFOUND) ? 0 : 1;
 }
 
 
@@ -134,7 +313,22 @@ main(int argc, char **argv)
     char                 err[256];
     cmp_op_t             op;
     cmp_store_t          st;
+    char                *margs[8];
     cmp_storectl_args_t  args;
+
+    if (argc == 3 && strcmp(argv[2], "inbox") == 0) {
+        if (cmp_store_open(&st, argv[1], 1UL << 30, 1024, err, sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+
+        rc = cmp_storectl_inbox(&st);
+        cmp_store_close(&st);
+
+        return rc;
+    }
 
     if (argc < 5) {
         fprintf(stderr, "usage: cmp-storectl STORE set-status CAMPAIGN "
@@ -142,7 +336,13 @@ main(int argc, char **argv)
                 "       cmp-storectl STORE set-status - STATUS "
                 "(campaign ids on stdin)\n"
                 "       cmp-storectl STORE counter CAMPAIGN RUN NAME "
-                "DELTA\n");
+                "DELTA\n"
+                "       cmp-storectl STORE message CAMPAIGN RUN CONTACT "
+                "NODE STEP STATUS [PROVIDER_ID [CHANNEL]]\n"
+                "       cmp-storectl STORE inbox\n"
+                "       cmp-storectl STORE meta NAME VALUE|now-SECONDS\n"
+                "       cmp-storectl STORE messages CAMPAIGN RUN N "
+                "CHANNEL\n");
         return 2;
     }
 
@@ -166,6 +366,25 @@ main(int argc, char **argv)
 
     } else if (strcmp(argv[2], "counter") == 0 && argc == 7) {
         cmp_op_init(&op, &st, cmp_storectl_counter, &cmp_kind_campaigns);
+        args.argv = &argv[4];
+        op.data = &args;
+
+    } else if (strcmp(argv[2], "message") == 0 && argc >= 9 && argc <= 11) {
+        cmp_op_init(&op, &st, cmp_storectl_message, &cmp_kind_campaigns);
+
+        /* the optional provider id and channel are NULL when not given */
+        memset(margs, 0, sizeof(margs));
+        memcpy(margs, &argv[4], (argc - 4) * sizeof(char *));
+        args.argv = margs;
+        op.data = &args;
+
+    } else if (strcmp(argv[2], "messages") == 0 && argc == 7) {
+        cmp_op_init(&op, &st, cmp_storectl_messages, &cmp_kind_campaigns);
+        args.argv = &argv[4];
+        op.data = &args;
+
+    } else if (strcmp(argv[2], "meta") == 0 && argc == 5) {
+        cmp_op_init(&op, &st, cmp_storectl_meta, &cmp_kind_campaigns);
         args.argv = &argv[4];
         op.data = &args;
 

@@ -1,0 +1,401 @@
+
+/*
+ * Prometheus text exposition: totals from the store's counters, gauges,
+ * and API answers counted by all workers in a shared memory zone.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_campaign_module.h"
+#include "cmp_campaign.h"
+#include "cmp_counter.h"
+#include "cmp_webhook.h"
+
+
+#define NGX_HTTP_CAMPAIGN_METRICS_NSTATUS   8
+
+
+/* one per status class (index 0: anything outside 1xx-5xx) */
+typedef struct {
+    ngx_atomic_t    api[6];
+    ngx_atomic_t    webhook[3][6];      /* by CMP_WEBHOOK_* */
+} ngx_http_campaign_metrics_shm_t;
+
+
+typedef struct {
+    uint64_t        messages[NGX_HTTP_CAMPAIGN_METRICS_NSTATUS];
+    uint64_t        campaigns[CMP_CAMPAIGN_NSTATUS];
+} ngx_http_campaign_metrics_t;
+
+
+static ngx_int_t ngx_http_campaign_metrics_handler(ngx_http_request_t *r);
+static int ngx_http_campaign_metrics_counter(void *data, uint32_t run,
+    const char *name, size_t name_len, uint64_t value);
+static int ngx_http_campaign_metrics_campaign(void *data,
+    const cmp_campaign_entry_t *entry);
+static ngx_int_t ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_int_t ngx_http_campaign_metrics_log(ngx_http_request_t *r);
+
+
+static const char  *ngx_http_campaign_metrics_statuses[] = {
+    "queued", "sending", "sent", "delivered", "read", "failed", "skipped",
+    "replied"
+};
+
+
+/* campaign_metrics; */
+char *
+ngx_http_campaign_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_campaign_metrics_handler;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
+    mcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* called by campaign_store: the zone lives as long as the store does */
+ngx_int_t
+ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
+    ngx_http_campaign_main_conf_t *mcf)
+{
+    ngx_str_t  name = ngx_string("campaign_metrics");
+
+    mcf->metrics_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                              &ngx_http_campaign_module);
+    if (mcf->metrics_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->metrics_zone->init = ngx_http_campaign_metrics_zone_init;
+
+    return NGX_OK;
+}
+
+
+/* a reload keeps the old zone, so counts survive it */
+static ngx_int_t
+ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_campaign_metrics_shm_t  *m;
+
+    if (data != NULL) {
+        zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    m = ngx_slab_calloc(shpool, sizeof(ngx_http_campaign_metrics_shm_t));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = m;
+    zone->data = m;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_campaign_metrics_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_campaign_metrics_log;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_metrics_log(ngx_http_request_t *r)
+{
+    ngx_uint_t                        cls;
+    ngx_http_campaign_loc_conf_t     *lcf;
+    ngx_http_campaign_main_conf_t    *mcf;
+    ngx_http_campaign_metrics_shm_t  *m;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+
+    if (lcf == NULL || (lcf->api != 1 && lcf->webhook == 0)) {
+        return NGX_OK;
+    }
+
+    if (lcf->webhook) {
+        ngx_http_campaign_webhook_log(r);
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (mcf->metrics_zone == NULL || mcf->metrics_zone->data == NULL) {
+        return NGX_OK;
+    }
+
+    m = mcf->metrics_zone->data;
+
+    cls = r->headers_out.status / 100;
+
+    if (cls < 1 || cls > 5) {
+        cls = 0;
+    }
+
+    if (lcf->api == 1) {
+        (void) ngx_atomic_fetch_add(&m->api[cls], 1);
+    }
+
+    if (lcf->webhook > 0 && lcf->webhook < 3) {
+        (void) ngx_atomic_fetch_add(&m->webhook[lcf->webhook][cls], 1);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
+{
+    u_char                           *p, *last, *start;
+    int                               rc;
+    MDB_txn                          *txn;
+    size_t                            used, max;
+    uint64_t                          beat, in_flight;
+    ngx_int_t                         n;
+    ngx_uint_t                        i, k;
+    ngx_http_campaign_metrics_t       acc;
+    ngx_http_campaign_main_conf_t    *mcf;
+    ngx_http_campaign_metrics_shm_t  *m;
+    static const char                *classes[] = {
+        "other", "1xx", "2xx", "3xx", "4xx", "5xx"
+    };
+    static const char                *providers[] = {
+        "", "whatsapp", "viber"
+    };
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    n = ngx_http_discard_request_body(r);
+    if (n != NGX_OK) {
+        return n;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (!mcf->store_ok) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL,
+                   "the campaign store cannot be opened; see the error log");
+    }
+
+    ngx_memzero(&acc, sizeof(ngx_http_campaign_metrics_t));
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    rc = cmp_counter_scan(&mcf->store, txn, CMP_COUNTER_ALL,
+                          sizeof(CMP_COUNTER_ALL) - 1,
+                          ngx_http_campaign_metrics_counter, &acc);
+
+    if (rc == 0) {
+        rc = cmp_campaign_scan(&mcf->store, txn,
+                               (1u << CMP_CAMPAIGN_NSTATUS) - 1, 0,
+                               ngx_http_campaign_metrics_campaign, &acc);
+    }
+
+    if (rc == 0) {
+        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_heartbeat",
+                              &beat);
+        if (rc == MDB_NOTFOUND) {
+            beat = 0;
+            rc = 0;
+        }
+    }
+
+    if (rc == 0) {
+        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_in_flight",
+                              &in_flight);
+        if (rc == MDB_NOTFOUND) {
+            in_flight = 0;
+            rc = 0;
+        }
+    }
+
+    ngx_http_campaign_read_end(r);
+
+    if (rc != 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "store error: %s",
+                   mdb_strerror(rc));
+    }
+
+    cmp_store_usage(&mcf->store, &used, &max);
+
+    p = ngx_pnalloc(r->pool, 8192);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = p + 8192;
+
+    r->headers_out.content_type.data = p;
+    r->headers_out.content_type.len = sizeof("text/plain; version=0.0.4") - 1;
+    p = ngx_cpymem(p, "text/plain; version=0.0.4",
+                   r->headers_out.content_type.len);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    /* the body starts after the content type it shares the buffer with */
+    r->headers_out.content_type_lowcase = NULL;
+
+    start = p;
+
+    /* status counters move both ways: they are gauges of a sort */
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_messages_total Messages of all campaigns "
+            "by status.\n"
+            "# TYPE campaign_messages_total gauge\n");
+
+    for (i = 0; i < NGX_HTTP_CAMPAIGN_METRICS_NSTATUS; i++) {
+        p = ngx_slprintf(p, last,
+                         "campaign_messages_total{status=\"%s\"} %uL\n",
+                         ngx_http_campaign_metrics_statuses[i],
+                         acc.messages[i]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_campaigns Campaigns by status.\n"
+            "# TYPE campaign_campaigns gauge\n");
+
+    for (i = 0; i < CMP_CAMPAIGN_NSTATUS; i++) {
+        p = ngx_slprintf(p, last,
+                         "campaign_campaigns{status=\"%s\"} %uL\n",
+                         cmp_campaign_statuses[i], acc.campaigns[i]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_store_used_bytes Bytes the store uses.\n"
+            "# TYPE campaign_store_used_bytes gauge\n"
+            "campaign_store_used_bytes %uz\n"
+            "# HELP campaign_store_max_bytes The store's max_size.\n"
+            "# TYPE campaign_store_max_bytes gauge\n"
+            "campaign_store_max_bytes %uz\n"
+            "# HELP campaign_scheduler_heartbeat_age_seconds Seconds "
+            "since campaignd's last heartbeat.\n"
+            "# TYPE campaign_scheduler_heartbeat_age_seconds gauge\n",
+            used, max);
+
+    if (beat == 0) {
+        p = ngx_slprintf(p, last,
+                         "campaign_scheduler_heartbeat_age_seconds "
+                         "+Inf\n");
+
+    } else {
+        p = ngx_slprintf(p, last,
+                         "campaign_scheduler_heartbeat_age_seconds %L\n",
+                         (int64_t) ngx_time() - (int64_t) beat);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_dispatch_in_flight Provider requests "
+            "campaignd has in flight.\n"
+            "# TYPE campaign_dispatch_in_flight gauge\n"
+            "campaign_dispatch_in_flight %uL\n"
+            "# HELP campaign_api_requests_total API answers by "
+            "status class.\n"
+            "# TYPE campaign_api_requests_total counter\n",
+            in_flight);
+
+    m = (mcf->metrics_zone != NULL) ? mcf->metrics_zone->data : NULL;
+
+    for (i = 1; i < 6; i++) {
+        p = ngx_slprintf(p, last,
+                         "campaign_api_requests_total{code=\"%s\"} %uA\n",
+                         classes[i], m ? m->api[i] : 0);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_webhooks_total Provider callbacks by "
+            "answer class.\n"
+            "# TYPE campaign_webhooks_total counter\n");
+
+    for (k = 1; k < 3; k++) {
+        for (i = 2; i < 6; i++) {
+            p = ngx_slprintf(p, last,
+                             "campaign_webhooks_total{provider=\"%s\","
+                             "code=\"%s\"} %uA\n",
+                             providers[k], classes[i],
+                             m ? m->webhook[k][i] : 0);
+        }
+    }
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, start, p - start, 0);
+}
+
+
+static int
+ngx_http_campaign_metrics_counter(void *data, uint32_t run,
+    const char *name, size_t name_len, uint64_t value)
+{
+    ngx_http_campaign_metrics_t *acc = data;
+
+    ngx_uint_t  i;
+
+    if (run != CMP_COUNTER_TOTAL) {
+        return 1;
+    }
+
+    for (i = 0; i < NGX_HTTP_CAMPAIGN_METRICS_NSTATUS; i++) {
+        if (ngx_strlen(ngx_http_campaign_metrics_statuses[i]) == name_len
+            && ngx_strncmp(ngx_http_campaign_metrics_statuses[i], name,
+                           name_len) == 0)
+        {
+            acc->messages[i] = value;
+            break;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_http_campaign_metrics_campaign(void *data,
+    const cmp_campaign_entry_t *entry)
+{
+    ngx_http_campaign_metrics_t *acc = data;
+
+    if (entry->status >= 0 && entry->status < CMP_CAMPAIGN_NSTATUS) {
+        acc->campaigns[entry->status]++;
+    }
+
+    return 0;
+}

@@ -1,0 +1,850 @@
+
+/*
+ * Provider callbacks: the WhatsApp verification handshake, signatures
+ * checked in constant time, and events applied through the group commit.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ngx_http_campaign_module.h"
+#include "cmp_channel.h"
+#include "cmp_webhook.h"
+
+
+#define NGX_HTTP_CAMPAIGN_SIG_LEN   32      /* SHA-256 */
+
+
+typedef struct {
+    ngx_array_t                  ids;       /* of ngx_str_t */
+    const char                  *type;
+    const char                  *phone;     /* NULL: any */
+    ngx_pool_t                  *pool;
+    ngx_uint_t                   error;
+} ngx_http_campaign_webhook_scan_t;
+
+
+static ngx_int_t ngx_http_campaign_webhook_handler(ngx_http_request_t *r);
+static void ngx_http_campaign_webhook_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_campaign_webhook_collect(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_campaign_webhook_post(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_campaign_webhook_verify(ngx_http_request_t *r);
+static ngx_int_t ngx_http_campaign_webhook_signature(ngx_http_request_t *r,
+    u_char *sig);
+static ngx_int_t ngx_http_campaign_webhook_route(ngx_http_request_t *r,
+    MDB_txn *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
+static ngx_int_t ngx_http_campaign_webhook_viber(ngx_http_request_t *r,
+    MDB_txn *txn, ngx_str_t *body, u_char *sig, ngx_str_t *channel);
+static ngx_int_t ngx_http_campaign_webhook_channels(ngx_http_request_t *r,
+    MDB_txn *txn, const char *type, const char *phone, ngx_array_t **ids);
+static int ngx_http_campaign_webhook_scan(void *data, const char *id,
+    size_t id_len, const cmp_record_t *rec);
+static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
+    MDB_txn *txn, ngx_str_t *channel, const char *name, ngx_str_t *body,
+    u_char *sig, ngx_str_t *token);
+static void ngx_http_campaign_webhook_cleanup(void *data);
+
+
+/* campaign_webhook whatsapp|viber [channel=id]; */
+char *
+ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_campaign_loc_conf_t *lcf = conf;
+
+    ngx_str_t                      *value;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    if (lcf->webhook) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "whatsapp") == 0) {
+        lcf->webhook = CMP_WEBHOOK_WHATSAPP;
+
+    } else if (ngx_strcmp(value[1].data, "viber") == 0) {
+        lcf->webhook = CMP_WEBHOOK_VIBER;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid provider \"%V\": \"whatsapp\" or "
+                           "\"viber\" is expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "channel=", 8) != 0
+            || value[2].len == 8 || value[2].len - 8 > CMP_ID_MAX)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": "
+                               "\"channel=<id>\" is expected", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->webhook_channel.data = value[2].data + 8;
+        lcf->webhook_channel.len = value[2].len - 8;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_campaign_webhook_handler;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
+    mcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_webhook_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_campaign_ctx_t        *ctx;
+    ngx_http_campaign_loc_conf_t   *lcf;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ngx_http_set_ctx(r, ctx, ngx_http_campaign_module);
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (!mcf->store_ok) {
+        ngx_http_discard_request_body(r);
+
+        /* a 5xx makes the provider retry later: nothing is lost */
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL,
+                   "the campaign store cannot be opened; see the error log");
+    }
+
+    if (lcf->webhook == CMP_WEBHOOK_WHATSAPP
+        && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+    {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_campaign_webhook_verify(r);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "method_not_allowed", NULL,
+                   "provider callbacks are POSTed");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_campaign_webhook_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_campaign_webhook_body(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 body;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
+
+    rc = ngx_http_campaign_webhook_collect(r, &body);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_campaign_webhook_post(r, ctx, &body);
+    }
+
+    if (rc == NGX_DONE) {
+        /* the writer answers once the events are committed */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* the raw body, byte for byte: it is what the signature covers */
+static ngx_int_t
+ngx_http_campaign_webhook_collect(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    size_t        len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    body->data = (u_char *) "";
+    body->len = 0;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+    body->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "campaign webhook: reading the request body "
+                          "from its temp file failed");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_webhook_post(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx, ngx_str_t *body)
+{
+    int                             rc;
+    char                            err[160];
+    size_t                          i;
+    json_t                         *ev;
+    MDB_txn                        *txn;
+    ngx_int_t                       ok;
+    ngx_str_t                       channel;
+    cmp_webhook_t                  *wh;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_campaign_loc_conf_t   *lcf;
+    ngx_http_campaign_main_conf_t  *mcf;
+    u_char                          sig[NGX_HTTP_CAMPAIGN_SIG_LEN];
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (ngx_http_campaign_webhook_signature(r, sig) != NGX_OK) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "invalid_signature", NULL, "the %s header is missing "
+                   "or malformed",
+                   lcf->webhook == CMP_WEBHOOK_VIBER
+                   ? "X-Viber-Content-Signature" : "X-Hub-Signature-256");
+    }
+
+    wh = ngx_pcalloc(r->pool, sizeof(cmp_webhook_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (wh == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    wh->provider = (int) lcf->webhook;
+
+    cmp_op_init(&ctx->op, &mcf->store, cmp_webhook_apply, NULL);
+    ctx->op.data = wh;
+
+    cln->handler = ngx_http_campaign_webhook_cleanup;
+    cln->data = &ctx->op;
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    if (lcf->webhook == CMP_WEBHOOK_VIBER) {
+        /* Viber's callbacks do not name the bot: the signature does */
+        ok = ngx_http_campaign_webhook_viber(r, txn, body, sig, &channel);
+
+        if (ok == NGX_OK) {
+            rc = cmp_webhook_viber_parse((char *) body->data, body->len,
+                                         &wh->events, err, sizeof(err));
+
+            if (rc != CMP_OK) {
+                ok = NGX_HTTP_BAD_REQUEST;
+
+            } else {
+                json_array_foreach(wh->events, i, ev) {
+                    json_object_set_new(ev, "channel_id",
+                                        json_stringn((char *) channel.data,
+                                                     channel.len));
+                }
+            }
+        }
+
+    } else {
+        rc = cmp_webhook_whatsapp_parse((char *) body->data, body->len,
+                                        &wh->events, err, sizeof(err));
+
+        ok = (rc == CMP_OK)
+             ? ngx_http_campaign_webhook_route(r, txn, wh, body, sig)
+             : NGX_HTTP_BAD_REQUEST;
+    }
+
+    ngx_http_campaign_read_end(r);
+
+    if (ok == NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_payload", NULL, "%s", err);
+    }
+
+    if (ok == NGX_DECLINED) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "invalid_signature", NULL,
+                   "the signature matches no channel's secret");
+    }
+
+    if (ok != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_campaign_writer_post(r, ctx);
+}
+
+
+/* the signature header, hex-decoded */
+static ngx_int_t
+ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
+{
+    u_char                        *p;
+    size_t                         len, i;
+    ngx_int_t                      n;
+    ngx_str_t                      name;
+    ngx_uint_t                     k;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *h, *found;
+    ngx_http_campaign_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+
+    if (lcf->webhook == CMP_WEBHOOK_VIBER) {
+        ngx_str_set(&name, "X-Viber-Content-Signature");
+
+    } else {
+        ngx_str_set(&name, "X-Hub-Signature-256");
+    }
+
+    found = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (k = 0; /* void */ ; k++) {
+
+        if (k >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            k = 0;
+        }
+
+        if (h[k].key.len == name.len
+            && ngx_strncasecmp(h[k].key.data, name.data, name.len) == 0)
+        {
+            found = &h[k];
+            break;
+        }
+    }
+
+    if (found == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = found->value.data;
+    len = found->value.len;
+
+    if (lcf->webhook == CMP_WEBHOOK_WHATSAPP) {
+        if (len < 7 || ngx_strncasecmp(p, (u_char *) "sha256=", 7) != 0) {
+            return NGX_DECLINED;
+        }
+
+        p += 7;
+        len -= 7;
+    }
+
+    if (len != 2 * NGX_HTTP_CAMPAIGN_SIG_LEN) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < NGX_HTTP_CAMPAIGN_SIG_LEN; i++) {
+        n = ngx_hextoi(p + 2 * i, 2);
+
+        if (n == NGX_ERROR) {
+            return NGX_DECLINED;
+        }
+
+        sig[i] = (u_char) n;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Each phone_number_id the payload names is a channel, and the signature
+ * must be its app_secret's: a payload naming several is checked against
+ * each.  Events then carry their channel's id.
+ */
+static ngx_int_t
+ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
+    cmp_webhook_t *wh, ngx_str_t *body, u_char *sig)
+{
+    int                             rc;
+    char                            id[CMP_ID_MAX + 1];
+    size_t                          i, j, id_len;
+    json_t                         *ev, *other;
+    ngx_int_t                       ok;
+    ngx_str_t                       channel, *ids;
+    ngx_uint_t                      k;
+    const char                     *route;
+    ngx_array_t                    *found;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (json_array_size(wh->events) == 0) {
+        /* nothing to record, yet only a signed payload gets a 200 */
+        if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", NULL,
+                                               &found)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ids = found->elts;
+
+        for (k = 0; k < found->nelts; k++) {
+            ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k],
+                                                  "app_secret", body, sig,
+                                                  NULL);
+            if (ok != NGX_DECLINED) {
+                return ok;
+            }
+        }
+
+        return NGX_DECLINED;
+    }
+
+    json_array_foreach(wh->events, i, ev) {
+        if (json_object_get(ev, "channel_id") != NULL) {
+            continue;
+        }
+
+        route = json_string_value(json_object_get(ev, "route"));
+        if (route == NULL) {
+            return NGX_DECLINED;
+        }
+
+        rc = cmp_index_get(&mcf->store, txn, CMP_CHANNEL_PHONE_INDEX, route,
+                           ngx_strlen(route), id, &id_len);
+
+        if (rc == 0) {
+            channel.data = (u_char *) id;
+            channel.len = id_len;
+
+        } else if (rc == MDB_NOTFOUND) {
+            /* channels written before the index existed */
+            if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", route,
+                                                   &found)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (found->nelts == 0) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "campaign webhook: no WhatsApp channel has "
+                              "phone_number_id \"%s\"", route);
+                return NGX_DECLINED;
+            }
+
+            channel = *(ngx_str_t *) found->elts;
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "campaign_store: %s", mdb_strerror(rc));
+            return NGX_ERROR;
+        }
+
+        ok = ngx_http_campaign_webhook_secret(r, txn, &channel,
+                                              "app_secret", body, sig, NULL);
+        if (ok != NGX_OK) {
+            return ok;
+        }
+
+        /* every event of this number belongs to this channel */
+        json_array_foreach(wh->events, j, other) {
+            if (json_object_get(other, "channel_id") == NULL
+                && json_equal(json_object_get(other, "route"),
+                              json_object_get(ev, "route")))
+            {
+                json_object_set_new(other, "channel_id",
+                                    json_stringn((char *) channel.data,
+                                                 channel.len));
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the configured channel, or the Viber channel whose token signed this */
+static ngx_int_t
+ngx_http_campaign_webhook_viber(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *body, u_char *sig, ngx_str_t *channel)
+{
+    ngx_int_t                      ok;
+    ngx_str_t                     *ids;
+    ngx_uint_t                     k;
+    ngx_array_t                   *found;
+    ngx_http_campaign_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+
+    if (lcf->webhook_channel.len) {
+        *channel = lcf->webhook_channel;
+
+        return ngx_http_campaign_webhook_secret(r, txn, channel,
+                                                "auth_token", body, sig,
+                                                NULL);
+    }
+
+    if (ngx_http_campaign_webhook_channels(r, txn, "viber", NULL, &found)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ids = found->elts;
+
+    for (k = 0; k < found->nelts; k++) {
+        ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k], "auth_token",
+                                              body, sig, NULL);
+        if (ok != NGX_DECLINED) {
+            *channel = ids[k];
+            return ok;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C: the
+ * challenge back when T is the verify_token of some WhatsApp channel.
+ */
+static ngx_int_t
+ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
+{
+    MDB_txn      *txn;
+    ngx_int_t     ok;
+    ngx_str_t     mode, token, challenge, *ids;
+    ngx_uint_t    k;
+    ngx_array_t  *found;
+
+    if (ngx_http_campaign_query_arg(r, "hub.mode", 0, &mode) != NGX_OK
+        || ngx_http_campaign_query_arg(r, "hub.verify_token", 0, &token)
+           != NGX_OK
+        || ngx_http_campaign_query_arg(r, "hub.challenge", 0, &challenge)
+           != NGX_OK
+        || mode.len != 9 || ngx_strncmp(mode.data, "subscribe", 9) != 0
+        || token.len == 0 || challenge.len == 0 || challenge.len > 1024)
+    {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "forbidden", NULL, "not a subscription handshake");
+    }
+
+    txn = ngx_http_campaign_read_begin(r);
+    if (txn == NULL) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "store_unavailable", NULL, "cannot read the store");
+    }
+
+    ok = NGX_DECLINED;
+
+    if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", NULL, &found)
+        != NGX_OK)
+    {
+        ok = NGX_ERROR;
+
+    } else {
+        ids = found->elts;
+
+        for (k = 0; k < found->nelts && ok == NGX_DECLINED; k++) {
+            ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k],
+                                                  "verify_token", NULL, NULL,
+                                                  &token);
+        }
+    }
+
+    ngx_http_campaign_read_end(r);
+
+    if (ok == NGX_DECLINED) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "forbidden", NULL,
+                   "the verify token is no WhatsApp channel's");
+    }
+
+    if (ok != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    return ngx_http_campaign_send(r, NGX_HTTP_OK, challenge.data,
+                                  challenge.len, 0);
+}
+
+
+/* ids of the channels of a type (and phone_number_id); there are few */
+static ngx_int_t
+ngx_http_campaign_webhook_channels(ngx_http_request_t *r, MDB_txn *txn,
+    const char *type, const char *phone, ngx_array_t **ids)
+{
+    int                                rc;
+    ngx_http_campaign_main_conf_t     *mcf;
+    ngx_http_campaign_webhook_scan_t  *scan;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    scan = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_scan_t));
+    if (scan == NULL
+        || ngx_array_init(&scan->ids, r->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    scan->type = type;
+    scan->phone = phone;
+    scan->pool = r->pool;
+
+    rc = cmp_record_list(&mcf->store, txn, &cmp_kind_channels, 0,
+                         ngx_http_campaign_webhook_scan, scan);
+
+    if (rc != 0 || scan->error) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign webhook: listing channels failed: %s",
+                      rc ? mdb_strerror(rc) : "out of memory");
+        return NGX_ERROR;
+    }
+
+    *ids = &scan->ids;
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_campaign_webhook_scan(void *data, const char *id, size_t id_len,
+    const cmp_record_t *rec)
+{
+    ngx_http_campaign_webhook_scan_t *scan = data;
+
+    char        err[64];
+    json_t     *json;
+    ngx_str_t  *s;
+    const char *type, *phone;
+
+    json = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
+    if (json == NULL) {
+        return 0;
+    }
+
+    type = json_string_value(json_object_get(json, "type"));
+    phone = json_string_value(json_object_get(json_object_get(json,
+                                                              "whatsapp"),
+                                              "phone_number_id"));
+
+    if (type != NULL && ngx_strcmp(type, scan->type) == 0
+        && (scan->phone == NULL
+            || (phone != NULL && ngx_strcmp(phone, scan->phone) == 0)))
+    {
+        s = ngx_array_push(&scan->ids);
+
+        if (s == NULL || (s->data = ngx_pnalloc(scan->pool, id_len)) == NULL)
+        {
+            scan->error = 1;
+            json_decref(json);
+            return 1;
+        }
+
+        ngx_memcpy(s->data, id, id_len);
+        s->len = id_len;
+    }
+
+    json_decref(json);
+
+    return 0;
+}
+
+
+/*
+ * One channel's secret against what the request shows: the HMAC-SHA256
+ * of body under it equal to sig, or (token) equal to it; both in constant
+ * time.  NGX_OK on a match, NGX_DECLINED on none.
+ */
+static ngx_int_t
+ngx_http_campaign_webhook_secret(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *channel, const char *name, ngx_str_t *body, u_char *sig,
+    ngx_str_t *token)
+{
+    int                             rc;
+    char                            err[64];
+    size_t                          len, slen;
+    json_t                         *json, *v;
+    ngx_int_t                       ok;
+    const char                     *s;
+    unsigned int                    md_len;
+    ngx_http_campaign_main_conf_t  *mcf;
+    u_char                          md[EVP_MAX_MD_SIZE];
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    rc = cmp_secret_get(&mcf->store, txn, (char *) channel->data,
+                        channel->len, &s, &len);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign_store: %s", mdb_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    json = cmp_json_parse(s, len, err, sizeof(err));
+    if (json == NULL) {
+        return NGX_DECLINED;
+    }
+
+    v = json_object_get(json, name);
+    s = json_string_value(v);
+    slen = json_string_length(v);
+
+    ok = NGX_DECLINED;
+
+    if (s != NULL && slen > 0) {
+        if (token != NULL) {
+            if (token->len == slen
+                && CRYPTO_memcmp(token->data, s, slen) == 0)
+            {
+                ok = NGX_OK;
+            }
+
+        } else if (HMAC(EVP_sha256(), s, (int) slen, body->data, body->len,
+                        md, &md_len)
+                   != NULL)
+        {
+            if (md_len == NGX_HTTP_CAMPAIGN_SIG_LEN
+                && CRYPTO_memcmp(md, sig, NGX_HTTP_CAMPAIGN_SIG_LEN) == 0)
+            {
+                ok = NGX_OK;
+            }
+
+            OPENSSL_cleanse(md, sizeof(md));
+        }
+
+        /* the parsed copy held the secret: do not leave it in the heap */
+        OPENSSL_cleanse((void *) s, slen);
+    }
+
+    json_decref(json);
+
+    return ok;
+}
+
+
+/* after the writer: a status for a message we never sent is worth a note */
+void
+ngx_http_campaign_webhook_log(ngx_http_request_t *r)
+{
+    cmp_webhook_t            *wh;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
+
+    if (ctx == NULL || ctx->op.data == NULL || ctx->op.code != NULL) {
+        return;
+    }
+
+    wh = ctx->op.data;
+
+    if (wh->unknown) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "campaign webhook: %ui status event(s) for unknown "
+                      "message(s), first \"%s\", kept in the inbox",
+                      (ngx_uint_t) wh->unknown, wh->unknown_id);
+    }
+}
+
+
+static void
+ngx_http_campaign_webhook_cleanup(void *data)
+{
+    cmp_op_t *op = data;
+
+    cmp_webhook_t  *wh;
+
+    wh = op->data;
+
+    if (wh != NULL && wh->events != NULL) {
+        json_decref(wh->events);
+        wh->events = NULL;
+    }
+
+    cmp_op_free(op);
+}

@@ -1,0 +1,1394 @@
+
+/*
+ * Provider callbacks: the two payload parsers (no nginx, so they can be
+ * fuzzed and unit tested) and the transaction that applies their events.
+ */
+
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_webhook.h"
+#include "cmp_message.h"
+#include "cmp_counter.h"
+
+
+static const char *cmp_webhook_str(json_t *obj, const char *name);
+static int64_t cmp_webhook_time(json_t *v);
+static json_t *cmp_webhook_event(json_t *events, const char *type);
+static int cmp_webhook_id_ok(const char *s, const char *what, char *err,
+    size_t err_len);
+static int cmp_webhook_wa_statuses(json_t *events, json_t *list,
+    const char *route, char *err, size_t err_len);
+static int cmp_webhook_wa_messages(json_t *events, json_t *list,
+    const char *route, char *err, size_t err_len);
+static void cmp_webhook_wa_preferences(json_t *events, json_t *list,
+    const char *route);
+static const char *cmp_webhook_wa_text(json_t *msg, const char *type);
+static json_t *cmp_webhook_wa_error(json_t *errors);
+
+static int cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind,
+    const char *a, const char *b, const char *c);
+static int cmp_webhook_unhex(unsigned char *dst, const char *src,
+    size_t len);
+static int cmp_webhook_message(cmp_op_t *op, const char *opaque,
+    const char *provider_id, unsigned char *key, size_t *key_len,
+    json_t **msg);
+static int cmp_webhook_count(cmp_op_t *op, const unsigned char *key,
+    size_t key_len, const char *name, int64_t delta);
+static int cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
+    size_t key_len, json_t *msg);
+static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh,
+    const char *from, char *id, size_t *id_len);
+static int cmp_webhook_opt(cmp_op_t *op, const char *contact,
+    size_t contact_len, int out);
+static int cmp_webhook_inbox(cmp_op_t *op, json_t *record);
+static int cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
+static int cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
+static int cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh,
+    json_t *ev, int out);
+static int cmp_webhook_started(cmp_op_t *op, cmp_webhook_t *wh,
+    json_t *ev);
+static json_t *cmp_webhook_record(cmp_op_t *op, const char *type,
+    json_t *ev);
+
+
+/* ------------------------------------------------------------ parsing */
+
+
+static const char *
+cmp_webhook_str(json_t *obj, const char *name)
+{
+    return json_string_value(json_object_get(obj, name));
+}
+
+
+/* WhatsApp sends unix seconds as a string, Viber milliseconds as a number */
+static int64_t
+cmp_webhook_time(json_t *v)
+{
+    int64_t      t;
+    const char  *s;
+
+    if (json_is_integer(v)) {
+        t = json_integer_value(v);
+        return (t > 100000000000LL) ? t / 1000 : t;
+    }
+
+    s = json_string_value(v);
+    if (s == NULL) {
+        return 0;
+    }
+
+    t = 0;
+
+    for ( /* void */ ; *s >= '0' && *s <= '9'; s++) {
+        if (t > 1000000000000LL) {
+            return 0;
+        }
+
+        t = t * 10 + (*s - '0');
+    }
+
+    return (*s == '\0') ? t : 0;
+}
+
+
+static json_t *
+cmp_webhook_event(json_t *events, const char *type)
+{
+    json_t  *ev;
+
+    ev = json_object();
+    if (ev == NULL || json_array_append_new(events, ev) != 0) {
+        return NULL;
+    }
+
+    json_object_set_new(ev, "type", json_string(type));
+
+    return ev;
+}
+
+
+/* ids become index keys; LMDB keys are at most 511 bytes */
+static int
+cmp_webhook_id_ok(const char *s, const char *what, char *err, size_t err_len)
+{
+    size_t  len;
+
+    if (s == NULL) {
+        snprintf(err, err_len, "%s is missing", what);
+        return 0;
+    }
+
+    len = strlen(s);
+
+    if (len == 0 || len > CMP_WEBHOOK_ID_MAX) {
+        snprintf(err, err_len, "%s must be 1 to %d characters", what,
+                 CMP_WEBHOOK_ID_MAX);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+int
+cmp_webhook_whatsapp_parse(const char *body, size_t len, json_t **events,
+    char *err, size_t err_len)
+{
+    size_t       i, j;
+    json_t      *root, *entry, *e, *changes, *ch, *value, *list, *out;
+    const char  *route;
+
+    *events = NULL;
+
+    root = cmp_json_parse(body, len, err, err_len);
+    if (root == NULL) {
+        return CMP_FAIL;
+    }
+
+    out = json_array();
+    entry = json_object_get(root, "entry");
+
+    if (out == NULL || !json_is_array(entry)) {
+        snprintf(err, err_len, "the payload has no \"entry\" array");
+        goto failed;
+    }
+
+    json_array_foreach(entry, i, e) {
+        changes = json_object_get(e, "changes");
+
+        json_array_foreach(changes, j, ch) {
+            value = json_object_get(ch, "value");
+
+            if (!json_is_object(value)) {
+                continue;
+            }
+
+            route = cmp_webhook_str(json_object_get(value, "metadata"),
+                                    "phone_number_id");
+
+            if ((json_array_size(json_object_get(value, "statuses"))
+                 || json_array_size(json_object_get(value, "messages"))
+                 || json_array_size(json_object_get(value,
+                                                    "user_preferences")))
+                && !cmp_webhook_id_ok(route, "metadata.phone_number_id",
+                                      err, err_len))
+            {
+                goto failed;
+            }
+
+            list = json_object_get(value, "statuses");
+
+            if (cmp_webhook_wa_statuses(out, list, route, err, err_len)
+                != CMP_OK)
+            {
+                goto failed;
+            }
+
+            list = json_object_get(value, "messages");
+
+            if (cmp_webhook_wa_messages(out, list, route, err, err_len)
+                != CMP_OK)
+            {
+                goto failed;
+            }
+
+            list = json_object_get(value, "user_preferences");
+            cmp_webhook_wa_preferences(out, list, route);
+        }
+    }
+
+    json_decref(root);
+    *events = out;
+
+    return CMP_OK;
+
+failed:
+
+    json_decref(root);
+    json_decref(out);
+
+    return CMP_FAIL;
+}
+
+
+static int
+cmp_webhook_wa_statuses(json_t *events, json_t *list, const char *route,
+    char *err, size_t err_len)
+{
+    size_t       i;
+    json_t      *st, *ev;
+    const char  *id, *status, *opaque;
+
+    json_array_foreach(list, i, st) {
+        id = cmp_webhook_str(st, "id");
+        status = cmp_webhook_str(st, "status");
+
+        if (!cmp_webhook_id_ok(id, "statuses[].id", err, err_len)) {
+            return CMP_FAIL;
+        }
+
+        if (status == NULL || strlen(status) > 32) {
+            snprintf(err, err_len, "statuses[].status must be a string");
+            return CMP_FAIL;
+        }
+
+        ev = cmp_webhook_event(events, "status");
+        if (ev == NULL) {
+            snprintf(err, err_len, "out of memory");
+            return CMP_FAIL;
+        }
+
+        json_object_set_new(ev, "route", json_string(route));
+        json_object_set_new(ev, "provider_message_id", json_string(id));
+        json_object_set_new(ev, "status", json_string(status));
+        json_object_set_new(ev, "timestamp",
+                            json_integer(cmp_webhook_time(
+                                json_object_get(st, "timestamp"))));
+
+        opaque = cmp_webhook_str(st, "biz_opaque_callback_data");
+
+        if (opaque != NULL) {
+            json_object_set_new(ev, "opaque", json_string(opaque));
+        }
+
+        json_object_set_new(ev, "error", cmp_webhook_wa_error(
+                                             json_object_get(st, "errors")));
+    }
+
+    return CMP_OK;
+}
+
+
+/* the first error, in the fields the message ledger keeps */
+static json_t *
+cmp_webhook_wa_error(json_t *errors)
+{
+    json_t      *e, *out, *code;
+    const char  *s;
+
+    e = json_array_get(errors, 0);
+
+    if (!json_is_object(e)) {
+        return json_null();
+    }
+
+    out = json_object();
+    if (out == NULL) {
+        return json_null();
+    }
+
+    code = json_object_get(e, "code");
+
+    if (json_is_integer(code)) {
+        json_object_set_new(out, "code", json_integer(
+                                             json_integer_value(code)));
+    }
+
+    s = cmp_webhook_str(e, "title");
+    if (s != NULL) {
+        json_object_set_new(out, "title", json_string(s));
+    }
+
+    s = cmp_webhook_str(e, "message");
+    if (s != NULL) {
+        json_object_set_new(out, "message", json_string(s));
+    }
+
+    s = cmp_webhook_str(json_object_get(e, "error_data"), "details");
+    if (s != NULL) {
+        json_object_set_new(out, "details", json_string(s));
+    }
+
+    return out;
+}
+
+
+static int
+cmp_webhook_wa_messages(json_t *events, json_t *list, const char *route,
+    char *err, size_t err_len)
+{
+    size_t       i;
+    json_t      *msg, *ev;
+    const char  *from, *id, *type, *text, *context;
+
+    json_array_foreach(list, i, msg) {
+        from = cmp_webhook_str(msg, "from");
+        id = cmp_webhook_str(msg, "id");
+        type = cmp_webhook_str(msg, "type");
+
+        if (!cmp_webhook_id_ok(from, "messages[].from", err, err_len)
+            || !cmp_webhook_id_ok(id, "messages[].id", err, err_len))
+        {
+            return CMP_FAIL;
+        }
+
+        ev = cmp_webhook_event(events, "reply");
+        if (ev == NULL) {
+            snprintf(err, err_len, "out of memory");
+            return CMP_FAIL;
+        }
+
+        text = cmp_webhook_wa_text(msg, type);
+
+        json_object_set_new(ev, "route", json_string(route));
+        json_object_set_new(ev, "from", json_string(from));
+        json_object_set_new(ev, "provider_message_id", json_string(id));
+        json_object_set_new(ev, "message_type",
+                            type ? json_string(type) : json_null());
+        json_object_set_new(ev, "text", text ? json_string(text)
+                                             : json_null());
+        json_object_set_new(ev, "timestamp",
+                            json_integer(cmp_webhook_time(
+                                json_object_get(msg, "timestamp"))));
+
+        context = cmp_webhook_str(json_object_get(msg, "context"), "id");
+
+        if (context != NULL && strlen(context) <= CMP_WEBHOOK_ID_MAX) {
+            json_object_set_new(ev, "context_id", json_string(context));
+        }
+
+        if (text != NULL && cmp_webhook_opt_out_word(text, strlen(text))) {
+            json_object_set_new(ev, "stop", json_true());
+        }
+    }
+
+    return CMP_OK;
+}
+
+
+/* what the contact said, whichever way: typed, a button, a list choice */
+static const char *
+cmp_webhook_wa_text(json_t *msg, const char *type)
+{
+    json_t      *in;
+    const char  *s;
+
+    if (type == NULL) {
+        return NULL;
+    }
+
+    if (strcmp(type, "text") == 0) {
+        return cmp_webhook_str(json_object_get(msg, "text"), "body");
+    }
+
+    if (strcmp(type, "button") == 0) {
+        s = cmp_webhook_str(json_object_get(msg, "button"), "text");
+        return s ? s : cmp_webhook_str(json_object_get(msg, "button"),
+                                       "payload");
+    }
+
+    if (strcmp(type, "interactive") == 0) {
+        in = json_object_get(msg, "interactive");
+        s = cmp_webhook_str(json_object_get(in, "button_reply"), "title");
+
+        if (s == NULL) {
+            s = cmp_webhook_str(json_object_get(in, "list_reply"), "title");
+        }
+
+        return s;
+    }
+
+    return NULL;
+}
+
+
+static void
+cmp_webhook_wa_preferences(json_t *events, json_t *list, const char *route)
+{
+    size_t       i;
+    json_t      *p, *ev;
+    const char  *wa_id, *category, *value;
+
+    json_array_foreach(list, i, p) {
+        wa_id = cmp_webhook_str(p, "wa_id");
+        category = cmp_webhook_str(p, "category");
+        value = cmp_webhook_str(p, "value");
+
+        /* other categories or values say nothing about marketing consent */
+        if (wa_id == NULL || strlen(wa_id) > CMP_WEBHOOK_ID_MAX
+            || category == NULL || value == NULL
+            || strcmp(category, "marketing_messages") != 0
+            || (strcmp(value, "stop") != 0 && strcmp(value, "resume") != 0))
+        {
+            continue;
+        }
+
+        ev = cmp_webhook_event(events, value[0] == 's' ? "opt_out"
+                                                        : "opt_in");
+        if (ev == NULL) {
+            return;
+        }
+
+        json_object_set_new(ev, "route", json_string(route));
+        json_object_set_new(ev, "from", json_string(wa_id));
+        json_object_set_new(ev, "reason", json_string("user_preferences"));
+        json_object_set_new(ev, "timestamp",
+                            json_integer(cmp_webhook_time(
+                                json_object_get(p, "timestamp"))));
+    }
+}
+
+
+int
+cmp_webhook_viber_parse(const char *body, size_t len, json_t **events,
+    char *err, size_t err_len)
+{
+    char         token[32];
+    json_t      *root, *out, *ev, *v, *msg;
+    const char  *event, *from, *text, *status;
+
+    *events = NULL;
+
+    root = cmp_json_parse(body, len, err, err_len);
+    if (root == NULL) {
+        return CMP_FAIL;
+    }
+
+    out = json_array();
+    event = cmp_webhook_str(root, "event");
+
+    if (out == NULL || event == NULL) {
+        snprintf(err, err_len, "the payload has no \"event\"");
+        goto failed;
+    }
+
+    /* a message_token is a 64-bit number; the ledger keys it as text */
+    token[0] = '\0';
+    v = json_object_get(root, "message_token");
+
+    if (json_is_integer(v)) {
+        snprintf(token, sizeof(token), "%lld",
+                 (long long) json_integer_value(v));
+
+    } else if (json_is_string(v) && json_string_length(v) > 0
+               && json_string_length(v) < sizeof(token))
+    {
+        snprintf(token, sizeof(token), "%s", json_string_value(v));
+    }
+
+    status = NULL;
+
+    if (strcmp(event, "delivered") == 0) {
+        status = "delivered";
+
+    } else if (strcmp(event, "seen") == 0) {
+        status = "read";
+
+    } else if (strcmp(event, "failed") == 0) {
+        status = "failed";
+    }
+
+    if (status != NULL) {
+        from = cmp_webhook_str(root, "user_id");
+
+        if (token[0] == '\0') {
+            snprintf(err, err_len, "a \"%s\" event needs a message_token",
+                     event);
+            goto failed;
+        }
+
+        ev = cmp_webhook_event(out, "status");
+        if (ev == NULL) {
+            goto nomem;
+        }
+
+        json_object_set_new(ev, "provider_message_id", json_string(token));
+        json_object_set_new(ev, "status", json_string(status));
+
+        if (from != NULL && strlen(from) <= CMP_WEBHOOK_ID_MAX) {
+            json_object_set_new(ev, "from", json_string(from));
+        }
+
+        v = json_object_get(root, "desc");
+
+        json_object_set_new(ev, "error", json_is_string(v)
+                            ? json_pack("{s:O}", "message", v)
+                            : json_null());
+
+    } else if (strcmp(event, "message") == 0) {
+        from = cmp_webhook_str(json_object_get(root, "sender"), "id");
+        msg = json_object_get(root, "message");
+        text = cmp_webhook_str(msg, "text");
+
+        if (!cmp_webhook_id_ok(from, "sender.id", err, err_len)) {
+            goto failed;
+        }
+
+        ev = cmp_webhook_event(out, "reply");
+        if (ev == NULL) {
+            goto nomem;
+        }
+
+        json_object_set_new(ev, "from", json_string(from));
+        json_object_set_new(ev, "text", text ? json_string(text)
+                                             : json_null());
+        json_object_set(ev, "message_type",
+                        json_is_string(json_object_get(msg, "type"))
+                        ? json_object_get(msg, "type") : json_null());
+
+        if (token[0] != '\0') {
+            json_object_set_new(ev, "provider_message_id",
+                                json_string(token));
+        }
+
+        v = json_object_get(msg, "tracking_data");
+
+        if (json_is_string(v) && json_string_length(v) <= 2 * 256) {
+            json_object_set(ev, "opaque", v);
+        }
+
+        if (text != NULL && cmp_webhook_opt_out_word(text, strlen(text))) {
+            json_object_set_new(ev, "stop", json_true());
+        }
+
+    } else if (strcmp(event, "subscribed") == 0
+               || strcmp(event, "unsubscribed") == 0
+               || strcmp(event, "conversation_started") == 0)
+    {
+        /* subscribed and conversation_started name a user object */
+        from = cmp_webhook_str(json_object_get(root, "user"), "id");
+
+        if (from == NULL) {
+            from = cmp_webhook_str(root, "user_id");
+        }
+
+        if (!cmp_webhook_id_ok(from, "the user id", err, err_len)) {
+            goto failed;
+        }
+
+        ev = cmp_webhook_event(out, event[0] == 's' ? "opt_in"
+                                    : event[0] == 'u' ? "opt_out"
+                                    : "conversation_started");
+        if (ev == NULL) {
+            goto nomem;
+        }
+
+        json_object_set_new(ev, "from", json_string(from));
+        json_object_set_new(ev, "reason", json_string(event));
+
+    } else {
+        ev = cmp_webhook_event(out, strcmp(event, "webhook") == 0
+                                    ? "ping" : "ignored");
+        if (ev == NULL) {
+            goto nomem;
+        }
+    }
+
+    json_object_set_new(ev, "timestamp",
+                        json_integer(cmp_webhook_time(
+                            json_object_get(root, "timestamp"))));
+
+    json_decref(root);
+    *events = out;
+
+    return CMP_OK;
+
+nomem:
+
+    snprintf(err, err_len, "out of memory");
+
+failed:
+
+    json_decref(root);
+    json_decref(out);
+
+    return CMP_FAIL;
+}
+
+
+/* STOP or UNSUBSCRIBE, in any case, with blanks around */
+int
+cmp_webhook_opt_out_word(const char *text, size_t len)
+{
+    size_t             n, i;
+    const char        *s;
+    static const char *words[] = { "stop", "unsubscribe" };
+
+    while (len > 0 && isspace((unsigned char) *text)) {
+        text++;
+        len--;
+    }
+
+    while (len > 0 && isspace((unsigned char) text[len - 1])) {
+        len--;
+    }
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        s = words[i];
+        n = strlen(s);
+
+        if (len == n && strncasecmp(text, s, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* ----------------------------------------------------------- applying */
+
+
+int
+cmp_webhook_apply(cmp_op_t *op)
+{
+    int             rc;
+    size_t          i;
+    json_t         *ev, *reply;
+    const char     *type;
+    cmp_webhook_t  *wh = op->data;
+
+    json_array_foreach(wh->events, i, ev) {
+        type = cmp_webhook_str(ev, "type");
+
+        if (strcmp(type, "status") == 0) {
+            rc = cmp_webhook_status(op, wh, ev);
+
+        } else if (strcmp(type, "reply") == 0) {
+            rc = cmp_webhook_reply(op, wh, ev);
+
+        } else if (strcmp(type, "opt_out") == 0) {
+            rc = cmp_webhook_optevent(op, wh, ev, 1);
+
+        } else if (strcmp(type, "opt_in") == 0) {
+            rc = cmp_webhook_optevent(op, wh, ev, 0);
+
+        } else if (strcmp(type, "conversation_started") == 0) {
+            rc = cmp_webhook_started(op, wh, ev);
+
+        } else {
+            /* the set-up ping and events we do not use change nothing */
+            rc = CMP_OK;
+        }
+
+        if (rc != CMP_OK) {
+            return CMP_FAIL;
+        }
+    }
+
+    reply = json_pack("{s:b}", "ok", 1);
+    rc = cmp_op_reply(op, 200, reply);
+    json_decref(reply);
+
+    return rc;
+}
+
+
+/*
+ * A provider retries what it is not sure we got: an event seen before
+ * (kept in the index db by its provider identity) is not applied again.
+ * Returns 1 when seen, 0 when new (and now marked), -1 on a store error.
+ */
+static int
+cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind, const char *a,
+    const char *b, const char *c)
+{
+    int          rc;
+    char         key[400], id[CMP_ID_MAX + 1];
+    size_t       n, len, i, id_len;
+    const char  *index, *part[3];
+
+    index = (wh->provider == CMP_WEBHOOK_VIBER) ? "viber_event"
+                                                : "wa_event";
+    part[0] = a;
+    part[1] = b;
+    part[2] = c;
+
+    key[0] = kind;
+    n = 1;
+
+    for (i = 0; i < 3; i++) {
+        if (part[i] == NULL) {
+            continue;
+        }
+
+        len = strlen(part[i]);
+
+        if (n + 1 + len > sizeof(key)) {
+            len = sizeof(key) - n - 1;
+        }
+
+        key[n++] = '\0';
+        memcpy(key + n, part[i], len);
+        n += len;
+    }
+
+    rc = cmp_index_get(op->store, op->txn, index, key, n, id, &id_len);
+
+    if (rc == 0) {
+        wh->duplicates++;
+        return 1;
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        rc = cmp_index_put(op->store, op->txn, index, key, n, "1", 1);
+    }
+
+    if (rc != 0) {
+        cmp_op_store_error(op, rc);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+cmp_webhook_unhex(unsigned char *dst, const char *src, size_t len)
+{
+    size_t  i;
+    int     hi, lo;
+
+    for (i = 0; i < len; i += 2) {
+        hi = (src[i] >= '0' && src[i] <= '9') ? src[i] - '0'
+             : (src[i] >= 'a' && src[i] <= 'f') ? src[i] - 'a' + 10 : -1;
+        lo = (src[i + 1] >= '0' && src[i + 1] <= '9') ? src[i + 1] - '0'
+             : (src[i + 1] >= 'a' && src[i + 1] <= 'f')
+               ? src[i + 1] - 'a' + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        *dst++ = (unsigned char) (hi * 16 + lo);
+    }
+
+    return 0;
+}
+
+
+/*
+ * The message an event is about: by our own hex id echoed back when the
+ * provider carries one, else by the provider's id.  Returns 0 and the
+ * parsed record when found, 1 when unknown, -1 on an error.
+ */
+static int
+cmp_webhook_message(cmp_op_t *op, const char *opaque,
+    const char *provider_id, unsigned char *key, size_t *key_len,
+    json_t **msg)
+{
+    int       rc;
+    char      err[160];
+    size_t    n;
+    MDB_val   k, v;
+
+    rc = MDB_NOTFOUND;
+    n = opaque ? strlen(opaque) : 0;
+
+    if (n > 0 && n % 2 == 0 && n / 2 <= CMP_MESSAGE_KEY_MAX
+        && cmp_webhook_unhex(key, opaque, n) == 0)
+    {
+        k.mv_data = key;
+        k.mv_size = n / 2;
+        rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v);
+    }
+
+    if (rc == MDB_NOTFOUND && provider_id != NULL) {
+        k.mv_data = (void *) provider_id;
+        k.mv_size = strlen(provider_id);
+
+        rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGE_BY_PROVIDER],
+                     &k, &v);
+
+        if (rc == 0) {
+            /* the raw key (it has NUL separators), or its hex form */
+            if (memchr(v.mv_data, '\0', v.mv_size) == NULL
+                && v.mv_size % 2 == 0 && v.mv_size / 2 <= CMP_MESSAGE_KEY_MAX
+                && cmp_webhook_unhex(key, v.mv_data, v.mv_size) == 0)
+            {
+                k.mv_size = v.mv_size / 2;
+
+            } else if (v.mv_size <= CMP_MESSAGE_KEY_MAX) {
+                memcpy(key, v.mv_data, v.mv_size);
+                k.mv_size = v.mv_size;
+
+            } else {
+                return 1;
+            }
+
+            k.mv_data = key;
+            rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v);
+        }
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return 1;
+    }
+
+    if (rc != 0) {
+        cmp_op_store_error(op, rc);
+        return -1;
+    }
+
+    *key_len = k.mv_size;
+
+    *msg = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
+
+    if (*msg == NULL || !json_is_object(*msg)) {
+        json_decref(*msg);
+        cmp_op_fail(op, 500, "internal_error", NULL,
+                    "a stored message is unreadable: %s", err);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the message's campaign, on its totals (run 0) and on its own run */
+static int
+cmp_webhook_count(cmp_op_t *op, const unsigned char *key, size_t key_len,
+    const char *name, int64_t delta)
+{
+    int                   rc;
+    size_t                n;
+    uint32_t              run;
+    const unsigned char  *p;
+
+    p = memchr(key, '\0', key_len);
+
+    /* test sends ("#" + instance id) have no campaign to count for */
+    if (p == NULL || p == key || key[0] == '#'
+        || (size_t) (p - key) + 5 > key_len)
+    {
+        return CMP_OK;
+    }
+
+    n = p - key;
+    run = ((uint32_t) p[1] << 24) | ((uint32_t) p[2] << 16)
+          | ((uint32_t) p[3] << 8) | p[4];
+
+    rc = cmp_counter_add(op->store, op->txn, (const char *) key, n,
+                         CMP_COUNTER_TOTAL, name, delta);
+
+    if (rc == 0 && run != CMP_COUNTER_TOTAL) {
+        rc = cmp_counter_add(op->store, op->txn, (const char *) key, n, run,
+                             name, delta);
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+static int
+cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
+    size_t key_len, json_t *msg)
+{
+    int       rc;
+    char     *dump;
+    char      now[CMP_TIME_LEN + 1];
+    size_t    len;
+    MDB_val   k, v;
+
+    cmp_time_format(op->now, now);
+    json_object_set_new(msg, "updated_at", json_string(now));
+
+    dump = cmp_json_dump(msg, &len);
+    if (dump == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = key_len;
+    v.mv_data = dump;
+    v.mv_size = len;
+
+    rc = mdb_put(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+    free(dump);
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+/*
+ * WhatsApp names a contact by its number without "+", Viber by the
+ * subscriber id.  Returns 0 when found, 1 when not, -1 on an error.
+ */
+static int
+cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, const char *from,
+    char *id, size_t *id_len)
+{
+    int     rc;
+    char    phone[CMP_WEBHOOK_ID_MAX + 2];
+    size_t  n;
+
+    if (from == NULL) {
+        return 1;
+    }
+
+    n = strlen(from);
+
+    if (wh->provider == CMP_WEBHOOK_VIBER) {
+        rc = cmp_index_get(op->store, op->txn, "viber_id", from, n, id,
+                           id_len);
+
+    } else {
+        if (n > CMP_WEBHOOK_ID_MAX) {
+            return 1;
+        }
+
+        phone[0] = '+';
+        memcpy(phone + 1, from, n);
+
+        rc = cmp_index_get(op->store, op->txn, "phone", phone, n + 1, id,
+                           id_len);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return 1;
+    }
+
+    if (rc != 0) {
+        cmp_op_store_error(op, rc);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the contact's consent, as a PATCH of opted_out would change it */
+static int
+cmp_webhook_opt(cmp_op_t *op, const char *contact, size_t contact_len,
+    int out)
+{
+    int            rc;
+    char           now[CMP_TIME_LEN + 1];
+    json_t        *rec;
+    cmp_op_t       sub;
+    cmp_record_t   meta;
+
+    cmp_op_init(&sub, op->store, NULL, &cmp_kind_contacts);
+    sub.txn = op->txn;
+    sub.now = op->now;
+    memcpy(sub.id, contact, contact_len);
+    sub.id[contact_len] = '\0';
+    sub.id_len = contact_len;
+
+    rc = cmp_resource_load(&sub, &rec, &meta);
+
+    if (rc == CMP_OK) {
+        if (json_is_true(json_object_get(rec, "opted_out")) == out) {
+            json_decref(rec);
+            cmp_op_free(&sub);
+            return CMP_OK;
+        }
+
+        cmp_time_format(op->now, now);
+
+        json_object_set_new(rec, "opted_out", json_boolean(out));
+        json_object_set_new(rec, "opted_out_at",
+                            out ? json_string(now) : json_null());
+
+        rc = cmp_resource_store(&sub, rec, &meta);
+        json_decref(rec);
+
+    } else if (sub.status == 404) {
+        /* the index named a contact deleted since: nothing to change */
+        rc = CMP_OK;
+    }
+
+    if (rc != CMP_OK) {
+        op->status = sub.status;
+        op->code = sub.code;
+        memcpy(op->message, sub.message, sizeof(op->message));
+    }
+
+    cmp_op_free(&sub);
+
+    return rc;
+}
+
+
+static json_t *
+cmp_webhook_record(cmp_op_t *op, const char *type, json_t *ev)
+{
+    char     now[CMP_TIME_LEN + 1];
+    json_t  *rec, *v;
+
+    cmp_time_format(op->now, now);
+
+    rec = json_object();
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    v = json_object_get(ev, "channel_id");
+
+    json_object_set_new(rec, "type", json_string(type));
+    json_object_set(rec, "channel_id", v ? v : json_null());
+    json_object_set_new(rec, "received_at", json_string(now));
+
+    return rec;
+}
+
+
+/* appends (and takes) one event for campaignd */
+static int
+cmp_webhook_inbox(cmp_op_t *op, json_t *record)
+{
+    int            rc;
+    char          *dump;
+    size_t         len;
+    MDB_val        k, v;
+    uint64_t       seq;
+    unsigned char  buf[8];
+
+    if (record == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    dump = cmp_json_dump(record, &len);
+    json_decref(record);
+
+    if (dump == NULL) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    rc = cmp_seq_next(op->store, op->txn, "inbox", &seq);
+
+    if (rc == 0) {
+        cmp_be64_put(buf, seq);
+
+        k.mv_data = buf;
+        k.mv_size = 8;
+        v.mv_data = dump;
+        v.mv_size = len;
+
+        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_INBOX], &k, &v, 0);
+    }
+
+    free(dump);
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+/* status only moves forward, so a late or repeated one changes nothing */
+static int
+cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
+{
+    int             rc, rank, found;
+    char            old_status[32];
+    size_t          key_len;
+    json_t         *msg, *rec, *err;
+    const char     *status, *old, *id, *s;
+    unsigned char   key[CMP_MESSAGE_KEY_MAX];
+
+    status = cmp_webhook_str(ev, "status");
+    id = cmp_webhook_str(ev, "provider_message_id");
+    rank = cmp_message_rank(status);
+
+    /* "deleted" and the like are no states of the ledger */
+    if (rank < 0 || strcmp(status, "skipped") == 0) {
+        return CMP_OK;
+    }
+
+    found = cmp_webhook_message(op, cmp_webhook_str(ev, "opaque"), id, key,
+                                &key_len, &msg);
+    if (found < 0) {
+        return CMP_FAIL;
+    }
+
+    if (found == 1) {
+        rc = cmp_webhook_seen(op, wh, 's', id, status, NULL);
+        if (rc != 0) {
+            return (rc < 0) ? CMP_FAIL : CMP_OK;
+        }
+
+        wh->unknown++;
+
+        if (wh->unknown_id[0] == '\0') {
+            snprintf(wh->unknown_id, sizeof(wh->unknown_id), "%s", id);
+        }
+
+        rec = cmp_webhook_record(op, "unknown_status", ev);
+
+        if (rec != NULL) {
+            json_object_set_new(rec, "provider_message_id", json_string(id));
+            json_object_set_new(rec, "status", json_string(status));
+            json_object_set(rec, "error", json_object_get(ev, "error"));
+        }
+
+        return cmp_webhook_inbox(op, rec);
+    }
+
+    s = cmp_webhook_str(msg, "status");
+
+    if (s != NULL && cmp_message_rank(s) >= rank) {
+        wh->duplicates++;
+        json_decref(msg);
+        return CMP_OK;
+    }
+
+    /* copied: setting the new status frees the old string */
+    old = NULL;
+
+    if (s != NULL && strlen(s) < sizeof(old_status)) {
+        old = strcpy(old_status, s);
+    }
+
+    json_object_set_new(msg, "status", json_string(status));
+
+    err = json_object_get(ev, "error");
+
+    if (json_is_object(err)) {
+        json_object_set(msg, "error", err);
+    }
+
+    if (!json_is_string(json_object_get(msg, "provider_message_id"))) {
+        json_object_set_new(msg, "provider_message_id", json_string(id));
+    }
+
+    rc = CMP_OK;
+
+    if (old != NULL) {
+        rc = cmp_webhook_count(op, key, key_len, old, -1);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_webhook_count(op, key, key_len, status, 1);
+    }
+
+    if (rc == CMP_OK) {
+        rc = cmp_webhook_message_put(op, key, key_len, msg);
+    }
+
+    json_decref(msg);
+
+    if (rc == CMP_OK) {
+        wh->applied++;
+    }
+
+    return rc;
+}
+
+
+static int
+cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
+{
+    int             rc, found, counted;
+    char            contact[CMP_ID_MAX + 1], now[CMP_TIME_LEN + 1];
+    char            hex[2 * CMP_MESSAGE_KEY_MAX + 1];
+    size_t          i, key_len, contact_len;
+    json_t         *msg, *rec;
+    const char     *id, *from;
+    unsigned char   key[CMP_MESSAGE_KEY_MAX];
+
+    id = cmp_webhook_str(ev, "provider_message_id");
+    from = cmp_webhook_str(ev, "from");
+
+    if (id != NULL) {
+        rc = cmp_webhook_seen(op, wh, 'm', id, NULL, NULL);
+        if (rc != 0) {
+            return (rc < 0) ? CMP_FAIL : CMP_OK;
+        }
+    }
+
+    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    if (rc < 0) {
+        return CMP_FAIL;
+    }
+
+    if (rc == 1) {
+        contact_len = 0;
+    }
+
+    /* the message answered: WhatsApp's context, Viber's tracking_data */
+    found = cmp_webhook_message(op, cmp_webhook_str(ev, "opaque"),
+                                cmp_webhook_str(ev, "context_id"), key,
+                                &key_len, &msg);
+    if (found < 0) {
+        return CMP_FAIL;
+    }
+
+    counted = 0;
+    hex[0] = '\0';
+
+    if (found == 0) {
+        for (i = 0; i < key_len; i++) {
+            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        }
+
+        rc = CMP_OK;
+
+        /* "replied" counts messages answered, not answers */
+        if (json_object_get(msg, "replied_at") == NULL) {
+            cmp_time_format(op->now, now);
+            json_object_set_new(msg, "replied_at", json_string(now));
+
+            rc = cmp_webhook_message_put(op, key, key_len, msg);
+
+            if (rc == CMP_OK) {
+                rc = cmp_webhook_count(op, key, key_len,
+                                       CMP_WEBHOOK_REPLIED, 1);
+            }
+        }
+
+        json_decref(msg);
+
+        if (rc != CMP_OK) {
+            return CMP_FAIL;
+        }
+
+        counted = 1;
+    }
+
+    rec = cmp_webhook_record(op, "reply", ev);
+
+    if (rec != NULL) {
+        json_object_set_new(rec, "from", json_string(from));
+        json_object_set_new(rec, "contact_id", contact_len
+                            ? json_stringn(contact, contact_len)
+                            : json_null());
+        json_object_set(rec, "text", json_object_get(ev, "text"));
+        json_object_set_new(rec, "provider_message_id",
+                            id ? json_string(id) : json_null());
+        json_object_set_new(rec, "message_id",
+                            hex[0] ? json_string(hex) : json_null());
+        json_object_set_new(rec, "counted", json_boolean(counted));
+
+        if (json_is_true(json_object_get(ev, "stop"))) {
+            json_object_set_new(rec, "stop", json_true());
+        }
+    }
+
+    if (cmp_webhook_inbox(op, rec) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    wh->applied++;
+
+    if (!json_is_true(json_object_get(ev, "stop"))) {
+        return CMP_OK;
+    }
+
+    if (contact_len && cmp_webhook_opt(op, contact, contact_len, 1)
+                       != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    rec = cmp_webhook_record(op, "opted_out", ev);
+
+    if (rec != NULL) {
+        json_object_set_new(rec, "from", json_string(from));
+        json_object_set_new(rec, "contact_id", contact_len
+                            ? json_stringn(contact, contact_len)
+                            : json_null());
+        json_object_set_new(rec, "reason", json_string("keyword"));
+    }
+
+    return cmp_webhook_inbox(op, rec);
+}
+
+
+static int
+cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, int out)
+{
+    int          rc;
+    char         contact[CMP_ID_MAX + 1], ts[24];
+    size_t       contact_len;
+    json_t      *rec;
+    const char  *from, *reason;
+
+    from = cmp_webhook_str(ev, "from");
+    reason = cmp_webhook_str(ev, "reason");
+
+    snprintf(ts, sizeof(ts), "%lld",
+             (long long) json_integer_value(json_object_get(ev,
+                                                            "timestamp")));
+
+    rc = cmp_webhook_seen(op, wh, out ? 'o' : 'i', from, ts, reason);
+    if (rc != 0) {
+        return (rc < 0) ? CMP_FAIL : CMP_OK;
+    }
+
+    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    if (rc < 0) {
+        return CMP_FAIL;
+    }
+
+    if (rc == 1) {
+        contact_len = 0;
+    }
+
+    if (contact_len && cmp_webhook_opt(op, contact, contact_len, out)
+                       != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    /* applied above: past tense, so that nobody applies it again */
+    rec = cmp_webhook_record(op, out ? "opted_out" : "opted_in", ev);
+
+    if (rec != NULL) {
+        json_object_set_new(rec, "from", json_string(from));
+        json_object_set_new(rec, "contact_id", contact_len
+                            ? json_stringn(contact, contact_len)
+                            : json_null());
+        json_object_set_new(rec, "reason",
+                            reason ? json_string(reason) : json_null());
+    }
+
+    wh->applied++;
+
+    return cmp_webhook_inbox(op, rec);
+}
+
+
+static int
+cmp_webhook_started(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
+{
+    int          rc;
+    char         contact[CMP_ID_MAX + 1], ts[24];
+    size_t       contact_len;
+    json_t      *rec;
+    const char  *from;
+
+    from = cmp_webhook_str(ev, "from");
+
+    snprintf(ts, sizeof(ts), "%lld",
+             (long long) json_integer_value(json_object_get(ev,
+                                                            "timestamp")));
+
+    rc = cmp_webhook_seen(op, wh, 'c', from, ts, NULL);
+    if (rc != 0) {
+        return (rc < 0) ? CMP_FAIL : CMP_OK;
+    }
+
+    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    if (rc < 0) {
+        return CMP_FAIL;
+    }
+
+    rec = cmp_webhook_record(op, "conversation_started", ev);
+
+    if (rec != NULL) {
+        json_object_set_new(rec, "from", json_string(from));
+        json_object_set_new(rec, "contact_id", rc == 0
+                            ? json_stringn(contact, contact_len)
+                            : json_null());
+    }
+
+    wh->applied++;
+
+    return cmp_webhook_inbox(op, rec);
+}
