@@ -383,6 +383,41 @@ cmp_campaign_set_status(cmp_op_t *op, cmp_campaign_status_e to,
 }
 
 
+/*
+ * campaignd's run bookkeeping (runs fired, missed, the next scheduled
+ * time; next_run_at < 0: none); the status index does not hold these.
+ */
+int
+cmp_campaign_set_runs(cmp_op_t *op, int64_t runs, int64_t missed_runs,
+    int64_t next_run_at)
+{
+    int            rc;
+    char           when[CMP_TIME_LEN + 1];
+    json_t        *rec;
+    cmp_record_t   meta;
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    json_object_set_new(rec, "runs", json_integer(runs));
+    json_object_set_new(rec, "missed_runs", json_integer(missed_runs));
+
+    if (next_run_at >= 0) {
+        cmp_time_format(next_run_at, when);
+        json_object_set_new(rec, "next_run_at", json_string(when));
+
+    } else {
+        json_object_set_new(rec, "next_run_at", json_null());
+    }
+
+    rc = cmp_resource_store(op, rec, &meta);
+    json_decref(rec);
+
+    return rc;
+}
+
+
 static int
 cmp_campaign_load(cmp_op_t *op, json_t **rec, cmp_record_t *meta,
     int *status)

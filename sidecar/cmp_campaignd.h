@@ -56,6 +56,10 @@ typedef struct {
     int                  lock_fd;
     int                  ready_fd;      /* --daemon: the waiting parent */
     unsigned long        ticks;
+    int64_t              minute;        /* seconds; tests shrink it */
+    struct cmp_engine_s *engine;
+    struct cmp_dispatch_s *dispatch;
+    unsigned             queued:1;      /* new messages to dispatch */
     sigset_t             wait_mask;     /* signals open while waiting */
     unsigned             store_open:1;
     unsigned             pid_written:1;

@@ -13,27 +13,43 @@
 
 #include "cmp_loop.h"
 #include "cmp_signal.h"
+#include "cmp_scheduler.h"
+#include "cmp_engine.h"
+#include "cmp_dispatch.h"
 
 
 #define CMP_LOOP_TICK_MS    1000
 
 
 static void cmp_loop_tick(cmp_campaignd_t *cd);
+static int cmp_loop_work(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
+static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
+static void cmp_loop_drain(cmp_campaignd_t *cd);
 
 
-/* returns when a stop was asked for (cmp_signal_stop), or -1 on error */
+/*
+ * Returns when a stop was asked for (cmp_signal_stop), or -1 on error.
+ * Ticks follow the wall clock's seconds, so that a campaign due at a
+ * second fires just after it; in between, work (fills, timers, the
+ * queue) runs as long as there is some, and answers as they arrive.
+ */
 int
 cmp_loop_run(cmp_campaignd_t *cd)
 {
-    int64_t  now, next;
+    int      busy;
+    int64_t  now, wall, last_sec, wait;
 
-    /* the start wrote the first heartbeat */
-    next = cmp_loop_msec() + CMP_LOOP_TICK_MS;
+    last_sec = cmp_loop_wall_msec() / 1000;
+
+    /* the start wrote the first heartbeat; the schedule gets a look now */
+    cmp_dispatch_refresh(cd->dispatch);
+    cmp_scheduler_tick(cd, last_sec);
 
     for ( ;; ) {
         if (cmp_signal_stop) {
+            cmp_loop_drain(cd);
             return 0;
         }
 
@@ -45,22 +61,74 @@ cmp_loop_run(cmp_campaignd_t *cd)
             }
         }
 
-        now = cmp_loop_msec();
+        wall = cmp_loop_wall_msec();
 
-        if (now >= next) {
+        if (wall / 1000 != last_sec) {
+            last_sec = wall / 1000;
             cmp_loop_tick(cd);
-
-            next += CMP_LOOP_TICK_MS;
-            now = cmp_loop_msec();
-
-            if (next <= now) {
-                next = now + CMP_LOOP_TICK_MS;
-            }
         }
 
-        if (cmp_loop_wait(cd, next - now) != 0) {
+        busy = cmp_loop_work(cd);
+
+        now = cmp_loop_wall_msec();
+        wait = 1000 - now % 1000 + 1;
+
+        if (busy) {
+            wait = 0;
+        }
+
+        if (cmp_loop_wait(cd, wait) != 0) {
             return -1;
         }
+    }
+}
+
+
+/* what runs between ticks; 1: there is more at once */
+static int
+cmp_loop_work(cmp_campaignd_t *cd)
+{
+    int      busy;
+    int64_t  now_ms;
+
+    now_ms = cmp_loop_wall_msec();
+
+    busy = cmp_scheduler_fill(cd, now_ms / 1000);
+    busy |= cmp_engine_timers(cd->engine, now_ms);
+
+    cmp_dispatch_pump(cd->dispatch);
+
+    return busy;
+}
+
+
+/*
+ * SIGTERM: no new request; those in flight get CMP_CAMPAIGND_STOP_WAIT
+ * seconds to answer and are recorded.  What is still out then stays
+ * "sending", and the next start sends it again.
+ */
+static void
+cmp_loop_drain(cmp_campaignd_t *cd)
+{
+    int64_t  end;
+
+    cmp_dispatch_stop_starting(cd->dispatch);
+
+    end = cmp_loop_msec() + CMP_CAMPAIGND_STOP_WAIT * 1000;
+
+    while (cmp_dispatch_in_flight(cd->dispatch) > 0
+           && cmp_loop_msec() < end)
+    {
+        if (cmp_loop_wait(cd, 100) != 0) {
+            break;
+        }
+    }
+
+    if (cmp_dispatch_in_flight(cd->dispatch) > 0) {
+        cmp_log_error(&cd->log, CMP_LOG_WARN, "%u request(s) still in "
+                      "flight after %d s; they are sent again on the next "
+                      "start", cmp_dispatch_in_flight(cd->dispatch),
+                      CMP_CAMPAIGND_STOP_WAIT);
     }
 }
 
@@ -69,12 +137,21 @@ cmp_loop_run(cmp_campaignd_t *cd)
 static void
 cmp_loop_tick(cmp_campaignd_t *cd)
 {
-    int  rc, dead;
+    int      rc, dead;
+    int64_t  now;
 
     cd->ticks++;
 
     (void) cmp_heartbeat_write(&cd->heartbeat, &cd->store, &cd->log,
                                (int64_t) time(NULL));
+
+    /* not time(): its coarse clock may still show the last second */
+    now = cmp_loop_wall_msec() / 1000;
+
+    cmp_dispatch_refresh(cd->dispatch);
+    cmp_scheduler_tick(cd, now);
+    (void) cmp_engine_inbox(cd->engine, now);
+    (void) cmp_engine_tests(cd->engine, now);
 
     /* a crashed worker's reader slot would pin old pages for ever */
     if (cd->ticks % CMP_CAMPAIGND_READER_CHECK == 0) {
@@ -90,6 +167,17 @@ cmp_loop_tick(cmp_campaignd_t *cd)
                           "cleared %d stale reader slot(s)", dead);
         }
     }
+}
+
+
+static int64_t
+cmp_loop_wall_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -112,7 +200,11 @@ cmp_loop_msec(void)
 static int
 cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
 {
-    struct timespec  ts;
+    int               n, rc;
+    struct pollfd    *fds;
+    struct timespec   ts;
+
+    n = cmp_dispatch_poll_fds(cd->dispatch, &fds, &msec);
 
     if (msec < 0) {
         msec = 0;
@@ -121,11 +213,15 @@ cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
     ts.tv_sec = msec / 1000;
     ts.tv_nsec = (msec % 1000) * 1000000;
 
-    if (ppoll(NULL, 0, &ts, &cd->wait_mask) == -1 && errno != EINTR) {
+    rc = ppoll(fds, n, &ts, &cd->wait_mask);
+
+    if (rc == -1 && errno != EINTR) {
         cmp_log_error(&cd->log, CMP_LOG_CRIT, "ppoll() failed: %s",
                       strerror(errno));
         return -1;
     }
+
+    cmp_dispatch_poll_done(cd->dispatch, fds, n, rc == 0);
 
     return 0;
 }

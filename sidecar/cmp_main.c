@@ -19,6 +19,8 @@
 #include "cmp_daemon.h"
 #include "cmp_loop.h"
 #include "cmp_signal.h"
+#include "cmp_engine.h"
+#include "cmp_dispatch.h"
 
 
 #define CMP_EXIT_OK       0
@@ -110,6 +112,14 @@ cmp_main_options(cmp_campaignd_t *cd, int argc, char **argv)
 
     cd->log_level = CMP_LOG_INFO;
     cd->concurrency = CMP_CAMPAIGND_CONCURRENCY;
+    cd->minute = 60;
+
+    /* tests only: a shorter "minute" lets a plan's runs come quickly */
+    if (getenv("CAMPAIGND_TEST_MINUTE") != NULL
+        && atoi(getenv("CAMPAIGND_TEST_MINUTE")) > 0)
+    {
+        cd->minute = atoi(getenv("CAMPAIGND_TEST_MINUTE"));
+    }
     cd->max_size = CMP_CAMPAIGND_MAX_SIZE;
 
     /* our own messages: getopt's do not say what a valid value is */
@@ -441,6 +451,22 @@ cmp_main_start(cmp_campaignd_t *cd)
         goto failed;
     }
 
+    cd->engine = cmp_engine_create(cd);
+    cd->dispatch = cmp_dispatch_create(cd);
+
+    if (cd->engine == NULL || cd->dispatch == NULL) {
+        snprintf(err, sizeof(err), "out of memory, or libcurl failed");
+        goto failed;
+    }
+
+    if (cmp_dispatch_recover(cd->dispatch) != 0) {
+        snprintf(err, sizeof(err), "messages in flight at the last stop "
+                 "could not be recovered");
+        goto failed;
+    }
+
+    cd->queued = 1;
+
     if (cd->pid_file != NULL) {
         if (cmp_daemon_pid_write(cd->pid_file, err, sizeof(err)) != 0) {
             goto failed;
@@ -560,6 +586,11 @@ cmp_main_stop(cmp_campaignd_t *cd)
         cmp_log_error(&cd->log, CMP_LOG_INFO, "%s received, stopping",
                       cmp_signal_name(cmp_signal_stop));
     }
+
+    cmp_dispatch_destroy(cd->dispatch);
+    cd->dispatch = NULL;
+    cmp_engine_destroy(cd->engine);
+    cd->engine = NULL;
 
     if (cd->store_open) {
         cmp_store_close(&cd->store);

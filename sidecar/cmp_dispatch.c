@@ -1,0 +1,1470 @@
+
+/*
+ * The dispatcher: queued messages to the providers through libcurl's
+ * multi interface; the ledger says "sending" before and "sent" after.
+ */
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmp_dispatch.h"
+#include "cmp_bucket.h"
+#include "cmp_engine.h"
+#include "cmp_ledger.h"
+#include "cmp_provider.h"
+#include "cmp_channel.h"
+#include "cmp_template.h"
+
+
+#define CMP_DISPATCH_ATTEMPTS   5
+#define CMP_DISPATCH_SCAN       4096
+#define CMP_DISPATCH_BATCH      256
+#define CMP_GAP_SLOTS           65536
+#define CMP_REQUEST_TIMEOUT     30
+
+
+typedef struct {
+    char                id[CMP_ID_MAX + 1];
+    unsigned            viber:1;
+    unsigned            ok:1;          /* status ok, and sendable */
+    unsigned            present:1;
+    char               *url;
+    char               *auth;          /* the header line with the token */
+    char                sender[64];
+    cmp_bucket_t        bucket;
+    unsigned            max_in_flight;
+    unsigned            in_flight;
+    int64_t             min_gap_ms;
+    int64_t             throttles;     /* in a row; slows the bucket */
+} cmp_chan_t;
+
+
+typedef struct cmp_req_s  cmp_req_t;
+
+struct cmp_req_s {
+    CURL               *easy;
+    int                 chan;          /* index; -1: an http_request */
+    unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
+    size_t              mklen;
+    char               *body;
+    struct curl_slist  *headers;
+    cmp_text_t          answer;
+    int64_t             retry_after;
+    cmp_http_done_pt    done;
+    void               *data;
+    CURLcode            result;
+    long                status;
+    cmp_req_t          *next;
+};
+
+
+struct cmp_dispatch_s {
+    cmp_campaignd_t    *cd;
+    cmp_store_t        *st;
+    cmp_log_t          *log;
+    CURLM              *multi;
+    cmp_chan_t         *chans;
+    size_t              nchans;
+    struct pollfd      *fds;
+    int                 nfds;
+    int                 cap;
+    long                curl_timeout;  /* ms; -1: none */
+    int64_t             curl_timer_at;
+    unsigned            in_flight;
+    unsigned            stopping:1;
+    uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
+    cmp_req_t          *finished;
+    MDB_txn            *txn;           /* the refresh's read txn */
+};
+
+
+typedef struct {
+    char                id[CMP_ID_MAX + 1];
+    int                 running;
+    int64_t             end;
+} cmp_campaign_cache_t;
+
+
+static int cmp_dispatch_socket(CURL *easy, curl_socket_t s, int what,
+    void *userp, void *socketp);
+static int cmp_dispatch_timer(CURLM *multi, long timeout_ms, void *userp);
+static size_t cmp_dispatch_write(char *ptr, size_t size, size_t n,
+    void *userdata);
+static size_t cmp_dispatch_header(char *ptr, size_t size, size_t n,
+    void *userdata);
+static int64_t cmp_dispatch_msec(void);
+static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec);
+static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
+    int64_t now_ms);
+static cmp_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
+    json_t *msg, const unsigned char *mkey, size_t mklen);
+static void cmp_dispatch_free_req(cmp_req_t *r);
+static void cmp_dispatch_finished(cmp_dispatch_t *d);
+static int cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn,
+    cmp_req_t *r, int64_t now_ms);
+static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn,
+    const char *id, cmp_campaign_cache_t *cache, int64_t now);
+static uint64_t cmp_dispatch_hash(const char *ch, const char *rcpt);
+static int64_t cmp_dispatch_gap_last(cmp_dispatch_t *d, uint64_t h);
+static void cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h,
+    int64_t now_ms);
+static int cmp_dispatch_is(const json_t *v, const char *s);
+static int cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
+    const unsigned char *mkey, size_t mklen);
+
+
+static int
+cmp_dispatch_is(const json_t *v, const char *s)
+{
+    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+
+cmp_dispatch_t *
+cmp_dispatch_create(cmp_campaignd_t *cd)
+{
+    cmp_dispatch_t  *d;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return NULL;
+    }
+
+    d = calloc(1, sizeof(cmp_dispatch_t));
+    if (d == NULL) {
+        return NULL;
+    }
+
+    d->cd = cd;
+    d->st = &cd->store;
+    d->log = &cd->log;
+    d->curl_timeout = -1;
+    d->gap = calloc(CMP_GAP_SLOTS, sizeof(uint64_t));
+    d->multi = curl_multi_init();
+
+    if (d->gap == NULL || d->multi == NULL) {
+        cmp_dispatch_destroy(d);
+        return NULL;
+    }
+
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION,
+                      cmp_dispatch_socket);
+    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, cmp_dispatch_timer);
+    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
+    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS,
+                      (long) cd->concurrency);
+
+    return d;
+}
+
+
+void
+cmp_dispatch_destroy(cmp_dispatch_t *d)
+{
+    size_t  i;
+
+    if (d == NULL) {
+        return;
+    }
+
+    for (i = 0; i < d->nchans; i++) {
+        free(d->chans[i].url);
+        free(d->chans[i].auth);
+    }
+
+    free(d->chans);
+    free(d->fds);
+    free(d->gap);
+
+    if (d->multi != NULL) {
+        curl_multi_cleanup(d->multi);
+    }
+
+    free(d);
+    curl_global_cleanup();
+}
+
+
+static int64_t
+cmp_dispatch_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+static int
+cmp_dispatch_socket(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+    cmp_dispatch_t *d = userp;
+
+    int             i;
+    struct pollfd  *fds;
+
+    (void) easy;
+    (void) socketp;
+
+    for (i = 0; i < d->nfds; i++) {
+        if (d->fds[i].fd == s) {
+            break;
+        }
+    }
+
+    if (what == CURL_POLL_REMOVE) {
+        if (i < d->nfds) {
+            d->fds[i] = d->fds[--d->nfds];
+        }
+
+        return 0;
+    }
+
+    if (i == d->nfds) {
+        if (d->nfds == d->cap) {
+            fds = realloc(d->fds, (d->cap * 2 + 16) * sizeof(struct pollfd));
+            if (fds == NULL) {
+                return -1;
+            }
+
+            d->fds = fds;
+            d->cap = d->cap * 2 + 16;
+        }
+
+        d->fds[i].fd = s;
+        d->nfds++;
+    }
+
+    d->fds[i].events = ((what & CURL_POLL_IN) ? POLLIN : 0)
+                       | ((what & CURL_POLL_OUT) ? POLLOUT : 0);
+    d->fds[i].revents = 0;
+
+    return 0;
+}
+
+
+static int
+cmp_dispatch_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    cmp_dispatch_t *d = userp;
+
+    (void) multi;
+
+    d->curl_timeout = timeout_ms;
+    d->curl_timer_at = (timeout_ms >= 0) ? cmp_dispatch_msec() + timeout_ms
+                                         : 0;
+
+    return 0;
+}
+
+
+static size_t
+cmp_dispatch_write(char *ptr, size_t size, size_t n, void *userdata)
+{
+    cmp_req_t *r = userdata;
+
+    /* an answer is small; a huge one is cut, not kept */
+    if (r->answer.len < 65536) {
+        cmp_text_add(&r->answer, ptr, size * n);
+    }
+
+    return size * n;
+}
+
+
+static size_t
+cmp_dispatch_header(char *ptr, size_t size, size_t n, void *userdata)
+{
+    cmp_req_t *r = userdata;
+
+    size_t  len;
+
+    len = size * n;
+
+    if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
+        r->retry_after = strtoll(ptr + 12, NULL, 10);
+    }
+
+    return len;
+}
+
+
+/* once a second: channel settings as the API last wrote them */
+void
+cmp_dispatch_refresh(cmp_dispatch_t *d)
+{
+    size_t    i;
+    MDB_txn  *txn;
+
+    if (cmp_store_txn_begin(d->st, NULL, MDB_RDONLY, &txn) != 0) {
+        return;
+    }
+
+    for (i = 0; i < d->nchans; i++) {
+        d->chans[i].present = 0;
+    }
+
+    d->txn = txn;
+    (void) cmp_record_list(d->st, txn, &cmp_kind_channels, 0,
+                           cmp_dispatch_channel, d);
+    d->txn = NULL;
+
+    for (i = 0; i < d->nchans; i++) {
+        if (!d->chans[i].present) {
+            d->chans[i].ok = 0;
+        }
+    }
+
+    /* and the queue gets a look, whatever woke it */
+    d->cd->queued = 1;
+
+    mdb_txn_abort(txn);
+}
+
+
+static int
+cmp_dispatch_channel(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec)
+{
+    cmp_dispatch_t *d = ctx;
+
+    int          viber, ok;
+    char         err[64], *url, *auth;
+    size_t       i, n, slen;
+    json_t      *ch, *p, *secret;
+    int64_t      now;
+    cmp_chan_t  *c, *chans;
+    const char  *base, *pnid, *token, *s, *status;
+
+    if (len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    ch = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
+    if (ch == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < d->nchans; i++) {
+        if (strlen(d->chans[i].id) == len
+            && memcmp(d->chans[i].id, id, len) == 0)
+        {
+            break;
+        }
+    }
+
+    now = cmp_dispatch_msec();
+
+    if (i == d->nchans) {
+        chans = realloc(d->chans, (d->nchans + 1) * sizeof(cmp_chan_t));
+        if (chans == NULL) {
+            json_decref(ch);
+            return 0;
+        }
+
+        d->chans = chans;
+        c = &d->chans[d->nchans++];
+        memset(c, 0, sizeof(cmp_chan_t));
+        memcpy(c->id, id, len);
+        c->id[len] = '\0';
+        cmp_bucket_init(&c->bucket, 1, now);
+    }
+
+    c = &d->chans[i];
+    c->present = 1;
+
+    s = json_string_value(json_object_get(ch, "type"));
+    viber = (s != NULL && strcmp(s, "viber") == 0);
+    c->viber = viber;
+
+    p = json_object_get(ch, viber ? "viber" : "whatsapp");
+    base = json_string_value(json_object_get(p, "api_base_url"));
+    pnid = json_string_value(json_object_get(p, "phone_number_id"));
+    s = json_string_value(json_object_get(p, "sender_name"));
+    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
+
+    if (base == NULL) {
+        base = viber ? "https://chatapi.viber.com/pa"
+                     : "https://graph.facebook.com/v21.0";
+    }
+
+    token = NULL;
+    secret = NULL;
+
+    if (cmp_secret_get(d->st, d->txn, id, len, &s, &slen) == 0) {
+        secret = cmp_json_parse(s, slen, err, sizeof(err));
+        token = json_string_value(json_object_get(secret, viber
+                                                          ? "auth_token"
+                                                          : "access_token"));
+    }
+
+    url = NULL;
+    auth = NULL;
+    n = strlen(base) + (pnid ? strlen(pnid) : 0) + 32;
+
+    if ((viber || pnid != NULL) && token != NULL) {
+        url = malloc(n);
+        auth = malloc(strlen(token) + 32);
+
+        if (url != NULL && auth != NULL) {
+            if (viber) {
+                snprintf(url, n, "%s/send_message", base);
+                sprintf(auth, "X-Viber-Auth-Token: %s", token);
+
+            } else {
+                snprintf(url, n, "%s/%s/messages", base, pnid);
+                sprintf(auth, "Authorization: Bearer %s", token);
+            }
+        }
+    }
+
+    json_decref(secret);
+
+    free(c->url);
+    free(c->auth);
+    c->url = url;
+    c->auth = auth;
+
+    status = json_string_value(json_object_get(ch, "status"));
+    ok = (url != NULL && auth != NULL
+          && (status == NULL || strcmp(status, "error") != 0));
+
+    if (c->ok != ok) {
+        cmp_log_error(d->log, ok ? CMP_LOG_INFO : CMP_LOG_WARN,
+                      "channel %s: dispatch %s", c->id,
+                      ok ? "on" : "stopped");
+    }
+
+    c->ok = ok;
+
+    n = json_integer_value(json_object_get(ch, "rate_limit_per_second"));
+    if (n > 0 && (double) n != c->bucket.rate) {
+        cmp_bucket_set_rate(&c->bucket, (double) n, now);
+    }
+
+    n = json_integer_value(json_object_get(ch, "max_in_flight"));
+    c->max_in_flight = (n > 0) ? n : 64;
+    c->min_gap_ms = json_integer_value(json_object_get(ch,
+                                                       "min_gap_seconds"))
+                    * 1000;
+
+    json_decref(ch);
+
+    return 0;
+}
+
+
+/*
+ * After a crash: a message found "sending" may or may not have reached
+ * the provider.  It is sent again (losing none), and counted.
+ */
+int
+cmp_dispatch_recover(cmp_dispatch_t *d)
+{
+    int            rc, n;
+    MDB_val        k, v;
+    json_t        *msg;
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
+    size_t         mklen;
+
+    n = 0;
+
+    rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
+    if (rc != 0) {
+        return -1;
+    }
+
+    for ( ;; ) {
+        rc = mdb_cursor_open(txn, d->st->dbi[CMP_DB_QUEUE], &cur);
+        if (rc != 0) {
+            break;
+        }
+
+        k.mv_data = "#sending";
+        k.mv_size = 9;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        if (rc != 0 || k.mv_size <= 9 || memcmp(k.mv_data, "#sending", 9)
+            || k.mv_size - 9 > CMP_MESSAGE_KEY_MAX)
+        {
+            mdb_cursor_close(cur);
+            rc = (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+            break;
+        }
+
+        mklen = k.mv_size - 9;
+        memcpy(mkey, (char *) k.mv_data + 9, mklen);
+
+        rc = mdb_cursor_del(cur, 0);
+        mdb_cursor_close(cur);
+
+        if (rc != 0) {
+            break;
+        }
+
+        if (cmp_msg_get(d->st, txn, mkey, mklen, &msg) != 0) {
+            continue;
+        }
+
+        /* a webhook may have said "sent" or more since: then it went */
+        if (cmp_dispatch_is(json_object_get(msg, "status"), "sending"))
+        {
+            rc = cmp_count(d->st, txn, msg, "possible_duplicates", 1);
+
+            if (rc == 0) {
+                rc = cmp_msg_status(d->st, txn, msg, "queued", time(NULL));
+            }
+
+            if (rc == 0) {
+                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+            }
+
+            if (rc == 0) {
+                rc = cmp_queue_put(d->st, txn,
+                         json_string_value(json_object_get(msg,
+                                                           "channel_id")),
+                         CMP_LANE_CONVERSATION, mkey, mklen);
+            }
+
+            n++;
+        }
+
+        json_decref(msg);
+
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        cmp_log_error(d->log, CMP_LOG_ERR, "recovering messages in flight "
+                      "failed: %s", mdb_strerror(rc));
+        return -1;
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    if (rc == 0 && n > 0) {
+        cmp_log_error(d->log, CMP_LOG_WARN, "%d message(s) were in flight "
+                      "when campaignd stopped: sent again, counted as "
+                      "possible duplicates", n);
+    }
+
+    return rc ? -1 : 0;
+}
+
+
+static uint64_t
+cmp_dispatch_hash(const char *ch, const char *rcpt)
+{
+    uint64_t  h;
+
+    /* FNV-1a */
+    h = 14695981039346656037ULL;
+
+    for ( /* void */ ; *ch; ch++) {
+        h = (h ^ (unsigned char) *ch) * 1099511628211ULL;
+    }
+
+    h = (h ^ 0) * 1099511628211ULL;
+
+    for ( /* void */ ; *rcpt; rcpt++) {
+        h = (h ^ (unsigned char) *rcpt) * 1099511628211ULL;
+    }
+
+    return h;
+}
+
+
+/*
+ * Recipients sent to lately, in a fixed table: an old entry is as good as
+ * none, so memory stays flat however many contacts a run has.
+ */
+static int64_t
+cmp_dispatch_gap_last(cmp_dispatch_t *d, uint64_t h)
+{
+    uint64_t  e;
+
+    e = d->gap[h % CMP_GAP_SLOTS];
+
+    if ((e >> 32) != (h >> 32)) {
+        return 0;
+    }
+
+    return (int64_t) (e & 0xffffffff) * 1000;
+}
+
+
+static void
+cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h, int64_t now_ms)
+{
+    d->gap[h % CMP_GAP_SLOTS] = (h & 0xffffffff00000000ULL)
+                                | (uint64_t) ((now_ms + 999) / 1000);
+}
+
+
+void
+cmp_dispatch_pump(cmp_dispatch_t *d)
+{
+    size_t   i;
+    int64_t  now;
+
+    if (d->stopping || !d->cd->queued) {
+        return;
+    }
+
+    d->cd->queued = 0;
+    now = cmp_dispatch_msec();
+
+    for (i = 0; i < d->nchans; i++) {
+        cmp_dispatch_channel_pump(d, (int) i, now);
+    }
+}
+
+
+/* a campaign's messages go only while it runs and before its end */
+static int
+cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
+    cmp_campaign_cache_t *cache, int64_t now)
+{
+    char           err[64];
+    json_t        *c;
+    cmp_record_t   r;
+
+    if (strcmp(cache->id, id) == 0) {
+        return cache->running && now < cache->end;
+    }
+
+    snprintf(cache->id, sizeof(cache->id), "%s", id);
+    cache->running = 0;
+    cache->end = 0;
+
+    if (cmp_record_get(d->st, txn, &cmp_kind_campaigns, id, strlen(id), &r)
+        != 0)
+    {
+        return 0;
+    }
+
+    c = cmp_json_parse(r.json, r.len, err, sizeof(err));
+
+    cache->running = (json_string_value(json_object_get(c, "status"))
+                      != NULL
+                      && strcmp(json_string_value(json_object_get(c,
+                                                                  "status")),
+                                "running") == 0);
+
+    if (!cmp_time_parse(json_string_value(json_object_get(c, "end_time")),
+                        &cache->end))
+    {
+        cache->end = 0;
+    }
+
+    json_decref(c);
+
+    return cache->running && now < cache->end;
+}
+
+
+/*
+ * One write txn per channel: the next messages it may send now marked
+ * "sending"; their requests start only after the commit.
+ */
+static void
+cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
+{
+    int                    rc, cap, n, scanned, ndel, lane;
+    char                   prefix[CMP_ID_MAX + 2];
+    size_t                 plen, mklen;
+    MDB_val                k, v;
+    json_t                *msg;
+    MDB_txn               *txn;
+    uint64_t               h;
+    cmp_req_t             *reqs, *r;
+    cmp_chan_t            *c;
+    MDB_cursor            *cur;
+    const char            *cid, *rcpt;
+    cmp_campaign_cache_t   cache;
+    unsigned char          mkey[CMP_MESSAGE_KEY_MAX];
+    struct {
+        unsigned char      key[CMP_ID_MAX + 16];
+        size_t             len;
+    }                     *dels;
+
+    c = &d->chans[ci];
+
+    if (!c->ok) {
+        return;
+    }
+
+    cap = (int) c->max_in_flight - (int) c->in_flight;
+
+    if ((int) d->cd->concurrency - (int) d->in_flight < cap) {
+        cap = (int) d->cd->concurrency - (int) d->in_flight;
+    }
+
+    if (cap > CMP_DISPATCH_BATCH) {
+        cap = CMP_DISPATCH_BATCH;
+    }
+
+    if (cap <= 0) {
+        return;
+    }
+
+    if (cmp_bucket_wait_ms(&c->bucket, now_ms) > 0) {
+        d->cd->queued = 1;
+        return;
+    }
+
+    plen = strlen(c->id) + 1;
+    memcpy(prefix, c->id, plen);
+
+    dels = malloc(CMP_DISPATCH_SCAN * sizeof(*dels));
+    if (dels == NULL) {
+        return;
+    }
+
+    rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
+    if (rc != 0) {
+        free(dels);
+        return;
+    }
+
+    rc = mdb_cursor_open(txn, d->st->dbi[CMP_DB_QUEUE], &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        free(dels);
+        return;
+    }
+
+    memset(&cache, 0, sizeof(cmp_campaign_cache_t));
+    cache.id[0] = '\0';
+    cache.id[1] = 1;
+
+    reqs = NULL;
+    n = 0;
+    ndel = 0;
+    scanned = 0;
+
+    k.mv_data = prefix;
+    k.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0 && n < cap && scanned < CMP_DISPATCH_SCAN) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
+            break;
+        }
+
+        scanned++;
+
+        if (v.mv_size > CMP_MESSAGE_KEY_MAX
+            || k.mv_size > sizeof(dels[0].key))
+        {
+            goto next;
+        }
+
+        mklen = v.mv_size;
+        memcpy(mkey, v.mv_data, mklen);
+
+        if (cmp_msg_get(d->st, txn, mkey, mklen, &msg) != 0) {
+            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+            dels[ndel++].len = k.mv_size;
+            goto next;
+        }
+
+        /* cancelled, skipped, or queued twice: the entry is stale */
+        if (!cmp_dispatch_is(json_object_get(msg, "status"), "queued"))
+        {
+            json_decref(msg);
+            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+            dels[ndel++].len = k.mv_size;
+            goto next;
+        }
+
+        cid = json_string_value(json_object_get(msg, "campaign_id"));
+
+        if (cid != NULL
+            && !cmp_dispatch_campaign_open(d, txn, cid, &cache,
+                                           now_ms / 1000))
+        {
+            /* suspended or ended: never sent (scheduler.md) */
+            json_object_set_new(msg, "error",
+                                json_string("campaign_stopped"));
+            rc = cmp_msg_status(d->st, txn, msg, "skipped", now_ms / 1000);
+
+            if (rc == 0) {
+                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+            }
+
+            json_decref(msg);
+
+            if (rc != 0) {
+                break;
+            }
+
+            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+            dels[ndel++].len = k.mv_size;
+            goto next;
+        }
+
+        rcpt = json_string_value(json_object_get(msg, "recipient"));
+        h = cmp_dispatch_hash(c->id, rcpt ? rcpt : "");
+
+        if (c->min_gap_ms > 0
+            && cmp_dispatch_gap_last(d, h) + c->min_gap_ms > now_ms)
+        {
+            /* this recipient got one lately: a later pump sends it */
+            json_decref(msg);
+            d->cd->queued = 1;
+            goto next;
+        }
+
+        if (!cmp_bucket_take(&c->bucket, now_ms)) {
+            json_decref(msg);
+            d->cd->queued = 1;
+            break;
+        }
+
+        json_object_set_new(msg, "attempts", json_integer(
+            json_integer_value(json_object_get(msg, "attempts")) + 1));
+        rc = cmp_msg_status(d->st, txn, msg, "sending", now_ms / 1000);
+
+        if (rc == 0) {
+            rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+        }
+
+        if (rc != 0) {
+            json_decref(msg);
+            break;
+        }
+
+        r = cmp_dispatch_request(d, ci, msg, mkey, mklen);
+        json_decref(msg);
+
+        if (r != NULL) {
+            r->next = reqs;
+            reqs = r;
+            n++;
+        }
+
+        cmp_dispatch_gap_set(d, h, now_ms);
+
+        memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+        dels[ndel++].len = k.mv_size;
+
+    next:
+
+        if (ndel == CMP_DISPATCH_SCAN) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc == MDB_NOTFOUND) {
+        rc = 0;
+    }
+
+    for (lane = 0; rc == 0 && lane < ndel; lane++) {
+        k.mv_data = dels[lane].key;
+        k.mv_size = dels[lane].len;
+        rc = mdb_del(txn, d->st->dbi[CMP_DB_QUEUE], &k, NULL);
+        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    /* the in-flight marker: what a restart must look at again */
+    for (r = reqs; rc == 0 && r != NULL; r = r->next) {
+        unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
+
+        memcpy(sk, "#sending", 9);
+        memcpy(sk + 9, r->mkey, r->mklen);
+
+        k.mv_data = sk;
+        k.mv_size = 9 + r->mklen;
+        v.mv_data = c->id;
+        v.mv_size = strlen(c->id);
+
+        rc = mdb_put(txn, d->st->dbi[CMP_DB_QUEUE], &k, &v, 0);
+    }
+
+    free(dels);
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: queue txn failed: "
+                      "%s", c->id, mdb_strerror(rc));
+
+        while (reqs != NULL) {
+            r = reqs;
+            reqs = r->next;
+            cmp_dispatch_free_req(r);
+        }
+
+        return;
+    }
+
+    /* the network only now, with the write lock given back */
+    while (reqs != NULL) {
+        r = reqs;
+        reqs = r->next;
+        r->next = NULL;
+
+        if (curl_multi_add_handle(d->multi, r->easy) != CURLM_OK) {
+            r->result = CURLE_FAILED_INIT;
+            r->next = d->finished;
+            d->finished = r;
+            continue;
+        }
+
+        c->in_flight++;
+        d->in_flight++;
+    }
+
+    if (n == cap) {
+        d->cd->queued = 1;
+    }
+}
+
+
+static cmp_req_t *
+cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
+    const unsigned char *mkey, size_t mklen)
+{
+    size_t       len;
+    cmp_req_t   *r;
+    cmp_chan_t  *c;
+
+    c = &d->chans[ci];
+
+    r = calloc(1, sizeof(cmp_req_t));
+    if (r == NULL) {
+        return NULL;
+    }
+
+    r->chan = ci;
+    r->retry_after = -1;
+    memcpy(r->mkey, mkey, mklen);
+    r->mklen = mklen;
+
+    r->body = c->viber ? cmp_viber_body(msg, c->sender, &len)
+                       : cmp_whatsapp_body(msg, &len);
+    r->easy = curl_easy_init();
+
+    if (r->body == NULL || r->easy == NULL) {
+        cmp_dispatch_free_req(r);
+        return NULL;
+    }
+
+    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    r->headers = curl_slist_append(r->headers, c->auth);
+    r->headers = curl_slist_append(r->headers, "Expect:");
+
+    curl_easy_setopt(r->easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) len);
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, cmp_dispatch_header);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long) CMP_REQUEST_TIMEOUT);
+    curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+
+    return r;
+}
+
+
+int
+cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
+    struct curl_slist *headers, const char *body, long timeout,
+    cmp_http_done_pt done, void *data)
+{
+    cmp_req_t  *r;
+
+    if (d->stopping) {
+        return -1;
+    }
+
+    r = calloc(1, sizeof(cmp_req_t));
+    if (r == NULL) {
+        return -1;
+    }
+
+    r->chan = -1;
+    r->retry_after = -1;
+    r->done = done;
+    r->data = data;
+    r->easy = curl_easy_init();
+
+    if (r->easy == NULL) {
+        free(r);
+        return -1;
+    }
+
+    curl_easy_setopt(r->easy, CURLOPT_URL, url);
+
+    if (strcmp(method, "POST") == 0) {
+        r->body = strdup(body ? body : "");
+        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+    }
+
+    r->headers = curl_slist_append(headers, "Expect:");
+
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout);
+
+    if (curl_multi_add_handle(d->multi, r->easy) != CURLM_OK) {
+        r->headers = NULL;
+        cmp_dispatch_free_req(r);
+        return -1;
+    }
+
+    d->in_flight++;
+
+    return 0;
+}
+
+
+static void
+cmp_dispatch_free_req(cmp_req_t *r)
+{
+    if (r->easy != NULL) {
+        curl_easy_cleanup(r->easy);
+    }
+
+    curl_slist_free_all(r->headers);
+    free(r->body);
+    cmp_text_free(&r->answer);
+    free(r);
+}
+
+
+int
+cmp_dispatch_poll_fds(cmp_dispatch_t *d, struct pollfd **fds,
+    int64_t *timeout_ms)
+{
+    int64_t  t;
+
+    if (d->curl_timeout >= 0) {
+        t = d->curl_timer_at - cmp_dispatch_msec();
+
+        if (t < 0) {
+            t = 0;
+        }
+
+        if (t < *timeout_ms) {
+            *timeout_ms = t;
+        }
+    }
+
+    if (d->cd->queued && !d->stopping && *timeout_ms > 10) {
+        /* the bucket or a gap holds messages back: look again soon */
+        *timeout_ms = 10;
+    }
+
+    *fds = d->fds;
+
+    return d->nfds;
+}
+
+
+void
+cmp_dispatch_poll_done(cmp_dispatch_t *d, struct pollfd *fds, int n,
+    int timed_out)
+{
+    int        i, running, ev, count;
+    CURL      *easy;
+    CURLMsg   *m;
+    cmp_req_t *r;
+    curl_socket_t  ready[256];
+    int            revs[256];
+
+    (void) timed_out;
+
+    /* copy first: socket_action changes the table under us */
+    count = 0;
+
+    for (i = 0; i < n && count < 256; i++) {
+        if (fds[i].revents == 0) {
+            continue;
+        }
+
+        ev = 0;
+        ev |= (fds[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0;
+        ev |= (fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0;
+        ev |= (fds[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0;
+
+        ready[count] = fds[i].fd;
+        revs[count++] = ev;
+        fds[i].revents = 0;
+    }
+
+    for (i = 0; i < count; i++) {
+        curl_multi_socket_action(d->multi, ready[i], revs[i], &running);
+    }
+
+    if (d->curl_timeout >= 0 && cmp_dispatch_msec() >= d->curl_timer_at) {
+        d->curl_timeout = -1;
+        curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+
+    while ((m = curl_multi_info_read(d->multi, &i)) != NULL) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        easy = m->easy_handle;
+        r = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &r);
+
+        r->result = m->data.result;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+        curl_multi_remove_handle(d->multi, easy);
+
+        d->in_flight--;
+
+        if (r->chan >= 0) {
+            d->chans[r->chan].in_flight--;
+        }
+
+        r->next = d->finished;
+        d->finished = r;
+    }
+
+    if (d->finished != NULL) {
+        cmp_dispatch_finished(d);
+    }
+}
+
+
+/* every answer of this pass in one write txn */
+static void
+cmp_dispatch_finished(cmp_dispatch_t *d)
+{
+    int         rc;
+    int64_t     now;
+    MDB_txn    *txn;
+    cmp_req_t  *r, *list, *http;
+
+    list = d->finished;
+    d->finished = NULL;
+    http = NULL;
+    now = cmp_dispatch_msec();
+
+    rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
+
+    for (r = list; r != NULL; r = r->next) {
+        if (r->chan < 0) {
+            continue;
+        }
+
+        if (rc == 0) {
+            rc = cmp_dispatch_record(d, txn, r, now);
+        }
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        /* the messages stay "sending": a restart sends them again */
+        cmp_log_error(d->log, CMP_LOG_ERR, "recording answers failed: %s",
+                      mdb_strerror(rc));
+    }
+
+    d->cd->queued = 1;
+
+    while (list != NULL) {
+        r = list;
+        list = r->next;
+
+        if (r->chan < 0) {
+            r->next = http;
+            http = r;
+            continue;
+        }
+
+        cmp_dispatch_free_req(r);
+    }
+
+    /* http_request answers: the engine writes in txns of its own */
+    while (http != NULL) {
+        r = http;
+        http = r->next;
+
+        r->done(r->data, r->result == CURLE_OK ? r->status : 0,
+                r->answer.data, r->answer.len,
+                r->result == CURLE_OK ? NULL : curl_easy_strerror(r->result));
+
+        cmp_dispatch_free_req(r);
+    }
+}
+
+
+static int
+cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
+    const unsigned char *mkey, size_t mklen)
+{
+    int            rc;
+    MDB_val        k;
+    unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
+
+    memcpy(sk, "#sending", 9);
+    memcpy(sk + 9, mkey, mklen);
+
+    k.mv_data = sk;
+    k.mv_size = 9 + mklen;
+
+    rc = mdb_del(txn, d->st->dbi[CMP_DB_QUEUE], &k, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* one answer, classified (scheduler.md), into the ledger */
+static int
+cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
+    int64_t now_ms)
+{
+    int            rc, attempts;
+    char           detail[320];
+    json_t        *msg, *body;
+    int64_t        now, backoff, hold;
+    MDB_val        k, v;
+    cmp_op_t       op;
+    cmp_chan_t    *c;
+    const char    *cid;
+    cmp_answer_t   a;
+
+    c = &d->chans[r->chan];
+    now = now_ms / 1000;
+
+    if (r->result != CURLE_OK) {
+        snprintf(detail, sizeof(detail), "network: %s",
+                 curl_easy_strerror(r->result));
+        cmp_answer_transport(0, -1, detail, &a);
+
+    } else if (c->viber) {
+        cmp_viber_classify(r->status, r->answer.data, r->answer.len,
+                           r->retry_after, &a);
+
+    } else {
+        cmp_whatsapp_classify(r->status, r->answer.data, r->answer.len,
+                              r->retry_after, &a);
+    }
+
+    rc = cmp_dispatch_sending_del(d, txn, r->mkey, r->mklen);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_msg_get(d->st, txn, r->mkey, r->mklen, &msg);
+    if (rc != 0) {
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    attempts = (int) json_integer_value(json_object_get(msg, "attempts"));
+    cid = json_string_value(json_object_get(msg, "campaign_id"));
+
+    if (a.klass == CMP_ANSWER_THROTTLED && attempts >= CMP_DISPATCH_ATTEMPTS)
+    {
+        a.klass = CMP_ANSWER_REFUSED;
+    }
+
+    switch (a.klass) {
+
+    case CMP_ANSWER_SENT:
+        c->throttles = 0;
+
+        json_object_set_new(msg, "provider_message_id",
+                            json_string(a.provider_id));
+        json_object_set_new(msg, "error", json_null());
+
+        /* a webhook may have been quicker: status never moves back */
+        if (cmp_message_rank(json_string_value(json_object_get(msg,
+                                                               "status")))
+            <= cmp_message_rank("sending"))
+        {
+            rc = cmp_msg_status(d->st, txn, msg, "sent", now);
+        }
+
+        if (rc == 0 && a.provider_id[0] != '\0') {
+            k.mv_data = a.provider_id;
+            k.mv_size = strlen(a.provider_id);
+            v.mv_data = r->mkey;
+            v.mv_size = r->mklen;
+            rc = mdb_put(txn, d->st->dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k, &v,
+                         0);
+        }
+
+        if (rc == 0) {
+            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        }
+
+        if (rc == 0) {
+            rc = cmp_engine_outcome(d->cd->engine, txn, msg, CMP_EVENT_SENT,
+                                    now);
+        }
+
+        cmp_log_error(d->log, CMP_LOG_DEBUG, "campaign %s run %d contact %s "
+                      "message %s: sent, %s", cid ? cid : "-",
+                      (int) json_integer_value(json_object_get(msg, "run")),
+                      json_string_value(json_object_get(msg, "contact_id")),
+                      json_string_value(json_object_get(msg, "id")),
+                      a.provider_id);
+        break;
+
+    case CMP_ANSWER_REFUSED:
+        json_object_set_new(msg, "error", json_string(a.error));
+        rc = cmp_msg_status(d->st, txn, msg, "failed", now);
+
+        if (rc == 0) {
+            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        }
+
+        if (rc == 0) {
+            rc = cmp_engine_outcome(d->cd->engine, txn, msg,
+                                    CMP_EVENT_HTTP_FAIL, now);
+        }
+
+        if (rc == 0 && a.opt_out) {
+            rc = cmp_engine_contact_opt_out(d->cd->engine, txn,
+                     json_string_value(json_object_get(msg, "contact_id")),
+                     now);
+        }
+
+        cmp_log_error(d->log, CMP_LOG_INFO, "campaign %s run %d contact %s "
+                      "message %s: failed after %d attempt(s): %s",
+                      cid ? cid : "-",
+                      (int) json_integer_value(json_object_get(msg, "run")),
+                      json_string_value(json_object_get(msg, "contact_id")),
+                      json_string_value(json_object_get(msg, "id")),
+                      attempts, a.error);
+        break;
+
+    case CMP_ANSWER_THROTTLED:
+        c->throttles++;
+
+        backoff = 1000LL << (attempts > 1 ? attempts - 1 : 0);
+
+        if (a.retry_after > 0 && a.retry_after * 1000 > backoff) {
+            backoff = a.retry_after * 1000;
+        }
+
+        backoff += random() % (backoff / 2 + 1);
+
+        hold = (a.retry_after > 0) ? a.retry_after * 1000
+               : 250LL << (c->throttles < 6 ? c->throttles : 6);
+        cmp_bucket_hold(&c->bucket, now_ms + hold);
+
+        json_object_set_new(msg, "error", json_string(a.error));
+        json_object_set_new(msg, "next_attempt_at",
+                            json_integer((now_ms + backoff) / 1000));
+        rc = cmp_msg_status(d->st, txn, msg, "queued", now);
+
+        if (rc == 0) {
+            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        }
+
+        if (rc == 0) {
+            rc = cmp_timer_put(d->st, txn, now_ms + backoff, CMP_TIMER_RETRY,
+                               r->mkey, r->mklen);
+        }
+
+        cmp_log_error(d->log, CMP_LOG_INFO, "channel %s message %s: "
+                      "throttled (%s), attempt %d, again in %lld ms", c->id,
+                      json_string_value(json_object_get(msg, "id")), a.error,
+                      attempts, (long long) backoff);
+        break;
+
+    case CMP_ANSWER_BLOCKED:
+        /* not the message's fault: it waits, uncounted, for the channel */
+        json_object_set_new(msg, "attempts", json_integer(attempts - 1));
+        rc = cmp_msg_status(d->st, txn, msg, "queued", now);
+
+        if (rc == 0) {
+            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        }
+
+        if (rc == 0) {
+            rc = cmp_queue_put(d->st, txn, c->id,
+                     (int) json_integer_value(json_object_get(msg, "lane")),
+                     r->mkey, r->mklen);
+        }
+
+        if (rc == 0 && c->ok) {
+            body = json_object();
+            cmp_op_init(&op, d->st, NULL, &cmp_kind_channels);
+            op.txn = txn;
+            op.now = now;
+            op.body = body;
+            op.id_len = strlen(c->id);
+            memcpy(op.id, c->id, op.id_len + 1);
+
+            snprintf(detail, sizeof(detail), "provider refused the sender: "
+                     "%s", a.error);
+
+            if (cmp_channel_set_status(&op, "error", detail) != CMP_OK) {
+                rc = EIO;
+            }
+
+            cmp_op_free(&op);
+            json_decref(body);
+
+            cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: %s; dispatch "
+                          "stopped until the channel is changed", c->id,
+                          detail);
+        }
+
+        c->ok = 0;
+        break;
+    }
+
+    json_decref(msg);
+
+    return rc;
+}
+
+
+unsigned
+cmp_dispatch_in_flight(cmp_dispatch_t *d)
+{
+    return d->in_flight;
+}
+
+
+void
+cmp_dispatch_stop_starting(cmp_dispatch_t *d)
+{
+    d->stopping = 1;
+}

@@ -1,0 +1,44 @@
+
+/*
+ * The flow engine: one instance per contact per run (and per test send),
+ * walked node by node, its state in the store so that it survives restarts.
+ */
+
+
+#ifndef _CMP_ENGINE_H_INCLUDED_
+#define _CMP_ENGINE_H_INCLUDED_
+
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "cmp_campaignd.h"
+#include "cmp_node.h"
+
+
+/* instances (timers, replies, test sends) handled in one write txn */
+#define CMP_ENGINE_CHUNK   200
+
+
+typedef struct cmp_engine_s  cmp_engine_t;
+
+
+cmp_engine_t *cmp_engine_create(cmp_campaignd_t *cd);
+void cmp_engine_destroy(cmp_engine_t *e);
+
+int cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
+    const json_t *campaign, uint32_t run, const char *contact_id,
+    size_t contact_len, json_t *contact, int *skipped);
+int cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, json_t *msg,
+    cmp_event_e ev, int64_t now);
+int cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
+    int64_t now);
+int cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
+    const char *contact_id, int64_t now);
+
+int cmp_engine_timers(cmp_engine_t *e, int64_t now_ms);
+int cmp_engine_inbox(cmp_engine_t *e, int64_t now);
+int cmp_engine_tests(cmp_engine_t *e, int64_t now);
+
+
+#endif /* _CMP_ENGINE_H_INCLUDED_ */

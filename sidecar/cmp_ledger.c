@@ -1,0 +1,420 @@
+
+/*
+ * Keys, records and counters of campaignd's side of the store (the
+ * layout is in cmp_ledger.h; the message ledger's in cmp_message.h).
+ */
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_ledger.h"
+#include "cmp_counter.h"
+#include "cmp_json.h"
+
+
+static const char *cmp_msg_counted(const char *status);
+
+
+size_t
+cmp_ikey_run(unsigned char *buf, const char *campaign, size_t clen,
+    uint32_t run, const char *contact, size_t len)
+{
+    unsigned char  *p;
+
+    if (clen > CMP_ID_MAX || len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    p = buf;
+    memcpy(p, campaign, clen);
+    p += clen;
+    *p++ = '\0';
+    *p++ = (unsigned char) (run >> 24);
+    *p++ = (unsigned char) (run >> 16);
+    *p++ = (unsigned char) (run >> 8);
+    *p++ = (unsigned char) run;
+    memcpy(p, contact, len);
+
+    return (p - buf) + len;
+}
+
+
+/* the test-send family of cmp_instance.c: "#test" NUL id */
+size_t
+cmp_ikey_test(unsigned char *buf, const char *id, size_t len)
+{
+    if (len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, "#test", 6);
+    memcpy(buf + 6, id, len);
+
+    return 6 + len;
+}
+
+
+size_t
+cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+    size_t  n;
+
+    n = strlen(family) + 1;
+
+    if (n + alen + 1 + blen > CMP_FKEY_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, family, n);
+    memcpy(buf + n, a, alen);
+    n += alen;
+
+    if (b != NULL) {
+        buf[n++] = '\0';
+        memcpy(buf + n, b, blen);
+        n += blen;
+    }
+
+    return n;
+}
+
+
+int
+cmp_inst_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t len, json_t **inst, uint64_t *seq, uint64_t *version)
+{
+    int      rc;
+    char     err[64];
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = mdb_get(txn, st->dbi[CMP_DB_INSTANCES], &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (v.mv_size < CMP_RECORD_HEADER) {
+        return MDB_CORRUPTED;
+    }
+
+    *seq = cmp_be64_get(v.mv_data);
+    *version = cmp_be64_get((unsigned char *) v.mv_data + 8);
+
+    *inst = cmp_json_parse((char *) v.mv_data + CMP_RECORD_HEADER,
+                           v.mv_size - CMP_RECORD_HEADER, err, sizeof(err));
+
+    return (*inst == NULL) ? MDB_CORRUPTED : 0;
+}
+
+
+int
+cmp_inst_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t len, json_t *inst, uint64_t seq, uint64_t version)
+{
+    int      rc;
+    char    *dump;
+    size_t   n;
+    MDB_val  k, v;
+
+    dump = cmp_json_dump(inst, &n);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+    v.mv_size = CMP_RECORD_HEADER + n;
+
+    rc = mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &k, &v, MDB_RESERVE);
+
+    if (rc == 0) {
+        cmp_be64_put(v.mv_data, seq);
+        cmp_be64_put((unsigned char *) v.mv_data + 8, version);
+        memcpy((char *) v.mv_data + CMP_RECORD_HEADER, dump, n);
+    }
+
+    free(dump);
+
+    return rc;
+}
+
+
+int
+cmp_msg_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t len, json_t **msg)
+{
+    int      rc;
+    char     err[64];
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = mdb_get(txn, st->dbi[CMP_DB_MESSAGES], &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *msg = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
+
+    return (*msg == NULL) ? MDB_CORRUPTED : 0;
+}
+
+
+int
+cmp_msg_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t len, json_t *msg)
+{
+    int      rc;
+    char    *dump;
+    size_t   n;
+    MDB_val  k, v;
+
+    dump = cmp_json_dump(msg, &n);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+    v.mv_data = dump;
+    v.mv_size = n;
+
+    rc = mdb_put(txn, st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+    free(dump);
+
+    return rc;
+}
+
+
+/* "sending" is still "queued" to the stats: it is not done yet */
+static const char *
+cmp_msg_counted(const char *status)
+{
+    if (status == NULL) {
+        return NULL;
+    }
+
+    return strcmp(status, "sending") == 0 ? "queued" : status;
+}
+
+
+/* a campaign's counter, in its run and the totals; test sends count not */
+int
+cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
+    const char *name, int64_t delta)
+{
+    int          rc;
+    uint32_t     run;
+    const char  *campaign;
+
+    campaign = json_string_value(json_object_get(rec, "campaign_id"));
+
+    if (campaign == NULL) {
+        return 0;
+    }
+
+    run = (uint32_t) json_integer_value(json_object_get(rec, "run"));
+
+    rc = cmp_counter_add(st, txn, campaign, strlen(campaign),
+                         CMP_COUNTER_TOTAL, name, delta);
+
+    if (rc == 0 && run != 0) {
+        rc = cmp_counter_add(st, txn, campaign, strlen(campaign), run, name,
+                             delta);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A status change with its counters (cmp_message.h): -1 on the old,
+ * +1 on the new; "skipped" only ever grows.  The caller stores msg.
+ */
+int
+cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg, const char *to,
+    int64_t now)
+{
+    int          rc;
+    char         when[CMP_TIME_LEN + 1];
+    const char  *from, *a, *b;
+
+    from = json_string_value(json_object_get(msg, "status"));
+    a = cmp_msg_counted(from);
+    b = cmp_msg_counted(to);
+    rc = 0;
+
+    if (a == NULL || strcmp(a, b) != 0) {
+        if (a != NULL && strcmp(a, "skipped") != 0) {
+            rc = cmp_count(st, txn, msg, a, -1);
+        }
+
+        if (rc == 0) {
+            rc = cmp_count(st, txn, msg, b, 1);
+        }
+    }
+
+    json_object_set_new(msg, "status", json_string(to));
+    cmp_time_format(now, when);
+    json_object_set_new(msg, "updated_at", json_string(when));
+
+    return rc;
+}
+
+
+/* the ledger key of a message record, from its hex "id" */
+int
+cmp_msg_key(const json_t *msg, unsigned char *key, size_t *len)
+{
+    const char  *id;
+    size_t       n;
+
+    id = json_string_value(json_object_get(msg, "id"));
+
+    if (id == NULL) {
+        return -1;
+    }
+
+    n = strlen(id);
+
+    if (n % 2 || n / 2 > CMP_MESSAGE_KEY_MAX
+        || cmp_unhex(key, id, n) != 0)
+    {
+        return -1;
+    }
+
+    *len = n / 2;
+
+    return 0;
+}
+
+
+int
+cmp_queue_put(cmp_store_t *st, MDB_txn *txn, const char *channel, int lane,
+    const unsigned char *mkey, size_t mlen)
+{
+    int            rc;
+    size_t         n;
+    MDB_val        k, v;
+    uint64_t       seq;
+    unsigned char  buf[CMP_ID_MAX + 16];
+
+    n = strlen(channel);
+
+    if (n > CMP_ID_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    rc = cmp_seq_next(st, txn, "campaignd_queue", &seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    memcpy(buf, channel, n);
+    buf[n++] = '\0';
+    buf[n++] = (unsigned char) lane;
+    cmp_be64_put(buf + n, seq);
+    n += 8;
+
+    k.mv_data = buf;
+    k.mv_size = n;
+    v.mv_data = (void *) mkey;
+    v.mv_size = mlen;
+
+    return mdb_put(txn, st->dbi[CMP_DB_QUEUE], &k, &v, 0);
+}
+
+
+int
+cmp_timer_put(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+    const unsigned char *key, size_t len)
+{
+    MDB_val        k, v;
+    unsigned char  buf[9 + CMP_FKEY_MAX];
+
+    if (len > CMP_FKEY_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    cmp_be64_put(buf, (uint64_t) due_ms);
+    buf[8] = (unsigned char) type;
+    memcpy(buf + 9, key, len);
+
+    k.mv_data = buf;
+    k.mv_size = 9 + len;
+    v.mv_data = "";
+    v.mv_size = 0;
+
+    return mdb_put(txn, st->dbi[CMP_DB_TIMERS], &k, &v, 0);
+}
+
+
+int
+cmp_timer_del(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+    const unsigned char *key, size_t len)
+{
+    int            rc;
+    MDB_val        k;
+    unsigned char  buf[9 + CMP_FKEY_MAX];
+
+    if (len > CMP_FKEY_MAX) {
+        return 0;
+    }
+
+    cmp_be64_put(buf, (uint64_t) due_ms);
+    buf[8] = (unsigned char) type;
+    memcpy(buf + 9, key, len);
+
+    k.mv_data = buf;
+    k.mv_size = 9 + len;
+
+    rc = mdb_del(txn, st->dbi[CMP_DB_TIMERS], &k, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+void
+cmp_hex(char *dst, const unsigned char *src, size_t len)
+{
+    size_t             i;
+    static const char  digits[] = "0123456789abcdef";
+
+    for (i = 0; i < len; i++) {
+        *dst++ = digits[src[i] >> 4];
+        *dst++ = digits[src[i] & 0xf];
+    }
+
+    *dst = '\0';
+}
+
+
+int
+cmp_unhex(unsigned char *dst, const char *src, size_t len)
+{
+    int     hi, lo;
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        hi = (src[i] >= '0' && src[i] <= '9') ? src[i] - '0'
+             : (src[i] >= 'a' && src[i] <= 'f') ? src[i] - 'a' + 10 : -1;
+        lo = (src[i + 1] >= '0' && src[i + 1] <= '9') ? src[i + 1] - '0'
+             : (src[i + 1] >= 'a' && src[i + 1] <= 'f') ? src[i + 1] - 'a'
+                                                         + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        *dst++ = (unsigned char) (hi << 4 | lo);
+    }
+
+    return 0;
+}

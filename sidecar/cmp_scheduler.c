@@ -1,0 +1,601 @@
+
+/*
+ * Campaign transitions in a write txn each (the API may change the same
+ * campaign at the same moment), runs fired on the plan, fills in chunks.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_scheduler.h"
+#include "cmp_campaign.h"
+#include "cmp_counter.h"
+#include "cmp_group.h"
+#include "cmp_schedule.h"
+#include "cmp_engine.h"
+#include "cmp_ledger.h"
+
+
+#define CMP_SCHED_MAX   4096
+
+
+typedef struct {
+    char            id[CMP_ID_MAX + 1];
+    int             status;
+} cmp_sched_item_t;
+
+
+typedef struct {
+    cmp_sched_item_t   *items;
+    size_t              n;
+    cmp_store_t        *st;
+    MDB_txn            *txn;
+} cmp_sched_list_t;
+
+
+typedef struct {
+    cmp_campaignd_t    *cd;
+    MDB_txn            *txn;
+    int64_t             now;
+    json_t             *campaign;
+    json_t             *counted;      /* {"campaign_id","run"} */
+    uint32_t            run;
+    size_t              done;
+    int                 rc;
+    char                last[CMP_ID_MAX + 1];
+    size_t              last_len;
+} cmp_fill_t;
+
+
+static int cmp_scheduler_visit(void *ctx, const cmp_campaign_entry_t *e);
+static int cmp_scheduler_step(cmp_campaignd_t *cd, const char *id,
+    int64_t now);
+static int cmp_scheduler_apply(cmp_campaignd_t *cd, cmp_op_t *op,
+    json_t *rec, int64_t now);
+static int cmp_scheduler_fire(cmp_op_t *op, json_t *rec,
+    const cmp_schedule_step_t *step, int64_t now);
+static int cmp_scheduler_has_live(cmp_store_t *st, MDB_txn *txn,
+    const char *id);
+static int cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id,
+    uint32_t run, const char *after, size_t after_len, int64_t now);
+static int cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec);
+
+
+static int
+cmp_scheduler_has_live(cmp_store_t *st, MDB_txn *txn, const char *id)
+{
+    int            rc;
+    size_t         plen;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    unsigned char  prefix[CMP_FKEY_MAX];
+
+    plen = cmp_fkey(prefix, "#live", id, strlen(id), "", 0);
+
+    if (mdb_cursor_open(txn, st->dbi[CMP_DB_INSTANCES], &cur) != 0) {
+        return 0;
+    }
+
+    k.mv_data = prefix;
+    k.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    mdb_cursor_close(cur);
+
+    return rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
+}
+
+
+static int
+cmp_scheduler_visit(void *ctx, const cmp_campaign_entry_t *e)
+{
+    cmp_sched_list_t *l = ctx;
+
+    char  id[CMP_ID_MAX + 1];
+
+    if (l->n == CMP_SCHED_MAX || e->id_len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(id, e->id, e->id_len);
+    id[e->id_len] = '\0';
+
+    /* stopped campaigns matter only while instances of them live */
+    if ((e->status == CMP_CAMPAIGN_PAUSED
+         || e->status == CMP_CAMPAIGN_COMPLETED)
+        && !cmp_scheduler_has_live(l->st, l->txn, id))
+    {
+        return 0;
+    }
+
+    memcpy(l->items[l->n].id, id, e->id_len + 1);
+    l->items[l->n].status = e->status;
+    l->n++;
+
+    return 0;
+}
+
+
+/* once a second: every campaign that time may change */
+void
+cmp_scheduler_tick(cmp_campaignd_t *cd, int64_t now)
+{
+    int               rc;
+    size_t            i;
+    MDB_txn          *txn;
+    cmp_sched_list_t  l;
+
+    l.items = malloc(CMP_SCHED_MAX * sizeof(cmp_sched_item_t));
+    if (l.items == NULL) {
+        return;
+    }
+
+    l.n = 0;
+    l.st = &cd->store;
+
+    rc = cmp_store_txn_begin(&cd->store, NULL, MDB_RDONLY, &txn);
+
+    if (rc == 0) {
+        l.txn = txn;
+        rc = cmp_campaign_scan(&cd->store, txn,
+                               (1u << CMP_CAMPAIGN_PENDING)
+                               | (1u << CMP_CAMPAIGN_RUNNING)
+                               | (1u << CMP_CAMPAIGN_PAUSED)
+                               | (1u << CMP_CAMPAIGN_COMPLETED),
+                               0, cmp_scheduler_visit, &l);
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "scanning campaigns failed: %s",
+                      mdb_strerror(rc));
+    }
+
+    for (i = 0; i < l.n; i++) {
+        if (l.items[i].status == CMP_CAMPAIGN_PENDING
+            || l.items[i].status == CMP_CAMPAIGN_RUNNING)
+        {
+            (void) cmp_scheduler_step(cd, l.items[i].id, now);
+        }
+    }
+
+    /* instances of stopped campaigns: cancelled, a chunk a tick at least */
+    for (i = 0; i < l.n; i++) {
+        if (l.items[i].status != CMP_CAMPAIGN_PAUSED
+            && l.items[i].status != CMP_CAMPAIGN_COMPLETED)
+        {
+            continue;
+        }
+
+        while (cmp_engine_cancel(cd->engine, l.items[i].id,
+                                 strlen(l.items[i].id), now))
+        {
+            /* void */
+        }
+    }
+
+    free(l.items);
+}
+
+
+static int
+cmp_scheduler_step(cmp_campaignd_t *cd, const char *id, int64_t now)
+{
+    int            rc;
+    json_t        *rec, *body;
+    cmp_op_t       op;
+    cmp_record_t   meta;
+
+    body = json_object();
+
+    cmp_op_init(&op, &cd->store, NULL, &cmp_kind_campaigns);
+    op.now = now;
+    op.body = body;
+    op.id_len = strlen(id);
+    memcpy(op.id, id, op.id_len + 1);
+
+    rc = cmp_store_txn_begin(&cd->store, NULL, 0, &op.txn);
+    if (rc != 0) {
+        json_decref(body);
+        return -1;
+    }
+
+    rc = CMP_FAIL;
+
+    if (cmp_resource_load(&op, &rec, &meta) == CMP_OK) {
+        rc = cmp_scheduler_apply(cd, &op, rec, now);
+        json_decref(rec);
+    }
+
+    if (rc == 1) {
+        mdb_txn_abort(op.txn);
+        rc = 0;
+
+    } else if (rc == CMP_OK) {
+        rc = mdb_txn_commit(op.txn);
+
+        if (rc != 0) {
+            cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: commit "
+                          "failed: %s", id, mdb_strerror(rc));
+        }
+
+    } else {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: %s", id,
+                      op.message);
+        mdb_txn_abort(op.txn);
+    }
+
+    cmp_op_free(&op);
+    json_decref(body);
+
+    return rc;
+}
+
+
+/* CMP_OK: changed, commit; 1: nothing to do */
+static int
+cmp_scheduler_apply(cmp_campaignd_t *cd, cmp_op_t *op, json_t *rec,
+    int64_t now)
+{
+    int                   rc, status;
+    int64_t               next_due, runs, missed;
+    const char           *s;
+    cmp_plan_t            plan;
+    cmp_schedule_step_t   step;
+
+    s = json_string_value(json_object_get(rec, "status"));
+    status = s ? cmp_campaign_status_parse(s, strlen(s)) : -1;
+
+    if (cmp_plan_read(rec, cd->minute, &plan) != 0) {
+        return cmp_op_fail(op, 500, "internal_error", NULL,
+                           "its times or plan are unreadable");
+    }
+
+    runs = json_integer_value(json_object_get(rec, "runs"));
+    missed = json_integer_value(json_object_get(rec, "missed_runs"));
+
+    if (status == CMP_CAMPAIGN_PENDING) {
+        if (now >= plan.end) {
+            cmp_log_error(&cd->log, CMP_LOG_WARN, "campaign %s: end_time "
+                          "passed before it started, completed with no "
+                          "runs", op->id);
+
+            return cmp_campaign_set_status(op, CMP_CAMPAIGN_COMPLETED,
+                       "end_time passed before the campaign started "
+                       "(campaignd was not running between start_time and "
+                       "end_time); no run fired");
+        }
+
+        if (now < plan.start) {
+            return 1;
+        }
+
+        rc = cmp_campaign_set_status(op, CMP_CAMPAIGN_RUNNING, NULL);
+        if (rc != CMP_OK) {
+            return rc;
+        }
+
+        cmp_log_error(&cd->log, CMP_LOG_INFO, "campaign %s: running",
+                      op->id);
+
+        cmp_schedule_step(&plan, plan.start, now, &step);
+
+        return cmp_scheduler_fire(op, NULL, &step, now);
+    }
+
+    if (status != CMP_CAMPAIGN_RUNNING) {
+        return 1;
+    }
+
+    s = json_string_value(json_object_get(rec, "next_run_at"));
+    next_due = -1;
+
+    if (s != NULL && !cmp_time_parse(s, &next_due)) {
+        next_due = -1;
+    }
+
+    cmp_schedule_step(&plan, next_due, now, &step);
+
+    cmp_log_error(&cd->log, CMP_LOG_DEBUG, "campaign %s: next run at %lld, "
+                  "now %lld, fire %d", op->id, (long long) next_due,
+                  (long long) now, (int) step.fire);
+
+    if (step.complete) {
+        cmp_log_error(&cd->log, CMP_LOG_INFO, "campaign %s: end_time "
+                      "reached, completed after %lld run(s)", op->id,
+                      (long long) runs);
+
+        return cmp_campaign_set_status(op, CMP_CAMPAIGN_COMPLETED, NULL);
+    }
+
+    if (!step.fire) {
+        return 1;
+    }
+
+    (void) missed;
+
+    return cmp_scheduler_fire(op, rec, &step, now);
+}
+
+
+/* the run's number, times, and its fill to stream over the group */
+static int
+cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
+    int64_t now)
+{
+    int            rc;
+    json_t        *cur;
+    MDB_val        k, v;
+    int64_t        runs, missed;
+    cmp_record_t   meta;
+    unsigned char  key[CMP_FKEY_MAX], runb[4];
+    uint32_t       run;
+
+    (void) rec;
+
+    /* the record as the status change left it */
+    if (cmp_resource_load(op, &cur, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    runs = json_integer_value(json_object_get(cur, "runs")) + 1;
+    missed = json_integer_value(json_object_get(cur, "missed_runs"))
+             + step->missed;
+    json_decref(cur);
+
+    rc = cmp_campaign_set_runs(op, runs, missed, step->next);
+    if (rc != CMP_OK) {
+        return rc;
+    }
+
+    run = (uint32_t) runs;
+
+    rc = cmp_counter_set(op->store, op->txn, op->id, op->id_len, run,
+                         "fired_at", (uint64_t) now);
+
+    if (rc == 0 && step->missed > 0) {
+        rc = cmp_counter_set(op->store, op->txn, op->id, op->id_len,
+                             CMP_COUNTER_TOTAL, "missed_runs",
+                             (uint64_t) missed);
+    }
+
+    if (rc == 0) {
+        runb[0] = (unsigned char) (run >> 24);
+        runb[1] = (unsigned char) (run >> 16);
+        runb[2] = (unsigned char) (run >> 8);
+        runb[3] = (unsigned char) run;
+
+        k.mv_data = key;
+        k.mv_size = cmp_fkey(key, "#fill", op->id, op->id_len, NULL, 0);
+        v.mv_data = runb;
+        v.mv_size = 4;
+
+        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_INSTANCES], &k, &v, 0);
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+/* a chunk of every fill under way; 1: some have more to do */
+int
+cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
+{
+    int            rc, more, n, i;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    struct {
+        char       id[CMP_ID_MAX + 1];
+        char       after[CMP_ID_MAX + 1];
+        size_t     after_len;
+        uint32_t   run;
+    } jobs[16];
+
+    rc = cmp_store_txn_begin(&cd->store, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return 0;
+    }
+
+    n = 0;
+
+    if (mdb_cursor_open(txn, cd->store.dbi[CMP_DB_INSTANCES], &cur) == 0) {
+        k.mv_data = "#fill";
+        k.mv_size = 6;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        while (rc == 0 && n < 16 && k.mv_size > 6
+               && memcmp(k.mv_data, "#fill", 6) == 0)
+        {
+            if (k.mv_size - 6 <= CMP_ID_MAX && v.mv_size >= 4
+                && v.mv_size - 4 <= CMP_ID_MAX)
+            {
+                memcpy(jobs[n].id, (char *) k.mv_data + 6, k.mv_size - 6);
+                jobs[n].id[k.mv_size - 6] = '\0';
+                jobs[n].run = ((uint32_t) ((unsigned char *) v.mv_data)[0]
+                               << 24)
+                              | ((uint32_t) ((unsigned char *) v.mv_data)[1]
+                                 << 16)
+                              | ((uint32_t) ((unsigned char *) v.mv_data)[2]
+                                 << 8)
+                              | ((unsigned char *) v.mv_data)[3];
+                jobs[n].after_len = v.mv_size - 4;
+                memcpy(jobs[n].after, (char *) v.mv_data + 4,
+                       jobs[n].after_len);
+                jobs[n].after[jobs[n].after_len] = '\0';
+                n++;
+            }
+
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    mdb_txn_abort(txn);
+
+    more = 0;
+
+    for (i = 0; i < n; i++) {
+        if (cmp_scheduler_fill_one(cd, jobs[i].id, jobs[i].run,
+                                   jobs[i].after_len ? jobs[i].after : NULL,
+                                   jobs[i].after_len, now)
+            == 1)
+        {
+            more = 1;
+        }
+    }
+
+    return more;
+}
+
+
+/*
+ * One chunk of a run's contacts, with the position in the same txn: a
+ * crash resumes after the last chunk committed, none skipped or doubled.
+ */
+static int
+cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
+    const char *after, size_t after_len, int64_t now)
+{
+    int            rc, more;
+    char           err[64];
+    MDB_val        k, v;
+    cmp_fill_t     f;
+    const char    *gid, *s;
+    cmp_record_t   r;
+    unsigned char  key[CMP_FKEY_MAX], val[4 + CMP_ID_MAX];
+
+    memset(&f, 0, sizeof(cmp_fill_t));
+    f.cd = cd;
+    f.now = now;
+    f.run = run;
+
+    rc = cmp_store_txn_begin(&cd->store, NULL, 0, &f.txn);
+    if (rc != 0) {
+        return 0;
+    }
+
+    k.mv_data = key;
+    k.mv_size = cmp_fkey(key, "#fill", id, strlen(id), NULL, 0);
+
+    rc = cmp_record_get(&cd->store, f.txn, &cmp_kind_campaigns, id,
+                        strlen(id), &r);
+
+    if (rc == 0) {
+        f.campaign = cmp_json_parse(r.json, r.len, err, sizeof(err));
+    }
+
+    s = json_string_value(json_object_get(f.campaign, "status"));
+    more = 0;
+
+    if (s == NULL || strcmp(s, "running") != 0) {
+        /* suspended, ended or deleted: the rest of the run is not sent */
+        rc = mdb_del(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, NULL);
+        goto commit;
+    }
+
+    f.counted = json_pack("{s:s, s:i}", "campaign_id", id, "run", (int) run);
+    gid = json_string_value(json_object_get(f.campaign, "group_id"));
+
+    rc = cmp_member_walk(&cd->store, f.txn, gid, strlen(gid), after,
+                         after_len, cmp_scheduler_fill_visit, &f);
+
+    if (rc == 0) {
+        rc = f.rc;
+    }
+
+    if (rc != 0) {
+        goto commit;
+    }
+
+    if (f.done < CMP_FILL_CHUNK) {
+        rc = mdb_del(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, NULL);
+
+        cmp_log_error(&cd->log, CMP_LOG_INFO, "campaign %s run %u: every "
+                      "contact of group %s started", id, run, gid);
+
+    } else {
+        val[0] = (unsigned char) (run >> 24);
+        val[1] = (unsigned char) (run >> 16);
+        val[2] = (unsigned char) (run >> 8);
+        val[3] = (unsigned char) run;
+        memcpy(val + 4, f.last, f.last_len);
+
+        v.mv_data = val;
+        v.mv_size = 4 + f.last_len;
+
+        rc = mdb_put(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, &v, 0);
+        more = 1;
+    }
+
+commit:
+
+    json_decref(f.campaign);
+    json_decref(f.counted);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
+                      "failed: %s", id, run, mdb_strerror(rc));
+        mdb_txn_abort(f.txn);
+        return 0;
+    }
+
+    rc = mdb_txn_commit(f.txn);
+
+    if (rc != 0) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
+                      "commit failed: %s", id, run, mdb_strerror(rc));
+        return 0;
+    }
+
+    return more;
+}
+
+
+static int
+cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec)
+{
+    cmp_fill_t *f = ctx;
+
+    int      skipped;
+    char     err[64];
+    json_t  *contact;
+
+    if (f->done == CMP_FILL_CHUNK) {
+        return 1;
+    }
+
+    contact = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
+    if (contact == NULL) {
+        contact = json_object();
+    }
+
+    f->rc = cmp_count(&f->cd->store, f->txn, f->counted, "targeted", 1);
+
+    if (f->rc == 0) {
+        f->rc = cmp_engine_start(f->cd->engine, f->txn, f->now, f->campaign,
+                                 f->run, id, len, contact, &skipped);
+    }
+
+    if (f->rc == 0 && skipped) {
+        f->rc = cmp_count(&f->cd->store, f->txn, f->counted, "skipped", 1);
+    }
+
+    json_decref(contact);
+
+    memcpy(f->last, id, len);
+    f->last_len = len;
+    f->done++;
+
+    return (f->rc != 0);
+}

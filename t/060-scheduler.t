@@ -1,0 +1,197 @@
+# campaignd's scheduler (scheduler.md "Schedule"): a campaign starts on
+# time and sends each contact one message, nothing after its end; runs on
+# the plan; a pending campaign whose end passed; one catch-up after downtime.
+# The provider is a mock WhatsApp served by the test nginx itself.
+
+use lib 't/lib-campaign';
+use CampaignTest;
+use POSIX qw(strftime);
+use HTTP::Tiny;
+use JSON::PP;
+use Test::Nginx::Socket 'no_plan';
+use Test::More;
+
+fresh_store();
+
+# a plan's "minute" is 3 s here, so that runs come quickly
+$ENV{CAMPAIGND_TEST_MINUTE} = 3;
+
+our $Port = $ENV{TEST_NGINX_PORT} || 1984;
+our $Mock = $Port + 1;
+our $MockLog = store_dir() . "-mock.log";
+unlink $MockLog;
+
+sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
+
+my $http = HTTP::Tiny->new(timeout => 5);
+my $json = JSON::PP->new->canonical;
+
+sub api {
+    my ($method, $path, $body) = @_;
+    my $res = $http->request($method, "http://127.0.0.1:$Port/api$path", {
+        headers => { 'Content-Type' => 'application/json' },
+        defined $body ? (content => ref $body ? $json->encode($body) : $body)
+                      : () });
+    my $data = eval { $json->decode($res->{content}) };
+    return ($res->{status}, $data);
+}
+
+sub mock_lines {
+    open my $fh, '<', $MockLog or return ();
+    return grep { /\S/ } <$fh>;
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", <<"_EOC_");
+    campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
+    log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
+    server {
+        listen 127.0.0.1:$Mock;
+        location /wa/ {
+            access_log $MockLog mock;
+            rewrite ^ /answer/ok break;
+            proxy_pass http://127.0.0.1:$Mock;
+        }
+        location = /answer/ok {
+            access_log off;
+            default_type application/json;
+            return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
+        }
+    }
+_EOC_
+    $block->set_value("config", "location /api/ { campaign_api write=on; }");
+    $block->set_value("request", "GET /api/health");
+    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
+});
+
+# each block's "run" section is Perl run while nginx is up
+add_response_body_check(sub {
+    my ($block) = @_;
+    my $code = $block->run or return;
+    my $sub = eval "sub { $code }";
+    die $@ if $@;
+    $sub->();
+});
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a channel to the mock, five contacts (one opted out), a flow
+--- run
+my ($s, $d);
+($s) = api(POST => '/channels', {id => 'wa', name => 'WA', type => 'whatsapp',
+    min_gap_seconds => 0, whatsapp => {waba_id => '1', phone_number_id => 'ok',
+    access_token => 'tok-ok', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+is($s, 201, 'channel');
+for my $i (1 .. 5) {
+    ($s) = api(POST => '/contacts', {id => "c$i", phone => "+861380000000$i",
+                                     name => "N$i"});
+    is($s, 201, "contact c$i");
+}
+($s) = api(PATCH => '/contacts/c5', {opted_out => JSON::PP::true});
+is($s, 200, 'c5 opts out');
+($s) = api(POST => '/groups', {id => 'g', name => 'G'});
+is($s, 201, 'group');
+($s) = api(POST => '/groups/g/members', {contact_ids => [map { "c$_" } 1 .. 5]});
+ok($s == 200 || $s == 201, "members ($s)");
+($s, $d) = api(POST => '/flows', {id => 'f', name => 'f', trigger => 'manual',
+    definition => {start => 's', nodes => [
+        {id => 's', type => 'send_whatsapp', channel_id => 'wa',
+         message => {type => 'text', text => 'Hi {{contact.name}}'},
+         next => 'e'},
+        {id => 'e', type => 'end'}]}});
+is($s, 201, 'flow');
+($s, $d) = api(POST => '/flows/f/publish');
+is($s, 200, 'published') or diag(explain($d));
+
+
+
+=== TEST 2: a campaign starting in 2 s sends one message per contact, on time, and nothing after its end
+--- run
+my $start = time + 2;
+my ($s, $d) = api(POST => '/campaigns', {id => 'once', name => 'once',
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($start),
+    end_time => ::rfc3339($start + 5),
+    execution_plan => {unit => 'hour', every => 1}});
+is($s, 201, 'campaign created') or diag(explain($d));
+start_campaignd('--log-file', store_dir() . '/campaignd.log',
+                '--log-level', 'debug');
+ok(wait_for(sub { ::mock_lines() >= 4 }, 8), 'four messages reached the mock');
+ok(wait_for(sub { (api(GET => '/campaigns/once'))[1]{status} eq 'completed' }, 10),
+   'completed at its end');
+my @lines = ::mock_lines();
+is(scalar @lines, 4, 'exactly four requests in all: none after the end');
+my %to = map { /"to":"(\d+)"/ ? ($1 => 1) : () } @lines;
+is_deeply([sort keys %to], [map { "861380000000$_" } 1 .. 4],
+          'each contact once, the opted-out one never');
+like($lines[0], qr{^/wa/ok/messages\|Bearer tok-ok\|}, 'path and token');
+like($lines[0], qr/"messaging_product":"whatsapp"/, 'WhatsApp body');
+like($lines[0], qr/"biz_opaque_callback_data":"[0-9a-f]+"/, 'our message id rides along');
+like(join('', @lines), qr/"text":\{"body":"Hi N1"\}/, 'the template rendered');
+($s, $d) = api(GET => '/campaigns/once/stats');
+is($d->{targeted}, 5, 'targeted 5');
+is($d->{sent}, 4, 'sent 4');
+is($d->{skipped}, 1, 'skipped 1 (opted out)');
+is($d->{queued}, 0, 'none queued');
+is($d->{runs}, 1, 'one run');
+($s, $d) = api(GET => '/campaigns/once/messages');
+is(scalar @{$d->{items} || $d->{data} || []}, 4, 'four messages in the ledger')
+    or diag(explain($d));
+
+
+
+=== TEST 3: runs fire on the plan (every "minute", 3 s here) until the end
+--- run
+# whole seconds, and a loaded machine: leave room before "now"
+my $start = time + 2;
+my ($s, $d) = api(POST => '/campaigns', {id => 'plan', name => 'plan',
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($start),
+    end_time => ::rfc3339($start + 7),
+    execution_plan => {unit => 'minute', every => 1}});
+is($s, 201, 'campaign created') or diag(explain($d));
+my $before = () = ::mock_lines();
+ok(wait_for(sub { (api(GET => '/campaigns/plan'))[1]{status} eq 'completed' }, 15),
+   'completed');
+($s, $d) = api(GET => '/campaigns/plan/stats');
+is($d->{runs}, 3, 'three runs: start, +3 s, +6 s');
+is($d->{sent}, 12, 'four messages a run');
+is(scalar @{$d->{by_run}}, 3, 'three runs in by_run');
+ok($d->{by_run}[0]{fired_at}, 'fired_at recorded');
+my $after = () = ::mock_lines();
+is($after - $before, 12, 'twelve requests reached the mock');
+
+
+
+=== TEST 4: downtime: a pending campaign whose end passed completes with a reason; a running one catches up once
+--- run
+is(stop_campaignd(), 0, 'campaignd stops cleanly');
+my $now = time;
+my ($s, $d) = api(POST => '/campaigns', {id => 'late', name => 'late',
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 1),
+    end_time => ::rfc3339($now + 2),
+    execution_plan => {unit => 'hour', every => 1}});
+is($s, 201, 'a campaign with a short window');
+($s, $d) = api(POST => '/campaigns', {id => 'catch', name => 'catch',
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 1),
+    end_time => ::rfc3339($now + 60),
+    execution_plan => {unit => 'minute', every => 1}});
+is($s, 201, 'a campaign running every 3 s');
+sleep 8;    # campaignd is down: what is being tested is the downtime
+start_campaignd('--log-file', store_dir() . '/campaignd.log');
+ok(wait_for(sub { (api(GET => '/campaigns/late'))[1]{status} eq 'completed' }, 5),
+   'the late one is completed');
+($s, $d) = api(GET => '/campaigns/late');
+is($d->{runs}, 0, 'with no run');
+like($d->{last_error}, qr/end_time passed before the campaign started/,
+     'and says why');
+ok(wait_for(sub { ((api(GET => '/campaigns/catch/stats'))[1]{sent} // 0) >= 4 }, 5),
+   'the running one fired a catch-up run');
+($s, $d) = api(GET => '/campaigns/catch');
+is($d->{runs}, 1, 'exactly one run for the missed time, no burst');
+ok($d->{missed_runs} >= 1, "the skipped fire times are counted ($d->{missed_runs})");
+($s, $d) = api(POST => '/campaigns/catch/suspend');
+is($s, 200, 'suspended');

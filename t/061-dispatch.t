@@ -1,0 +1,244 @@
+# campaignd's dispatch (scheduler.md "Dispatch"): throttling delays but
+# loses nothing, a refused sender stops its channel until a PATCH, refused
+# recipients fail at once, suspend stops sending, kill -9 loses nothing.
+# The provider is a mock WhatsApp served by the test nginx itself.
+
+use lib 't/lib-campaign';
+use CampaignTest;
+use POSIX qw(strftime);
+use HTTP::Tiny;
+use JSON::PP;
+use Test::Nginx::Socket 'no_plan';
+use Test::More;
+
+fresh_store();
+
+
+our $Port = $ENV{TEST_NGINX_PORT} || 1984;
+our $Mock = $Port + 1;
+our $MockLog = store_dir() . "-mock.log";
+unlink $MockLog;
+our $Storm = store_dir() . "-storm";
+unlink $Storm;
+
+sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
+
+my $http = HTTP::Tiny->new(timeout => 5);
+my $json = JSON::PP->new->canonical;
+
+sub api {
+    my ($method, $path, $body) = @_;
+    my $res = $http->request($method, "http://127.0.0.1:$Port/api$path", {
+        headers => { 'Content-Type' => 'application/json' },
+        defined $body ? (content => ref $body ? $json->encode($body) : $body)
+                      : () });
+    my $data = eval { $json->decode($res->{content}) };
+    return ($res->{status}, $data);
+}
+
+sub mock_lines {
+    open my $fh, '<', $MockLog or return ();
+    return grep { /\S/ } <$fh>;
+}
+
+sub sent_to {
+    my ($path) = @_;
+    my %n;
+    for (mock_lines()) {
+        next unless m{^/wa/\Q$path\E/messages\|[^|]*\|.*"to":"(\d+)"};
+        $n{$1}++;
+    }
+    return \%n;
+}
+
+sub contacts {
+    my ($group, $from, $to) = @_;
+    api(POST => '/groups', {id => $group, name => $group});
+    for my $i ($from .. $to) {
+        api(POST => '/contacts', {id => "p$i", phone => sprintf("+8615%09d", $i)});
+    }
+    api(POST => "/groups/$group/members",
+        {contact_ids => [map { "p$_" } $from .. $to]});
+}
+
+sub channel_flow {
+    my ($id, $pnid, %over) = @_;
+    my ($s, $d) = api(POST => '/channels', {id => $id, name => $id,
+        type => 'whatsapp', min_gap_seconds => 0, %over,
+        whatsapp => {waba_id => '1', phone_number_id => $pnid,
+        access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+    is($s, 201, "channel $id") or diag(explain($d));
+    ($s, $d) = api(POST => '/flows', {id => "f-$id", name => $id, trigger => 'manual',
+        definition => {start => 's', nodes => [
+            {id => 's', type => 'send_whatsapp', channel_id => $id,
+             message => {type => 'text', text => 'Hi'}, next => 'e'},
+            {id => 'e', type => 'end'}]}});
+    is($s, 201, "flow f-$id") or diag(explain($d));
+    ($s, $d) = api(POST => "/flows/f-$id/publish");
+    is($s, 200, "flow f-$id published") or diag(explain($d));
+}
+
+sub campaign {
+    my ($id, $channel, $group, $len) = @_;
+    # whole seconds, and a loaded machine: leave room before "now"
+    my $start = time + 3;
+    my ($s, $d) = api(POST => '/campaigns', {id => $id, name => $id,
+        flow_id => "f-$channel", group_id => $group,
+        start_time => ::rfc3339($start), end_time => ::rfc3339($start + ($len || 300)),
+        execution_plan => {unit => 'day', every => 1}});
+    is($s, 201, "campaign $id") or diag(explain($d));
+}
+
+sub stats { (api(GET => "/campaigns/$_[0]/stats"))[1] }
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", <<"_EOC_");
+    campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
+    log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
+    server {
+        listen 127.0.0.1:$Mock;
+        access_log $MockLog mock;
+        location /wa/ok/ {
+            rewrite ^ /answer/ok break;
+            proxy_pass http://127.0.0.1:$Mock;
+        }
+        location /wa/storm/ {
+            add_header Retry-After 1 always;
+            if (-f $Storm) {
+                return 429 '{"error":{"message":"throughput","type":"OAuthException","code":130429}}';
+            }
+            rewrite ^ /answer/ok break;
+            proxy_pass http://127.0.0.1:$Mock;
+        }
+        location /wa/perm/ {
+            return 400 '{"error":{"message":"Message undeliverable","type":"OAuthException","code":131026}}';
+        }
+        location /wa/auth/ {
+            if (\$http_authorization = "Bearer bad") {
+                return 401 '{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}';
+            }
+            rewrite ^ /answer/ok break;
+            proxy_pass http://127.0.0.1:$Mock;
+        }
+        location = /answer/ok {
+            access_log off;
+            default_type application/json;
+            return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
+        }
+    }
+_EOC_
+    $block->set_value("config", "location /api/ { campaign_api write=on; }");
+    $block->set_value("request", "GET /api/health");
+    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
+});
+
+# each block's "run" section is Perl run while nginx is up
+add_response_body_check(sub {
+    my ($block) = @_;
+    my $code = $block->run or return;
+    my $sub = eval "sub { $code }";
+    die $@ if $@;
+    $sub->();
+});
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a 429 storm delays the run but loses nothing
+--- run
+open my $fh, '>', $::Storm or die; close $fh;
+channel_flow('storm', 'storm');
+contacts('gs', 1, 5);
+start_campaignd('--log-file', store_dir() . '/campaignd.log', '--log-level', 'debug');
+campaign('cs', 'storm', 'gs');
+ok(wait_for(sub { (grep { m{^/wa/storm/.*\|\|?$} || m{^/wa/storm/messages\|[^|]*\|$} } ::mock_lines()) >= 3 }, 10),
+   'the provider answered 429 a few times');
+unlink $::Storm;
+ok(wait_for(sub { (stats('cs')->{sent} // 0) == 5 }, 20), 'then every message went');
+my $d = stats('cs');
+is($d->{failed}, 0, 'none failed');
+is(scalar keys %{sent_to('storm')}, 5, 'five recipients reached');
+
+
+
+=== TEST 2: permanent errors fail at once, without a retry
+--- run
+channel_flow('perm', 'perm');
+contacts('gp', 11, 13);
+campaign('cp', 'perm', 'gp');
+ok(wait_for(sub { (stats('cp')->{failed} // 0) == 3 }, 10), 'three failed');
+my @tries = grep { m{^/wa/perm/} } ::mock_lines();
+is(scalar @tries, 3, 'one request each: no retry');
+my ($s, $d) = api(GET => '/campaigns/cp/messages');
+my $items = $d->{items} || $d->{data} || [];
+like($items->[0]{error}, qr/131026/, 'the provider code is kept in error');
+
+
+
+=== TEST 3: a 401 stops the channel, its messages stay queued; a PATCH resumes it
+--- run
+channel_flow('auth', 'auth');
+my ($s, $d) = api(PATCH => '/channels/auth', {whatsapp => {access_token => 'bad'}});
+is($s, 200, 'a bad token');
+contacts('ga', 21, 24);
+campaign('ca', 'auth', 'ga');
+ok(wait_for(sub { (api(GET => '/channels/auth'))[1]{status} eq 'error' }, 10),
+   'the channel goes to status error');
+($s, $d) = api(GET => '/channels/auth');
+like($d->{last_error}, qr/190/, 'last_error says why');
+$d = stats('ca');
+is($d->{failed}, 0, 'no message failed');
+is($d->{queued}, 4, 'all four stay queued');
+my $bad = grep { m{^/wa/auth/} } ::mock_lines();
+ok($bad <= 4, "at most the requests in flight were tried ($bad)");
+($s, $d) = api(PATCH => '/channels/auth', {whatsapp => {access_token => 'good'}});
+is($s, 200, 'a good token');
+ok(wait_for(sub { (stats('ca')->{sent} // 0) == 4 }, 10), 'then all four are sent');
+is(scalar keys %{sent_to('auth')}, 4, 'to four recipients');
+
+
+
+=== TEST 4: suspend mid-run: no new request afterwards
+--- run
+channel_flow('slow', 'ok', rate_limit_per_second => 2);
+contacts('gz', 31, 50);
+campaign('cz', 'slow', 'gz');
+ok(wait_for(sub { (stats('cz')->{sent} // 0) >= 2 }, 10), 'sending started');
+my ($s, $d) = api(POST => '/campaigns/cz/suspend');
+is($s, 200, 'suspended');
+my $at = () = ::mock_lines();
+ok(!wait_for(sub { (() = ::mock_lines()) > $at + 2 }, 3),
+   'at most the requests already started went after suspend');
+ok(wait_for(sub { my $x = stats('cz'); ($x->{queued} // 1) == 0 }, 5),
+   'queued messages became skipped');
+$d = stats('cz');
+ok($d->{skipped} >= 15, "skipped counted ($d->{skipped})");
+
+
+
+=== TEST 5: kill -9 mid-run, restart: everyone got the message, duplicates at most the requests in flight
+--- run
+channel_flow('crash', 'ok', rate_limit_per_second => 20, max_in_flight => 4);
+# the "ok" mock log is shared with TEST 4; count only this group's phones
+contacts('gk', 101, 160);
+campaign('ck', 'crash', 'gk');
+ok(wait_for(sub { (stats('ck')->{sent} // 0) >= 10 }, 10), 'sending started');
+kill 'KILL', campaignd_pid();
+waitpid(campaignd_pid(), 0);
+start_campaignd('--log-file', store_dir() . '/campaignd.log');
+ok(wait_for(sub { (stats('ck')->{sent} // 0) == 60 }, 20), 'all 60 sent after the restart');
+my %n;
+for (::mock_lines()) {
+    $n{$1}++ if m{"to":"8615(0000001[0-6]\d)"};
+}
+is(scalar keys %n, 60, 'every contact reached');
+my $dups = 0;
+$dups += $_ - 1 for values %n;
+ok($dups <= 4, "duplicates ($dups) at most the requests in flight (4)");
+my $d = stats('ck');
+ok(($d->{possible_duplicates} // 0) >= $dups, "possible_duplicates ($d->{possible_duplicates}) counts them");
+is(stop_campaignd(), 0, 'a clean stop');
