@@ -22,8 +22,6 @@ static ngx_int_t ngx_http_campaign_split(ngx_http_request_t *r,
 static ngx_int_t ngx_http_campaign_content_type(ngx_http_request_t *r,
     ngx_uint_t accepted, ngx_uint_t *type);
 static void ngx_http_campaign_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_campaign_collect_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_campaign_dispatch(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 static ngx_int_t ngx_http_campaign_prepare_op(ngx_http_request_t *r,
@@ -420,7 +418,7 @@ ngx_http_campaign_body_handler(ngx_http_request_t *r)
  * Bodies come whole (request_body_in_single_buf), in memory or in the
  * temp file nginx spilled them to; the file is local and just written.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_campaign_collect_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;

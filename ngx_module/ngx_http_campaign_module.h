@@ -138,6 +138,8 @@ extern ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[];
 
 
 ngx_int_t ngx_http_campaign_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_campaign_collect_body(ngx_http_request_t *r,
+    ngx_str_t *body);
 
 /* the directives of webhook.c and metrics.c, and what they need */
 char *ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -32,8 +32,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_campaign_webhook_handler(ngx_http_request_t *r);
 static void ngx_http_campaign_webhook_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_campaign_webhook_collect(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_campaign_webhook_post(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_campaign_webhook_verify(ngx_http_request_t *r);
@@ -174,7 +172,12 @@ ngx_http_campaign_webhook_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
 
-    rc = ngx_http_campaign_webhook_collect(r, &body);
+    /* the raw body, byte for byte: it is what the signature covers */
+    rc = ngx_http_campaign_collect_body(r, &body);
+
+    if (body.data == NULL) {
+        ngx_str_set(&body, "");
+    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_campaign_webhook_post(r, ctx, &body);
@@ -186,67 +189,6 @@ ngx_http_campaign_webhook_body(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r, rc);
-}
-
-
-/* the raw body, byte for byte: it is what the signature covers */
-static ngx_int_t
-ngx_http_campaign_webhook_collect(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->data = (u_char *) "";
-    body->len = 0;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
-                          : (size_t) (b->last - b->pos);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    body->data = p;
-    body->len = len;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                          b->file_pos);
-        if (n != b->file_last - b->file_pos) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "campaign webhook: reading the request body "
-                          "from its temp file failed");
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        p += n;
-    }
-
-    return NGX_OK;
 }
 
 
