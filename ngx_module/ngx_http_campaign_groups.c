@@ -16,12 +16,6 @@
 
 
 typedef struct {
-    ngx_http_campaign_text_t    text;
-    ngx_uint_t                  limit;
-    ngx_uint_t                  count;
-    ngx_uint_t                  more;
-    ngx_uint_t                  error;
-    uint64_t                    last_seq;
     u_char                     *needle;
     size_t                      needle_len;
 } ngx_http_campaign_group_filter_t;
@@ -29,8 +23,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_campaign_groups_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
-static int ngx_http_campaign_groups_visit(void *data, const char *id,
-    size_t id_len, const cmp_record_t *rec);
+static int ngx_http_campaign_groups_match(void *data,
+    const cmp_record_t *rec);
 static ngx_int_t ngx_http_campaign_members_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 
@@ -81,70 +75,35 @@ static ngx_int_t
 ngx_http_campaign_groups_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
-    int                                rc;
-    MDB_txn                           *txn;
-    uint64_t                           before;
     ngx_str_t                          name;
-    const char                        *field, *message;
-    ngx_http_campaign_main_conf_t     *mcf;
-    ngx_http_campaign_group_filter_t   f;
+    ngx_http_campaign_group_filter_t  *f;
 
     if (ngx_http_campaign_query_arg(r, "name", 1, &name) != NGX_OK) {
         return ngx_http_campaign_read_list(r, ctx);
     }
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
-
-    ngx_memzero(&f, sizeof(ngx_http_campaign_group_filter_t));
-
-    if (ngx_http_campaign_page_args(r, &f.limit, &before, &field, &message)
-        != NGX_OK)
-    {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_argument", field,
-                                            "%s", message);
-    }
-
-    f.needle = ngx_pnalloc(r->pool, name.len + 1);
-    if (f.needle == NULL) {
+    f = ngx_palloc(r->pool, sizeof(ngx_http_campaign_group_filter_t));
+    if (f == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    f.needle_len = cmp_text_fold((char *) f.needle, name.len + 1,
-                                 (char *) name.data, name.len);
-
-    if (ngx_http_campaign_page_start(r, &f.text) != NGX_OK) {
+    f->needle = ngx_pnalloc(r->pool, name.len + 1);
+    if (f->needle == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    txn = ngx_http_campaign_read_begin(r);
-    if (txn == NULL) {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "store_unavailable", NULL, "cannot read the store");
-    }
+    f->needle_len = cmp_text_fold((char *) f->needle, name.len + 1,
+                                  (char *) name.data, name.len);
 
-    rc = cmp_record_list(&mcf->store, txn, &cmp_kind_groups, before,
-                         ngx_http_campaign_groups_visit, &f);
-
-    ngx_http_campaign_read_end(r);
-
-    if (f.error) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc != 0) {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
-    }
-
-    return ngx_http_campaign_page_send(r, &f.text, f.more, f.last_seq);
+    return ngx_http_campaign_read_list_match(r, ctx,
+                                             ngx_http_campaign_groups_match,
+                                             f);
 }
 
 
+/* groups are few: ?name= reads each one's name, case-folded */
 static int
-ngx_http_campaign_groups_visit(void *data, const char *id, size_t id_len,
-    const cmp_record_t *rec)
+ngx_http_campaign_groups_match(void *data, const cmp_record_t *rec)
 {
     ngx_http_campaign_group_filter_t *f = data;
 
@@ -152,6 +111,10 @@ ngx_http_campaign_groups_visit(void *data, const char *id, size_t id_len,
     size_t       len;
     json_t      *json;
     const char  *name;
+
+    if (f->needle_len == 0) {
+        return 1;
+    }
 
     json = json_loadb(rec->json, rec->len, 0, NULL);
     if (json == NULL) {
@@ -162,31 +125,10 @@ ngx_http_campaign_groups_visit(void *data, const char *id, size_t id_len,
     len = name ? cmp_text_fold(fold, sizeof(fold), name, strlen(name)) : 0;
     json_decref(json);
 
-    if (f->needle_len > 0
-        && (len < f->needle_len
-            || ngx_strlcasestrn((u_char *) fold, (u_char *) fold + len,
-                                f->needle, f->needle_len - 1)
-               == NULL))
-    {
-        return 0;
-    }
-
-    if (f->count == f->limit) {
-        f->more = 1;
-        return 1;
-    }
-
-    if (ngx_http_campaign_page_item(&f->text, f->count, rec->json, rec->len)
-        != NGX_OK)
-    {
-        f->error = 1;
-        return 1;
-    }
-
-    f->count++;
-    f->last_seq = rec->seq;
-
-    return 0;
+    return len >= f->needle_len
+           && ngx_strlcasestrn((u_char *) fold, (u_char *) fold + len,
+                               f->needle, f->needle_len - 1)
+              != NULL;
 }
 
 

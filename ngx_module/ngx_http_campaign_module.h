@@ -39,6 +39,8 @@ typedef struct ngx_http_campaign_ctx_s  ngx_http_campaign_ctx_t;
 
 typedef ngx_int_t (*ngx_http_campaign_read_pt)(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
+typedef int (*ngx_http_campaign_match_pt)(void *data,
+    const cmp_record_t *rec);
 
 
 typedef struct {
@@ -172,6 +174,9 @@ ngx_int_t ngx_http_campaign_read_record(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 ngx_int_t ngx_http_campaign_read_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
+ngx_int_t ngx_http_campaign_read_list_match(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx, ngx_http_campaign_match_pt match,
+    void *data);
 ngx_int_t ngx_http_campaign_page_args(ngx_http_request_t *r,
     ngx_uint_t *limit, uint64_t *before, const char **field,
     const char **message);

@@ -26,6 +26,8 @@ typedef struct {
     uint64_t                   last_seq;
     ngx_uint_t                 more;
     ngx_int_t                  error;
+    ngx_http_campaign_match_pt match;
+    void                      *match_data;
 } ngx_http_campaign_list_t;
 
 
@@ -218,6 +220,16 @@ ngx_int_t
 ngx_http_campaign_read_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
+    return ngx_http_campaign_read_list_match(r, ctx, NULL, NULL);
+}
+
+
+/* newest first, only the records match() accepts, when it is given */
+ngx_int_t
+ngx_http_campaign_read_list_match(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx, ngx_http_campaign_match_pt match,
+    void *data)
+{
     int                             rc;
     MDB_txn                        *txn;
     uint64_t                        before;
@@ -228,6 +240,9 @@ ngx_http_campaign_read_list(ngx_http_request_t *r,
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
     ngx_memzero(&list, sizeof(ngx_http_campaign_list_t));
+
+    list.match = match;
+    list.match_data = data;
 
     if (ngx_http_campaign_page_args(r, &list.limit, &before, &field,
                                     &message)
@@ -273,6 +288,10 @@ ngx_http_campaign_list_visit(void *data, const char *id, size_t id_len,
     const cmp_record_t *rec)
 {
     ngx_http_campaign_list_t *list = data;
+
+    if (list->match != NULL && !list->match(list->match_data, rec)) {
+        return 0;
+    }
 
     if (list->count == list->limit) {
         list->more = 1;
