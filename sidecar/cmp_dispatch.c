@@ -437,6 +437,12 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     ok = (url != NULL && auth != NULL
           && (status == NULL || strcmp(status, "error") != 0));
 
+    /* a Viber account no longer approved: its messages wait, as unready */
+    if (viber) {
+        s = json_string_value(json_object_get(p, "service_account_status"));
+        ok = ok && s != NULL && strcmp(s, "approved") == 0;
+    }
+
     if (c->ok != ok) {
         cmp_log_error(d->log, ok ? CMP_LOG_INFO : CMP_LOG_WARN,
                       "channel %s: dispatch %s", c->id,

@@ -25,6 +25,11 @@ cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
     if (rc == 0) {
         rc = cmp_meta_put_u64(st, txn, CMP_HEARTBEAT_KEY, (uint64_t) now);
 
+        /* the gauge rides in the same txn: no second write a second */
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_IN_FLIGHT_KEY, hb->in_flight);
+        }
+
         if (rc == 0) {
             rc = mdb_txn_commit(txn);
 

@@ -27,6 +27,7 @@ static int64_t cmp_loop_msec(void);
 static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
 static void cmp_loop_drain(cmp_campaignd_t *cd);
+static void cmp_loop_in_flight_zero(cmp_campaignd_t *cd);
 
 
 /*
@@ -130,6 +131,34 @@ cmp_loop_drain(cmp_campaignd_t *cd)
                       "start", cmp_dispatch_in_flight(cd->dispatch),
                       CMP_CAMPAIGND_STOP_WAIT);
     }
+
+    cmp_loop_in_flight_zero(cd);
+}
+
+
+/*
+ * A stopped campaignd has nothing in flight: the gauge must not keep the
+ * last second's figure.  The heartbeat is left alone, so that /health
+ * sees the stop as soon as it would have without this.
+ */
+static void
+cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    if (cmp_store_txn_begin(&cd->store, NULL, 0, &txn) != 0) {
+        return;
+    }
+
+    rc = cmp_meta_put_u64(&cd->store, txn, CMP_IN_FLIGHT_KEY, 0);
+
+    if (rc == 0) {
+        (void) mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
 }
 
 
@@ -141,6 +170,8 @@ cmp_loop_tick(cmp_campaignd_t *cd)
     int64_t  now;
 
     cd->ticks++;
+
+    cd->heartbeat.in_flight = cmp_dispatch_in_flight(cd->dispatch);
 
     (void) cmp_heartbeat_write(&cd->heartbeat, &cd->store, &cd->log,
                                (int64_t) time(NULL));
