@@ -25,9 +25,14 @@ remove_tree($root);
 make_path("$root/logs", "$root/store", "$root/body");
 chmod 0755, $root;
 
+# as root, workers run as root too (as Test::Nginx does): the clone may
+# sit where nginx's unprivileged user cannot reach
+my $user = ($> == 0) ? 'user root;' : '';
+
 open my $conf, '>', "$root/nginx.conf" or die $!;
 print $conf <<"_EOC_";
 load_module $module;
+$user
 worker_processes 2;
 daemon on;
 master_process on;
