@@ -13,11 +13,22 @@ VAR=$TOP/var
 mkdir -p "$VAR/logs" "$VAR/store" "$VAR/body"
 chmod 755 "$VAR"
 
+# nginx's workers run as "nobody" when started by root; a clone under a
+# private home directory is out of their reach, so they run as root then
+USER_DIRECTIVE=""
+
+if [ "$(id -u)" = 0 ] \
+   && ! su -s /bin/sh nobody -c "test -x '$VAR'" 2>/dev/null
+then
+    echo "note: $VAR is not reachable by nobody; workers run as root"
+    USER_DIRECTIVE="user root;"
+fi
+
 "$NGINX" -p "$VAR/" -c "$TOP/conf/nginx.conf" -t -q \
-    -g "daemon off; load_module $MODULE;"
+    -g "daemon off; load_module $MODULE; $USER_DIRECTIVE"
 
 "$NGINX" -p "$VAR/" -c "$TOP/conf/nginx.conf" \
-    -g "daemon off; load_module $MODULE;" &
+    -g "daemon off; load_module $MODULE; $USER_DIRECTIVE" &
 nginx_pid=$!
 
 # nginx hands the store to its worker user first; campaignd opens it then

@@ -87,8 +87,13 @@ static void cmp_engine_http_done(void *data, long status, const char *body,
     size_t len, const char *error);
 static int cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
     int64_t now);
+static int cmp_engine_count_reply(cmp_exec_t *x);
+static int cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+    cmp_exec_t *x);
 static int cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn,
     json_t *ev, int64_t now);
+static int cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+    int64_t now);
 static int cmp_engine_is_stop_word(const char *text);
 static int cmp_engine_is(const json_t *v, const char *s);
 static int cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn,
@@ -424,8 +429,13 @@ cmp_engine_run(cmp_exec_t *x)
                 return cmp_engine_finish(x);
             }
 
-            /* the same contact and variables go on in the other flow */
-            json_object_set_new(x->inst, "flow_id", json_string(fid));
+            /*
+             * The same contact and variables go on in the other flow;
+             * "flow_id" stays the one started, under which a test send
+             * is read (GET /flows/{id}/instances/{instance_id}).
+             */
+            json_object_set_new(x->inst, "current_flow_id",
+                                json_string(fid));
             json_object_set_new(x->inst, "node",
                                 json_string(x->flow->start));
             json_object_set_new(x->inst, "jumps", json_object());
@@ -764,7 +774,8 @@ cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
     const char    *s;
     cmp_record_t   r;
 
-    memcpy(x->key, key, len);
+    /* callers may pass x->key itself */
+    memmove(x->key, key, len);
     x->key_len = len;
 
     rc = cmp_inst_get(x->e->st, x->txn, key, len, &x->inst, &x->seq,
@@ -773,8 +784,14 @@ cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
         return rc;
     }
 
-    x->flow = cmp_engine_flow(x->e, x->txn,
-                  json_string_value(json_object_get(x->inst, "flow_id")));
+    /* a forward_to_flow moved the instance on to another flow */
+    s = json_string_value(json_object_get(x->inst, "current_flow_id"));
+
+    if (s == NULL) {
+        s = json_string_value(json_object_get(x->inst, "flow_id"));
+    }
+
+    x->flow = cmp_engine_flow(x->e, x->txn, s);
 
     s = json_string_value(json_object_get(x->inst, "contact_id"));
 
@@ -1533,65 +1550,145 @@ cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
 }
 
 
-/* a contact's reply wakes its newest waiting instance on that channel */
+/*
+ * "replied" counts messages answered, as the webhook counts them when a
+ * reply quotes one: the message answered is the last one the instance
+ * sent, marked with "replied_at" so that a later reply quoting it is not
+ * counted again by the webhook (nor this one again by us).
+ */
 static int
-cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
+cmp_engine_count_reply(cmp_exec_t *x)
+{
+    int            rc;
+    char           when[CMP_TIME_LEN + 1];
+    size_t         n, len;
+    json_t        *msgs, *msg;
+    const char    *id;
+    unsigned char  key[CMP_MESSAGE_KEY_MAX];
+
+    msgs = json_object_get(x->inst, "messages");
+    n = json_array_size(msgs);
+    id = (n > 0) ? json_string_value(json_object_get(json_array_get(msgs,
+                                                                    n - 1),
+                                                     "id"))
+                 : NULL;
+    len = (id != NULL) ? strlen(id) : 0;
+
+    if (id == NULL || len / 2 > CMP_MESSAGE_KEY_MAX
+        || cmp_unhex(key, id, len) != 0
+        || cmp_msg_get(x->e->st, x->txn, key, len / 2, &msg) != 0)
+    {
+        return cmp_count(x->e->st, x->txn, x->inst, "replied", 1);
+    }
+
+    rc = 0;
+
+    if (json_object_get(msg, "replied_at") == NULL) {
+        cmp_time_format(x->now, when);
+        json_object_set_new(msg, "replied_at", json_string(when));
+
+        rc = cmp_msg_put(x->e->st, x->txn, key, len / 2, msg);
+
+        if (rc == 0) {
+            rc = cmp_count(x->e->st, x->txn, msg, "replied", 1);
+        }
+    }
+
+    json_decref(msg);
+
+    return rc;
+}
+
+
+/*
+ * The contact's newest instance waiting on the event's channel, loaded
+ * into x and no longer registered as waiting.  1: none waits.
+ */
+static int
+cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, cmp_exec_t *x)
 {
     int            rc;
     size_t         len;
     MDB_val        k, v;
-    cmp_exec_t     x;
-    const char    *ch, *from, *text;
+    const char    *ch, *from;
     unsigned char  wk[CMP_FKEY_MAX];
 
     ch = json_string_value(json_object_get(ev, "channel_id"));
     from = json_string_value(json_object_get(ev, "from"));
-    text = json_string_value(json_object_get(ev, "text"));
 
     if (ch == NULL || from == NULL) {
-        return 0;
+        return 1;
     }
 
+    /* WhatsApp's "from" has no '+'; our addresses have none either */
     if (*from == '+') {
         from++;
     }
 
     len = cmp_fkey(wk, "#wait", ch, strlen(ch), from, strlen(from));
     if (len == 0) {
-        return 0;
+        return 1;
     }
 
     k.mv_data = wk;
     k.mv_size = len;
 
     rc = mdb_get(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v);
-    if (rc != 0 || v.mv_size > CMP_IKEY_MAX) {
-        return (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size > CMP_IKEY_MAX)) {
+        return 1;
     }
 
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
+    if (rc != 0) {
+        return rc;
+    }
 
-    memcpy(x.key, v.mv_data, v.mv_size);
-    x.key_len = v.mv_size;
+    memcpy(x->key, v.mv_data, v.mv_size);
+    x->key_len = v.mv_size;
 
     rc = mdb_del(txn, e->st->dbi[CMP_DB_INSTANCES], &k, NULL);
     if (rc != 0) {
         return rc;
     }
 
-    rc = cmp_engine_load(&x, x.key, x.key_len);
+    rc = cmp_engine_load(x, x->key, x->key_len);
+
+    return (rc == MDB_NOTFOUND) ? 1 : rc;
+}
+
+
+/* a contact's reply wakes its newest waiting instance on that channel */
+static int
+cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
+{
+    int                     rc;
+    cmp_exec_t              x;
+    const char             *text;
+    const cmp_flow_node_t  *node;
+
+    text = json_string_value(json_object_get(ev, "text"));
+
+    memset(&x, 0, sizeof(cmp_exec_t));
+    x.e = e;
+    x.txn = txn;
+    x.now = now;
+
+    rc = cmp_engine_waiting(e, txn, ev, &x);
     if (rc != 0) {
-        return (rc == MDB_NOTFOUND) ? 0 : rc;
+        return (rc == 1) ? 0 : rc;
     }
 
     /* the webhook already counted a reply that quoted our message */
     rc = json_is_true(json_object_get(ev, "counted"))
-         ? 0 : cmp_count(e->st, txn, x.inst, "replied", 1);
+         ? 0 : cmp_engine_count_reply(&x);
 
-    if (rc == 0 && text != NULL && cmp_engine_is_stop_word(text)) {
+    node = (x.flow != NULL) ? cmp_node_current(x.flow, x.inst) : NULL;
+
+    /* the webhook flags its opt-out words; ours are the default ones */
+    if (rc == 0
+        && (json_is_true(json_object_get(ev, "stop"))
+            || (text != NULL && cmp_engine_is_stop_word(text))))
+    {
         rc = cmp_engine_contact_opt_out(e, txn,
                  json_string_value(json_object_get(x.inst, "contact_id")),
                  now);
@@ -1601,10 +1698,8 @@ cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
             rc = cmp_engine_finish(&x);
         }
 
-    } else if (rc == 0 && cmp_engine_live(x.inst) && x.flow != NULL
-               && cmp_node_current(x.flow, x.inst) != NULL
-               && cmp_node_current(x.flow, x.inst)->type
-                  == CMP_NODE_WAIT_FOR_REPLY)
+    } else if (rc == 0 && cmp_engine_live(x.inst) && node != NULL
+               && node->type == CMP_NODE_WAIT_FOR_REPLY)
     {
         rc = cmp_engine_clear_timer(&x);
 
@@ -1613,6 +1708,40 @@ cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
                                  text ? text : "", NULL)
                  ? cmp_engine_run(&x) : cmp_engine_finish(&x);
         }
+    }
+
+    cmp_engine_unload(&x);
+
+    return rc;
+}
+
+
+/*
+ * The webhook opted the contact out itself (Viber's unsubscribed,
+ * WhatsApp's marketing preference): an instance waiting for that
+ * contact's answer must not send anything more.
+ */
+static int
+cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+    int64_t now)
+{
+    int         rc;
+    cmp_exec_t  x;
+
+    memset(&x, 0, sizeof(cmp_exec_t));
+    x.e = e;
+    x.txn = txn;
+    x.now = now;
+
+    rc = cmp_engine_waiting(e, txn, ev, &x);
+    if (rc != 0) {
+        return (rc == 1) ? 0 : rc;
+    }
+
+    if (cmp_engine_live(x.inst)) {
+        json_object_set_new(x.inst, "status", json_string("cancelled"));
+        json_object_set_new(x.inst, "error", json_string("opted_out"));
+        rc = cmp_engine_finish(&x);
     }
 
     cmp_engine_unload(&x);
@@ -1719,6 +1848,9 @@ cmp_engine_inbox(cmp_engine_t *e, int64_t now)
 
         } else if (type != NULL && strcmp(type, "opt_out") == 0) {
             rc = cmp_engine_opt_out_event(e, txn, ev, now);
+
+        } else if (type != NULL && strcmp(type, "opted_out") == 0) {
+            rc = cmp_engine_opted_out(e, txn, ev, now);
         }
 
         json_decref(ev);
