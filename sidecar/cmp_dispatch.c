@@ -108,6 +108,8 @@ static void cmp_dispatch_free_req(cmp_req_t *r);
 static void cmp_dispatch_finished(cmp_dispatch_t *d);
 static int cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn,
     cmp_req_t *r, int64_t now_ms);
+static int cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn,
+    const char *contact);
 static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn,
     const char *id, cmp_campaign_cache_t *cache, int64_t now);
 static uint64_t cmp_dispatch_hash(const char *ch, const char *rcpt);
@@ -640,6 +642,33 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
 }
 
 
+/*
+ * A contact may opt out while its campaign message waits in the queue:
+ * campaign messages are never sent to an opted-out contact (api.md).
+ */
+static int
+cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
+{
+    int            out;
+    char           err[64];
+    json_t        *c;
+    cmp_record_t   r;
+
+    if (contact == NULL
+        || cmp_record_get(d->st, txn, &cmp_kind_contacts, contact,
+                          strlen(contact), &r) != 0)
+    {
+        return 0;
+    }
+
+    c = cmp_json_parse(r.json, r.len, err, sizeof(err));
+    out = json_is_true(json_object_get(c, "opted_out"));
+    json_decref(c);
+
+    return out;
+}
+
+
 /* a campaign's messages go only while it runs and before its end */
 static int
 cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
@@ -808,6 +837,29 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
             /* suspended or ended: never sent (scheduler.md) */
             json_object_set_new(msg, "error",
                                 json_string("campaign_stopped"));
+            rc = cmp_msg_status(d->st, txn, msg, "skipped", now_ms / 1000);
+
+            if (rc == 0) {
+                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+            }
+
+            json_decref(msg);
+
+            if (rc != 0) {
+                break;
+            }
+
+            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+            dels[ndel++].len = k.mv_size;
+            goto next;
+        }
+
+        /* an opt-out between queueing and sending still holds */
+        if (cid != NULL
+            && cmp_dispatch_opted_out(d, txn,
+                   json_string_value(json_object_get(msg, "contact_id"))))
+        {
+            json_object_set_new(msg, "error", json_string("opted_out"));
             rc = cmp_msg_status(d->st, txn, msg, "skipped", now_ms / 1000);
 
             if (rc == 0) {

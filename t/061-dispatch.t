@@ -220,7 +220,25 @@ ok($d->{skipped} >= 15, "skipped counted ($d->{skipped})");
 
 
 
-=== TEST 5: kill -9 mid-run, restart: everyone got the message, duplicates at most the requests in flight
+=== TEST 5: a contact who opts out while its message is queued is not sent it
+--- run
+channel_flow('trickle', 'ok', rate_limit_per_second => 1);
+contacts('go', 61, 66);
+campaign('co', 'trickle', 'go');
+ok(wait_for(sub { (stats('co')->{sent} // 0) >= 1 }, 10), 'sending started');
+my ($s) = api(PATCH => '/contacts/p66', {opted_out => JSON::PP::true});
+is($s, 200, 'the last contact opts out');
+ok(wait_for(sub { my $x = stats('co'); ($x->{queued} // 1) == 0 }, 15),
+   'the queue emptied');
+my $d = stats('co');
+is($d->{sent}, 5, 'five sent');
+ok($d->{skipped} >= 1, 'one skipped');
+ok(!grep({ /"to":"8615000000066"/ } ::mock_lines()),
+   'the opted-out contact received nothing');
+
+
+
+=== TEST 6: kill -9 mid-run, restart: everyone got the message, duplicates at most the requests in flight
 --- run
 channel_flow('crash', 'ok', rate_limit_per_second => 20, max_in_flight => 4);
 # the "ok" mock log is shared with TEST 4; count only this group's phones
