@@ -661,6 +661,15 @@ cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
         return 0;
     }
 
+    /*
+     * Most contacts never opted out: their record (stored compact by
+     * cmp_json_dump) lacks the text, and a scan is far cheaper than a
+     * parse; an attribute may carry the same name, so a hit is parsed.
+     */
+    if (memmem(r.json, r.len, "\"opted_out\":true", 16) == NULL) {
+        return 0;
+    }
+
     c = cmp_json_parse(r.json, r.len, err, sizeof(err));
     out = json_is_true(json_object_get(c, "opted_out"));
     json_decref(c);
