@@ -37,6 +37,11 @@ struct cmp_engine_s {
     cmp_log_t          *log;
     uint64_t            clock;
     cmp_flow_cached_t   flows[CMP_FLOW_CACHE];
+
+    /* the campaign last read, by its stored bytes: a run reads it often */
+    char               *campaign_raw;
+    size_t              campaign_len;
+    json_t             *campaign;
 };
 
 
@@ -64,6 +69,8 @@ typedef struct {
 } cmp_http_call_t;
 
 
+static json_t *cmp_engine_campaign(cmp_engine_t *e,
+    const cmp_record_t *r);
 static const cmp_flow_t *cmp_engine_flow(cmp_engine_t *e, MDB_txn *txn,
     const char *id);
 static int cmp_engine_run(cmp_exec_t *x);
@@ -141,7 +148,48 @@ cmp_engine_destroy(cmp_engine_t *e)
         }
     }
 
+    json_decref(e->campaign);
+    free(e->campaign_raw);
     free(e);
+}
+
+
+/*
+ * Every message of a run renders with its campaign's fields; parsing the
+ * record once while its bytes stay the same saves a parse per message.
+ * The answer is shared: callers only read it, and release it.
+ */
+static json_t *
+cmp_engine_campaign(cmp_engine_t *e, const cmp_record_t *r)
+{
+    char     err[64];
+    char    *raw;
+    json_t  *json;
+
+    if (e->campaign != NULL && e->campaign_len == r->len
+        && memcmp(e->campaign_raw, r->json, r->len) == 0)
+    {
+        return json_incref(e->campaign);
+    }
+
+    json = cmp_json_parse(r->json, r->len, err, sizeof(err));
+    raw = malloc(r->len);
+
+    if (json == NULL || raw == NULL) {
+        free(raw);
+        return json;
+    }
+
+    memcpy(raw, r->json, r->len);
+
+    json_decref(e->campaign);
+    free(e->campaign_raw);
+
+    e->campaign = json_incref(json);
+    e->campaign_raw = raw;
+    e->campaign_len = r->len;
+
+    return json;
 }
 
 
@@ -812,7 +860,7 @@ cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
         && cmp_record_get(x->e->st, x->txn, &cmp_kind_campaigns, s,
                           strlen(s), &r) == 0)
     {
-        x->campaign = cmp_json_parse(r.json, r.len, err, sizeof(err));
+        x->campaign = cmp_engine_campaign(x->e, &r);
     }
 
     if (x->flow == NULL) {
