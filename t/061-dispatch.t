@@ -26,16 +26,6 @@ sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
 my $http = HTTP::Tiny->new(timeout => 5);
 my $json = JSON::PP->new->canonical;
 
-sub api {
-    my ($method, $path, $body) = @_;
-    my $res = $http->request($method, "http://127.0.0.1:$Port/api$path", {
-        headers => { 'Content-Type' => 'application/json' },
-        defined $body ? (content => ref $body ? $json->encode($body) : $body)
-                      : () });
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data);
-}
-
 sub mock_lines {
     open my $fh, '<', $MockLog or return ();
     return grep { /\S/ } <$fh>;
@@ -134,14 +124,7 @@ _EOC_
     $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
 });
 
-# each block's "run" section is Perl run while nginx is up
-add_response_body_check(sub {
-    my ($block) = @_;
-    my $code = $block->run or return;
-    my $sub = eval "sub { $code }";
-    die $@ if $@;
-    $sub->();
-});
+run_perl_sections();
 
 no_shuffle();
 run_tests();

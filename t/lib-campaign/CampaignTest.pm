@@ -13,10 +13,13 @@ use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempfile);
 use POSIX ":sys_wait_h";
 use Time::HiRes qw(time sleep);
+use HTTP::Tiny;
+use JSON::PP;
 
 use Exporter 'import';
 our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
-                 campaignd_bin campaignd_pid run_campaignd wait_for);
+                 campaignd_bin campaignd_pid run_campaignd wait_for
+                 api run_perl_sections);
 
 my $store;
 my $campaignd_pid;
@@ -159,6 +162,35 @@ sub wait_for {
 
 # local $?: the END block must not turn a failing test file's exit status
 # into campaignd's
+# a call of the test nginx's API: (status, decoded JSON answer)
+my $http = HTTP::Tiny->new(timeout => 5);
+my $json = JSON::PP->new->canonical;
+
+sub api {
+    my ($method, $path, $body) = @_;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $res = $http->request($method, "http://127.0.0.1:$port/api$path", {
+        headers => { 'Content-Type' => 'application/json' },
+        defined $body ? (content => ref $body ? $json->encode($body) : $body)
+                      : () });
+    my $data = eval { $json->decode($res->{content}) };
+    return ($res->{status}, $data);
+}
+
+
+# a block's "--- run" section is Perl run (in main) while nginx is up;
+# tests of campaignd drive it and the API from there
+sub run_perl_sections {
+    Test::Nginx::Socket::add_response_body_check(sub {
+        my ($block) = @_;
+        my $code = $block->run or return;
+        my $sub = eval "package main; sub { $code }";
+        die $@ if $@;
+        $sub->();
+    });
+}
+
+
 END { local $?; stop_campaignd() }
 
 1;
