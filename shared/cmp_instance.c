@@ -61,32 +61,16 @@ int
 cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
     cmp_record_t *rec)
 {
-    int            rc;
-    MDB_val        key, val;
+    size_t         n;
     unsigned char  buf[32 + CMP_ID_MAX];
 
     if (len == 0 || len > CMP_ID_MAX) {
         return MDB_NOTFOUND;
     }
 
-    key.mv_data = buf;
-    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
+    n = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
 
-    rc = mdb_get(txn, st->dbi[CMP_DB_INSTANCES], &key, &val);
-    if (rc != 0) {
-        return rc;
-    }
-
-    if (val.mv_size < CMP_RECORD_HEADER) {
-        return MDB_CORRUPTED;
-    }
-
-    rec->seq = cmp_be64_get(val.mv_data);
-    rec->version = cmp_be64_get((unsigned char *) val.mv_data + 8);
-    rec->json = (const char *) val.mv_data + CMP_RECORD_HEADER;
-    rec->len = val.mv_size - CMP_RECORD_HEADER;
-
-    return 0;
+    return cmp_record_read(st, txn, CMP_DB_INSTANCES, buf, n, rec);
 }
 
 
@@ -94,28 +78,16 @@ int
 cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
     const cmp_record_t *rec)
 {
-    int            rc;
-    MDB_val        key, val;
+    size_t         n;
     unsigned char  buf[32 + CMP_ID_MAX];
 
     if (len == 0 || len > CMP_ID_MAX) {
         return MDB_BAD_VALSIZE;
     }
 
-    key.mv_data = buf;
-    key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
-    val.mv_size = CMP_RECORD_HEADER + rec->len;
+    n = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &key, &val, MDB_RESERVE);
-    if (rc != 0) {
-        return rc;
-    }
-
-    cmp_be64_put(val.mv_data, rec->seq);
-    cmp_be64_put((unsigned char *) val.mv_data + 8, rec->version);
-    memcpy((char *) val.mv_data + CMP_RECORD_HEADER, rec->json, rec->len);
-
-    return 0;
+    return cmp_record_write(st, txn, CMP_DB_INSTANCES, buf, n, rec);
 }
 
 

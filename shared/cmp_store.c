@@ -308,13 +308,25 @@ int
 cmp_record_get(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, cmp_record_t *rec)
 {
+    return cmp_record_read(st, txn, kind->records, id, id_len, rec);
+}
+
+
+/*
+ * The record layout, in any database that holds records: be64 creation
+ * sequence, be64 version, then the JSON.  One reader, one writer.
+ */
+int
+cmp_record_read(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *k,
+    size_t k_len, cmp_record_t *rec)
+{
     int      rc;
     MDB_val  key, val;
 
-    key.mv_data = (void *) id;
-    key.mv_size = id_len;
+    key.mv_data = (void *) k;
+    key.mv_size = k_len;
 
-    rc = mdb_get(txn, st->dbi[kind->records], &key, &val);
+    rc = mdb_get(txn, st->dbi[db], &key, &val);
     if (rc != 0) {
         return rc;
     }
@@ -332,6 +344,30 @@ cmp_record_get(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
 }
 
 
+int
+cmp_record_write(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *k,
+    size_t k_len, const cmp_record_t *rec)
+{
+    int      rc;
+    MDB_val  key, val;
+
+    key.mv_data = (void *) k;
+    key.mv_size = k_len;
+    val.mv_size = CMP_RECORD_HEADER + rec->len;
+
+    rc = mdb_put(txn, st->dbi[db], &key, &val, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    cmp_be64_put(val.mv_data, rec->seq);
+    cmp_be64_put((unsigned char *) val.mv_data + 8, rec->version);
+    memcpy((char *) val.mv_data + CMP_RECORD_HEADER, rec->json, rec->len);
+
+    return 0;
+}
+
+
 /*
  * The order entry is written only once, with the record's first version;
  * updates keep the creation sequence and so the record's place in lists.
@@ -344,18 +380,10 @@ cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     MDB_val        key, val;
     unsigned char  seq[8];
 
-    key.mv_data = (void *) id;
-    key.mv_size = id_len;
-    val.mv_size = CMP_RECORD_HEADER + rec->len;
-
-    rc = mdb_put(txn, st->dbi[kind->records], &key, &val, MDB_RESERVE);
+    rc = cmp_record_write(st, txn, kind->records, id, id_len, rec);
     if (rc != 0) {
         return rc;
     }
-
-    cmp_be64_put(val.mv_data, rec->seq);
-    cmp_be64_put((unsigned char *) val.mv_data + 8, rec->version);
-    memcpy((char *) val.mv_data + CMP_RECORD_HEADER, rec->json, rec->len);
 
     if (rec->version != 1) {
         return 0;

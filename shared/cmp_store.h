@@ -102,6 +102,10 @@ void cmp_store_usage(cmp_store_t *st, size_t *used, size_t *max);
 
 int cmp_record_get(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, cmp_record_t *rec);
+int cmp_record_read(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    const void *key, size_t key_len, cmp_record_t *rec);
+int cmp_record_write(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    const void *key, size_t key_len, const cmp_record_t *rec);
 int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, const cmp_record_t *rec);
 int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,

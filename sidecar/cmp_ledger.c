@@ -87,27 +87,18 @@ int
 cmp_inst_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
     size_t len, json_t **inst, uint64_t *seq, uint64_t *version)
 {
-    int      rc;
-    char     err[64];
-    MDB_val  k, v;
+    int           rc;
+    char          err[64];
+    cmp_record_t  rec;
 
-    k.mv_data = (void *) key;
-    k.mv_size = len;
-
-    rc = mdb_get(txn, st->dbi[CMP_DB_INSTANCES], &k, &v);
+    rc = cmp_record_read(st, txn, CMP_DB_INSTANCES, key, len, &rec);
     if (rc != 0) {
         return rc;
     }
 
-    if (v.mv_size < CMP_RECORD_HEADER) {
-        return MDB_CORRUPTED;
-    }
-
-    *seq = cmp_be64_get(v.mv_data);
-    *version = cmp_be64_get((unsigned char *) v.mv_data + 8);
-
-    *inst = cmp_json_parse((char *) v.mv_data + CMP_RECORD_HEADER,
-                           v.mv_size - CMP_RECORD_HEADER, err, sizeof(err));
+    *seq = rec.seq;
+    *version = rec.version;
+    *inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
 
     return (*inst == NULL) ? MDB_CORRUPTED : 0;
 }
@@ -117,27 +108,20 @@ int
 cmp_inst_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
     size_t len, json_t *inst, uint64_t seq, uint64_t version)
 {
-    int      rc;
-    char    *dump;
-    size_t   n;
-    MDB_val  k, v;
+    int           rc;
+    char         *dump;
+    cmp_record_t  rec;
 
-    dump = cmp_json_dump(inst, &n);
+    dump = cmp_json_dump(inst, &rec.len);
     if (dump == NULL) {
         return ENOMEM;
     }
 
-    k.mv_data = (void *) key;
-    k.mv_size = len;
-    v.mv_size = CMP_RECORD_HEADER + n;
+    rec.seq = seq;
+    rec.version = version;
+    rec.json = dump;
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &k, &v, MDB_RESERVE);
-
-    if (rc == 0) {
-        cmp_be64_put(v.mv_data, seq);
-        cmp_be64_put((unsigned char *) v.mv_data + 8, version);
-        memcpy((char *) v.mv_data + CMP_RECORD_HEADER, dump, n);
-    }
+    rc = cmp_record_write(st, txn, CMP_DB_INSTANCES, key, len, &rec);
 
     free(dump);
 
