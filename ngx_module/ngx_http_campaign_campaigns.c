@@ -40,14 +40,8 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_campaign_text_t   text;
-    ngx_str_t                  status;
-    ngx_uint_t                 limit;
-    ngx_uint_t                 count;
-    ngx_uint_t                 more;
-    u_char                     last[CMP_MESSAGE_KEY_MAX];
-    size_t                     last_len;
-    ngx_int_t                  error;
+    ngx_http_campaign_key_page_t   page;
+    ngx_str_t                      status;
 } ngx_http_campaign_messages_t;
 
 
@@ -65,8 +59,6 @@ static ngx_int_t ngx_http_campaign_messages(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 static int ngx_http_campaign_messages_visit(void *data,
     const unsigned char *key, size_t key_len, const char *json, size_t len);
-static ngx_int_t ngx_http_campaign_unhex(u_char *dst, u_char *src,
-    size_t len);
 static ngx_int_t ngx_http_campaign_exists(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx, MDB_txn *txn, json_t **record);
 
@@ -444,13 +436,12 @@ static ngx_int_t
 ngx_http_campaign_messages(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
-    u_char                         *p;
     int                             rc;
+    size_t                          after_len;
     MDB_txn                        *txn;
-    uint64_t                        before;
-    ngx_int_t                       n, found;
-    ngx_str_t                       value, cursor;
     uint32_t                        run;
+    ngx_int_t                       n, found;
+    ngx_str_t                       value;
     const char                     *field, *message;
     u_char                          after[CMP_MESSAGE_KEY_MAX];
     ngx_http_campaign_messages_t    m;
@@ -460,16 +451,13 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
 
     ngx_memzero(&m, sizeof(ngx_http_campaign_messages_t));
 
-    /* the generic cursor is a sequence; this list's is a ledger key */
-    ngx_str_null(&cursor);
-
-    if (ngx_http_arg(r, (u_char *) "cursor", 6, &cursor) == NGX_OK) {
-        r->args.len = 0;
+    n = ngx_http_campaign_key_page_args(r, &m.page, after, sizeof(after),
+                                        &after_len, &field, &message);
+    if (n == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_campaign_page_args(r, &m.limit, &before, &field, &message)
-        != NGX_OK)
-    {
+    if (n != NGX_OK) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_argument", field,
                                             "%s", message);
@@ -497,19 +485,6 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
         }
     }
 
-    if (cursor.len > 2 * CMP_MESSAGE_KEY_MAX || cursor.len % 2
-        || ngx_http_campaign_unhex(after, cursor.data, cursor.len)
-           != NGX_OK)
-    {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_argument", "cursor",
-                   "cursor is not one this API gave out");
-    }
-
-    if (ngx_http_campaign_page_start(r, &m.text) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -530,65 +505,14 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
     }
 
     rc = cmp_message_scan(&mcf->store, txn, (char *) ctx->id.data,
-                          ctx->id.len, run, cursor.len ? after : NULL,
-                          cursor.len / 2, ngx_http_campaign_messages_visit,
-                          &m);
+                          ctx->id.len, run, after_len ? after : NULL,
+                          after_len, ngx_http_campaign_messages_visit, &m);
 
     ngx_http_campaign_read_end(r);
 
-    if (m.error) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc != 0) {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
-    }
-
-    p = ngx_pnalloc(r->pool, 2 * m.last_len + 32);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (m.more) {
-        n = ngx_sprintf(p, "],\"next_cursor\":\"") - p;
-        n = ngx_hex_dump(p + n, m.last, m.last_len) - p;
-        n = ngx_sprintf(p + n, "\"}") - p;
-
-    } else {
-        n = ngx_sprintf(p, "],\"next_cursor\":null}") - p;
-    }
-
-    if (ngx_http_campaign_text_add(&m.text, p, n) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_campaign_send(r, NGX_HTTP_OK, m.text.start,
-                                  m.text.last - m.text.start, 0);
-}
-
-
-static ngx_int_t
-ngx_http_campaign_unhex(u_char *dst, u_char *src, size_t len)
-{
-    size_t     i;
-    ngx_int_t  n;
-
-    for (i = 0; i < len; i += 2) {
-        n = ngx_hextoi(src + i, 2);
-
-        /* ngx_hex_dump() writes lowercase; anything else is not ours */
-        if (n == NGX_ERROR || (src[i] >= 'A' && src[i] <= 'F')
-            || (src[i + 1] >= 'A' && src[i + 1] <= 'F'))
-        {
-            return NGX_ERROR;
-        }
-
-        *dst++ = (u_char) n;
-    }
-
-    return NGX_OK;
+    return ngx_http_campaign_key_page_send(r, rc, &m.page.text,
+                                           m.page.error, m.page.more,
+                                           m.page.last, m.page.last_len);
 }
 
 
@@ -612,21 +536,22 @@ ngx_http_campaign_messages_visit(void *data, const unsigned char *key,
         }
     }
 
-    if (m->count == m->limit) {
-        m->more = 1;
+    if (m->page.count == m->page.limit) {
+        m->page.more = 1;
         return 1;
     }
 
-    if (ngx_http_campaign_page_item(&m->text, m->count, json, len)
+    if (ngx_http_campaign_page_item(&m->page.text, m->page.count, json,
+                                    len)
         != NGX_OK)
     {
-        m->error = 1;
+        m->page.error = 1;
         return 1;
     }
 
-    m->count++;
-    ngx_memcpy(m->last, key, key_len);
-    m->last_len = key_len;
+    m->page.count++;
+    ngx_memcpy(m->page.last, key, key_len);
+    m->page.last_len = key_len;
 
     return 0;
 }

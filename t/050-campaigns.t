@@ -406,3 +406,30 @@ GET /api/campaigns/c1/stats
 --- response_body_like eval
 [qr/"code":"invalid_argument".*"field":"status"/, qr/"field":"limit"/,
  qr/"field":"run"/, qr/"field":"cursor"/]
+
+
+
+=== TEST 31: the ledger pages with its filters kept on every page
+--- init
+for my $m (['1', 'k1', 'failed'], ['1', 'k2', 'sent'], ['1', 'k3', 'failed'],
+           ['2', 'k1', 'failed'], ['2', 'k2', 'failed']) {
+    system($::Ctl, $::Store, 'message', 'c1', $m->[0], $m->[1], 'n1', '0',
+           $m->[2]) == 0 or die "storectl failed";
+}
+--- pipelined_requests eval
+["GET /api/campaigns/c1/messages?status=failed&run=1&limit=1",
+ "GET /api/campaigns/c1/messages?status=failed&limit=10"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/^\{"items":\[\{[^{}]*"run":1,"contact_id":"k1"[^{}]*\}\],"next_cursor":"[0-9a-f]+"\}$/,
+ qr/^\{"items":\[(\{[^{}]*"status":"failed"[^{}]*\},?){4}\],"next_cursor":null\}$/]
+
+
+
+=== TEST 32: ...and the second page of run 1's failures is k3 alone
+--- request eval
+my $key = unpack('H*', "c1\0\0\0\0\1k1\0n1\0\0\0");
+"GET /api/campaigns/c1/messages?status=failed&run=1&limit=1&cursor=$key"
+--- error_code: 200
+--- response_body_like: ^\{"items":\[\{[^{}]*"run":1,"contact_id":"k3"[^{}]*\}\],"next_cursor":null\}$
