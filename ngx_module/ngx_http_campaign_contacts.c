@@ -89,8 +89,6 @@ static void ngx_http_campaign_import_done(ngx_event_t *ev);
 static void ngx_http_campaign_import_finish(ngx_http_campaign_import_t *imp);
 static int ngx_http_campaign_import_read(ngx_http_campaign_import_t *imp,
     cmp_import_rec_t *rec);
-static ngx_int_t ngx_http_campaign_limit_arg(ngx_http_request_t *r,
-    ngx_uint_t *limit);
 static ngx_int_t ngx_http_campaign_hex_arg(ngx_http_request_t *r,
     const char *name, u_char *buf, size_t size, size_t *len);
 static int ngx_http_campaign_import_piece(ngx_http_campaign_import_t *imp);
@@ -373,30 +371,6 @@ ngx_http_campaign_key_page_args(ngx_http_request_t *r,
         *message = "out of memory";
         return NGX_ERROR;
     }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_campaign_limit_arg(ngx_http_request_t *r, ngx_uint_t *limit)
-{
-    ngx_int_t  n;
-    ngx_str_t  value;
-
-    *limit = 50;
-
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) != NGX_OK) {
-        return NGX_OK;
-    }
-
-    n = ngx_atoi(value.data, value.len);
-
-    if (n < 1 || n > 1000) {
-        return NGX_ERROR;
-    }
-
-    *limit = n;
 
     return NGX_OK;
 }

@@ -177,6 +177,8 @@ ngx_int_t ngx_http_campaign_read_list(ngx_http_request_t *r,
 ngx_int_t ngx_http_campaign_read_list_match(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx, ngx_http_campaign_match_pt match,
     void *data);
+ngx_int_t ngx_http_campaign_limit_arg(ngx_http_request_t *r,
+    ngx_uint_t *limit);
 ngx_int_t ngx_http_campaign_page_args(ngx_http_request_t *r,
     ngx_uint_t *limit, uint64_t *before, const char **field,
     const char **message);

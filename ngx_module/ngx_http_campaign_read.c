@@ -114,6 +114,31 @@ ngx_http_campaign_read_record(ngx_http_request_t *r,
 }
 
 
+/* the page size of every list: limit=1..1000, default 50 */
+ngx_int_t
+ngx_http_campaign_limit_arg(ngx_http_request_t *r, ngx_uint_t *limit)
+{
+    ngx_int_t  n;
+    ngx_str_t  value;
+
+    *limit = NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    n = ngx_atoi(value.data, value.len);
+
+    if (n < 1 || n > NGX_HTTP_CAMPAIGN_LIMIT_MAX) {
+        return NGX_ERROR;
+    }
+
+    *limit = n;
+
+    return NGX_OK;
+}
+
+
 /*
  * limit and cursor of every list; the cursor is the creation sequence of
  * the last item sent, so items created between pages never shift a page.
@@ -126,19 +151,12 @@ ngx_http_campaign_page_args(ngx_http_request_t *r, ngx_uint_t *limit,
     ngx_int_t   n;
     ngx_uint_t  i;
 
-    *limit = NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT;
     *before = 0;
 
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
-        n = ngx_atoi(value.data, value.len);
-
-        if (n < 1 || n > NGX_HTTP_CAMPAIGN_LIMIT_MAX) {
-            *field = "limit";
-            *message = "limit must be an integer from 1 to 1000";
-            return NGX_DECLINED;
-        }
-
-        *limit = n;
+    if (ngx_http_campaign_limit_arg(r, limit) != NGX_OK) {
+        *field = "limit";
+        *message = "limit must be an integer from 1 to 1000";
+        return NGX_DECLINED;
     }
 
     if (ngx_http_arg(r, (u_char *) "cursor", 6, &value) == NGX_OK) {
