@@ -28,13 +28,23 @@
 #define CMP_REQUEST_TIMEOUT     30
 
 
+/*
+ * A channel's request headers, shared by its requests in flight: a PATCH
+ * of the token gives the channel new ones while the old finish.
+ */
+typedef struct {
+    unsigned            refs;
+    struct curl_slist  *list;
+} cmp_headers_t;
+
+
 typedef struct {
     char                id[CMP_ID_MAX + 1];
     unsigned            viber:1;
     unsigned            ok:1;          /* status ok, and sendable */
     unsigned            present:1;
     char               *url;
-    char               *auth;          /* the header line with the token */
+    cmp_headers_t      *headers;       /* with the token */
     char                sender[64];
     cmp_bucket_t        bucket;
     unsigned            max_in_flight;
@@ -52,7 +62,8 @@ struct cmp_req_s {
     unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
     size_t              mklen;
     char               *body;
-    struct curl_slist  *headers;
+    struct curl_slist  *headers;       /* an http_request's own */
+    cmp_headers_t      *shared;        /* a send's: its channel's */
     cmp_text_t          answer;
     int64_t             retry_after;
     cmp_http_done_pt    done;
@@ -79,6 +90,8 @@ struct cmp_dispatch_s {
     unsigned            stopping:1;
     uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
     cmp_req_t          *finished;
+    cmp_req_t          *spare;         /* sends done, handles kept */
+    unsigned            nspare;
     MDB_txn            *txn;           /* the refresh's read txn */
 };
 
@@ -104,7 +117,10 @@ static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
     int64_t now_ms);
 static cmp_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
     json_t *msg, const unsigned char *mkey, size_t mklen);
-static void cmp_dispatch_free_req(cmp_req_t *r);
+static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
+static cmp_headers_t *cmp_dispatch_headers(cmp_headers_t *old,
+    const char *auth);
+static void cmp_dispatch_headers_release(cmp_headers_t *h);
 static void cmp_dispatch_finished(cmp_dispatch_t *d);
 static int cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn,
     cmp_req_t *r, int64_t now_ms);
@@ -169,7 +185,8 @@ cmp_dispatch_create(cmp_campaignd_t *cd)
 void
 cmp_dispatch_destroy(cmp_dispatch_t *d)
 {
-    size_t  i;
+    size_t      i;
+    cmp_req_t  *r;
 
     if (d == NULL) {
         return;
@@ -177,7 +194,15 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
 
     for (i = 0; i < d->nchans; i++) {
         free(d->chans[i].url);
-        free(d->chans[i].auth);
+        cmp_dispatch_headers_release(d->chans[i].headers);
+    }
+
+    while (d->spare != NULL) {
+        r = d->spare;
+        d->spare = r->next;
+        curl_easy_cleanup(r->easy);
+        cmp_text_free(&r->answer);
+        free(r);
     }
 
     free(d->chans);
@@ -431,12 +456,12 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     json_decref(secret);
 
     free(c->url);
-    free(c->auth);
     c->url = url;
-    c->auth = auth;
+    c->headers = cmp_dispatch_headers(c->headers, auth);
+    free(auth);
 
     status = json_string_value(json_object_get(ch, "status"));
-    ok = (url != NULL && auth != NULL
+    ok = (url != NULL && c->headers != NULL
           && (status == NULL || strcmp(status, "error") != 0));
 
     /* a Viber account no longer approved: its messages wait, as unready */
@@ -984,7 +1009,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
         while (reqs != NULL) {
             r = reqs;
             reqs = r->next;
-            cmp_dispatch_free_req(r);
+            cmp_dispatch_free_req(d, r);
         }
 
         return;
@@ -1013,6 +1038,10 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
 }
 
 
+/*
+ * A send's request: a spare one when there is, so its easy handle (and
+ * what libcurl keeps in it between transfers) is set up once.
+ */
 static cmp_req_t *
 cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
     const unsigned char *mkey, size_t mklen)
@@ -1023,43 +1052,112 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
 
     c = &d->chans[ci];
 
-    r = calloc(1, sizeof(cmp_req_t));
-    if (r == NULL) {
-        return NULL;
+    if (d->spare != NULL) {
+        r = d->spare;
+        d->spare = r->next;
+        d->nspare--;
+        r->next = NULL;
+
+    } else {
+        r = calloc(1, sizeof(cmp_req_t));
+        if (r == NULL) {
+            return NULL;
+        }
+
+        r->easy = curl_easy_init();
+        if (r->easy == NULL) {
+            free(r);
+            return NULL;
+        }
+
+        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
+        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION,
+                         cmp_dispatch_header);
+        curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+        curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_TIMEOUT,
+                         (long) CMP_REQUEST_TIMEOUT);
+        curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
     }
 
     r->chan = ci;
     r->retry_after = -1;
+    r->result = CURLE_OK;
+    r->status = 0;
     memcpy(r->mkey, mkey, mklen);
     r->mklen = mklen;
 
     r->body = c->viber ? cmp_viber_body(msg, c->sender, &len)
                        : cmp_whatsapp_body(msg, &len);
-    r->easy = curl_easy_init();
 
-    if (r->body == NULL || r->easy == NULL) {
-        cmp_dispatch_free_req(r);
+    if (r->body == NULL) {
+        cmp_dispatch_free_req(d, r);
         return NULL;
     }
 
-    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    r->headers = curl_slist_append(r->headers, c->auth);
-    r->headers = curl_slist_append(r->headers, "Expect:");
+    r->shared = c->headers;
+    r->shared->refs++;
 
     curl_easy_setopt(r->easy, CURLOPT_URL, c->url);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) len);
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, cmp_dispatch_header);
-    curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long) CMP_REQUEST_TIMEOUT);
-    curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->shared->list);
 
     return r;
+}
+
+
+/* a channel's headers, the old ones kept while the token is the same */
+static cmp_headers_t *
+cmp_dispatch_headers(cmp_headers_t *old, const char *auth)
+{
+    cmp_headers_t      *h;
+    struct curl_slist  *l;
+
+    if (old != NULL && auth != NULL
+        && strcmp(old->list->next->data, auth) == 0)
+    {
+        return old;
+    }
+
+    cmp_dispatch_headers_release(old);
+
+    if (auth == NULL) {
+        return NULL;
+    }
+
+    h = malloc(sizeof(cmp_headers_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    /* the token's line second: cmp_dispatch_headers() compares it */
+    l = curl_slist_append(NULL, "Content-Type: application/json");
+    l = (l != NULL) ? curl_slist_append(l, auth) : NULL;
+    l = (l != NULL) ? curl_slist_append(l, "Expect:") : NULL;
+
+    if (l == NULL) {
+        /* curl_slist_append() frees nothing on failure: a leak is rare */
+        free(h);
+        return NULL;
+    }
+
+    h->refs = 1;
+    h->list = l;
+
+    return h;
+}
+
+
+static void
+cmp_dispatch_headers_release(cmp_headers_t *h)
+{
+    if (h != NULL && --h->refs == 0) {
+        curl_slist_free_all(h->list);
+        free(h);
+    }
 }
 
 
@@ -1108,7 +1206,7 @@ cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
 
     if (curl_multi_add_handle(d->multi, r->easy) != CURLM_OK) {
         r->headers = NULL;
-        cmp_dispatch_free_req(r);
+        cmp_dispatch_free_req(d, r);
         return -1;
     }
 
@@ -1118,15 +1216,34 @@ cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
 }
 
 
+/* a send's request is kept for the next one, up to the concurrency */
 static void
-cmp_dispatch_free_req(cmp_req_t *r)
+cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r)
 {
+    cmp_dispatch_headers_release(r->shared);
+    r->shared = NULL;
+    free(r->body);
+    r->body = NULL;
+
+    if (r->chan >= 0 && d->nspare < d->cd->concurrency) {
+        r->answer.len = 0;
+        r->answer.failed = 0;
+
+        if (r->answer.data != NULL) {
+            r->answer.data[0] = '\0';
+        }
+
+        r->next = d->spare;
+        d->spare = r;
+        d->nspare++;
+        return;
+    }
+
     if (r->easy != NULL) {
         curl_easy_cleanup(r->easy);
     }
 
     curl_slist_free_all(r->headers);
-    free(r->body);
     cmp_text_free(&r->answer);
     free(r);
 }
@@ -1281,7 +1398,7 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
             continue;
         }
 
-        cmp_dispatch_free_req(r);
+        cmp_dispatch_free_req(d, r);
     }
 
     /* http_request answers: the engine writes in txns of its own */
@@ -1293,7 +1410,7 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
                 r->answer.data, r->answer.len,
                 r->result == CURLE_OK ? NULL : curl_easy_strerror(r->result));
 
-        cmp_dispatch_free_req(r);
+        cmp_dispatch_free_req(d, r);
     }
 }
 
