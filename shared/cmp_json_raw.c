@@ -1,0 +1,395 @@
+
+/*
+ * Top-level members of a JSON object, read and rewritten as text.  The
+ * scanner only finds where values begin and end; it validates nothing
+ * that jansson did not already check when the record was written.
+ */
+
+
+#include <string.h>
+#include <jansson.h>
+
+#include "cmp_json_raw.h"
+
+
+typedef struct {
+    const char    *name;
+    size_t         name_len;
+    const char    *value;
+    size_t         value_len;
+} cmp_json_member_t;
+
+
+static const char *cmp_json_raw_ws(const char *p, const char *end);
+static const char *cmp_json_raw_skip_string(const char *p, const char *end);
+static const char *cmp_json_raw_skip_value(const char *p, const char *end);
+static int cmp_json_raw_next(const char **pos, const char *end,
+    cmp_json_member_t *m);
+
+
+static const char *
+cmp_json_raw_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* p at the opening quote; the end is just past the closing one */
+static const char *
+cmp_json_raw_skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            p++;
+            continue;
+        }
+
+        if (*p == '"') {
+            return p + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *
+cmp_json_raw_skip_value(const char *p, const char *end)
+{
+    int  depth;
+
+    if (p >= end) {
+        return NULL;
+    }
+
+    if (*p == '"') {
+        return cmp_json_raw_skip_string(p, end);
+    }
+
+    if (*p == '{' || *p == '[') {
+        depth = 0;
+
+        while (p < end) {
+            switch (*p) {
+
+            case '"':
+                p = cmp_json_raw_skip_string(p, end);
+                if (p == NULL) {
+                    return NULL;
+                }
+
+                continue;
+
+            case '{':
+            case '[':
+                depth++;
+                break;
+
+            case '}':
+            case ']':
+                if (--depth == 0) {
+                    return p + 1;
+                }
+
+                break;
+            }
+
+            p++;
+        }
+
+        return NULL;
+    }
+
+    /* a number, true, false or null */
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' '
+           && *p != '\t' && *p != '\n' && *p != '\r')
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * The member at *pos (just after '{' or a ','); 1: one was read, 0: the
+ * object ended, -1: it is not an object we can read.
+ */
+static int
+cmp_json_raw_next(const char **pos, const char *end, cmp_json_member_t *m)
+{
+    const char  *p, *q;
+
+    p = cmp_json_raw_ws(*pos, end);
+
+    if (p < end && *p == '}') {
+        return 0;
+    }
+
+    if (p >= end || *p != '"') {
+        return -1;
+    }
+
+    q = cmp_json_raw_skip_string(p, end);
+    if (q == NULL) {
+        return -1;
+    }
+
+    m->name = p + 1;
+    m->name_len = q - p - 2;
+
+    p = cmp_json_raw_ws(q, end);
+    if (p >= end || *p != ':') {
+        return -1;
+    }
+
+    p = cmp_json_raw_ws(p + 1, end);
+    q = cmp_json_raw_skip_value(p, end);
+    if (q == NULL || q == p) {
+        return -1;
+    }
+
+    m->value = p;
+    m->value_len = q - p;
+
+    p = cmp_json_raw_ws(q, end);
+
+    if (p < end && *p == ',') {
+        p++;
+
+    } else if (p >= end || *p != '}') {
+        return -1;
+    }
+
+    *pos = p;
+
+    return 1;
+}
+
+
+int
+cmp_json_raw_get(const char *buf, size_t len, const char *name,
+    const char **value, size_t *value_len)
+{
+    size_t              n;
+    const char         *p, *end;
+    cmp_json_member_t   m;
+
+    end = buf + len;
+    p = cmp_json_raw_ws(buf, end);
+
+    if (p >= end || *p != '{') {
+        return -1;
+    }
+
+    p++;
+    n = strlen(name);
+
+    while (cmp_json_raw_next(&p, end, &m) == 1) {
+        if (m.name_len == n && memcmp(m.name, name, n) == 0) {
+            *value = m.value;
+            *value_len = m.value_len;
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+cmp_json_raw_string(const char *buf, size_t len, const char *name,
+    char *dst, size_t size)
+{
+    size_t       n;
+    json_t      *s;
+    const char  *v;
+
+    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0 || v[0] != '"'
+        || n < 2)
+    {
+        return -1;
+    }
+
+    if (memchr(v, '\\', n) == NULL) {
+        if (n - 2 >= size) {
+            return -1;
+        }
+
+        memcpy(dst, v + 1, n - 2);
+        dst[n - 2] = '\0';
+
+        return 0;
+    }
+
+    /* escapes are rare in what we store: jansson decodes them */
+    s = json_loadb(v, n, JSON_DECODE_ANY, NULL);
+
+    if (!json_is_string(s) || json_string_length(s) >= size
+        || memchr(json_string_value(s), '\0', json_string_length(s)))
+    {
+        json_decref(s);
+        return -1;
+    }
+
+    memcpy(dst, json_string_value(s), json_string_length(s) + 1);
+    json_decref(s);
+
+    return 0;
+}
+
+
+int64_t
+cmp_json_raw_int(const char *buf, size_t len, const char *name)
+{
+    int          neg;
+    size_t       n, i;
+    int64_t      v;
+    const char  *p;
+
+    if (cmp_json_raw_get(buf, len, name, &p, &n) != 0) {
+        return 0;
+    }
+
+    neg = (p[0] == '-');
+    v = 0;
+
+    for (i = neg; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || v > (INT64_MAX - 9) / 10) {
+            return 0;
+        }
+
+        v = v * 10 + (p[i] - '0');
+    }
+
+    return neg ? -v : v;
+}
+
+
+int
+cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
+    size_t n, cmp_text_t *out)
+{
+    int                 rc, first;
+    size_t              i;
+    uint64_t            used;
+    const char         *p, *end;
+    cmp_json_member_t   m;
+
+    if (n > 64) {
+        return -1;
+    }
+
+    end = buf + len;
+    p = cmp_json_raw_ws(buf, end);
+
+    if (p >= end || *p != '{') {
+        return -1;
+    }
+
+    p++;
+    used = 0;
+    first = 1;
+    out->len = 0;
+    cmp_text_add(out, "{", 1);
+
+    while ((rc = cmp_json_raw_next(&p, end, &m)) == 1) {
+        if (!first) {
+            cmp_text_add(out, ",", 1);
+        }
+
+        first = 0;
+
+        for (i = 0; i < n; i++) {
+            if (strlen(set[i].name) == m.name_len
+                && memcmp(set[i].name, m.name, m.name_len) == 0)
+            {
+                break;
+            }
+        }
+
+        cmp_text_add(out, m.name - 1, m.name_len + 2);
+        cmp_text_add(out, ":", 1);
+
+        if (i < n) {
+            cmp_text_add(out, set[i].value, set[i].len);
+            used |= (uint64_t) 1 << i;
+
+        } else {
+            cmp_text_add(out, m.value, m.value_len);
+        }
+    }
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (used & ((uint64_t) 1 << i)) {
+            continue;
+        }
+
+        if (!first) {
+            cmp_text_add(out, ",", 1);
+        }
+
+        first = 0;
+        cmp_json_raw_quote(out, set[i].name, strlen(set[i].name));
+        cmp_text_add(out, ":", 1);
+        cmp_text_add(out, set[i].value, set[i].len);
+    }
+
+    cmp_text_add(out, "}", 1);
+
+    return out->failed ? -1 : 0;
+}
+
+
+void
+cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len)
+{
+    size_t             i, from;
+    char               esc[6];
+    unsigned char      c;
+    static const char  hex[] = "0123456789abcdef";
+
+    cmp_text_add(out, "\"", 1);
+    from = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+
+        cmp_text_add(out, s + from, i - from);
+        from = i + 1;
+
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char) c;
+            cmp_text_add(out, esc, 2);
+
+        } else if (c == '\n') {
+            cmp_text_add(out, "\\n", 2);
+
+        } else if (c == '\t') {
+            cmp_text_add(out, "\\t", 2);
+
+        } else {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            cmp_text_add(out, esc, 6);
+        }
+    }
+
+    cmp_text_add(out, s + from, len - from);
+    cmp_text_add(out, "\"", 1);
+}

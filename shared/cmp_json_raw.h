@@ -1,0 +1,50 @@
+
+/*
+ * Reading and rewriting top-level members of a stored JSON object in
+ * place, without building a tree: the ledger's hot path touches a few
+ * members of every message record, and a parse and a dump of the whole
+ * record cost more than everything else it does.
+ *
+ * The records these read are written by jansson (cmp_json_dump), so a
+ * member's name is never escaped: names are compared as raw bytes.
+ */
+
+
+#ifndef _CMP_JSON_RAW_H_INCLUDED_
+#define _CMP_JSON_RAW_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmp_template.h"
+
+
+/* a member to set: its name and the raw JSON text of its new value */
+typedef struct {
+    const char    *name;
+    const char    *value;
+    size_t         len;
+} cmp_json_set_t;
+
+
+/* the raw text of member "name"; -1: absent, or not an object */
+int cmp_json_raw_get(const char *buf, size_t len, const char *name,
+    const char **value, size_t *value_len);
+
+/* a string member, unescaped into dst; -1: absent, not a string, long */
+int cmp_json_raw_string(const char *buf, size_t len, const char *name,
+    char *dst, size_t size);
+
+/* an integer member; absent, null or not an integer read as 0 */
+int64_t cmp_json_raw_int(const char *buf, size_t len, const char *name);
+
+/* the object with set[] applied (absent members added at its end) */
+int cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
+    size_t n, cmp_text_t *out);
+
+/* s as a JSON string, quotes included */
+void cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len);
+
+
+#endif /* _CMP_JSON_RAW_H_INCLUDED_ */

@@ -1,0 +1,255 @@
+
+/*
+ * Unit tests of shared/cmp_json_raw.c: members found at the top level
+ * only, strings unescaped, and a patched record equal to what jansson
+ * makes of the same change.
+ */
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cmp_json.h"
+#include "cmp_json_raw.h"
+
+
+#define TEST_RECORD                                                         \
+    "{\"id\":\"00ab\",\"run\":3,\"status\":\"queued\",\"error\":null,"      \
+    "\"payload\":{\"type\":\"text\",\"text\":\"say \\\"status\\\":"         \
+    "\\\"sent\\\" {[\"},\"nested\":{\"status\":\"read\"},"                  \
+    "\"attempts\":-2,\"recipient\":\"86139\xc3\xa9\"}"
+
+
+static void test_get_top_level_only(void **state);
+static void test_string_escapes(void **state);
+static void test_int(void **state);
+static void test_patch_like_jansson(void **state);
+static void test_patch_adds_absent(void **state);
+static void test_malformed(void **state);
+static void test_quote(void **state);
+
+
+static void
+test_get_top_level_only(void **state)
+{
+    size_t       n;
+    const char  *v, *rec;
+
+    (void) state;
+    rec = TEST_RECORD;
+
+    /* the text and the nested object hold "status" too: only the top */
+    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "status", &v, &n),
+                     0);
+    assert_int_equal(n, 8);
+    assert_memory_equal(v, "\"queued\"", 8);
+
+    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "nested", &v, &n),
+                     0);
+    assert_int_equal(n, strlen("{\"status\":\"read\"}"));
+
+    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "error", &v, &n), 0);
+    assert_memory_equal(v, "null", 4);
+    assert_int_equal(n, 4);
+
+    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "text", &v, &n), -1);
+    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "statu", &v, &n),
+                     -1);
+}
+
+
+static void
+test_string_escapes(void **state)
+{
+    char         buf[64];
+    const char  *rec;
+
+    (void) state;
+    rec = TEST_RECORD;
+
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "id", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "00ab");
+
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "recipient", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "86139\xc3\xa9");
+
+    rec = "{\"r\":\"a\\u00e9\\n\\\"\"}";
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "r", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "a\xc3\xa9\n\"");
+    rec = TEST_RECORD;
+
+    /* not a string, absent, or longer than the room for it */
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "run", buf,
+                                         sizeof(buf)), -1);
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "error", buf,
+                                         sizeof(buf)), -1);
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "none", buf,
+                                         sizeof(buf)), -1);
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "status", buf,
+                                         6), -1);
+    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "status", buf,
+                                         7), 0);
+    assert_string_equal(buf, "queued");
+}
+
+
+static void
+test_int(void **state)
+{
+    const char  *rec;
+
+    (void) state;
+    rec = TEST_RECORD;
+
+    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "run"), 3);
+    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "attempts"), -2);
+    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "error"), 0);
+    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "status"), 0);
+    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "absent"), 0);
+}
+
+
+static void
+test_patch_like_jansson(void **state)
+{
+    char            err[64], *dump;
+    size_t          len;
+    json_t         *want, *got;
+    cmp_text_t      out;
+    const char     *rec;
+    cmp_json_set_t  set[3] = {
+        { "status", "\"sent\"", 6 },
+        { "error", "\"x\\\"y\"", 6 },
+        { "attempts", "4", 1 },
+    };
+
+    (void) state;
+    rec = TEST_RECORD;
+    memset(&out, 0, sizeof(cmp_text_t));
+
+    assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 3, &out), 0);
+
+    want = cmp_json_parse(rec, strlen(rec), err, sizeof(err));
+    assert_non_null(want);
+    json_object_set_new(want, "status", json_string("sent"));
+    json_object_set_new(want, "error", json_string("x\"y"));
+    json_object_set_new(want, "attempts", json_integer(4));
+
+    /* the same text jansson dumps, member order kept */
+    dump = cmp_json_dump(want, &len);
+    assert_int_equal(out.len, len);
+    assert_memory_equal(out.data, dump, len);
+
+    got = cmp_json_parse(out.data, out.len, err, sizeof(err));
+    assert_true(json_equal(got, want));
+
+    free(dump);
+    json_decref(got);
+    json_decref(want);
+    cmp_text_free(&out);
+}
+
+
+static void
+test_patch_adds_absent(void **state)
+{
+    cmp_text_t      out;
+    const char     *rec;
+    cmp_json_set_t  set[2] = {
+        { "b", "2", 1 },
+        { "c", "[1,{\"d\":3}]", 11 },
+    };
+
+    (void) state;
+    memset(&out, 0, sizeof(cmp_text_t));
+
+    rec = "{\"a\":1,\"b\":{\"x\":[1,2]}}";
+    assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 2, &out), 0);
+    assert_int_equal(out.len, strlen("{\"a\":1,\"b\":2,\"c\":[1,{\"d\":3}]}"));
+    assert_memory_equal(out.data, "{\"a\":1,\"b\":2,\"c\":[1,{\"d\":3}]}",
+                        out.len);
+
+    rec = " { } ";
+    assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 1, &out), 0);
+    assert_int_equal(out.len, 7);
+    assert_memory_equal(out.data, "{\"b\":2}", 7);
+
+    cmp_text_free(&out);
+}
+
+
+static void
+test_malformed(void **state)
+{
+    size_t          i, n;
+    const char     *v;
+    cmp_text_t      out;
+    cmp_json_set_t  set[1] = { { "a", "1", 1 } };
+    static const char  *bad[] = {
+        "", "[1]", "{\"a\"", "{\"a\":", "{\"a\":\"x}", "{\"a\":1",
+        "{\"a\":{\"b\":1}", "{a:1}", "{\"a\":1 \"b\":2}", "\"a\"",
+    };
+
+    (void) state;
+    memset(&out, 0, sizeof(cmp_text_t));
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cmp_json_raw_get(bad[i], strlen(bad[i]), "b", &v,
+                                          &n), -1);
+        assert_int_equal(cmp_json_raw_patch(bad[i], strlen(bad[i]), set, 1,
+                                            &out), -1);
+    }
+
+    cmp_text_free(&out);
+}
+
+
+static void
+test_quote(void **state)
+{
+    json_t     *j;
+    cmp_text_t  out;
+    const char  s[] = "a\"b\\c\nd\te\x01\x1f/\xc3\xa9";
+
+    (void) state;
+    memset(&out, 0, sizeof(cmp_text_t));
+
+    cmp_json_raw_quote(&out, s, sizeof(s) - 1);
+    assert_string_equal(out.data,
+                        "\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f/\xc3\xa9\"");
+
+    /* and jansson reads back the very bytes */
+    j = json_loadb(out.data, out.len, JSON_DECODE_ANY, NULL);
+    assert_true(json_is_string(j));
+    assert_int_equal(json_string_length(j), sizeof(s) - 1);
+    assert_memory_equal(json_string_value(j), s, sizeof(s) - 1);
+
+    json_decref(j);
+    cmp_text_free(&out);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_get_top_level_only),
+        cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_int),
+        cmocka_unit_test(test_patch_like_jansson),
+        cmocka_unit_test(test_patch_adds_absent),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_quote),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
