@@ -19,6 +19,7 @@
 #include "cmp_provider.h"
 #include "cmp_channel.h"
 #include "cmp_template.h"
+#include "cmp_json_raw.h"
 
 
 #define CMP_DISPATCH_ATTEMPTS   5
@@ -61,7 +62,8 @@ struct cmp_req_s {
     int                 chan;          /* index; -1: an http_request */
     unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
     size_t              mklen;
-    char               *body;
+    char               *body;          /* an http_request's */
+    cmp_text_t          send;          /* a send's body, kept with it */
     struct curl_slist  *headers;       /* an http_request's own */
     cmp_headers_t      *shared;        /* a send's: its channel's */
     cmp_text_t          answer;
@@ -92,6 +94,7 @@ struct cmp_dispatch_s {
     cmp_req_t          *finished;
     cmp_req_t          *spare;         /* sends done, handles kept */
     unsigned            nspare;
+    cmp_text_t          patch;         /* a message record rewritten */
     MDB_txn            *txn;           /* the refresh's read txn */
 };
 
@@ -101,6 +104,27 @@ typedef struct {
     int                 running;
     int64_t             end;
 } cmp_campaign_cache_t;
+
+
+/* what dispatch reads of a message record, copied out of the map */
+typedef struct {
+    char                status[16];
+    char                campaign[CMP_ID_MAX + 1];   /* "": a test send */
+    char                contact[CMP_ID_MAX + 1];
+    char                id[2 * CMP_MESSAGE_KEY_MAX + 1];
+    char                instance[2 * CMP_MESSAGE_KEY_MAX + 1];
+    uint32_t            run;
+    int64_t             attempts;
+    int                 lane;
+} cmp_msg_view_t;
+
+
+typedef enum {
+    CMP_TAKE_SENDING = 0,    /* marked "sending", its request made */
+    CMP_TAKE_DROP,           /* the entry is stale, or the message skipped */
+    CMP_TAKE_LATER,          /* its recipient's gap: a later pump */
+    CMP_TAKE_FULL            /* the bucket is empty: this pump is over */
+} cmp_take_e;
 
 
 static int cmp_dispatch_socket(CURL *easy, curl_socket_t s, int what,
@@ -116,7 +140,15 @@ static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
     int64_t now_ms);
 static cmp_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
-    json_t *msg, const unsigned char *mkey, size_t mklen);
+    const char *rec, size_t len, const unsigned char *mkey, size_t mklen);
+static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
+    const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
+    int64_t now_ms, cmp_req_t **req);
+static int cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m);
+static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
+    const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
+    const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
+    size_t n, int64_t now);
 static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
 static cmp_headers_t *cmp_dispatch_headers(cmp_headers_t *old,
     const char *auth);
@@ -202,8 +234,11 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
         d->spare = r->next;
         curl_easy_cleanup(r->easy);
         cmp_text_free(&r->answer);
+        cmp_text_free(&r->send);
         free(r);
     }
+
+    cmp_text_free(&d->patch);
 
     free(d->chans);
     free(d->fds);
@@ -753,17 +788,14 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
 static void
 cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
 {
-    int                    rc, cap, n, scanned, ndel, lane;
+    int                    rc, cap, n, scanned, ndel, lane, take;
     char                   prefix[CMP_ID_MAX + 2];
     size_t                 plen, mklen;
     MDB_val                k, v;
-    json_t                *msg;
     MDB_txn               *txn;
-    uint64_t               h;
     cmp_req_t             *reqs, *r;
     cmp_chan_t            *c;
     MDB_cursor            *cur;
-    const char            *cid, *rcpt;
     cmp_campaign_cache_t   cache;
     unsigned char          mkey[CMP_MESSAGE_KEY_MAX];
     struct {
@@ -844,117 +876,36 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
             goto next;
         }
 
+        /* the entry's key and value, before any write moves the pages */
         mklen = v.mv_size;
         memcpy(mkey, v.mv_data, mklen);
+        memcpy(dels[ndel].key, k.mv_data, k.mv_size);
+        dels[ndel].len = k.mv_size;
 
-        if (cmp_msg_get(d->st, txn, mkey, mklen, &msg) != 0) {
-            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-            dels[ndel++].len = k.mv_size;
-            goto next;
+        take = cmp_dispatch_take(d, txn, ci, mkey, mklen, &cache, now_ms, &r);
+
+        if (take < 0) {
+            rc = -take;
+            break;
         }
 
-        /* cancelled, skipped, or queued twice: the entry is stale */
-        if (!cmp_dispatch_is(json_object_get(msg, "status"), "queued"))
-        {
-            json_decref(msg);
-            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-            dels[ndel++].len = k.mv_size;
-            goto next;
-        }
-
-        cid = json_string_value(json_object_get(msg, "campaign_id"));
-
-        if (cid != NULL
-            && !cmp_dispatch_campaign_open(d, txn, cid, &cache,
-                                           now_ms / 1000))
-        {
-            /* suspended or ended: never sent (scheduler.md) */
-            json_object_set_new(msg, "error",
-                                json_string("campaign_stopped"));
-            rc = cmp_msg_status(d->st, txn, msg, "skipped", now_ms / 1000);
-
-            if (rc == 0) {
-                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
-            }
-
-            json_decref(msg);
-
-            if (rc != 0) {
-                break;
-            }
-
-            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-            dels[ndel++].len = k.mv_size;
-            goto next;
-        }
-
-        /* an opt-out between queueing and sending still holds */
-        if (cid != NULL
-            && cmp_dispatch_opted_out(d, txn,
-                   json_string_value(json_object_get(msg, "contact_id"))))
-        {
-            json_object_set_new(msg, "error", json_string("opted_out"));
-            rc = cmp_msg_status(d->st, txn, msg, "skipped", now_ms / 1000);
-
-            if (rc == 0) {
-                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
-            }
-
-            json_decref(msg);
-
-            if (rc != 0) {
-                break;
-            }
-
-            memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-            dels[ndel++].len = k.mv_size;
-            goto next;
-        }
-
-        rcpt = json_string_value(json_object_get(msg, "recipient"));
-        h = cmp_dispatch_hash(c->id, rcpt ? rcpt : "");
-
-        if (c->min_gap_ms > 0
-            && cmp_dispatch_gap_last(d, h) + c->min_gap_ms > now_ms)
-        {
-            /* this recipient got one lately: a later pump sends it */
-            json_decref(msg);
-            d->cd->queued = 1;
-            goto next;
-        }
-
-        if (!cmp_bucket_take(&c->bucket, now_ms)) {
-            json_decref(msg);
+        if (take == CMP_TAKE_FULL) {
             d->cd->queued = 1;
             break;
         }
 
-        json_object_set_new(msg, "attempts", json_integer(
-            json_integer_value(json_object_get(msg, "attempts")) + 1));
-        rc = cmp_msg_status(d->st, txn, msg, "sending", now_ms / 1000);
-
-        if (rc == 0) {
-            rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+        if (take == CMP_TAKE_LATER) {
+            d->cd->queued = 1;
+            goto next;
         }
 
-        if (rc != 0) {
-            json_decref(msg);
-            break;
-        }
-
-        r = cmp_dispatch_request(d, ci, msg, mkey, mklen);
-        json_decref(msg);
-
-        if (r != NULL) {
+        if (take == CMP_TAKE_SENDING && r != NULL) {
             r->next = reqs;
             reqs = r;
             n++;
         }
 
-        cmp_dispatch_gap_set(d, h, now_ms);
-
-        memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-        dels[ndel++].len = k.mv_size;
+        ndel++;
 
     next:
 
@@ -1039,14 +990,222 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
 
 
 /*
+ * One queued message of channel ci: dropped when stale, skipped when its
+ * campaign stopped or its contact opted out, held back by the gap or the
+ * bucket, or marked "sending" with its request made.  -errno: failed.
+ */
+static int
+cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
+    const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
+    int64_t now_ms, cmp_req_t **req)
+{
+    int              rc;
+    char             rcpt[128], num[24];
+    size_t           len;
+    MDB_val          k, v;
+    uint64_t         h;
+    cmp_chan_t      *c;
+    const char      *rec, *reason;
+    cmp_json_set_t   set[1];
+    cmp_msg_view_t   m;
+
+    c = &d->chans[ci];
+    *req = NULL;
+
+    k.mv_data = (void *) mkey;
+    k.mv_size = mklen;
+
+    rc = mdb_get(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        return CMP_TAKE_DROP;
+    }
+
+    if (rc != 0) {
+        return -rc;
+    }
+
+    rec = v.mv_data;
+    len = v.mv_size;
+
+    /* cancelled, skipped, or queued twice: the entry is stale */
+    if (cmp_dispatch_view(rec, len, &m) != 0
+        || strcmp(m.status, "queued") != 0)
+    {
+        return CMP_TAKE_DROP;
+    }
+
+    reason = NULL;
+
+    if (m.campaign[0] != '\0') {
+        /* suspended or ended: never sent (scheduler.md) */
+        if (!cmp_dispatch_campaign_open(d, txn, m.campaign, cache,
+                                        now_ms / 1000))
+        {
+            reason = "\"campaign_stopped\"";
+
+        /* an opt-out between queueing and sending still holds */
+        } else if (cmp_dispatch_opted_out(d, txn, m.contact)) {
+            reason = "\"opted_out\"";
+        }
+    }
+
+    if (reason != NULL) {
+        set[0].name = "error";
+        set[0].value = reason;
+        set[0].len = strlen(reason);
+
+        rc = cmp_dispatch_rewrite(d, txn, mkey, mklen, rec, len, &m,
+                                  "skipped", set, 1, now_ms / 1000);
+
+        return rc ? -rc : CMP_TAKE_DROP;
+    }
+
+    if (cmp_json_raw_string(rec, len, "recipient", rcpt, sizeof(rcpt)) != 0)
+    {
+        rcpt[0] = '\0';
+    }
+
+    h = cmp_dispatch_hash(c->id, rcpt);
+
+    if (c->min_gap_ms > 0
+        && cmp_dispatch_gap_last(d, h) + c->min_gap_ms > now_ms)
+    {
+        /* this recipient got one lately: a later pump sends it */
+        return CMP_TAKE_LATER;
+    }
+
+    if (!cmp_bucket_take(&c->bucket, now_ms)) {
+        return CMP_TAKE_FULL;
+    }
+
+    /* the request from the record as it is, before the record moves */
+    *req = cmp_dispatch_request(d, ci, rec, len, mkey, mklen);
+
+    set[0].name = "attempts";
+    set[0].value = num;
+    set[0].len = snprintf(num, sizeof(num), "%lld",
+                          (long long) m.attempts + 1);
+
+    rc = cmp_dispatch_rewrite(d, txn, mkey, mklen, rec, len, &m, "sending",
+                              set, 1, now_ms / 1000);
+    if (rc != 0) {
+        if (*req != NULL) {
+            cmp_dispatch_free_req(d, *req);
+            *req = NULL;
+        }
+
+        return -rc;
+    }
+
+    cmp_dispatch_gap_set(d, h, now_ms);
+
+    return CMP_TAKE_SENDING;
+}
+
+
+/* the members dispatch decides by; -1: not a message record */
+static int
+cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
+{
+    if (cmp_json_raw_string(rec, len, "status", m->status,
+                            sizeof(m->status)) != 0
+        || cmp_json_raw_string(rec, len, "id", m->id, sizeof(m->id)) != 0)
+    {
+        return -1;
+    }
+
+    /* null or absent: a test send, which no counter counts */
+    if (cmp_json_raw_string(rec, len, "campaign_id", m->campaign,
+                            sizeof(m->campaign)) != 0)
+    {
+        m->campaign[0] = '\0';
+    }
+
+    if (cmp_json_raw_string(rec, len, "contact_id", m->contact,
+                            sizeof(m->contact)) != 0)
+    {
+        m->contact[0] = '\0';
+    }
+
+    if (cmp_json_raw_string(rec, len, "instance", m->instance,
+                            sizeof(m->instance)) != 0)
+    {
+        m->instance[0] = '\0';
+    }
+
+    m->run = (uint32_t) cmp_json_raw_int(rec, len, "run");
+    m->attempts = cmp_json_raw_int(rec, len, "attempts");
+    m->lane = (int) cmp_json_raw_int(rec, len, "lane");
+
+    return 0;
+}
+
+
+/*
+ * A message record stored again with a new status (its counters moved
+ * in the same txn), "updated_at" now, and the members in set[].  rec may
+ * point into the map: it is copied out before the first write.
+ */
+static int
+cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
+    const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
+    const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
+    size_t n, int64_t now)
+{
+    int              rc;
+    char             status[24], when[CMP_TIME_LEN + 3];
+    size_t           i;
+    MDB_val          k, v;
+    cmp_json_set_t   all[8];
+
+    if (n + 2 > sizeof(all) / sizeof(all[0])) {
+        return EINVAL;
+    }
+
+    all[0].name = "status";
+    all[0].value = status;
+    all[0].len = snprintf(status, sizeof(status), "\"%s\"", to);
+
+    when[0] = '"';
+    cmp_time_format(now, when + 1);
+    all[1].name = "updated_at";
+    all[1].value = when;
+    all[1].len = CMP_TIME_LEN + 2;
+    when[CMP_TIME_LEN + 1] = '"';
+
+    for (i = 0; i < n; i++) {
+        all[i + 2] = set[i];
+    }
+
+    if (cmp_json_raw_patch(rec, len, all, n + 2, &d->patch) != 0) {
+        return (d->patch.failed) ? ENOMEM : MDB_CORRUPTED;
+    }
+
+    rc = cmp_msg_count_move(d->st, txn,
+                            m->campaign[0] ? m->campaign : NULL, m->run,
+                            m->status, to);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = (void *) mkey;
+    k.mv_size = mklen;
+    v.mv_data = d->patch.data;
+    v.mv_size = d->patch.len;
+
+    return mdb_put(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+}
+
+
+/*
  * A send's request: a spare one when there is, so its easy handle (and
  * what libcurl keeps in it between transfers) is set up once.
  */
 static cmp_req_t *
-cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
+cmp_dispatch_request(cmp_dispatch_t *d, int ci, const char *rec, size_t len,
     const unsigned char *mkey, size_t mklen)
 {
-    size_t       len;
+    int          rc;
     cmp_req_t   *r;
     cmp_chan_t  *c;
 
@@ -1089,10 +1248,10 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
     memcpy(r->mkey, mkey, mklen);
     r->mklen = mklen;
 
-    r->body = c->viber ? cmp_viber_body(msg, c->sender, &len)
-                       : cmp_whatsapp_body(msg, &len);
+    rc = c->viber ? cmp_viber_body(rec, len, c->sender, &r->send)
+                  : cmp_whatsapp_body(rec, len, &r->send);
 
-    if (r->body == NULL) {
+    if (rc != 0) {
         cmp_dispatch_free_req(d, r);
         return NULL;
     }
@@ -1101,8 +1260,8 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, json_t *msg,
     r->shared->refs++;
 
     curl_easy_setopt(r->easy, CURLOPT_URL, c->url);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) len);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->send.data);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) r->send.len);
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->shared->list);
 
     return r;
@@ -1245,6 +1404,7 @@ cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r)
 
     curl_slist_free_all(r->headers);
     cmp_text_free(&r->answer);
+    cmp_text_free(&r->send);
     free(r);
 }
 
@@ -1440,15 +1600,20 @@ static int
 cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     int64_t now_ms)
 {
-    int            rc, attempts;
-    char           detail[320];
-    json_t        *msg, *body;
-    int64_t        now, backoff, hold;
-    MDB_val        k, v;
-    cmp_op_t       op;
-    cmp_chan_t    *c;
-    const char    *cid;
-    cmp_answer_t   a;
+    int               rc;
+    char              detail[320], num[24], due[24];
+    size_t            len;
+    json_t           *body;
+    int64_t           now, backoff, hold;
+    MDB_val           k, v;
+    cmp_op_t          op;
+    cmp_chan_t       *c;
+    cmp_text_t        quoted;
+    const char       *rec;
+    cmp_answer_t      a;
+    cmp_json_set_t    set[3];
+    cmp_msg_view_t    m;
+    cmp_outcome_t     out;
 
     c = &d->chans[r->chan];
     now = now_ms / 1000;
@@ -1472,35 +1637,56 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         return rc;
     }
 
-    rc = cmp_msg_get(d->st, txn, r->mkey, r->mklen, &msg);
+    k.mv_data = r->mkey;
+    k.mv_size = r->mklen;
+
+    rc = mdb_get(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v);
     if (rc != 0) {
         return (rc == MDB_NOTFOUND) ? 0 : rc;
     }
 
-    attempts = (int) json_integer_value(json_object_get(msg, "attempts"));
-    cid = json_string_value(json_object_get(msg, "campaign_id"));
+    rec = v.mv_data;
+    len = v.mv_size;
 
-    if (a.klass == CMP_ANSWER_THROTTLED && attempts >= CMP_DISPATCH_ATTEMPTS)
+    if (cmp_dispatch_view(rec, len, &m) != 0) {
+        return 0;
+    }
+
+    if (a.klass == CMP_ANSWER_THROTTLED
+        && m.attempts >= CMP_DISPATCH_ATTEMPTS)
     {
         a.klass = CMP_ANSWER_REFUSED;
     }
+
+    memset(&quoted, 0, sizeof(cmp_text_t));
+    memset(&out, 0, sizeof(cmp_outcome_t));
+    out.id = m.id;
+    out.instance = m.instance;
+    out.campaign = m.campaign[0] ? m.campaign : NULL;
 
     switch (a.klass) {
 
     case CMP_ANSWER_SENT:
         c->throttles = 0;
 
-        json_object_set_new(msg, "provider_message_id",
-                            json_string(a.provider_id));
-        json_object_set_new(msg, "error", json_null());
+        cmp_json_raw_quote(&quoted, a.provider_id, strlen(a.provider_id));
+
+        if (quoted.failed) {
+            rc = ENOMEM;
+            break;
+        }
+
+        set[0].name = "provider_message_id";
+        set[0].value = quoted.data;
+        set[0].len = quoted.len;
+        set[1].name = "error";
+        set[1].value = "null";
+        set[1].len = 4;
 
         /* a webhook may have been quicker: status never moves back */
-        if (cmp_message_rank(json_string_value(json_object_get(msg,
-                                                               "status")))
-            <= cmp_message_rank("sending"))
-        {
-            rc = cmp_msg_status(d->st, txn, msg, "sent", now);
-        }
+        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
+                 (cmp_message_rank(m.status) <= cmp_message_rank("sending"))
+                 ? "sent" : m.status, set, 2, now);
 
         if (rc == 0 && a.provider_id[0] != '\0') {
             k.mv_data = a.provider_id;
@@ -1512,54 +1698,54 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         }
 
         if (rc == 0) {
-            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
-        }
-
-        if (rc == 0) {
-            rc = cmp_engine_outcome(d->cd->engine, txn, msg, CMP_EVENT_SENT,
+            out.status = "sent";
+            rc = cmp_engine_outcome(d->cd->engine, txn, &out, CMP_EVENT_SENT,
                                     now);
         }
 
         cmp_log_error(d->log, CMP_LOG_DEBUG, "campaign %s run %d contact %s "
-                      "message %s: sent, %s", cid ? cid : "-",
-                      (int) json_integer_value(json_object_get(msg, "run")),
-                      json_string_value(json_object_get(msg, "contact_id")),
-                      json_string_value(json_object_get(msg, "id")),
-                      a.provider_id);
+                      "message %s: sent, %s",
+                      m.campaign[0] ? m.campaign : "-", (int) m.run,
+                      m.contact, m.id, a.provider_id);
         break;
 
     case CMP_ANSWER_REFUSED:
-        json_object_set_new(msg, "error", json_string(a.error));
-        rc = cmp_msg_status(d->st, txn, msg, "failed", now);
+        cmp_json_raw_quote(&quoted, a.error, strlen(a.error));
 
-        if (rc == 0) {
-            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        if (quoted.failed) {
+            rc = ENOMEM;
+            break;
         }
 
+        set[0].name = "error";
+        set[0].value = quoted.data;
+        set[0].len = quoted.len;
+
+        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
+                                  "failed", set, 1, now);
+
         if (rc == 0) {
-            rc = cmp_engine_outcome(d->cd->engine, txn, msg,
+            out.status = "failed";
+            out.error = a.error;
+            rc = cmp_engine_outcome(d->cd->engine, txn, &out,
                                     CMP_EVENT_HTTP_FAIL, now);
         }
 
         if (rc == 0 && a.opt_out) {
-            rc = cmp_engine_contact_opt_out(d->cd->engine, txn,
-                     json_string_value(json_object_get(msg, "contact_id")),
-                     now);
+            rc = cmp_engine_contact_opt_out(d->cd->engine, txn, m.contact,
+                                            now);
         }
 
         cmp_log_error(d->log, CMP_LOG_INFO, "campaign %s run %d contact %s "
                       "message %s: failed after %d attempt(s): %s",
-                      cid ? cid : "-",
-                      (int) json_integer_value(json_object_get(msg, "run")),
-                      json_string_value(json_object_get(msg, "contact_id")),
-                      json_string_value(json_object_get(msg, "id")),
-                      attempts, a.error);
+                      m.campaign[0] ? m.campaign : "-", (int) m.run,
+                      m.contact, m.id, (int) m.attempts, a.error);
         break;
 
     case CMP_ANSWER_THROTTLED:
         c->throttles++;
 
-        backoff = 1000LL << (attempts > 1 ? attempts - 1 : 0);
+        backoff = 1000LL << (m.attempts > 1 ? m.attempts - 1 : 0);
 
         if (a.retry_after > 0 && a.retry_after * 1000 > backoff) {
             backoff = a.retry_after * 1000;
@@ -1571,14 +1757,23 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
                : 250LL << (c->throttles < 6 ? c->throttles : 6);
         cmp_bucket_hold(&c->bucket, now_ms + hold);
 
-        json_object_set_new(msg, "error", json_string(a.error));
-        json_object_set_new(msg, "next_attempt_at",
-                            json_integer((now_ms + backoff) / 1000));
-        rc = cmp_msg_status(d->st, txn, msg, "queued", now);
+        cmp_json_raw_quote(&quoted, a.error, strlen(a.error));
 
-        if (rc == 0) {
-            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
+        if (quoted.failed) {
+            rc = ENOMEM;
+            break;
         }
+
+        set[0].name = "error";
+        set[0].value = quoted.data;
+        set[0].len = quoted.len;
+        set[1].name = "next_attempt_at";
+        set[1].value = due;
+        set[1].len = snprintf(due, sizeof(due), "%lld",
+                              (long long) (now_ms + backoff) / 1000);
+
+        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
+                                  "queued", set, 2, now);
 
         if (rc == 0) {
             rc = cmp_timer_put(d->st, txn, now_ms + backoff, CMP_TIMER_RETRY,
@@ -1587,23 +1782,21 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
 
         cmp_log_error(d->log, CMP_LOG_INFO, "channel %s message %s: "
                       "throttled (%s), attempt %d, again in %lld ms", c->id,
-                      json_string_value(json_object_get(msg, "id")), a.error,
-                      attempts, (long long) backoff);
+                      m.id, a.error, (int) m.attempts, (long long) backoff);
         break;
 
     case CMP_ANSWER_BLOCKED:
         /* not the message's fault: it waits, uncounted, for the channel */
-        json_object_set_new(msg, "attempts", json_integer(attempts - 1));
-        rc = cmp_msg_status(d->st, txn, msg, "queued", now);
+        set[0].name = "attempts";
+        set[0].value = num;
+        set[0].len = snprintf(num, sizeof(num), "%lld",
+                              (long long) m.attempts - 1);
+
+        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
+                                  "queued", set, 1, now);
 
         if (rc == 0) {
-            rc = cmp_msg_put(d->st, txn, r->mkey, r->mklen, msg);
-        }
-
-        if (rc == 0) {
-            rc = cmp_queue_put(d->st, txn, c->id,
-                     (int) json_integer_value(json_object_get(msg, "lane")),
-                     r->mkey, r->mklen);
+            rc = cmp_queue_put(d->st, txn, c->id, m.lane, r->mkey, r->mklen);
         }
 
         if (rc == 0 && c->ok) {
@@ -1634,7 +1827,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         break;
     }
 
-    json_decref(msg);
+    cmp_text_free(&quoted);
 
     return rc;
 }

@@ -78,6 +78,9 @@ static int cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node,
     int *parked);
 static int cmp_engine_finish(cmp_exec_t *x);
 static int cmp_engine_save(cmp_exec_t *x);
+static int cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key,
+    size_t len);
+static void cmp_engine_load_contact(cmp_exec_t *x);
 static int cmp_engine_load(cmp_exec_t *x, const unsigned char *key,
     size_t len);
 static void cmp_engine_unload(cmp_exec_t *x);
@@ -817,8 +820,23 @@ cmp_engine_save(cmp_exec_t *x)
 static int
 cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
 {
+    int  rc;
+
+    rc = cmp_engine_load_bare(x, key, len);
+
+    if (rc == 0) {
+        cmp_engine_load_contact(x);
+    }
+
+    return rc;
+}
+
+
+/* the instance, its flow and campaign; its contact is read apart */
+static int
+cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
+{
     int            rc;
-    char           err[64];
     const char    *s;
     cmp_record_t   r;
 
@@ -841,19 +859,6 @@ cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
 
     x->flow = cmp_engine_flow(x->e, x->txn, s);
 
-    s = json_string_value(json_object_get(x->inst, "contact_id"));
-
-    if (s != NULL
-        && cmp_record_get(x->e->st, x->txn, &cmp_kind_contacts, s,
-                          strlen(s), &r) == 0)
-    {
-        x->contact = cmp_json_parse(r.json, r.len, err, sizeof(err));
-    }
-
-    if (x->contact == NULL) {
-        x->contact = json_object();
-    }
-
     s = json_string_value(json_object_get(x->inst, "campaign_id"));
 
     if (s != NULL
@@ -870,6 +875,28 @@ cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
     }
 
     return 0;
+}
+
+
+static void
+cmp_engine_load_contact(cmp_exec_t *x)
+{
+    char           err[64];
+    const char    *s;
+    cmp_record_t   r;
+
+    s = json_string_value(json_object_get(x->inst, "contact_id"));
+
+    if (s != NULL
+        && cmp_record_get(x->e->st, x->txn, &cmp_kind_contacts, s,
+                          strlen(s), &r) == 0)
+    {
+        x->contact = cmp_json_parse(r.json, r.len, err, sizeof(err));
+    }
+
+    if (x->contact == NULL) {
+        x->contact = json_object();
+    }
 }
 
 
@@ -903,32 +930,33 @@ cmp_engine_live(const json_t *inst)
  * on it goes on (sent) or ends (failed); a test send's list follows.
  */
 int
-cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, json_t *msg,
+cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     cmp_event_e ev, int64_t now)
 {
-    int            rc;
-    size_t         i, n;
-    json_t        *m;
-    cmp_exec_t     x;
-    const char    *ikey;
-    unsigned char  key[CMP_IKEY_MAX];
+    int                     rc;
+    size_t                  i, n;
+    json_t                 *m, *error;
+    cmp_exec_t              x;
+    const char             *awaiting;
+    unsigned char           key[CMP_IKEY_MAX];
+    const cmp_flow_node_t  *next;
 
-    ikey = json_string_value(json_object_get(msg, "instance"));
-
-    if (ikey == NULL) {
+    if (out->instance == NULL || out->instance[0] == '\0') {
         return 0;
     }
 
-    if (json_is_string(json_object_get(msg, "campaign_id"))) {
-        n = strlen(ikey) / 2;
+    if (out->campaign != NULL) {
+        n = strlen(out->instance) / 2;
 
-        if (n > CMP_IKEY_MAX || cmp_unhex(key, ikey, strlen(ikey)) != 0) {
+        if (n > CMP_IKEY_MAX
+            || cmp_unhex(key, out->instance, strlen(out->instance)) != 0)
+        {
             return 0;
         }
 
     } else {
         /* test sends are keyed by their id, in the "#test" family */
-        n = cmp_ikey_test(key, ikey, strlen(ikey));
+        n = cmp_ikey_test(key, out->instance, strlen(out->instance));
 
         if (n == 0) {
             return 0;
@@ -940,23 +968,27 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, json_t *msg,
     x.txn = txn;
     x.now = now;
 
-    rc = cmp_engine_load(&x, key, n);
+    /* the contact only if the flow goes on past this message */
+    rc = cmp_engine_load_bare(&x, key, n);
     if (rc != 0) {
         return (rc == MDB_NOTFOUND) ? 0 : rc;
     }
 
+    error = (out->error != NULL) ? json_string(out->error) : json_null();
+
     json_array_foreach(json_object_get(x.inst, "messages"), i, m) {
-        if (json_equal(json_object_get(m, "id"), json_object_get(msg, "id")))
-        {
-            json_object_set(m, "status", json_object_get(msg, "status"));
-            json_object_set(m, "error", json_object_get(msg, "error"));
+        if (cmp_engine_is(json_object_get(m, "id"), out->id)) {
+            json_object_set_new(m, "status", json_string(out->status));
+            json_object_set(m, "error", error);
         }
     }
 
-    if (!cmp_engine_live(x.inst)
-        || !json_equal(json_object_get(x.inst, "awaiting"),
-                       json_object_get(msg, "id")))
+    awaiting = json_string_value(json_object_get(x.inst, "awaiting"));
+
+    if (!cmp_engine_live(x.inst) || awaiting == NULL
+        || strcmp(awaiting, out->id) != 0)
     {
+        json_decref(error);
         rc = cmp_engine_save(&x);
         cmp_engine_unload(&x);
         return rc;
@@ -968,15 +1000,26 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, json_t *msg,
         rc = cmp_engine_finish(&x);
 
     } else if (ev == CMP_EVENT_SENT || ev == CMP_EVENT_SKIPPED) {
-        rc = cmp_node_resume(x.flow, x.inst, ev, NULL, NULL)
-             ? cmp_engine_run(&x) : cmp_engine_finish(&x);
+        if (cmp_node_resume(x.flow, x.inst, ev, NULL, NULL)) {
+            next = cmp_node_current(x.flow, x.inst);
+
+            if (next == NULL || next->type != CMP_NODE_END) {
+                cmp_engine_load_contact(&x);
+            }
+
+            rc = cmp_engine_run(&x);
+
+        } else {
+            rc = cmp_engine_finish(&x);
+        }
 
     } else {
         json_object_set_new(x.inst, "status", json_string("failed"));
-        json_object_set(x.inst, "error", json_object_get(msg, "error"));
+        json_object_set(x.inst, "error", error);
         rc = cmp_engine_finish(&x);
     }
 
+    json_decref(error);
     cmp_engine_unload(&x);
 
     return rc;

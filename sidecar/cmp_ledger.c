@@ -194,17 +194,22 @@ int
 cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
     const char *name, int64_t delta)
 {
-    int          rc;
-    uint32_t     run;
-    const char  *campaign;
+    return cmp_count_in(st, txn,
+               json_string_value(json_object_get(rec, "campaign_id")),
+               (uint32_t) json_integer_value(json_object_get(rec, "run")),
+               name, delta);
+}
 
-    campaign = json_string_value(json_object_get(rec, "campaign_id"));
 
-    if (campaign == NULL) {
+int
+cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta)
+{
+    int  rc;
+
+    if (campaign == NULL || campaign[0] == '\0') {
         return 0;
     }
-
-    run = (uint32_t) json_integer_value(json_object_get(rec, "run"));
 
     rc = cmp_counter_add(st, txn, campaign, strlen(campaign),
                          CMP_COUNTER_TOTAL, name, delta);
@@ -226,28 +231,43 @@ int
 cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg, const char *to,
     int64_t now)
 {
-    int          rc;
-    char         when[CMP_TIME_LEN + 1];
-    const char  *from, *a, *b;
+    int   rc;
+    char  when[CMP_TIME_LEN + 1];
 
-    from = json_string_value(json_object_get(msg, "status"));
+    rc = cmp_msg_count_move(st, txn,
+             json_string_value(json_object_get(msg, "campaign_id")),
+             (uint32_t) json_integer_value(json_object_get(msg, "run")),
+             json_string_value(json_object_get(msg, "status")), to);
+
+    json_object_set_new(msg, "status", json_string(to));
+    cmp_time_format(now, when);
+    json_object_set_new(msg, "updated_at", json_string(when));
+
+    return rc;
+}
+
+
+/* the counters of a message moving from one status to another */
+int
+cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+    uint32_t run, const char *from, const char *to)
+{
+    int          rc;
+    const char  *a, *b;
+
     a = cmp_msg_counted(from);
     b = cmp_msg_counted(to);
     rc = 0;
 
     if (a == NULL || strcmp(a, b) != 0) {
         if (a != NULL && strcmp(a, "skipped") != 0) {
-            rc = cmp_count(st, txn, msg, a, -1);
+            rc = cmp_count_in(st, txn, campaign, run, a, -1);
         }
 
         if (rc == 0) {
-            rc = cmp_count(st, txn, msg, b, 1);
+            rc = cmp_count_in(st, txn, campaign, run, b, 1);
         }
     }
-
-    json_object_set_new(msg, "status", json_string(to));
-    cmp_time_format(now, when);
-    json_object_set_new(msg, "updated_at", json_string(when));
 
     return rc;
 }

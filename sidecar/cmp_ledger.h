@@ -56,9 +56,13 @@ int cmp_msg_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
     size_t len, json_t *msg);
 int cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
     const char *to, int64_t now);
+int cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+    uint32_t run, const char *from, const char *to);
 int cmp_msg_key(const json_t *msg, unsigned char *key, size_t *len);
 int cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *msg_or_inst,
     const char *name, int64_t delta);
+int cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta);
 
 int cmp_queue_put(cmp_store_t *st, MDB_txn *txn, const char *channel,
     int lane, const unsigned char *mkey, size_t mlen);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "cmp_template.h"
+
 
 typedef enum {
     CMP_ANSWER_SENT = 0,        /* accepted: provider_id is set */
@@ -32,12 +34,12 @@ typedef struct {
 } cmp_answer_t;
 
 
-char *cmp_whatsapp_body(const json_t *msg, size_t *len);
+int cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out);
 void cmp_whatsapp_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 
-char *cmp_viber_body(const json_t *msg, const char *sender_name,
-    size_t *len);
+int cmp_viber_body(const char *rec, size_t len, const char *sender_name,
+    cmp_text_t *out);
 void cmp_viber_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 

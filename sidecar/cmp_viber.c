@@ -10,34 +10,39 @@
 #include <string.h>
 
 #include "cmp_provider.h"
+#include "cmp_json_raw.h"
 
 
-char *
-cmp_viber_body(const json_t *msg, const char *sender_name, size_t *len)
+/* the text and our message id, from the message record's JSON text */
+int
+cmp_viber_body(const char *rec, size_t len, const char *sender_name,
+    cmp_text_t *out)
 {
-    char    *s;
-    json_t  *body;
+    size_t       rlen, plen, ilen, n;
+    const char  *to, *payload, *text, *id;
 
-    body = json_pack("{s:O, s:i, s:{s:s}, s:O, s:s, s:O}",
-                     "receiver", json_object_get(msg, "recipient"),
-                     "min_api_version", 1,
-                     "sender", "name", sender_name ? sender_name : "",
-                     "tracking_data", json_object_get(msg, "id"),
-                     "type", "text",
-                     "text", json_object_get(json_object_get(msg, "payload"),
-                                             "text"));
-    if (body == NULL) {
-        return NULL;
+    out->len = 0;
+
+    if (cmp_json_raw_get(rec, len, "recipient", &to, &rlen) != 0
+        || cmp_json_raw_get(rec, len, "id", &id, &ilen) != 0
+        || cmp_json_raw_get(rec, len, "payload", &payload, &plen) != 0
+        || cmp_json_raw_get(payload, plen, "text", &text, &n) != 0)
+    {
+        return -1;
     }
 
-    s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(body);
+    cmp_text_literal(out, "{\"receiver\":");
+    cmp_text_add(out, to, rlen);
+    cmp_text_literal(out, ",\"min_api_version\":1,\"sender\":{\"name\":");
+    cmp_json_raw_quote(out, sender_name ? sender_name : "",
+                       sender_name ? strlen(sender_name) : 0);
+    cmp_text_literal(out, "},\"tracking_data\":");
+    cmp_text_add(out, id, ilen);
+    cmp_text_literal(out, ",\"type\":\"text\",\"text\":");
+    cmp_text_add(out, text, n);
+    cmp_text_literal(out, "}");
 
-    if (s != NULL) {
-        *len = strlen(s);
-    }
-
-    return s;
+    return out->failed ? -1 : 0;
 }
 
 

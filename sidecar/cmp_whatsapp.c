@@ -10,8 +10,11 @@
 #include <string.h>
 
 #include "cmp_provider.h"
+#include "cmp_json.h"
+#include "cmp_json_raw.h"
 
 
+static char *cmp_whatsapp_body_json(const json_t *msg, size_t *len);
 static int cmp_whatsapp_in(long code, const long *list);
 
 
@@ -32,9 +35,57 @@ static const long  cmp_whatsapp_refused[] = {
  * The message record's "payload" is what the flow node rendered:
  * {"type":"text","text"} or {"type":"template","template":{"name",
  * "language","body_params"}}; our message id rides along for webhooks.
+ * A text, the common case, is put together from the record's own JSON
+ * text, the very bytes jansson would have written.
  */
-char *
-cmp_whatsapp_body(const json_t *msg, size_t *len)
+int
+cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out)
+{
+    char         type[16], err[64], *s;
+    size_t       tlen, plen, ilen, n;
+    json_t      *msg;
+    const char  *to, *payload, *text, *id;
+
+    out->len = 0;
+
+    if (cmp_json_raw_get(rec, len, "recipient", &to, &tlen) == 0
+        && cmp_json_raw_get(rec, len, "id", &id, &ilen) == 0
+        && cmp_json_raw_get(rec, len, "payload", &payload, &plen) == 0
+        && cmp_json_raw_string(payload, plen, "type", type, sizeof(type))
+           == 0
+        && strcmp(type, "text") == 0
+        && cmp_json_raw_get(payload, plen, "text", &text, &n) == 0)
+    {
+        cmp_text_literal(out, "{\"messaging_product\":\"whatsapp\","
+                     "\"recipient_type\":\"individual\",\"to\":");
+        cmp_text_add(out, to, tlen);
+        cmp_text_literal(out, ",\"type\":\"text\",\"text\":{\"body\":");
+        cmp_text_add(out, text, n);
+        cmp_text_literal(out, "},\"biz_opaque_callback_data\":");
+        cmp_text_add(out, id, ilen);
+        cmp_text_literal(out, "}");
+
+        return out->failed ? -1 : 0;
+    }
+
+    msg = cmp_json_parse(rec, len, err, sizeof(err));
+    s = (msg != NULL) ? cmp_whatsapp_body_json(msg, &n) : NULL;
+    json_decref(msg);
+
+    if (s == NULL) {
+        return -1;
+    }
+
+    cmp_text_add(out, s, n);
+    free(s);
+
+    return out->failed ? -1 : 0;
+}
+
+
+/* a template's components, from the parsed record */
+static char *
+cmp_whatsapp_body_json(const json_t *msg, size_t *len)
 {
     char          *s;
     size_t         i;
