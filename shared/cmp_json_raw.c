@@ -356,7 +356,7 @@ cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len)
     size_t             i, from;
     char               esc[6];
     unsigned char      c;
-    static const char  hex[] = "0123456789abcdef";
+    static const char  hex[] = "0123456789ABCDEF";
 
     cmp_text_add(out, "\"", 1);
     from = 0;
@@ -376,11 +376,14 @@ cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len)
             esc[1] = (char) c;
             cmp_text_add(out, esc, 2);
 
-        } else if (c == '\n') {
-            cmp_text_add(out, "\\n", 2);
-
-        } else if (c == '\t') {
-            cmp_text_add(out, "\\t", 2);
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b'
+                   || c == '\f')
+        {
+            /* the short forms, as jansson writes them */
+            esc[0] = '\\';
+            esc[1] = (c == '\n') ? 'n' : (c == '\r') ? 'r'
+                     : (c == '\t') ? 't' : (c == '\b') ? 'b' : 'f';
+            cmp_text_add(out, esc, 2);
 
         } else {
             memcpy(esc, "\\u00", 4);

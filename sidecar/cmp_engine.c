@@ -17,6 +17,7 @@
 #include "cmp_counter.h"
 #include "cmp_instance.h"
 #include "cmp_op.h"
+#include "cmp_json_raw.h"
 
 
 #define CMP_FLOW_CACHE   16
@@ -42,6 +43,8 @@ struct cmp_engine_s {
     char               *campaign_raw;
     size_t              campaign_len;
     json_t             *campaign;
+
+    cmp_text_t          text;          /* a message record being written */
 };
 
 
@@ -86,6 +89,10 @@ static int cmp_engine_load(cmp_exec_t *x, const unsigned char *key,
 static void cmp_engine_unload(cmp_exec_t *x);
 static int cmp_engine_set_timer(cmp_exec_t *x, int64_t due_ms);
 static int cmp_engine_clear_timer(cmp_exec_t *x);
+static int cmp_engine_message_text(cmp_exec_t *x,
+    const cmp_message_key_t *mk, const char *hex, const char *channel,
+    const char *status, const char *error, const char *recipient,
+    const json_t *payload, int lane, int viber);
 static int cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf,
     size_t *len);
 static const char *cmp_engine_address(const json_t *contact, int viber,
@@ -153,6 +160,7 @@ cmp_engine_destroy(cmp_engine_t *e)
 
     json_decref(e->campaign);
     free(e->campaign_raw);
+    cmp_text_free(&e->text);
     free(e);
 }
 
@@ -517,11 +525,11 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     int                  rc, viber, lane, test;
     char                 addr[64], hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     char                 camp[CMP_ID_MAX + 2], *text;
-    char                 when[CMP_TIME_LEN + 1];
     size_t               i, len, mlen;
-    json_t              *msg, *payload, *m, *tpl, *params, *p, *msgs;
+    json_t              *payload, *m, *tpl, *params, *p, *msgs;
+    MDB_val              k, v;
     uint16_t             step;
-    const char          *channel, *addr_s, *iid;
+    const char          *channel, *addr_s, *iid, *status, *error;
     cmp_template_ctx_t   tctx;
     cmp_message_key_t    mk;
     unsigned char        mkey[CMP_MESSAGE_KEY_MAX];
@@ -633,43 +641,26 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     lane = (test || json_array_size(msgs) > 0) ? CMP_LANE_CONVERSATION
                                                : CMP_LANE_BULK;
 
-    cmp_time_format(x->now, when);
+    status = (addr_s != NULL) ? "queued" : "skipped";
+    error = (addr_s != NULL) ? NULL : viber ? "no_viber_id" : "no_phone";
 
-    msg = json_pack("{s:s, s:i, s:O, s:s%, s:s, s:n, s:n, s:n, s:i, s:s,"
-                    " s:O, s:s, s:s, s:o, s:i, s:s}",
-                    "id", hex,
-                    "run", (int) mk.run,
-                    "contact_id", json_object_get(x->inst, "contact_id"),
-                    "node_id", node->id, node->id_len,
-                    "channel_id", channel ? channel : "",
-                    "status",
-                    "provider_message_id",
-                    "error",
-                    "attempts", 0,
-                    "updated_at", when,
-                    "campaign_id", test ? json_null()
-                                        : json_object_get(x->campaign, "id"),
-                    "instance", json_string_value(json_object_get(x->inst,
-                                                                  "id")),
-                    "recipient", addr_s ? addr_s : "",
-                    "payload", payload,
-                    "lane", lane,
-                    "type", viber ? "viber" : "whatsapp");
-    if (msg == NULL) {
-        return ENOMEM;
-    }
-
-    if (addr_s == NULL) {
-        json_object_set_new(msg, "error", json_string(viber ? "no_viber_id"
-                                                            : "no_phone"));
-        rc = cmp_msg_status(x->e->st, x->txn, msg, "skipped", x->now);
-
-    } else {
-        rc = cmp_msg_status(x->e->st, x->txn, msg, "queued", x->now);
-    }
+    rc = cmp_msg_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
+                            mk.run, NULL, status);
 
     if (rc == 0) {
-        rc = cmp_msg_put(x->e->st, x->txn, mkey, mlen, msg);
+        rc = cmp_engine_message_text(x, &mk, hex, channel, status, error,
+                                     addr_s, payload, lane, viber);
+    }
+
+    json_decref(payload);
+
+    if (rc == 0) {
+        k.mv_data = mkey;
+        k.mv_size = mlen;
+        v.mv_data = x->e->text.data;
+        v.mv_size = x->e->text.len;
+
+        rc = mdb_put(x->txn, x->e->st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
     }
 
     if (rc == 0 && addr_s != NULL) {
@@ -678,13 +669,11 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     }
 
     json_array_append_new(msgs,
-        json_pack("{s:s, s:s%, s:s, s:O, s:O}", "id", hex,
+        json_pack("{s:s, s:s%, s:s, s:s, s:o}", "id", hex,
                   "node_id", node->id, node->id_len,
                   "channel_id", channel ? channel : "",
-                  "status", json_object_get(msg, "status"),
-                  "error", json_object_get(msg, "error")));
-
-    json_decref(msg);
+                  "status", status,
+                  "error", error ? json_string(error) : json_null()));
 
     if (rc == 0 && addr_s != NULL) {
         *parked = 1;
@@ -695,6 +684,90 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     }
 
     return rc;
+}
+
+
+/*
+ * A new message record, written as text in the member order of
+ * cmp_message.h (jansson would write the same bytes) into e->text.
+ */
+static int
+cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
+    const char *hex, const char *channel, const char *status,
+    const char *error, const char *recipient, const json_t *payload,
+    int lane, int viber)
+{
+    char         num[24], when[CMP_TIME_LEN + 1], *dump;
+    size_t       len;
+    cmp_text_t  *t;
+    const char  *s;
+
+    t = &x->e->text;
+    t->len = 0;
+    t->failed = 0;
+
+    dump = cmp_json_dump(payload, &len);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    cmp_time_format(x->now, when);
+
+    cmp_text_literal(t, "{\"id\":");
+    cmp_json_raw_quote(t, hex, strlen(hex));
+    cmp_text_add(t, num, snprintf(num, sizeof(num), ",\"run\":%u",
+                                  (unsigned) mk->run));
+    cmp_text_literal(t, ",\"contact_id\":");
+    cmp_json_raw_quote(t, mk->contact, mk->contact_len);
+    cmp_text_literal(t, ",\"node_id\":");
+    cmp_json_raw_quote(t, mk->node, mk->node_len);
+    cmp_text_literal(t, ",\"channel_id\":");
+    s = channel ? channel : "";
+    cmp_json_raw_quote(t, s, strlen(s));
+    cmp_text_literal(t, ",\"status\":");
+    cmp_json_raw_quote(t, status, strlen(status));
+    cmp_text_literal(t, ",\"provider_message_id\":null,\"error\":");
+
+    if (error != NULL) {
+        cmp_json_raw_quote(t, error, strlen(error));
+
+    } else {
+        cmp_text_literal(t, "null");
+    }
+
+    cmp_text_literal(t, ",\"attempts\":0,\"updated_at\":");
+    cmp_json_raw_quote(t, when, CMP_TIME_LEN);
+    cmp_text_literal(t, ",\"campaign_id\":");
+
+    if (x->campaign != NULL) {
+        cmp_json_raw_quote(t, mk->campaign, mk->campaign_len);
+
+    } else {
+        cmp_text_literal(t, "null");
+    }
+
+    cmp_text_literal(t, ",\"instance\":");
+    s = json_string_value(json_object_get(x->inst, "id"));
+    s = s ? s : "";
+    cmp_json_raw_quote(t, s, strlen(s));
+    cmp_text_literal(t, ",\"recipient\":");
+    s = recipient ? recipient : "";
+    cmp_json_raw_quote(t, s, strlen(s));
+    cmp_text_literal(t, ",\"payload\":");
+    cmp_text_add(t, dump, len);
+    cmp_text_add(t, num, snprintf(num, sizeof(num), ",\"lane\":%d", lane));
+    cmp_text_literal(t, ",\"type\":");
+
+    if (viber) {
+        cmp_text_literal(t, "\"viber\"}");
+
+    } else {
+        cmp_text_literal(t, "\"whatsapp\"}");
+    }
+
+    free(dump);
+
+    return t->failed ? ENOMEM : 0;
 }
 
 

@@ -216,16 +216,25 @@ test_malformed(void **state)
 static void
 test_quote(void **state)
 {
+    char       *dump;
     json_t     *j;
     cmp_text_t  out;
-    const char  s[] = "a\"b\\c\nd\te\x01\x1f/\xc3\xa9";
+    const char  s[] = "a\"b\\c\nd\te\x01\x1f/\xc3\xa9\r\b\f";
 
     (void) state;
     memset(&out, 0, sizeof(cmp_text_t));
 
     cmp_json_raw_quote(&out, s, sizeof(s) - 1);
     assert_string_equal(out.data,
-                        "\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f/\xc3\xa9\"");
+                        "\"a\\\"b\\\\c\\nd\\te\\u0001\\u001F/\xc3\xa9"
+                        "\\r\\b\\f\"");
+
+    /* the very bytes jansson writes for the same string */
+    j = json_stringn(s, sizeof(s) - 1);
+    dump = json_dumps(j, JSON_ENCODE_ANY);
+    assert_string_equal(out.data, dump);
+    free(dump);
+    json_decref(j);
 
     /* and jansson reads back the very bytes */
     j = json_loadb(out.data, out.len, JSON_DECODE_ANY, NULL);
