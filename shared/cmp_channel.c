@@ -32,6 +32,7 @@ static int cmp_channel_apply_provider(cmp_op_t *op, json_t *rec,
 static void cmp_channel_readiness(json_t *rec, json_t *secret,
     const cmp_channel_type_t *type);
 static int cmp_channel_save_secret(cmp_op_t *op, json_t *secret);
+static int cmp_channel_changed(cmp_op_t *op, int rc);
 static const char *cmp_channel_phone(json_t *rec, char *buf, size_t size);
 static int cmp_channel_index(cmp_op_t *op, const char *old,
     const char *now);
@@ -151,7 +152,7 @@ cmp_channel_create(cmp_op_t *op)
     json_decref(rec);
     json_decref(secret);
 
-    return rc;
+    return cmp_channel_changed(op, rc);
 }
 
 
@@ -238,7 +239,7 @@ cmp_channel_update(cmp_op_t *op)
     json_decref(rec);
     json_decref(secret);
 
-    return rc;
+    return cmp_channel_changed(op, rc);
 }
 
 
@@ -280,7 +281,7 @@ cmp_channel_delete(cmp_op_t *op)
         return CMP_FAIL;
     }
 
-    return cmp_resource_remove(op);
+    return cmp_channel_changed(op, cmp_resource_remove(op));
 }
 
 
@@ -304,7 +305,24 @@ cmp_channel_set_status(cmp_op_t *op, const char *status,
     rc = cmp_resource_store(op, rec, &meta);
     json_decref(rec);
 
-    return rc;
+    return cmp_channel_changed(op, rc);
+}
+
+
+/* CMP_CHANNEL_CHANGES moves with a write that went through; rc passes */
+static int
+cmp_channel_changed(cmp_op_t *op, int rc)
+{
+    int       err;
+    uint64_t  seq;
+
+    if (rc != CMP_OK || op->replayed) {
+        return rc;
+    }
+
+    err = cmp_seq_next(op->store, op->txn, CMP_CHANNEL_CHANGES, &seq);
+
+    return err ? cmp_op_store_error(op, err) : CMP_OK;
 }
 
 

@@ -15,6 +15,12 @@
 /* index (cmp_index_*) of WhatsApp channels: phone_number_id -> id */
 #define CMP_CHANNEL_PHONE_INDEX   "wa_phone_number_id"
 
+/*
+ * A meta sequence moved by every write of a channel or its secret, in
+ * the same txn: campaignd reads the channels again only when it moved.
+ */
+#define CMP_CHANNEL_CHANGES       "channels_changed"
+
 
 int cmp_channel_create(cmp_op_t *op);
 int cmp_channel_update(cmp_op_t *op);

@@ -90,6 +90,8 @@ struct cmp_dispatch_s {
     int64_t             curl_timer_at;
     unsigned            in_flight;
     unsigned            stopping:1;
+    unsigned            refreshed:1;
+    uint64_t            changes;       /* CMP_CHANNEL_CHANGES when read */
     uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
     cmp_req_t          *finished;
     cmp_req_t          *spare;         /* sends done, handles kept */
@@ -359,16 +361,36 @@ cmp_dispatch_header(char *ptr, size_t size, size_t n, void *userdata)
 }
 
 
-/* once a second: channel settings as the API last wrote them */
+/*
+ * Once a second: channel settings as the API last wrote them, read again
+ * only when a channel changed since (CMP_CHANNEL_CHANGES), so a store of
+ * many channels costs one meta read a second.
+ */
 void
 cmp_dispatch_refresh(cmp_dispatch_t *d)
 {
     size_t    i;
     MDB_txn  *txn;
+    uint64_t  changes;
+
+    /* and the queue gets a look, whatever woke it */
+    d->cd->queued = 1;
 
     if (cmp_store_txn_begin(d->st, NULL, MDB_RDONLY, &txn) != 0) {
         return;
     }
+
+    if (cmp_meta_get_u64(d->st, txn, CMP_CHANNEL_CHANGES, &changes) != 0) {
+        changes = 0;
+    }
+
+    if (d->refreshed && changes == d->changes) {
+        mdb_txn_abort(txn);
+        return;
+    }
+
+    d->refreshed = 1;
+    d->changes = changes;
 
     for (i = 0; i < d->nchans; i++) {
         d->chans[i].present = 0;
@@ -384,9 +406,6 @@ cmp_dispatch_refresh(cmp_dispatch_t *d)
             d->chans[i].ok = 0;
         }
     }
-
-    /* and the queue gets a look, whatever woke it */
-    d->cd->queued = 1;
 
     mdb_txn_abort(txn);
 }
