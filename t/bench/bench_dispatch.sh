@@ -111,18 +111,26 @@ peak_rss_mb() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
 
 # the same mock, the same request shape, as fast as wrk goes
-cat > "$WORK/post_wa.lua" <<'EOF'
+BODY='{"messaging_product":"whatsapp","recipient_type":"individual",'
+BODY+='"to":"8613500000042","type":"text","text":{"body":"Hi D 42"},'
+BODY+='"biz_opaque_callback_data":"0062640001000000002a0073000064"}'
+
+cat > "$WORK/post_wa.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench-token"
-wrk.body = '{"messaging_product":"whatsapp","recipient_type":"individual",' ..
-    '"to":"8613500000042","type":"text","text":{"body":"Hi D 42"},' ..
-    '"biz_opaque_callback_data":"0062640001000000002a0073000064"}'
+wrk.body = '$BODY'
 EOF
 
 channel bd 100000
 wrk=$(wrk -t2 -c64 -d"${DURATION:-10}s" -s "$WORK/post_wa.lua" \
       "$BASE/mockwa/bd/messages" | awk '/^Requests\/sec:/ { printf "%d", $2 }')
+
+# libcurl alone, one thread, as campaignd uses it (the same request, 256 in
+# flight, handles reused), with no store and no flow: dispatch's ceiling
+cc -O2 -o "$WORK/curl_ceiling" "$(dirname "$0")/curl_ceiling.c" -lcurl
+curl_alone=$("$WORK/curl_ceiling" "$BASE/mockwa/bd/messages" "$BODY" 256 \
+             "${DURATION:-10}")
 
 prefix=135
 first_rate=
@@ -141,6 +149,9 @@ for n in $SIZES; do
         printf '%-44s %12s %14s %9s %s\n' "campaignd messages/s, $n contacts" \
             "$rate" "$wrk (wrk)" "$(ratio "$rate" "$wrk")" \
             "target >= 0.5x; $got sent"
+        printf '%-44s %12s %14s %9s %s\n' "  the same against libcurl alone" \
+            "$rate" "$curl_alone (curl)" "$(ratio "$rate" "$curl_alone")" \
+            "libcurl alone is $(ratio "$curl_alone" "$wrk") of wrk"
     else
         printf '%-44s %12s %14s %9s %s\n' "campaignd messages/s, $n contacts" \
             "$rate" "" "" "$got sent"
