@@ -1628,7 +1628,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     cmp_op_t          op;
     cmp_chan_t       *c;
     cmp_text_t        quoted;
-    const char       *rec;
+    const char       *rec, *s;
     cmp_answer_t      a;
     cmp_json_set_t    set[3];
     cmp_msg_view_t    m;
@@ -1677,7 +1677,16 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         a.klass = CMP_ANSWER_REFUSED;
     }
 
+    /* what the record keeps of the answer: the provider id, or why not */
     memset(&quoted, 0, sizeof(cmp_text_t));
+    s = (a.klass == CMP_ANSWER_SENT) ? a.provider_id : a.error;
+    cmp_json_raw_quote(&quoted, s, strlen(s));
+
+    if (quoted.failed) {
+        cmp_text_free(&quoted);
+        return ENOMEM;
+    }
+
     memset(&out, 0, sizeof(cmp_outcome_t));
     out.id = m.id;
     out.instance = m.instance;
@@ -1688,13 +1697,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     case CMP_ANSWER_SENT:
         c->throttles = 0;
 
-        cmp_json_raw_quote(&quoted, a.provider_id, strlen(a.provider_id));
-
-        if (quoted.failed) {
-            rc = ENOMEM;
-            break;
-        }
-
         set[0].name = "provider_message_id";
         set[0].value = quoted.data;
         set[0].len = quoted.len;
@@ -1703,9 +1705,11 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         set[1].len = 4;
 
         /* a webhook may have been quicker: status never moves back */
+        out.status = (cmp_message_rank(m.status)
+                      <= cmp_message_rank("sending")) ? "sent" : m.status;
+
         rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
-                 (cmp_message_rank(m.status) <= cmp_message_rank("sending"))
-                 ? "sent" : m.status, set, 2, now);
+                                  out.status, set, 2, now);
 
         if (rc == 0 && a.provider_id[0] != '\0') {
             k.mv_data = a.provider_id;
@@ -1717,7 +1721,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         }
 
         if (rc == 0) {
-            out.status = "sent";
             rc = cmp_engine_outcome(d->cd->engine, txn, &out, CMP_EVENT_SENT,
                                     now);
         }
@@ -1729,13 +1732,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         break;
 
     case CMP_ANSWER_REFUSED:
-        cmp_json_raw_quote(&quoted, a.error, strlen(a.error));
-
-        if (quoted.failed) {
-            rc = ENOMEM;
-            break;
-        }
-
         set[0].name = "error";
         set[0].value = quoted.data;
         set[0].len = quoted.len;
@@ -1775,13 +1771,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         hold = (a.retry_after > 0) ? a.retry_after * 1000
                : 250LL << (c->throttles < 6 ? c->throttles : 6);
         cmp_bucket_hold(&c->bucket, now_ms + hold);
-
-        cmp_json_raw_quote(&quoted, a.error, strlen(a.error));
-
-        if (quoted.failed) {
-            rc = ENOMEM;
-            break;
-        }
 
         set[0].name = "error";
         set[0].value = quoted.data;
