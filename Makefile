@@ -23,7 +23,7 @@ UNIT_BINS    = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN    = $(patsubst t/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 
 LIBS         = -llmdb -ljansson
-SIDECAR_LIBS = $(LIBS) -lcurl -lcrypto
+SIDECAR_LIBS = $(LIBS) -lcurl -lcrypto -pthread
 
 # our Test::Nginx subset is used only where the real one is not installed
 PROVE_INC   := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \

@@ -20,6 +20,7 @@
 #include "cmp_channel.h"
 #include "cmp_template.h"
 #include "cmp_json_raw.h"
+#include "cmp_net.h"
 
 
 #define CMP_DISPATCH_ATTEMPTS   5
@@ -80,14 +81,10 @@ struct cmp_dispatch_s {
     cmp_campaignd_t    *cd;
     cmp_store_t        *st;
     cmp_log_t          *log;
-    CURLM              *multi;
+    cmp_net_t          *net;
+    struct pollfd       net_fd;        /* answers wait on the thread */
     cmp_chan_t         *chans;
     size_t              nchans;
-    struct pollfd      *fds;
-    int                 nfds;
-    int                 cap;
-    long                curl_timeout;  /* ms; -1: none */
-    int64_t             curl_timer_at;
     unsigned            in_flight;
     unsigned            stopping:1;
     unsigned            refreshed:1;
@@ -129,9 +126,6 @@ typedef enum {
 } cmp_take_e;
 
 
-static int cmp_dispatch_socket(CURL *easy, curl_socket_t s, int what,
-    void *userp, void *socketp);
-static int cmp_dispatch_timer(CURLM *multi, long timeout_ms, void *userp);
 static size_t cmp_dispatch_write(char *ptr, size_t size, size_t n,
     void *userdata);
 static size_t cmp_dispatch_header(char *ptr, size_t size, size_t n,
@@ -152,6 +146,7 @@ static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
     size_t n, int64_t now);
 static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
+static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_req_t *reqs);
 static cmp_headers_t *cmp_dispatch_headers(cmp_headers_t *old,
     const char *auth);
 static void cmp_dispatch_headers_release(cmp_headers_t *h);
@@ -181,6 +176,7 @@ cmp_dispatch_is(const json_t *v, const char *s)
 cmp_dispatch_t *
 cmp_dispatch_create(cmp_campaignd_t *cd)
 {
+    char             err[128];
     cmp_dispatch_t  *d;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -195,22 +191,23 @@ cmp_dispatch_create(cmp_campaignd_t *cd)
     d->cd = cd;
     d->st = &cd->store;
     d->log = &cd->log;
-    d->curl_timeout = -1;
     d->gap = calloc(CMP_GAP_SLOTS, sizeof(uint64_t));
-    d->multi = curl_multi_init();
 
-    if (d->gap == NULL || d->multi == NULL) {
+    if (d->gap == NULL) {
         cmp_dispatch_destroy(d);
         return NULL;
     }
 
-    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION,
-                      cmp_dispatch_socket);
-    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, cmp_dispatch_timer);
-    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
-    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS,
-                      (long) cd->concurrency);
+    d->net = cmp_net_create((long) cd->concurrency, err, sizeof(err));
+
+    if (d->net == NULL) {
+        cmp_log_error(d->log, CMP_LOG_CRIT, "%s", err);
+        cmp_dispatch_destroy(d);
+        return NULL;
+    }
+
+    d->net_fd.fd = cmp_net_fd(d->net);
+    d->net_fd.events = POLLIN;
 
     return d;
 }
@@ -225,6 +222,9 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
     if (d == NULL) {
         return;
     }
+
+    /* first: then no easy handle is in the thread's hands */
+    cmp_net_destroy(d->net);
 
     for (i = 0; i < d->nchans; i++) {
         free(d->chans[i].url);
@@ -243,13 +243,7 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
     cmp_text_free(&d->patch);
 
     free(d->chans);
-    free(d->fds);
     free(d->gap);
-
-    if (d->multi != NULL) {
-        curl_multi_cleanup(d->multi);
-    }
-
     free(d);
     curl_global_cleanup();
 }
@@ -263,70 +257,6 @@ cmp_dispatch_msec(void)
     (void) clock_gettime(CLOCK_REALTIME, &ts);
 
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
-static int
-cmp_dispatch_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp)
-{
-    cmp_dispatch_t *d = userp;
-
-    int             i;
-    struct pollfd  *fds;
-
-    (void) easy;
-    (void) socketp;
-
-    for (i = 0; i < d->nfds; i++) {
-        if (d->fds[i].fd == s) {
-            break;
-        }
-    }
-
-    if (what == CURL_POLL_REMOVE) {
-        if (i < d->nfds) {
-            d->fds[i] = d->fds[--d->nfds];
-        }
-
-        return 0;
-    }
-
-    if (i == d->nfds) {
-        if (d->nfds == d->cap) {
-            fds = realloc(d->fds, (d->cap * 2 + 16) * sizeof(struct pollfd));
-            if (fds == NULL) {
-                return -1;
-            }
-
-            d->fds = fds;
-            d->cap = d->cap * 2 + 16;
-        }
-
-        d->fds[i].fd = s;
-        d->nfds++;
-    }
-
-    d->fds[i].events = ((what & CURL_POLL_IN) ? POLLIN : 0)
-                       | ((what & CURL_POLL_OUT) ? POLLOUT : 0);
-    d->fds[i].revents = 0;
-
-    return 0;
-}
-
-
-static int
-cmp_dispatch_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    cmp_dispatch_t *d = userp;
-
-    (void) multi;
-
-    d->curl_timeout = timeout_ms;
-    d->curl_timer_at = (timeout_ms >= 0) ? cmp_dispatch_msec() + timeout_ms
-                                         : 0;
-
-    return 0;
 }
 
 
@@ -986,21 +916,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
     }
 
     /* the network only now, with the write lock given back */
-    while (reqs != NULL) {
-        r = reqs;
-        reqs = r->next;
-        r->next = NULL;
-
-        if (curl_multi_add_handle(d->multi, r->easy) != CURLM_OK) {
-            r->result = CURLE_FAILED_INIT;
-            r->next = d->finished;
-            d->finished = r;
-            continue;
-        }
-
-        c->in_flight++;
-        d->in_flight++;
-    }
+    cmp_dispatch_submit(d, reqs);
 
     if (n == cap) {
         d->cd->queued = 1;
@@ -1382,13 +1298,7 @@ cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
     curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout);
 
-    if (curl_multi_add_handle(d->multi, r->easy) != CURLM_OK) {
-        r->headers = NULL;
-        cmp_dispatch_free_req(d, r);
-        return -1;
-    }
-
-    d->in_flight++;
+    cmp_dispatch_submit(d, r);
 
     return 0;
 }
@@ -1432,96 +1342,103 @@ int
 cmp_dispatch_poll_fds(cmp_dispatch_t *d, struct pollfd **fds,
     int64_t *timeout_ms)
 {
-    int64_t  t;
-
-    if (d->curl_timeout >= 0) {
-        t = d->curl_timer_at - cmp_dispatch_msec();
-
-        if (t < 0) {
-            t = 0;
-        }
-
-        if (t < *timeout_ms) {
-            *timeout_ms = t;
-        }
-    }
-
     if (d->cd->queued && !d->stopping && *timeout_ms > 10) {
         /* the bucket or a gap holds messages back: look again soon */
         *timeout_ms = 10;
     }
 
-    *fds = d->fds;
+    d->net_fd.revents = 0;
+    *fds = &d->net_fd;
 
-    return d->nfds;
+    return 1;
 }
 
 
+/* the answers the network thread has for us, in one write txn */
 void
 cmp_dispatch_poll_done(cmp_dispatch_t *d, struct pollfd *fds, int n,
     int timed_out)
 {
-    int        i, running, ev, count;
-    CURL      *easy;
-    CURLMsg   *m;
-    cmp_req_t *r;
-    curl_socket_t  ready[256];
-    int            revs[256];
+    size_t          i, k;
+    cmp_req_t      *r;
+    cmp_net_done_t  done[CMP_DISPATCH_BATCH];
 
+    (void) fds;
+    (void) n;
     (void) timed_out;
 
-    /* copy first: socket_action changes the table under us */
-    count = 0;
+    while (d->in_flight > 0) {
+        k = cmp_net_done(d->net, done, CMP_DISPATCH_BATCH);
 
-    for (i = 0; i < n && count < 256; i++) {
-        if (fds[i].revents == 0) {
-            continue;
+        for (i = 0; i < k; i++) {
+            r = NULL;
+            curl_easy_getinfo(done[i].easy, CURLINFO_PRIVATE, (char **) &r);
+
+            r->result = done[i].result;
+            curl_easy_getinfo(done[i].easy, CURLINFO_RESPONSE_CODE,
+                              &r->status);
+
+            d->in_flight--;
+
+            if (r->chan >= 0) {
+                d->chans[r->chan].in_flight--;
+            }
+
+            r->next = d->finished;
+            d->finished = r;
         }
 
-        ev = 0;
-        ev |= (fds[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0;
-        ev |= (fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0;
-        ev |= (fds[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0;
-
-        ready[count] = fds[i].fd;
-        revs[count++] = ev;
-        fds[i].revents = 0;
-    }
-
-    for (i = 0; i < count; i++) {
-        curl_multi_socket_action(d->multi, ready[i], revs[i], &running);
-    }
-
-    if (d->curl_timeout >= 0 && cmp_dispatch_msec() >= d->curl_timer_at) {
-        d->curl_timeout = -1;
-        curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-
-    while ((m = curl_multi_info_read(d->multi, &i)) != NULL) {
-        if (m->msg != CURLMSG_DONE) {
-            continue;
+        if (k < CMP_DISPATCH_BATCH) {
+            break;
         }
-
-        easy = m->easy_handle;
-        r = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &r);
-
-        r->result = m->data.result;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
-        curl_multi_remove_handle(d->multi, easy);
-
-        d->in_flight--;
-
-        if (r->chan >= 0) {
-            d->chans[r->chan].in_flight--;
-        }
-
-        r->next = d->finished;
-        d->finished = r;
     }
 
     if (d->finished != NULL) {
         cmp_dispatch_finished(d);
+    }
+}
+
+
+/*
+ * Requests to the network thread, counted in flight; if it is gone (it
+ * never goes before us), they end at once as failed transfers.
+ */
+static void
+cmp_dispatch_submit(cmp_dispatch_t *d, cmp_req_t *reqs)
+{
+    size_t      n;
+    CURL       *easy[CMP_DISPATCH_BATCH];
+    cmp_req_t  *r, *next;
+
+    while (reqs != NULL) {
+        n = 0;
+
+        for (r = reqs; r != NULL && n < CMP_DISPATCH_BATCH; r = r->next) {
+            easy[n++] = r->easy;
+        }
+
+        next = r;
+
+        if (cmp_net_submit(d->net, easy, n) == 0) {
+            for (r = reqs; r != next; r = r->next) {
+                d->in_flight++;
+
+                if (r->chan >= 0) {
+                    d->chans[r->chan].in_flight++;
+                }
+            }
+
+            reqs = next;
+            continue;
+        }
+
+        while (reqs != next) {
+            r = reqs;
+            reqs = r->next;
+            r->result = CURLE_FAILED_INIT;
+            r->next = d->finished;
+            d->finished = r;
+        }
     }
 }
 
