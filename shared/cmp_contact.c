@@ -55,14 +55,35 @@ static const char *const  cmp_contact_fields[] = {
 };
 
 
-/* every field present from the start, so output always has the same keys */
+/*
+ * Every field present from the start, so output always has the same keys;
+ * built by hand, as json_pack() parses its format once per new contact.
+ */
 static json_t *
 cmp_contact_blank(void)
 {
-    return json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:b, s:n}",
-                     "phone", "name", "email", "country", "remark",
-                     "viber_id", "attributes", "opted_out", 0,
-                     "opted_out_at");
+    json_t  *rec;
+
+    rec = json_object();
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    if (json_object_set_new(rec, "phone", json_null()) != 0
+        || json_object_set_new(rec, "name", json_null()) != 0
+        || json_object_set_new(rec, "email", json_null()) != 0
+        || json_object_set_new(rec, "country", json_null()) != 0
+        || json_object_set_new(rec, "remark", json_null()) != 0
+        || json_object_set_new(rec, "viber_id", json_null()) != 0
+        || json_object_set_new(rec, "attributes", json_object()) != 0
+        || json_object_set_new(rec, "opted_out", json_false()) != 0
+        || json_object_set_new(rec, "opted_out_at", json_null()) != 0)
+    {
+        json_decref(rec);
+        return NULL;
+    }
+
+    return rec;
 }
 
 
