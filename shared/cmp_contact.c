@@ -627,8 +627,6 @@ cmp_contact_apply_attributes(cmp_op_t *op, json_t *in, json_t *rec)
     }
 
     json_object_foreach(v, key, val) {
-        snprintf(field, sizeof(field), "attributes.%.64s", key);
-
         n = cmp_utf8_length(key, strlen(key));
 
         if (n < 1 || n > 64) {
@@ -647,12 +645,17 @@ cmp_contact_apply_attributes(cmp_op_t *op, json_t *in, json_t *rec)
                                 json_string_length(val))
                 > CMP_ATTR_VALUE_MAX)
             {
+                /* the field is named only when something is wrong */
+                snprintf(field, sizeof(field), "attributes.%.64s", key);
+
                 return cmp_op_fail(op, 422, "validation_failed", field,
                                    "%s must be at most %d characters",
                                    field, CMP_ATTR_VALUE_MAX);
             }
 
         } else if (!json_is_number(val) && !json_is_boolean(val)) {
+            snprintf(field, sizeof(field), "attributes.%.64s", key);
+
             return cmp_op_fail(op, 422, "validation_failed", field,
                                "%s must be a string, number or boolean "
                                "(attributes are flat)", field);
