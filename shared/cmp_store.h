@@ -110,6 +110,8 @@ int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, const cmp_record_t *rec);
 int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len);
+int cmp_put_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
+    unsigned flags);
 int cmp_record_list(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     uint64_t before_seq, cmp_record_visit_pt visit, void *ctx);
 
