@@ -268,6 +268,14 @@ cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
     op->now = imp->now;
     op->body = line;
 
+    if (imp->id_seq.name[0] == '\0') {
+        cmp_seq_init(&imp->id_seq, "id:", &cmp_kind_contacts);
+        cmp_seq_init(&imp->order_seq, "order:", &cmp_kind_contacts);
+    }
+
+    op->id_seq = &imp->id_seq;
+    op->order_seq = &imp->order_seq;
+
     if (json_object_get(line, "id") != NULL) {
         return cmp_op_fail(op, 422, "unknown_field", "id",
                            "id cannot be imported: contacts are matched "
@@ -360,11 +368,24 @@ cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
 }
 
 
-/* the group's count changes once a chunk, not once a line */
+/*
+ * The sequences and the group's count change once a chunk, not once a
+ * line; the chunk must not commit without this.
+ */
 int
 cmp_contact_import_flush(cmp_contact_import_t *imp)
 {
     int  rc;
+
+    rc = cmp_seq_save(imp->store, imp->txn, &imp->id_seq);
+
+    if (rc == 0) {
+        rc = cmp_seq_save(imp->store, imp->txn, &imp->order_seq);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
 
     if (imp->group_id == NULL || imp->group_delta == 0) {
         return 0;

@@ -283,9 +283,9 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
 {
     int            rc;
     char          *dump;
-    char           name[64];
     json_t        *id;
     size_t         len;
+    cmp_seq_t      order;
     cmp_record_t   rec;
 
     if (op->idempotency_key != NULL) {
@@ -340,6 +340,13 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
 
         json_object_del(record, "id");
 
+    } else if (op->id_seq != NULL) {
+        rc = cmp_id_take(op->store, op->txn, op->kind, op->id_seq, op->id,
+                         &op->id_len);
+        if (rc != 0) {
+            return cmp_op_store_error(op, rc);
+        }
+
     } else {
         rc = cmp_id_generate(op->store, op->txn, op->kind, op->id,
                              &op->id_len);
@@ -348,9 +355,19 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
         }
     }
 
-    snprintf(name, sizeof(name), "order:%s", op->kind->name);
+    if (op->order_seq != NULL) {
+        rc = cmp_seq_take(op->store, op->txn, op->order_seq, &rec.seq);
 
-    rc = cmp_seq_next(op->store, op->txn, name, &rec.seq);
+    } else {
+        cmp_seq_init(&order, "order:", op->kind);
+
+        rc = cmp_seq_take(op->store, op->txn, &order, &rec.seq);
+
+        if (rc == 0) {
+            rc = cmp_seq_save(op->store, op->txn, &order);
+        }
+    }
+
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }

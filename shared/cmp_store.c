@@ -609,15 +609,101 @@ int
 cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     char *buf, size_t *len)
 {
+    int        rc;
+    cmp_seq_t  seq;
+
+    cmp_seq_init(&seq, "id:", kind);
+
+    rc = cmp_id_take(st, txn, kind, &seq, buf, len);
+
+    if (rc == 0) {
+        rc = cmp_seq_save(st, txn, &seq);
+    }
+
+    return rc;
+}
+
+
+/* use: "id:" or "order:", before the kind's name, as meta names them */
+void
+cmp_seq_init(cmp_seq_t *seq, const char *use, const cmp_kind_t *kind)
+{
+    size_t  n, k;
+
+    memset(seq, 0, sizeof(cmp_seq_t));
+
+    n = strlen(use);
+    k = strlen(kind->name);
+
+    /* kind names are short constants: "campaigns" is the longest */
+    if (n + k >= sizeof(seq->name)) {
+        k = sizeof(seq->name) - 1 - n;
+    }
+
+    memcpy(seq->name, use, n);
+    memcpy(seq->name + n, kind->name, k);
+    seq->name[n + k] = '\0';
+}
+
+
+/* the next value, as cmp_seq_next() gives it, but counted in memory */
+int
+cmp_seq_take(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq,
+    uint64_t *value)
+{
+    int  rc;
+
+    if (!seq->loaded) {
+        rc = cmp_meta_get_u64(st, txn, seq->name, &seq->value);
+
+        if (rc == MDB_NOTFOUND) {
+            seq->value = 0;
+
+        } else if (rc != 0) {
+            return rc;
+        }
+
+        seq->loaded = 1;
+    }
+
+    seq->value++;
+    seq->taken = 1;
+    *value = seq->value;
+
+    return 0;
+}
+
+
+int
+cmp_seq_save(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq)
+{
+    int  rc;
+
+    if (!seq->taken) {
+        return 0;
+    }
+
+    rc = cmp_meta_put_u64(st, txn, seq->name, seq->value);
+
+    if (rc == 0) {
+        seq->taken = 0;
+    }
+
+    return rc;
+}
+
+
+/* the next free generated id; seq must be saved before the commit */
+int
+cmp_id_take(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    cmp_seq_t *seq, char *buf, size_t *len)
+{
     int           rc;
-    char          name[64];
     uint64_t      v;
     cmp_record_t  rec;
 
-    snprintf(name, sizeof(name), "id:%s", kind->name);
-
     for ( ;; ) {
-        rc = cmp_seq_next(st, txn, name, &v);
+        rc = cmp_seq_take(st, txn, seq, &v);
         if (rc != 0) {
             return rc;
         }
