@@ -23,7 +23,7 @@
 
 static int cmp_json_writer_grow(cmp_json_writer_t *w, size_t n);
 static void cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json);
-static void cmp_json_write_key(cmp_json_writer_t *w, const char *s,
+static int cmp_json_copy_plain(cmp_json_writer_t *w, const char *s,
     size_t len);
 static void cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json,
     int depth);
@@ -150,31 +150,44 @@ cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json)
 
 
 /*
- * Text jansson writes as it is: valid UTF-8 without quotes, backslashes
- * or control characters, which are the only ones it escapes compactly.
+ * Copies "s" as it is, checking while copying; -1 (and nothing written)
+ * when jansson would write it otherwise.
  */
-int
-cmp_json_plain(const char *s, size_t len)
+static int
+cmp_json_copy_plain(cmp_json_writer_t *w, const char *s, size_t len)
 {
+    char           *p;
     size_t          i;
-    unsigned char   c;
-    int             ascii;
+    unsigned char   c, high;
 
-    ascii = 1;
+    if (cmp_json_writer_grow(w, len + 2) != 0) {
+        /* failed: nothing more will be written */
+        return 0;
+    }
+
+    p = w->data + w->len;
+    *p++ = '"';
+    high = 0;
 
     for (i = 0; i < len; i++) {
         c = (unsigned char) s[i];
 
         if (c < 0x20 || c == '"' || c == '\\') {
-            return 0;
+            return -1;
         }
 
-        if (c >= 0x80) {
-            ascii = 0;
-        }
+        high |= c;
+        p[i] = (char) c;
     }
 
-    return ascii || cmp_utf8_valid(s, len);
+    if ((high & 0x80) && !cmp_utf8_valid(s, len)) {
+        return -1;
+    }
+
+    p[len] = '"';
+    w->len += len + 2;
+
+    return 0;
 }
 
 
@@ -183,15 +196,7 @@ cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len)
 {
     json_t  *str;
 
-    if (cmp_json_writer_grow(w, len + 2) != 0) {
-        return;
-    }
-
-    if (cmp_json_plain(s, len)) {
-        w->data[w->len++] = '"';
-        memcpy(w->data + w->len, s, len);
-        w->len += len;
-        w->data[w->len++] = '"';
+    if (cmp_json_copy_plain(w, s, len) == 0) {
         return;
     }
 
@@ -206,11 +211,21 @@ cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len)
 }
 
 
-static void
+/*
+ * "key": -1, and nothing written, for a key jansson would escape: it
+ * writes a key it cannot encode unterminated, so its caller lets jansson
+ * write the whole object.
+ */
+int
 cmp_json_write_key(cmp_json_writer_t *w, const char *s, size_t len)
 {
-    cmp_json_write_string(w, s, len);
+    if (cmp_json_copy_plain(w, s, len) != 0) {
+        return -1;
+    }
+
     cmp_json_write_raw(w, ":", 1);
+
+    return 0;
 }
 
 
@@ -279,13 +294,10 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
         return;
 
     case JSON_STRING:
-        if (cmp_json_plain(json_string_value(json),
-                           json_string_length(json)))
+        if (cmp_json_copy_plain(w, json_string_value(json),
+                                json_string_length(json))
+            != 0)
         {
-            cmp_json_write_string(w, json_string_value(json),
-                                  json_string_length(json));
-
-        } else {
             cmp_json_write_jansson(w, json);
         }
 
@@ -333,17 +345,11 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
             key = json_object_iter_key(iter);
             len = json_object_iter_key_len(iter);
 
-            /*
-             * jansson goes on past a key it cannot write (invalid UTF-8)
-             * and leaves it unterminated: the whole object is its to write
-             */
-            if (!cmp_json_plain(key, len)) {
+            if (cmp_json_write_key(w, key, len) != 0) {
                 w->len = start;
                 cmp_json_write_jansson(w, json);
                 return;
             }
-
-            cmp_json_write_key(w, key, len);
             cmp_json_write_nested(w, json_object_iter_value(iter),
                                   depth + 1);
         }

@@ -28,7 +28,7 @@ void cmp_json_write_integer(cmp_json_writer_t *w, json_int_t v);
 void cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len);
 void cmp_json_write_value(cmp_json_writer_t *w, const json_t *json);
 char *cmp_json_writer_take(cmp_json_writer_t *w, size_t *len);
-int cmp_json_plain(const char *s, size_t len);
+int cmp_json_write_key(cmp_json_writer_t *w, const char *s, size_t len);
 
 
 #endif /* _CMP_JSON_WRITER_H_INCLUDED_ */

@@ -179,25 +179,6 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
     const char         *key;
     cmp_json_writer_t   w;
 
-    for (iter = json_object_iter(record);
-         iter != NULL;
-         iter = json_object_iter_next(record, iter))
-    {
-        key = json_object_iter_key(iter);
-
-        if (!cmp_json_plain(key, json_object_iter_key_len(iter))) {
-            out = cmp_resource_finish(op, record, created_at, version);
-            if (out == NULL) {
-                return NULL;
-            }
-
-            dump = cmp_json_dump(out, len);
-            json_decref(out);
-
-            return dump;
-        }
-    }
-
     cmp_time_format(op->now, now);
 
     if (created_at == NULL) {
@@ -233,15 +214,27 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
         }
 
         cmp_json_write_raw(&w, ",", 1);
-        cmp_json_write_string(&w, key, klen);
-        cmp_json_write_raw(&w, ":", 1);
+
+        if (cmp_json_write_key(&w, key, klen) != 0) {
+            cmp_json_writer_free(&w);
+
+            out = cmp_resource_finish(op, record, created_at, version);
+            if (out == NULL) {
+                return NULL;
+            }
+
+            dump = cmp_json_dump(out, len);
+            json_decref(out);
+
+            return dump;
+        }
 
         if (klen == 10 && memcmp(key, "created_at", 10) == 0) {
             cmp_json_write_string(&w, created_at, strlen(created_at));
             seen |= 1;
 
         } else if (klen == 10 && memcmp(key, "updated_at", 10) == 0) {
-            cmp_json_write_string(&w, now, strlen(now));
+            cmp_json_write_string(&w, now, CMP_TIME_LEN);
             seen |= 2;
 
         } else if (klen == 7 && memcmp(key, "version", 7) == 0) {
@@ -260,7 +253,7 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
 
     if (!(seen & 2)) {
         cmp_json_write_raw(&w, ",\"updated_at\":", 14);
-        cmp_json_write_string(&w, now, strlen(now));
+        cmp_json_write_string(&w, now, CMP_TIME_LEN);
     }
 
     if (!(seen & 4)) {
