@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cmp_json.h"
+#include "cmp_json_reader.h"
 #include "cmp_json_writer.h"
 
 
@@ -80,6 +81,12 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
         snprintf(err, err_len, "JSON nesting is deeper than %d",
                  CMP_JSON_MAX_DEPTH);
         return NULL;
+    }
+
+    /* plain JSON, the usual case, needs no stream; jansson reads the rest */
+    json = cmp_json_read_plain(buf, len);
+    if (json != NULL) {
+        return json;
     }
 
     json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
