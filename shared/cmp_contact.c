@@ -34,6 +34,7 @@ typedef struct {
 
 
 static json_t *cmp_contact_blank(void);
+static json_t *cmp_contact_string(json_t *v, const char *s);
 static int cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec);
 static int cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
     const char *name, size_t min, size_t max);
@@ -505,6 +506,22 @@ cmp_contact_check_phone(cmp_op_t *op, json_t *in, const char **phone)
 }
 
 
+/*
+ * The record keeps s as json_string() copies it, up to a NUL a CSV cell
+ * may hold; without one the input's own value is shared, not copied, as
+ * no string is ever changed in place.
+ */
+static json_t *
+cmp_contact_string(json_t *v, const char *s)
+{
+    if (strlen(s) == json_string_length(v)) {
+        return json_incref(v);
+    }
+
+    return json_string(s);
+}
+
+
 /* null clears a field; phone cannot be cleared */
 static int
 cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
@@ -518,7 +535,9 @@ cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
             return CMP_FAIL;
         }
 
-        json_object_set_new(rec, "phone", json_string(s));
+        json_object_set_new(rec, "phone",
+                            cmp_contact_string(json_object_get(in, "phone"),
+                                               s));
     }
 
     if (cmp_contact_apply_string(op, in, rec, "name", 1, 128) != CMP_OK
@@ -603,10 +622,12 @@ cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
                                "code such as CN");
         }
 
-        s = cc;
+        json_object_set_new(rec, name, json_string(cc));
+
+        return CMP_OK;
     }
 
-    json_object_set_new(rec, name, json_string(s));
+    json_object_set_new(rec, name, cmp_contact_string(v, s));
 
     return CMP_OK;
 }
