@@ -65,6 +65,7 @@ static void test_list_gaps_and_stop(void **state);
 static void test_meta_and_seq(void **state);
 static void test_id_generate_skips_taken(void **state);
 static void test_import_saves_sequences(void **state);
+static void test_resource_bytes(void **state);
 static void test_refs(void **state);
 static void test_index(void **state);
 static void test_idempotency(void **state);
@@ -717,6 +718,60 @@ test_import_saves_sequences(void **state)
     assert_string_equal(id, "ct_00000005");
 
     test_commit(txn);
+}
+
+
+/*
+ * A created record's bytes are those of the object the common fields
+ * wrap around the record, as jansson dumps it: id first, the record's
+ * own created_at or version kept in their place, odd names escaped.
+ */
+static void
+test_resource_bytes(void **state)
+{
+    int          i;
+    char        *want, now[CMP_TIME_LEN + 1];
+    json_t      *rec, *out;
+    cmp_op_t     op;
+    test_env_t  *env = *state;
+    static const char  *records[] = {
+        "{\"name\":\"x\",\"n\":null,\"a\":{\"r\":1.5,\"t\":\"\\n\"}}",
+        "{\"created_at\":\"old\",\"version\":7,\"z\":[1,true]}",
+        "{\"we\\\"ird\":1,\"updated_at\":0}",
+        "{}",
+    };
+
+    for (i = 0; i < (int) (sizeof(records) / sizeof(records[0])); i++) {
+        rec = json_loads(records[i], 0, NULL);
+        assert_non_null(rec);
+
+        cmp_op_init(&op, &env->store, NULL, &cmp_kind_channels);
+        op.now = 1800000000;
+        op.txn = test_txn(env);
+
+        assert_int_equal(cmp_resource_create(&op, rec), CMP_OK);
+        test_commit(op.txn);
+
+        cmp_time_format(op.now, now);
+
+        out = json_object();
+        json_object_set_new(out, "id", json_stringn(op.id, op.id_len));
+        json_object_update(out, rec);
+        json_object_set_new(out, "created_at", json_string(now));
+        json_object_set_new(out, "updated_at", json_string(now));
+        json_object_set_new(out, "version", json_integer(1));
+
+        want = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_non_null(want);
+
+        assert_int_equal(op.reply_len, strlen(want));
+        assert_memory_equal(op.reply, want, op.reply_len);
+
+        free(want);
+        json_decref(out);
+        json_decref(rec);
+        cmp_op_free(&op);
+    }
 }
 
 
@@ -1455,6 +1510,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_id_generate_skips_taken,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_import_saves_sequences,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_resource_bytes,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_refs,
                                         test_setup, test_teardown),
