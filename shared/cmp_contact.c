@@ -34,6 +34,7 @@ typedef struct {
 
 
 static json_t *cmp_contact_blank(void);
+static json_t *cmp_contact_string(json_t *v, const char *s);
 static int cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec);
 static int cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
     const char *name, size_t min, size_t max);
@@ -55,14 +56,35 @@ static const char *const  cmp_contact_fields[] = {
 };
 
 
-/* every field present from the start, so output always has the same keys */
+/*
+ * Every field present from the start, so output always has the same keys;
+ * built by hand, as json_pack() parses its format once per new contact.
+ */
 static json_t *
 cmp_contact_blank(void)
 {
-    return json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:{}, s:b, s:n}",
-                     "phone", "name", "email", "country", "remark",
-                     "viber_id", "attributes", "opted_out", 0,
-                     "opted_out_at");
+    json_t  *rec;
+
+    rec = json_object();
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    if (json_object_set_new(rec, "phone", json_null()) != 0
+        || json_object_set_new(rec, "name", json_null()) != 0
+        || json_object_set_new(rec, "email", json_null()) != 0
+        || json_object_set_new(rec, "country", json_null()) != 0
+        || json_object_set_new(rec, "remark", json_null()) != 0
+        || json_object_set_new(rec, "viber_id", json_null()) != 0
+        || json_object_set_new(rec, "attributes", json_object()) != 0
+        || json_object_set_new(rec, "opted_out", json_false()) != 0
+        || json_object_set_new(rec, "opted_out_at", json_null()) != 0)
+    {
+        json_decref(rec);
+        return NULL;
+    }
+
+    return rec;
 }
 
 
@@ -247,6 +269,14 @@ cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
     op->now = imp->now;
     op->body = line;
 
+    if (imp->id_seq.name[0] == '\0') {
+        cmp_seq_init(&imp->id_seq, "id:", &cmp_kind_contacts);
+        cmp_seq_init(&imp->order_seq, "order:", &cmp_kind_contacts);
+    }
+
+    op->id_seq = &imp->id_seq;
+    op->order_seq = &imp->order_seq;
+
     if (json_object_get(line, "id") != NULL) {
         return cmp_op_fail(op, 422, "unknown_field", "id",
                            "id cannot be imported: contacts are matched "
@@ -339,11 +369,24 @@ cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
 }
 
 
-/* the group's count changes once a chunk, not once a line */
+/*
+ * The sequences and the group's count change once a chunk, not once a
+ * line; the chunk must not commit without this.
+ */
 int
 cmp_contact_import_flush(cmp_contact_import_t *imp)
 {
     int  rc;
+
+    rc = cmp_seq_save(imp->store, imp->txn, &imp->id_seq);
+
+    if (rc == 0) {
+        rc = cmp_seq_save(imp->store, imp->txn, &imp->order_seq);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
 
     if (imp->group_id == NULL || imp->group_delta == 0) {
         return 0;
@@ -463,6 +506,22 @@ cmp_contact_check_phone(cmp_op_t *op, json_t *in, const char **phone)
 }
 
 
+/*
+ * The record keeps s as json_string() copies it, up to a NUL a CSV cell
+ * may hold; without one the input's own value is shared, not copied, as
+ * no string is ever changed in place.
+ */
+static json_t *
+cmp_contact_string(json_t *v, const char *s)
+{
+    if (strlen(s) == json_string_length(v)) {
+        return json_incref(v);
+    }
+
+    return json_string(s);
+}
+
+
 /* null clears a field; phone cannot be cleared */
 static int
 cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
@@ -476,7 +535,9 @@ cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
             return CMP_FAIL;
         }
 
-        json_object_set_new(rec, "phone", json_string(s));
+        json_object_set_new(rec, "phone",
+                            cmp_contact_string(json_object_get(in, "phone"),
+                                               s));
     }
 
     if (cmp_contact_apply_string(op, in, rec, "name", 1, 128) != CMP_OK
@@ -561,10 +622,12 @@ cmp_contact_apply_string(cmp_op_t *op, json_t *in, json_t *rec,
                                "code such as CN");
         }
 
-        s = cc;
+        json_object_set_new(rec, name, json_string(cc));
+
+        return CMP_OK;
     }
 
-    json_object_set_new(rec, name, json_string(s));
+    json_object_set_new(rec, name, cmp_contact_string(v, s));
 
     return CMP_OK;
 }
@@ -606,8 +669,6 @@ cmp_contact_apply_attributes(cmp_op_t *op, json_t *in, json_t *rec)
     }
 
     json_object_foreach(v, key, val) {
-        snprintf(field, sizeof(field), "attributes.%.64s", key);
-
         n = cmp_utf8_length(key, strlen(key));
 
         if (n < 1 || n > 64) {
@@ -626,12 +687,17 @@ cmp_contact_apply_attributes(cmp_op_t *op, json_t *in, json_t *rec)
                                 json_string_length(val))
                 > CMP_ATTR_VALUE_MAX)
             {
+                /* the field is named only when something is wrong */
+                snprintf(field, sizeof(field), "attributes.%.64s", key);
+
                 return cmp_op_fail(op, 422, "validation_failed", field,
                                    "%s must be at most %d characters",
                                    field, CMP_ATTR_VALUE_MAX);
             }
 
         } else if (!json_is_number(val) && !json_is_boolean(val)) {
+            snprintf(field, sizeof(field), "attributes.%.64s", key);
+
             return cmp_op_fail(op, 422, "validation_failed", field,
                                "%s must be a string, number or boolean "
                                "(attributes are flat)", field);

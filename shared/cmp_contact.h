@@ -29,6 +29,8 @@ typedef struct {
     const char    *group_id;            /* NULL: no group */
     size_t         group_id_len;
     int64_t        group_delta;         /* members added, not yet counted */
+    cmp_seq_t      id_seq;              /* read once, saved by the flush */
+    cmp_seq_t      order_seq;
     cmp_op_t       op;                  /* the line: errors land here */
 } cmp_contact_import_t;
 

@@ -521,7 +521,9 @@ cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
     val.mv_data = "";
     val.mv_size = 0;
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_MEMBERS], &key, &val, MDB_NOOVERWRITE);
+    /* an import adds its new contacts in id order: appends, mostly */
+    rc = cmp_put_append(txn, st->dbi[CMP_DB_MEMBERS], &key, &val,
+                        MDB_NOOVERWRITE);
 
     if (rc == MDB_KEYEXIST) {
         return 0;
@@ -533,7 +535,7 @@ cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
 
     key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_MEMBER_OF], &key, &val, 0);
+    rc = cmp_put_append(txn, st->dbi[CMP_DB_MEMBER_OF], &key, &val, 0);
     if (rc != 0) {
         return rc;
     }

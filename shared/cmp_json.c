@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "cmp_json.h"
+#include "cmp_json_reader.h"
+#include "cmp_json_writer.h"
 
 
 static int cmp_digits(const char *s, int n, int *v);
@@ -81,6 +83,12 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
         return NULL;
     }
 
+    /* plain JSON, the usual case, needs no stream; jansson reads the rest */
+    json = cmp_json_read_plain(buf, len);
+    if (json != NULL) {
+        return json;
+    }
+
     json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 
     if (json == NULL) {
@@ -103,18 +111,23 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
 }
 
 
+/* jansson's compact dump, as bytes; only objects and arrays, as there */
 char *
 cmp_json_dump(const json_t *json, size_t *len)
 {
-    char  *s;
+    cmp_json_writer_t  w;
 
-    s = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-    if (s != NULL) {
-        *len = strlen(s);
+    if (!json_is_object(json) && !json_is_array(json)) {
+        return NULL;
     }
 
-    return s;
+    if (cmp_json_writer_init(&w, 512) != 0) {
+        return NULL;
+    }
+
+    cmp_json_write_value(&w, json);
+
+    return cmp_json_writer_take(&w, len);
 }
 
 

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmp_json_writer.h"
 #include "cmp_op.h"
 #include "cmp_validate.h"
 
 
 static json_t *cmp_resource_finish(cmp_op_t *op, json_t *record,
     const char *created_at, uint64_t version);
+static char *cmp_resource_dump(cmp_op_t *op, json_t *record,
+    const char *created_at, uint64_t version, size_t *len);
 
 
 void
@@ -158,6 +161,113 @@ cmp_resource_finish(cmp_op_t *op, json_t *record, const char *created_at,
 
 
 /*
+ * The bytes cmp_resource_finish() and cmp_json_dump() give, written
+ * without building the object first: "id" (the record's own, if it has
+ * one, as json_object_update() let it win), the record's fields, then
+ * created_at, updated_at and version, in the record's place for them if
+ * it has one.  A field name jansson would escape takes the long way.
+ */
+static char *
+cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
+    uint64_t version, size_t *len)
+{
+    char               *dump, now[CMP_TIME_LEN + 1];
+    void               *iter;
+    json_t             *v, *out;
+    size_t              klen;
+    unsigned            seen;
+    const char         *key;
+    cmp_json_writer_t   w;
+
+    cmp_time_format(op->now, now);
+
+    if (created_at == NULL) {
+        created_at = now;
+    }
+
+    if (cmp_json_writer_init(&w, 512) != 0) {
+        return NULL;
+    }
+
+    cmp_json_write_raw(&w, "{\"id\":", 6);
+
+    v = json_object_get(record, "id");
+
+    if (v != NULL) {
+        cmp_json_write_value(&w, v);
+
+    } else {
+        cmp_json_write_string(&w, op->id, op->id_len);
+    }
+
+    seen = 0;
+
+    for (iter = json_object_iter(record);
+         iter != NULL;
+         iter = json_object_iter_next(record, iter))
+    {
+        key = json_object_iter_key(iter);
+        klen = json_object_iter_key_len(iter);
+
+        if (klen == 2 && memcmp(key, "id", 2) == 0) {
+            continue;
+        }
+
+        cmp_json_write_raw(&w, ",", 1);
+
+        if (cmp_json_write_key(&w, key, klen) != 0) {
+            cmp_json_writer_free(&w);
+
+            out = cmp_resource_finish(op, record, created_at, version);
+            if (out == NULL) {
+                return NULL;
+            }
+
+            dump = cmp_json_dump(out, len);
+            json_decref(out);
+
+            return dump;
+        }
+
+        if (klen == 10 && memcmp(key, "created_at", 10) == 0) {
+            cmp_json_write_string(&w, created_at, strlen(created_at));
+            seen |= 1;
+
+        } else if (klen == 10 && memcmp(key, "updated_at", 10) == 0) {
+            cmp_json_write_string(&w, now, CMP_TIME_LEN);
+            seen |= 2;
+
+        } else if (klen == 7 && memcmp(key, "version", 7) == 0) {
+            cmp_json_write_integer(&w, (json_int_t) version);
+            seen |= 4;
+
+        } else {
+            cmp_json_write_value(&w, json_object_iter_value(iter));
+        }
+    }
+
+    if (!(seen & 1)) {
+        cmp_json_write_raw(&w, ",\"created_at\":", 14);
+        cmp_json_write_string(&w, created_at, strlen(created_at));
+    }
+
+    if (!(seen & 2)) {
+        cmp_json_write_raw(&w, ",\"updated_at\":", 14);
+        cmp_json_write_string(&w, now, CMP_TIME_LEN);
+    }
+
+    if (!(seen & 4)) {
+        cmp_json_write_raw(&w, ",\"version\":", 11);
+        cmp_json_write_integer(&w, (json_int_t) version);
+    }
+
+    cmp_json_write_raw(&w, "}", 1);
+
+    return cmp_json_writer_take(&w, len);
+}
+
+
+/*
  * Creates op->kind's record from the fields in record; "id" in it, when
  * present, was validated by the caller and is the client's choice.
  */
@@ -166,9 +276,9 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
 {
     int            rc;
     char          *dump;
-    char           name[64];
-    json_t        *out, *id;
+    json_t        *id;
     size_t         len;
+    cmp_seq_t      order;
     cmp_record_t   rec;
 
     if (op->idempotency_key != NULL) {
@@ -223,6 +333,13 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
 
         json_object_del(record, "id");
 
+    } else if (op->id_seq != NULL) {
+        rc = cmp_id_take(op->store, op->txn, op->kind, op->id_seq, op->id,
+                         &op->id_len);
+        if (rc != 0) {
+            return cmp_op_store_error(op, rc);
+        }
+
     } else {
         rc = cmp_id_generate(op->store, op->txn, op->kind, op->id,
                              &op->id_len);
@@ -231,20 +348,24 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
         }
     }
 
-    snprintf(name, sizeof(name), "order:%s", op->kind->name);
+    if (op->order_seq != NULL) {
+        rc = cmp_seq_take(op->store, op->txn, op->order_seq, &rec.seq);
 
-    rc = cmp_seq_next(op->store, op->txn, name, &rec.seq);
+    } else {
+        cmp_seq_init(&order, "order:", op->kind);
+
+        rc = cmp_seq_take(op->store, op->txn, &order, &rec.seq);
+
+        if (rc == 0) {
+            rc = cmp_seq_save(op->store, op->txn, &order);
+        }
+    }
+
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }
 
-    out = cmp_resource_finish(op, record, NULL, 1);
-    if (out == NULL) {
-        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
-    }
-
-    dump = cmp_json_dump(out, &len);
-    json_decref(out);
+    dump = cmp_resource_dump(op, record, NULL, 1, &len);
 
     if (dump == NULL) {
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
@@ -326,7 +447,6 @@ cmp_resource_store(cmp_op_t *op, json_t *record, const cmp_record_t *meta)
 {
     int            rc;
     char          *dump, created[CMP_TIME_LEN + 1];
-    json_t        *out;
     size_t         len;
     const char    *s;
     cmp_record_t   rec;
@@ -339,13 +459,7 @@ cmp_resource_store(cmp_op_t *op, json_t *record, const cmp_record_t *meta)
     json_object_del(record, "updated_at");
     json_object_del(record, "version");
 
-    out = cmp_resource_finish(op, record, created, meta->version + 1);
-    if (out == NULL) {
-        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
-    }
-
-    dump = cmp_json_dump(out, &len);
-    json_decref(out);
+    dump = cmp_resource_dump(op, record, created, meta->version + 1, &len);
 
     if (dump == NULL) {
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");

@@ -43,6 +43,10 @@ struct cmp_op_s {
     size_t               idempotency_key_len;
     void                *data;              /* op-specific input */
 
+    /* a bulk import's sequences, saved once a chunk; NULL: per create */
+    cmp_seq_t           *id_seq;
+    cmp_seq_t           *order_seq;
+
     /* the answer */
     int                  status;
     char                *reply;            /* malloc()ed JSON or NULL */

@@ -81,6 +81,19 @@ typedef struct {
 } cmp_record_t;
 
 
+/*
+ * A sequence read from meta once and written back once: a bulk import
+ * takes thousands of ids in one transaction and must write the last
+ * value (cmp_seq_save()) before it commits.
+ */
+typedef struct {
+    char           name[48];    /* "id:contacts", "order:contacts" */
+    uint64_t       value;
+    unsigned       loaded:1;
+    unsigned       taken:1;     /* changed since it was read or saved */
+} cmp_seq_t;
+
+
 typedef int (*cmp_record_visit_pt)(void *ctx, const char *id, size_t id_len,
     const cmp_record_t *rec);
 
@@ -110,6 +123,8 @@ int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, const cmp_record_t *rec);
 int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len);
+int cmp_put_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
+    unsigned flags);
 int cmp_record_list(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     uint64_t before_seq, cmp_record_visit_pt visit, void *ctx);
 
@@ -121,6 +136,12 @@ int cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
     uint64_t *value);
 int cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     char *buf, size_t *len);
+void cmp_seq_init(cmp_seq_t *seq, const char *use, const cmp_kind_t *kind);
+int cmp_seq_take(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq,
+    uint64_t *value);
+int cmp_seq_save(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq);
+int cmp_id_take(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
+    cmp_seq_t *seq, char *buf, size_t *len);
 
 int cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind,
     const char *id, size_t id_len, int64_t delta);

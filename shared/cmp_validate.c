@@ -83,18 +83,30 @@ cmp_check_string(cmp_op_t *op, json_t *obj, const char *path,
     size_t   n;
     json_t  *v;
 
-    cmp_field_path(field, sizeof(field), path, name);
-
     *value = NULL;
     v = json_object_get(obj, name);
+    n = 0;
 
     if (v == NULL) {
-        if (required) {
-            return cmp_op_fail(op, 422, "validation_failed", field,
-                               "%s is required", field);
+        if (!required) {
+            return CMP_OK;
         }
 
-        return CMP_OK;
+    } else if (json_is_string(v)) {
+        n = cmp_utf8_length(json_string_value(v), json_string_length(v));
+
+        if (n >= min && n <= max) {
+            *value = json_string_value(v);
+            return CMP_OK;
+        }
+    }
+
+    /* the field's full name is only needed to say what is wrong */
+    cmp_field_path(field, sizeof(field), path, name);
+
+    if (v == NULL) {
+        return cmp_op_fail(op, 422, "validation_failed", field,
+                           "%s is required", field);
     }
 
     if (!json_is_string(v)) {
@@ -102,28 +114,18 @@ cmp_check_string(cmp_op_t *op, json_t *obj, const char *path,
                            "%s must be a string", field);
     }
 
-    n = cmp_utf8_length(json_string_value(v), json_string_length(v));
-
-    if (n < min || n > max) {
-        if (min == max) {
-            return cmp_op_fail(op, 422, "validation_failed", field,
-                               "%s must be %zu characters", field, min);
-        }
-
-        if (min == 0) {
-            return cmp_op_fail(op, 422, "validation_failed", field,
-                               "%s must be at most %zu characters",
-                               field, max);
-        }
-
+    if (min == max) {
         return cmp_op_fail(op, 422, "validation_failed", field,
-                           "%s must be %zu to %zu characters",
-                           field, min, max);
+                           "%s must be %zu characters", field, min);
     }
 
-    *value = json_string_value(v);
+    if (min == 0) {
+        return cmp_op_fail(op, 422, "validation_failed", field,
+                           "%s must be at most %zu characters", field, max);
+    }
 
-    return CMP_OK;
+    return cmp_op_fail(op, 422, "validation_failed", field,
+                       "%s must be %zu to %zu characters", field, min, max);
 }
 
 

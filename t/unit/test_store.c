@@ -19,6 +19,7 @@
 #include "cmp_store.h"
 #include "cmp_op.h"
 #include "cmp_channel.h"
+#include "cmp_contact.h"
 
 
 #define TEST_MAP_BYTES   (64 * 1024 * 1024)
@@ -63,6 +64,8 @@ static void test_list_before_seq(void **state);
 static void test_list_gaps_and_stop(void **state);
 static void test_meta_and_seq(void **state);
 static void test_id_generate_skips_taken(void **state);
+static void test_import_saves_sequences(void **state);
+static void test_resource_bytes(void **state);
 static void test_refs(void **state);
 static void test_index(void **state);
 static void test_idempotency(void **state);
@@ -618,6 +621,157 @@ test_id_generate_skips_taken(void **state)
     assert_string_equal(id, "cp_00000001");
 
     test_commit(txn);
+}
+
+
+/*
+ * An import chunk counts ids and order in memory: nothing reaches meta
+ * before the flush, a client's id is still skipped, and creates after
+ * the chunk go on from where it stopped.
+ */
+static void
+test_import_saves_sequences(void **state)
+{
+    int                    i, rc;
+    char                   id[CMP_ID_MAX + 1];
+    size_t                 len;
+    json_t                *line;
+    uint64_t               v;
+    MDB_txn               *txn;
+    cmp_record_t           rec;
+    cmp_import_outcome_e   outcome;
+    cmp_contact_import_t   imp;
+    test_env_t            *env = *state;
+    static const struct {
+        const char            *line;
+        int                    rc;
+        cmp_import_outcome_e   outcome;
+        const char            *id;
+    } lines[] = {
+        { "{\"phone\":\"+8613900000001\",\"name\":\"A\"}", CMP_OK,
+          CMP_IMPORT_CREATED, "ct_00000001" },
+        { "{\"phone\":\"+8613900000002\"}", CMP_OK,
+          CMP_IMPORT_CREATED, "ct_00000003" },
+        { "{\"phone\":\"bad\"}", CMP_FAIL, CMP_IMPORT_CREATED, NULL },
+        { "{\"phone\":\"+8613900000001\",\"name\":\"B\"}", CMP_OK,
+          CMP_IMPORT_UPDATED, "ct_00000001" },
+        { "{\"phone\":\"+8613900000003\"}", CMP_OK,
+          CMP_IMPORT_CREATED, "ct_00000004" },
+    };
+
+    txn = test_txn(env);
+
+    /* a client chose the second generated id, created out of order */
+    rec.seq = 100;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_contacts,
+                                    "ct_00000002", 11, &rec), 0);
+
+    memset(&imp, 0, sizeof(cmp_contact_import_t));
+    imp.store = &env->store;
+    imp.txn = txn;
+    imp.now = 1795000000;
+
+    for (i = 0; i < (int) (sizeof(lines) / sizeof(lines[0])); i++) {
+        line = json_loads(lines[i].line, 0, NULL);
+        assert_non_null(line);
+
+        outcome = CMP_IMPORT_CREATED;
+        rc = cmp_contact_import_line(&imp, line, &outcome);
+        json_decref(line);
+
+        assert_int_equal(rc, lines[i].rc);
+
+        if (rc == CMP_OK) {
+            assert_int_equal(outcome, lines[i].outcome);
+            assert_string_equal(imp.op.id, lines[i].id);
+        }
+    }
+
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn, "id:contacts", &v),
+                     MDB_NOTFOUND);
+
+    assert_int_equal(cmp_contact_import_flush(&imp), 0);
+    cmp_op_free(&imp.op);
+    test_commit(txn);
+
+    txn = test_txn(env);
+
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn, "id:contacts", &v),
+                     0);
+    assert_int_equal(v, 4);
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn, "order:contacts",
+                                      &v), 0);
+    assert_int_equal(v, 3);
+
+    assert_int_equal(cmp_record_get(&env->store, txn, &cmp_kind_contacts,
+                                    "ct_00000004", 11, &rec), 0);
+    assert_int_equal(rec.seq, 3);
+    assert_int_equal(cmp_record_get(&env->store, txn, &cmp_kind_contacts,
+                                    "ct_00000001", 11, &rec), 0);
+    assert_int_equal(rec.version, 2);
+
+    assert_int_equal(cmp_id_generate(&env->store, txn, &cmp_kind_contacts,
+                                     id, &len), 0);
+    assert_string_equal(id, "ct_00000005");
+
+    test_commit(txn);
+}
+
+
+/*
+ * A created record's bytes are those of the object the common fields
+ * wrap around the record, as jansson dumps it: id first, the record's
+ * own created_at or version kept in their place, odd names escaped.
+ */
+static void
+test_resource_bytes(void **state)
+{
+    int          i;
+    char        *want, now[CMP_TIME_LEN + 1];
+    json_t      *rec, *out;
+    cmp_op_t     op;
+    test_env_t  *env = *state;
+    static const char  *records[] = {
+        "{\"name\":\"x\",\"n\":null,\"a\":{\"r\":1.5,\"t\":\"\\n\"}}",
+        "{\"created_at\":\"old\",\"version\":7,\"z\":[1,true]}",
+        "{\"we\\\"ird\":1,\"updated_at\":0}",
+        "{}",
+    };
+
+    for (i = 0; i < (int) (sizeof(records) / sizeof(records[0])); i++) {
+        rec = json_loads(records[i], 0, NULL);
+        assert_non_null(rec);
+
+        cmp_op_init(&op, &env->store, NULL, &cmp_kind_channels);
+        op.now = 1800000000;
+        op.txn = test_txn(env);
+
+        assert_int_equal(cmp_resource_create(&op, rec), CMP_OK);
+        test_commit(op.txn);
+
+        cmp_time_format(op.now, now);
+
+        out = json_object();
+        json_object_set_new(out, "id", json_stringn(op.id, op.id_len));
+        json_object_update(out, rec);
+        json_object_set_new(out, "created_at", json_string(now));
+        json_object_set_new(out, "updated_at", json_string(now));
+        json_object_set_new(out, "version", json_integer(1));
+
+        want = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_non_null(want);
+
+        assert_int_equal(op.reply_len, strlen(want));
+        assert_memory_equal(op.reply, want, op.reply_len);
+
+        free(want);
+        json_decref(out);
+        json_decref(rec);
+        cmp_op_free(&op);
+    }
 }
 
 
@@ -1354,6 +1508,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_meta_and_seq,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_id_generate_skips_taken,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_import_saves_sequences,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_resource_bytes,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_refs,
                                         test_setup, test_teardown),
