@@ -273,7 +273,7 @@ cmp_json_raw_int(const char *buf, size_t len, const char *name)
 
 int
 cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
-    size_t n, cmp_text_t *out)
+    size_t n, cmp_json_writer_t *out)
 {
     int                 rc, first;
     size_t              i;
@@ -295,12 +295,12 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
     p++;
     used = 0;
     first = 1;
-    out->len = 0;
-    cmp_text_add(out, "{", 1);
+    cmp_json_writer_reset(out);
+    cmp_json_write_literal(out, "{");
 
     while ((rc = cmp_json_raw_next(&p, end, &m)) == 1) {
         if (!first) {
-            cmp_text_add(out, ",", 1);
+            cmp_json_write_literal(out, ",");
         }
 
         first = 0;
@@ -313,15 +313,15 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
             }
         }
 
-        cmp_text_add(out, m.name - 1, m.name_len + 2);
-        cmp_text_add(out, ":", 1);
+        cmp_json_write_raw(out, m.name - 1, m.name_len + 2);
+        cmp_json_write_literal(out, ":");
 
         if (i < n) {
-            cmp_text_add(out, set[i].value, set[i].len);
+            cmp_json_write_raw(out, set[i].value, set[i].len);
             used |= (uint64_t) 1 << i;
 
         } else {
-            cmp_text_add(out, m.value, m.value_len);
+            cmp_json_write_raw(out, m.value, m.value_len);
         }
     }
 
@@ -335,64 +335,16 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
         }
 
         if (!first) {
-            cmp_text_add(out, ",", 1);
+            cmp_json_write_literal(out, ",");
         }
 
         first = 0;
-        cmp_json_raw_quote(out, set[i].name, strlen(set[i].name));
-        cmp_text_add(out, ":", 1);
-        cmp_text_add(out, set[i].value, set[i].len);
+        cmp_json_write_string(out, set[i].name, strlen(set[i].name));
+        cmp_json_write_literal(out, ":");
+        cmp_json_write_raw(out, set[i].value, set[i].len);
     }
 
-    cmp_text_add(out, "}", 1);
+    cmp_json_write_literal(out, "}");
 
     return out->failed ? -1 : 0;
-}
-
-
-void
-cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len)
-{
-    size_t             i, from;
-    char               esc[6];
-    unsigned char      c;
-    static const char  hex[] = "0123456789ABCDEF";
-
-    cmp_text_add(out, "\"", 1);
-    from = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-
-        cmp_text_add(out, s + from, i - from);
-        from = i + 1;
-
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char) c;
-            cmp_text_add(out, esc, 2);
-
-        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b'
-                   || c == '\f')
-        {
-            /* the short forms, as jansson writes them */
-            esc[0] = '\\';
-            esc[1] = (c == '\n') ? 'n' : (c == '\r') ? 'r'
-                     : (c == '\t') ? 't' : (c == '\b') ? 'b' : 'f';
-            cmp_text_add(out, esc, 2);
-
-        } else {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xf];
-            cmp_text_add(out, esc, 6);
-        }
-    }
-
-    cmp_text_add(out, s + from, len - from);
-    cmp_text_add(out, "\"", 1);
 }

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmp_template.h"
+#include "cmp_json_writer.h"
 
 
 /* a member to set: its name and the raw JSON text of its new value */
@@ -41,10 +41,7 @@ int64_t cmp_json_raw_int(const char *buf, size_t len, const char *name);
 
 /* the object with set[] applied (absent members added at its end) */
 int cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
-    size_t n, cmp_text_t *out);
-
-/* s as a JSON string, quotes included */
-void cmp_json_raw_quote(cmp_text_t *out, const char *s, size_t len);
+    size_t n, cmp_json_writer_t *out);
 
 
 #endif /* _CMP_JSON_RAW_H_INCLUDED_ */

@@ -57,6 +57,15 @@ cmp_json_writer_free(cmp_json_writer_t *w)
 }
 
 
+/* empty again, its buffer kept for the next text */
+void
+cmp_json_writer_reset(cmp_json_writer_t *w)
+{
+    w->len = 0;
+    w->failed = 0;
+}
+
+
 /* room for n more bytes and the NUL */
 static int
 cmp_json_writer_grow(cmp_json_writer_t *w, size_t n)

@@ -23,7 +23,9 @@ typedef struct {
 
 int cmp_json_writer_init(cmp_json_writer_t *w, size_t size);
 void cmp_json_writer_free(cmp_json_writer_t *w);
+void cmp_json_writer_reset(cmp_json_writer_t *w);
 void cmp_json_write_raw(cmp_json_writer_t *w, const char *s, size_t len);
+#define cmp_json_write_literal(w, s)  cmp_json_write_raw(w, s, sizeof(s) - 1)
 void cmp_json_write_integer(cmp_json_writer_t *w, json_int_t v);
 void cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len);
 void cmp_json_write_value(cmp_json_writer_t *w, const json_t *json);

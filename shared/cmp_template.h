@@ -40,7 +40,6 @@ char *cmp_template_render(const char *s, size_t len,
     const cmp_template_ctx_t *ctx, size_t *out_len);
 
 void cmp_text_add(cmp_text_t *t, const char *data, size_t len);
-#define cmp_text_literal(t, s)  cmp_text_add(t, s, sizeof(s) - 1)
 void cmp_text_addf(cmp_text_t *t, const char *fmt, ...);
 void cmp_text_free(cmp_text_t *t);
 void cmp_text_json_value(cmp_text_t *t, const json_t *v);

@@ -44,7 +44,7 @@ struct cmp_engine_s {
     size_t              campaign_len;
     json_t             *campaign;
 
-    cmp_text_t          text;          /* a message record being written */
+    cmp_json_writer_t   text;          /* a message record being written */
 };
 
 
@@ -160,7 +160,7 @@ cmp_engine_destroy(cmp_engine_t *e)
 
     json_decref(e->campaign);
     free(e->campaign_raw);
-    cmp_text_free(&e->text);
+    cmp_json_writer_free(&e->text);
     free(e);
 }
 
@@ -697,77 +697,67 @@ cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     const char *error, const char *recipient, const json_t *payload,
     int lane, int viber)
 {
-    char         num[24], when[CMP_TIME_LEN + 1], *dump;
-    size_t       len;
-    cmp_text_t  *t;
-    const char  *s;
+    char                when[CMP_TIME_LEN + 1];
+    const char         *s;
+    cmp_json_writer_t  *w;
 
-    t = &x->e->text;
-    t->len = 0;
-    t->failed = 0;
-
-    dump = cmp_json_dump(payload, &len);
-    if (dump == NULL) {
-        return ENOMEM;
-    }
-
+    w = &x->e->text;
+    cmp_json_writer_reset(w);
     cmp_time_format(x->now, when);
 
-    cmp_text_literal(t, "{\"id\":");
-    cmp_json_raw_quote(t, hex, strlen(hex));
-    cmp_text_add(t, num, snprintf(num, sizeof(num), ",\"run\":%u",
-                                  (unsigned) mk->run));
-    cmp_text_literal(t, ",\"contact_id\":");
-    cmp_json_raw_quote(t, mk->contact, mk->contact_len);
-    cmp_text_literal(t, ",\"node_id\":");
-    cmp_json_raw_quote(t, mk->node, mk->node_len);
-    cmp_text_literal(t, ",\"channel_id\":");
+    cmp_json_write_literal(w, "{\"id\":");
+    cmp_json_write_string(w, hex, strlen(hex));
+    cmp_json_write_literal(w, ",\"run\":");
+    cmp_json_write_integer(w, mk->run);
+    cmp_json_write_literal(w, ",\"contact_id\":");
+    cmp_json_write_string(w, mk->contact, mk->contact_len);
+    cmp_json_write_literal(w, ",\"node_id\":");
+    cmp_json_write_string(w, mk->node, mk->node_len);
+    cmp_json_write_literal(w, ",\"channel_id\":");
     s = channel ? channel : "";
-    cmp_json_raw_quote(t, s, strlen(s));
-    cmp_text_literal(t, ",\"status\":");
-    cmp_json_raw_quote(t, status, strlen(status));
-    cmp_text_literal(t, ",\"provider_message_id\":null,\"error\":");
+    cmp_json_write_string(w, s, strlen(s));
+    cmp_json_write_literal(w, ",\"status\":");
+    cmp_json_write_string(w, status, strlen(status));
+    cmp_json_write_literal(w, ",\"provider_message_id\":null,\"error\":");
 
     if (error != NULL) {
-        cmp_json_raw_quote(t, error, strlen(error));
+        cmp_json_write_string(w, error, strlen(error));
 
     } else {
-        cmp_text_literal(t, "null");
+        cmp_json_write_literal(w, "null");
     }
 
-    cmp_text_literal(t, ",\"attempts\":0,\"updated_at\":");
-    cmp_json_raw_quote(t, when, CMP_TIME_LEN);
-    cmp_text_literal(t, ",\"campaign_id\":");
+    cmp_json_write_literal(w, ",\"attempts\":0,\"updated_at\":");
+    cmp_json_write_string(w, when, CMP_TIME_LEN);
+    cmp_json_write_literal(w, ",\"campaign_id\":");
 
     if (x->campaign != NULL) {
-        cmp_json_raw_quote(t, mk->campaign, mk->campaign_len);
+        cmp_json_write_string(w, mk->campaign, mk->campaign_len);
 
     } else {
-        cmp_text_literal(t, "null");
+        cmp_json_write_literal(w, "null");
     }
 
-    cmp_text_literal(t, ",\"instance\":");
+    cmp_json_write_literal(w, ",\"instance\":");
     s = json_string_value(json_object_get(x->inst, "id"));
     s = s ? s : "";
-    cmp_json_raw_quote(t, s, strlen(s));
-    cmp_text_literal(t, ",\"recipient\":");
+    cmp_json_write_string(w, s, strlen(s));
+    cmp_json_write_literal(w, ",\"recipient\":");
     s = recipient ? recipient : "";
-    cmp_json_raw_quote(t, s, strlen(s));
-    cmp_text_literal(t, ",\"payload\":");
-    cmp_text_add(t, dump, len);
-    cmp_text_add(t, num, snprintf(num, sizeof(num), ",\"lane\":%d", lane));
-    cmp_text_literal(t, ",\"type\":");
+    cmp_json_write_string(w, s, strlen(s));
+    cmp_json_write_literal(w, ",\"payload\":");
+    cmp_json_write_value(w, payload);
+    cmp_json_write_literal(w, ",\"lane\":");
+    cmp_json_write_integer(w, lane);
 
     if (viber) {
-        cmp_text_literal(t, "\"viber\"}");
+        cmp_json_write_literal(w, ",\"type\":\"viber\"}");
 
     } else {
-        cmp_text_literal(t, "\"whatsapp\"}");
+        cmp_json_write_literal(w, ",\"type\":\"whatsapp\"}");
     }
 
-    free(dump);
-
-    return t->failed ? ENOMEM : 0;
+    return w->failed ? ENOMEM : 0;
 }
 
 

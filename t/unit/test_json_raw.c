@@ -2,7 +2,8 @@
 /*
  * Unit tests of shared/cmp_json_raw.c: members found at the top level
  * only, strings unescaped, and a patched record equal to what jansson
- * makes of the same change.
+ * makes of the same change (test_json_writer.c holds the quoting of
+ * strings to jansson's bytes).
  */
 
 
@@ -32,7 +33,6 @@ static void test_int(void **state);
 static void test_patch_like_jansson(void **state);
 static void test_patch_adds_absent(void **state);
 static void test_malformed(void **state);
-static void test_quote(void **state);
 
 
 static void
@@ -124,7 +124,7 @@ test_patch_like_jansson(void **state)
     char            err[64], *dump;
     size_t          len;
     json_t         *want, *got;
-    cmp_text_t      out;
+    cmp_json_writer_t  out;
     const char     *rec;
     cmp_json_set_t  set[3] = {
         { "status", "\"sent\"", 6 },
@@ -134,7 +134,7 @@ test_patch_like_jansson(void **state)
 
     (void) state;
     rec = TEST_RECORD;
-    memset(&out, 0, sizeof(cmp_text_t));
+    memset(&out, 0, sizeof(cmp_json_writer_t));
 
     assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 3, &out), 0);
 
@@ -155,14 +155,14 @@ test_patch_like_jansson(void **state)
     free(dump);
     json_decref(got);
     json_decref(want);
-    cmp_text_free(&out);
+    cmp_json_writer_free(&out);
 }
 
 
 static void
 test_patch_adds_absent(void **state)
 {
-    cmp_text_t      out;
+    cmp_json_writer_t  out;
     const char     *rec;
     cmp_json_set_t  set[2] = {
         { "b", "2", 1 },
@@ -170,7 +170,7 @@ test_patch_adds_absent(void **state)
     };
 
     (void) state;
-    memset(&out, 0, sizeof(cmp_text_t));
+    memset(&out, 0, sizeof(cmp_json_writer_t));
 
     rec = "{\"a\":1,\"b\":{\"x\":[1,2]}}";
     assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 2, &out), 0);
@@ -183,7 +183,7 @@ test_patch_adds_absent(void **state)
     assert_int_equal(out.len, 7);
     assert_memory_equal(out.data, "{\"b\":2}", 7);
 
-    cmp_text_free(&out);
+    cmp_json_writer_free(&out);
 }
 
 
@@ -192,7 +192,7 @@ test_malformed(void **state)
 {
     size_t          i, n;
     const char     *v;
-    cmp_text_t      out;
+    cmp_json_writer_t  out;
     cmp_json_set_t  set[1] = { { "a", "1", 1 } };
     static const char  *bad[] = {
         "", "[1]", "{\"a\"", "{\"a\":", "{\"a\":\"x}", "{\"a\":1",
@@ -200,7 +200,7 @@ test_malformed(void **state)
     };
 
     (void) state;
-    memset(&out, 0, sizeof(cmp_text_t));
+    memset(&out, 0, sizeof(cmp_json_writer_t));
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(cmp_json_raw_get(bad[i], strlen(bad[i]), "b", &v,
@@ -209,41 +209,7 @@ test_malformed(void **state)
                                             &out), -1);
     }
 
-    cmp_text_free(&out);
-}
-
-
-static void
-test_quote(void **state)
-{
-    char       *dump;
-    json_t     *j;
-    cmp_text_t  out;
-    const char  s[] = "a\"b\\c\nd\te\x01\x1f/\xc3\xa9\r\b\f";
-
-    (void) state;
-    memset(&out, 0, sizeof(cmp_text_t));
-
-    cmp_json_raw_quote(&out, s, sizeof(s) - 1);
-    assert_string_equal(out.data,
-                        "\"a\\\"b\\\\c\\nd\\te\\u0001\\u001F/\xc3\xa9"
-                        "\\r\\b\\f\"");
-
-    /* the very bytes jansson writes for the same string */
-    j = json_stringn(s, sizeof(s) - 1);
-    dump = json_dumps(j, JSON_ENCODE_ANY);
-    assert_string_equal(out.data, dump);
-    free(dump);
-    json_decref(j);
-
-    /* and jansson reads back the very bytes */
-    j = json_loadb(out.data, out.len, JSON_DECODE_ANY, NULL);
-    assert_true(json_is_string(j));
-    assert_int_equal(json_string_length(j), sizeof(s) - 1);
-    assert_memory_equal(json_string_value(j), s, sizeof(s) - 1);
-
-    json_decref(j);
-    cmp_text_free(&out);
+    cmp_json_writer_free(&out);
 }
 
 
@@ -257,7 +223,6 @@ main(void)
         cmocka_unit_test(test_patch_like_jansson),
         cmocka_unit_test(test_patch_adds_absent),
         cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_quote),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
