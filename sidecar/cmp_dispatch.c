@@ -134,7 +134,11 @@ static int64_t cmp_dispatch_msec(void);
 static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
-    int64_t now_ms);
+    int64_t now_ms, MDB_txn *parent, cmp_req_t **out);
+static void cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn,
+    int64_t now, cmp_req_t **reqs);
+static void cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
+    cmp_req_t *reqs);
 static cmp_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
     const char *rec, size_t len, const unsigned char *mkey, size_t mklen);
 static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
@@ -635,19 +639,81 @@ cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h, int64_t now_ms)
 void
 cmp_dispatch_pump(cmp_dispatch_t *d)
 {
-    size_t   i;
-    int64_t  now;
+    int         rc;
+    MDB_txn    *txn;
+    cmp_req_t  *reqs;
 
     if (d->stopping || !d->cd->queued) {
         return;
     }
 
+    rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
+    if (rc != 0) {
+        cmp_log_error(d->log, CMP_LOG_ERR, "queue txn failed: %s",
+                      mdb_strerror(rc));
+        return;
+    }
+
+    reqs = NULL;
+    cmp_dispatch_pump_all(d, txn, cmp_dispatch_msec(), &reqs);
+    cmp_dispatch_commit(d, txn, 0, reqs);
+}
+
+
+/* every channel's next messages, marked "sending" in txn, into *reqs */
+static void
+cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn, int64_t now,
+    cmp_req_t **reqs)
+{
+    size_t  i;
+
+    if (d->stopping) {
+        return;
+    }
+
     d->cd->queued = 0;
-    now = cmp_dispatch_msec();
 
     for (i = 0; i < d->nchans; i++) {
-        cmp_dispatch_channel_pump(d, (int) i, now);
+        cmp_dispatch_channel_pump(d, (int) i, now, txn, reqs);
     }
+}
+
+
+/*
+ * The txn of answers and of the next sends; the sends' requests start
+ * only once it is committed, and never if it is not.
+ */
+static void
+cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
+    cmp_req_t *reqs)
+{
+    cmp_req_t  *r;
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        /* answers stay "sending" (a restart sends them again), and the
+         * messages taken stay queued */
+        cmp_log_error(d->log, CMP_LOG_ERR, "dispatch txn failed: %s",
+                      mdb_strerror(rc));
+
+        while (reqs != NULL) {
+            r = reqs;
+            reqs = r->next;
+            cmp_dispatch_free_req(d, r);
+        }
+
+        d->cd->queued = 1;
+        return;
+    }
+
+    /* the network only now, with the write lock given back */
+    cmp_dispatch_submit(d, reqs);
 }
 
 
@@ -731,11 +797,12 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
 
 
 /*
- * One write txn per channel: the next messages it may send now marked
- * "sending"; their requests start only after the commit.
+ * A channel's next messages, marked "sending" in a txn nested in parent
+ * (a channel that fails fails alone); their requests go onto *out.
  */
 static void
-cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
+cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
+    MDB_txn *parent, cmp_req_t **out)
 {
     int                    rc, cap, n, scanned, ndel, lane, take;
     char                   prefix[CMP_ID_MAX + 2];
@@ -785,7 +852,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
         return;
     }
 
-    rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
+    rc = cmp_store_txn_begin(d->st, parent, 0, &txn);
     if (rc != 0) {
         free(dels);
         return;
@@ -912,11 +979,16 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms)
             cmp_dispatch_free_req(d, r);
         }
 
+        d->cd->queued = 1;
         return;
     }
 
-    /* the network only now, with the write lock given back */
-    cmp_dispatch_submit(d, reqs);
+    while (reqs != NULL) {
+        r = reqs;
+        reqs = r->next;
+        r->next = *out;
+        *out = r;
+    }
 
     if (n == cap) {
         d->cd->queued = 1;
@@ -1450,31 +1522,16 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
     int         rc;
     int64_t     now;
     MDB_txn    *txn;
-    cmp_req_t  *r, *list, *http;
+    cmp_req_t  *r, *list, *http, *reqs;
 
     list = d->finished;
     d->finished = NULL;
     http = NULL;
+    reqs = NULL;
+    txn = NULL;
     now = cmp_dispatch_msec();
 
     rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
-
-    for (r = list; r != NULL; r = r->next) {
-        if (r->chan < 0) {
-            continue;
-        }
-
-        if (rc == 0) {
-            rc = cmp_dispatch_record(d, txn, r, now);
-        }
-    }
-
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
 
     if (rc != 0) {
         /* the messages stay "sending": a restart sends them again */
@@ -1482,7 +1539,25 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
                       mdb_strerror(rc));
     }
 
+    for (r = list; rc == 0 && r != NULL; r = r->next) {
+        if (r->chan >= 0) {
+            rc = cmp_dispatch_record(d, txn, r, now);
+        }
+    }
+
+    /*
+     * The slots just freed are filled in the same txn: one commit, and
+     * one sync, for both the answers and the next sends.
+     */
     d->cd->queued = 1;
+
+    if (txn != NULL) {
+        if (rc == 0) {
+            cmp_dispatch_pump_all(d, txn, now, &reqs);
+        }
+
+        cmp_dispatch_commit(d, txn, rc, reqs);
+    }
 
     while (list != NULL) {
         r = list;

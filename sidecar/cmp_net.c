@@ -1,21 +1,21 @@
 
 /*
  * The network thread.  Requests come in through a list under a mutex and
- * an eventfd that wakes the thread; answers go back the same way, with
- * an eventfd the main loop polls.  Both lists are bounded by what the
- * main thread keeps in flight (--concurrency), never by the queue.
+ * curl_multi_wakeup(); answers go back through another list and an
+ * eventfd the main loop polls.  Both lists are bounded by what the main
+ * thread keeps in flight (--concurrency), never by the queue.  The thread
+ * drives libcurl with curl_multi_perform() and curl_multi_poll(), which
+ * keep its sockets and timers themselves.
  */
 
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 
@@ -42,7 +42,6 @@ struct cmp_net_s {
     size_t              done_cap;
     int                 stop;
 
-    int                 wake_fd;       /* main -> thread */
     int                 done_fd;       /* thread -> main */
 
     /* the thread's own */
@@ -51,13 +50,6 @@ struct cmp_net_s {
     cmp_net_done_t     *finished;
     size_t              nfinished;
     size_t              finished_cap;
-    struct pollfd      *fds;           /* [0] is wake_fd */
-    int                 nfds;
-    int                 fds_cap;
-    struct pollfd      *ready;
-    int                 ready_cap;
-    long                timeout;       /* ms; -1: none */
-    int64_t             timer_at;
 };
 
 
@@ -65,14 +57,10 @@ static void *cmp_net_run(void *arg);
 static void cmp_net_take(cmp_net_t *n);
 static void cmp_net_transfer(cmp_net_t *n);
 static void cmp_net_hand_back(cmp_net_t *n);
-static int cmp_net_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp);
-static int cmp_net_timer(CURLM *multi, long timeout_ms, void *userp);
 static int cmp_net_list_add(cmp_net_list_t *l, CURL *const *easy,
     size_t count);
 static int cmp_net_done_add(cmp_net_done_t **a, size_t *n, size_t *cap,
     const cmp_net_done_t *items, size_t count);
-static int64_t cmp_net_msec(void);
 static void cmp_net_signal(int fd);
 static void cmp_net_drain(int fd);
 
@@ -90,30 +78,16 @@ cmp_net_create(long max_connects, char *err, size_t err_len)
         return NULL;
     }
 
-    n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     n->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     n->multi = curl_multi_init();
-    n->fds = malloc(16 * sizeof(struct pollfd));
-    n->fds_cap = 16;
-    n->timeout = -1;
 
-    if (n->wake_fd == -1 || n->done_fd == -1 || n->multi == NULL
-        || n->fds == NULL)
-    {
+    if (n->done_fd == -1 || n->multi == NULL) {
         snprintf(err, err_len, "the network thread's setup failed: %s",
                  strerror(errno));
         cmp_net_destroy(n);
         return NULL;
     }
 
-    n->fds[0].fd = n->wake_fd;
-    n->fds[0].events = POLLIN;
-    n->nfds = 1;
-
-    curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, cmp_net_socket);
-    curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-    curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, cmp_net_timer);
-    curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
     curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS, max_connects);
 
     pthread_mutex_init(&n->lock, NULL);
@@ -153,17 +127,13 @@ cmp_net_destroy(cmp_net_t *n)
         n->stop = 1;
         pthread_mutex_unlock(&n->lock);
 
-        cmp_net_signal(n->wake_fd);
+        curl_multi_wakeup(n->multi);
         pthread_join(n->thread, NULL);
         pthread_mutex_destroy(&n->lock);
     }
 
     if (n->multi != NULL) {
         curl_multi_cleanup(n->multi);
-    }
-
-    if (n->wake_fd != -1) {
-        close(n->wake_fd);
     }
 
     if (n->done_fd != -1) {
@@ -174,8 +144,6 @@ cmp_net_destroy(cmp_net_t *n)
     free(n->adding.items);
     free(n->done);
     free(n->finished);
-    free(n->fds);
-    free(n->ready);
     free(n);
 }
 
@@ -194,7 +162,7 @@ cmp_net_submit(cmp_net_t *n, CURL *const *easy, size_t count)
     pthread_mutex_unlock(&n->lock);
 
     if (rc == 0) {
-        cmp_net_signal(n->wake_fd);
+        curl_multi_wakeup(n->multi);
     }
 
     return rc;
@@ -239,29 +207,10 @@ cmp_net_run(void *arg)
 {
     cmp_net_t *n = arg;
 
-    int      stop;
-    int64_t  wait;
+    int  stop;
 
     for ( ;; ) {
-        wait = 1000;
-
-        if (n->timeout >= 0) {
-            wait = n->timer_at - cmp_net_msec();
-            wait = (wait < 0) ? 0 : (wait > 1000) ? 1000 : wait;
-        }
-
-        if (poll(n->fds, n->nfds, (int) wait) == -1 && errno != EINTR) {
-            /* nothing sane is left to do but slow down and try again */
-            usleep(10000);
-            continue;
-        }
-
-        if (n->fds[0].revents) {
-            n->fds[0].revents = 0;
-            cmp_net_drain(n->wake_fd);
-            cmp_net_take(n);
-        }
-
+        cmp_net_take(n);
         cmp_net_transfer(n);
         cmp_net_hand_back(n);
 
@@ -272,6 +221,9 @@ cmp_net_run(void *arg)
         if (stop) {
             return NULL;
         }
+
+        /* woken early by an answer, a timer, or curl_multi_wakeup() */
+        (void) curl_multi_poll(n->multi, NULL, 0, 1000, NULL);
     }
 }
 
@@ -307,46 +259,13 @@ cmp_net_take(cmp_net_t *n)
 static void
 cmp_net_transfer(cmp_net_t *n)
 {
-    int             i, k, ev, running;
+    int             left, running;
     CURLMsg        *m;
-    struct pollfd  *p;
     cmp_net_done_t  d;
 
-    if (n->ready_cap < n->nfds) {
-        p = realloc(n->ready, n->nfds * sizeof(struct pollfd));
-        if (p == NULL) {
-            return;
-        }
+    (void) curl_multi_perform(n->multi, &running);
 
-        n->ready = p;
-        n->ready_cap = n->nfds;
-    }
-
-    /* copied first: socket_action changes the table under us */
-    k = 0;
-
-    for (i = 1; i < n->nfds; i++) {
-        if (n->fds[i].revents != 0) {
-            n->ready[k++] = n->fds[i];
-            n->fds[i].revents = 0;
-        }
-    }
-
-    for (i = 0; i < k; i++) {
-        ev = (n->ready[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0;
-        ev |= (n->ready[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0;
-        ev |= (n->ready[i].revents & (POLLERR | POLLNVAL))
-              ? CURL_CSELECT_ERR : 0;
-
-        curl_multi_socket_action(n->multi, n->ready[i].fd, ev, &running);
-    }
-
-    if (n->timeout >= 0 && cmp_net_msec() >= n->timer_at) {
-        n->timeout = -1;
-        curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-
-    while ((m = curl_multi_info_read(n->multi, &i)) != NULL) {
+    while ((m = curl_multi_info_read(n->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE) {
             continue;
         }
@@ -380,69 +299,6 @@ cmp_net_hand_back(cmp_net_t *n)
         n->nfinished = 0;
         cmp_net_signal(n->done_fd);
     }
-}
-
-
-static int
-cmp_net_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp)
-{
-    cmp_net_t *n = userp;
-
-    int             i;
-    struct pollfd  *fds;
-
-    (void) easy;
-    (void) socketp;
-
-    for (i = 1; i < n->nfds; i++) {
-        if (n->fds[i].fd == s) {
-            break;
-        }
-    }
-
-    if (what == CURL_POLL_REMOVE) {
-        if (i < n->nfds) {
-            n->fds[i] = n->fds[--n->nfds];
-        }
-
-        return 0;
-    }
-
-    if (i == n->nfds) {
-        if (n->nfds == n->fds_cap) {
-            fds = realloc(n->fds, n->fds_cap * 2 * sizeof(struct pollfd));
-            if (fds == NULL) {
-                return -1;
-            }
-
-            n->fds = fds;
-            n->fds_cap *= 2;
-        }
-
-        n->fds[i].fd = s;
-        n->nfds++;
-    }
-
-    n->fds[i].events = ((what & CURL_POLL_IN) ? POLLIN : 0)
-                       | ((what & CURL_POLL_OUT) ? POLLOUT : 0);
-    n->fds[i].revents = 0;
-
-    return 0;
-}
-
-
-static int
-cmp_net_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    cmp_net_t *n = userp;
-
-    (void) multi;
-
-    n->timeout = timeout_ms;
-    n->timer_at = (timeout_ms >= 0) ? cmp_net_msec() + timeout_ms : 0;
-
-    return 0;
 }
 
 
@@ -502,17 +358,6 @@ cmp_net_done_add(cmp_net_done_t **a, size_t *n, size_t *cap,
     *n += count;
 
     return 0;
-}
-
-
-static int64_t
-cmp_net_msec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
