@@ -1428,16 +1428,11 @@ cmp_dispatch_poll_fds(cmp_dispatch_t *d, struct pollfd **fds,
 
 /* the answers the network thread has for us, in one write txn */
 void
-cmp_dispatch_poll_done(cmp_dispatch_t *d, struct pollfd *fds, int n,
-    int timed_out)
+cmp_dispatch_poll_done(cmp_dispatch_t *d)
 {
     size_t          i, k;
     cmp_req_t      *r;
     cmp_net_done_t  done[CMP_DISPATCH_BATCH];
-
-    (void) fds;
-    (void) n;
-    (void) timed_out;
 
     while (d->in_flight > 0) {
         k = cmp_net_done(d->net, done, CMP_DISPATCH_BATCH);

@@ -31,8 +31,7 @@ void cmp_dispatch_refresh(cmp_dispatch_t *d);
 void cmp_dispatch_pump(cmp_dispatch_t *d);
 int cmp_dispatch_poll_fds(cmp_dispatch_t *d, struct pollfd **fds,
     int64_t *timeout_ms);
-void cmp_dispatch_poll_done(cmp_dispatch_t *d, struct pollfd *fds, int n,
-    int timed_out);
+void cmp_dispatch_poll_done(cmp_dispatch_t *d);
 unsigned cmp_dispatch_in_flight(cmp_dispatch_t *d);
 void cmp_dispatch_stop_starting(cmp_dispatch_t *d);
 

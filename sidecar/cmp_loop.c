@@ -264,7 +264,7 @@ cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
         return -1;
     }
 
-    cmp_dispatch_poll_done(cd->dispatch, fds, n, rc == 0);
+    cmp_dispatch_poll_done(cd->dispatch);
 
     return 0;
 }
