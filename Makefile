@@ -102,7 +102,7 @@ run: deps
 
 bench: deps
 	$(MAKE) all
-	sh t/bench/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
+	bash t/bench/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
 
 install: all
 	install -D -m 0644 $(MODULE) \
