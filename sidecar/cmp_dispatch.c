@@ -150,6 +150,7 @@ static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
     size_t n, int64_t now);
 static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
+static void cmp_dispatch_free_list(cmp_dispatch_t *d, cmp_req_t *reqs);
 static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_req_t *reqs);
 static cmp_headers_t *cmp_dispatch_headers(cmp_headers_t *old,
     const char *auth);
@@ -687,8 +688,6 @@ static void
 cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
     cmp_req_t *reqs)
 {
-    cmp_req_t  *r;
-
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
 
@@ -697,16 +696,14 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
     }
 
     if (rc != 0) {
-        /* answers stay "sending" (a restart sends them again), and the
-         * messages taken stay queued */
+        /*
+         * Answers stay "sending" (a restart sends them again), and the
+         * messages taken stay queued.
+         */
         cmp_log_error(d->log, CMP_LOG_ERR, "dispatch txn failed: %s",
                       mdb_strerror(rc));
 
-        while (reqs != NULL) {
-            r = reqs;
-            reqs = r->next;
-            cmp_dispatch_free_req(d, r);
-        }
+        cmp_dispatch_free_list(d, reqs);
 
         d->cd->queued = 1;
         return;
@@ -973,11 +970,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: queue txn failed: "
                       "%s", c->id, mdb_strerror(rc));
 
-        while (reqs != NULL) {
-            r = reqs;
-            reqs = r->next;
-            cmp_dispatch_free_req(d, r);
-        }
+        cmp_dispatch_free_list(d, reqs);
 
         d->cd->queued = 1;
         return;
@@ -1373,6 +1366,20 @@ cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
     cmp_dispatch_submit(d, r);
 
     return 0;
+}
+
+
+/* requests never started: their messages stay as the txn left them */
+static void
+cmp_dispatch_free_list(cmp_dispatch_t *d, cmp_req_t *reqs)
+{
+    cmp_req_t  *r;
+
+    while (reqs != NULL) {
+        r = reqs;
+        reqs = r->next;
+        cmp_dispatch_free_req(d, r);
+    }
 }
 
 
