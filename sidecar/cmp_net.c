@@ -187,9 +187,13 @@ cmp_net_done(cmp_net_t *n, cmp_net_done_t *out, size_t max)
     pthread_mutex_lock(&n->lock);
 
     k = (n->ndone < max) ? n->ndone : max;
-    memcpy(out, n->done, k * sizeof(cmp_net_done_t));
-    memmove(n->done, n->done + k, (n->ndone - k) * sizeof(cmp_net_done_t));
-    n->ndone -= k;
+
+    if (k > 0) {
+        memcpy(out, n->done, k * sizeof(cmp_net_done_t));
+        memmove(n->done, n->done + k,
+                (n->ndone - k) * sizeof(cmp_net_done_t));
+        n->ndone -= k;
+    }
 
     pthread_mutex_unlock(&n->lock);
 
