@@ -7,6 +7,7 @@ NGINX_BIN   ?= /usr/sbin/nginx
 BUILD       ?= $(CURDIR)/build
 MODULE       = $(BUILD)/ngx_http_campaign_module.so
 CAMPAIGND    = $(BUILD)/campaignd
+CAMPAIGND_ASAN = $(BUILD)/asan/campaignd
 
 CC          ?= cc
 WARN         = -Wall -Wextra -Werror
@@ -32,8 +33,8 @@ TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                TEST_NGINX_LOAD_MODULES=$(MODULE) \
                CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
-.PHONY: all deps module campaignd unit unit-asan test test-nginx run bench \
-        install clean
+.PHONY: all deps module campaignd unit unit-asan test test-nginx \
+        test-campaignd-asan run bench install clean
 
 all: module campaignd
 
@@ -89,12 +90,27 @@ unit-asan: $(UNIT_ASAN)
 test-nginx: all
 	$(TEST_ENV) prove $(PROVE_INC) -r t/
 
+# campaignd under ASan and UBSan, run by its own suites: a memory error or
+# undefined behaviour stops it, and the suites waiting on it fail
+$(CAMPAIGND_ASAN): $(SIDECAR_SRCS) $(SIDECAR_HDRS) $(SHARED_SRCS) \
+                   $(SHARED_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CMP_CFLAGS) -O1 -fsanitize=address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=all -Isidecar \
+	    -o $@ $(SIDECAR_SRCS) $(SHARED_SRCS) $(SIDECAR_LIBS)
+
+test-campaignd-asan: all $(CAMPAIGND_ASAN)
+	ASAN_OPTIONS=detect_leaks=0 $(TEST_ENV) CAMPAIGND=$(CAMPAIGND_ASAN) \
+	    prove $(PROVE_INC) t/061-dispatch.t t/062-crash-recovery.t \
+	    t/063-viber-lanes.t t/064-conversation.t
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) fuzz FUZZ_ARGS="-seed=1 -runs=150000"
 	$(MAKE) test-nginx
+	$(MAKE) test-campaignd-asan
 
 run: deps
 	$(MAKE) all
