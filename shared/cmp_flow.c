@@ -27,8 +27,6 @@
 #define CMP_FLOW_RULES_MAX        50
 #define CMP_FLOW_LABEL_MAX        60
 
-#define cmp_text_literal(t, s)    cmp_text_add(t, s, sizeof(s) - 1)
-
 
 typedef enum {
     CMP_F_STRING = 0,

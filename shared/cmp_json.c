@@ -115,19 +115,19 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
 char *
 cmp_json_dump(const json_t *json, size_t *len)
 {
-    cmp_json_writer_t  w;
+    cmp_text_t  w;
 
     if (!json_is_object(json) && !json_is_array(json)) {
         return NULL;
     }
 
-    if (cmp_json_writer_init(&w, 512) != 0) {
+    if (cmp_text_init(&w, 512) != 0) {
         return NULL;
     }
 
     cmp_json_write_value(&w, json);
 
-    return cmp_json_writer_take(&w, len);
+    return cmp_text_take(&w, len);
 }
 
 

@@ -273,7 +273,7 @@ cmp_json_raw_int(const char *buf, size_t len, const char *name)
 
 int
 cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
-    size_t n, cmp_json_writer_t *out)
+    size_t n, cmp_text_t *out)
 {
     int                 rc, first;
     size_t              i;
@@ -295,12 +295,12 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
     p++;
     used = 0;
     first = 1;
-    cmp_json_writer_reset(out);
-    cmp_json_write_literal(out, "{");
+    cmp_text_reset(out);
+    cmp_text_literal(out, "{");
 
     while ((rc = cmp_json_raw_next(&p, end, &m)) == 1) {
         if (!first) {
-            cmp_json_write_literal(out, ",");
+            cmp_text_literal(out, ",");
         }
 
         first = 0;
@@ -313,15 +313,15 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
             }
         }
 
-        cmp_json_write_raw(out, m.name - 1, m.name_len + 2);
-        cmp_json_write_literal(out, ":");
+        cmp_text_add(out, m.name - 1, m.name_len + 2);
+        cmp_text_literal(out, ":");
 
         if (i < n) {
-            cmp_json_write_raw(out, set[i].value, set[i].len);
+            cmp_text_add(out, set[i].value, set[i].len);
             used |= (uint64_t) 1 << i;
 
         } else {
-            cmp_json_write_raw(out, m.value, m.value_len);
+            cmp_text_add(out, m.value, m.value_len);
         }
     }
 
@@ -335,16 +335,16 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
         }
 
         if (!first) {
-            cmp_json_write_literal(out, ",");
+            cmp_text_literal(out, ",");
         }
 
         first = 0;
         cmp_json_write_string(out, set[i].name, strlen(set[i].name));
-        cmp_json_write_literal(out, ":");
-        cmp_json_write_raw(out, set[i].value, set[i].len);
+        cmp_text_literal(out, ":");
+        cmp_text_add(out, set[i].value, set[i].len);
     }
 
-    cmp_json_write_literal(out, "}");
+    cmp_text_literal(out, "}");
 
     return out->failed ? -1 : 0;
 }

@@ -41,7 +41,7 @@ int64_t cmp_json_raw_int(const char *buf, size_t len, const char *name);
 
 /* the object with set[] applied (absent members added at its end) */
 int cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
-    size_t n, cmp_json_writer_t *out);
+    size_t n, cmp_text_t *out);
 
 
 #endif /* _CMP_JSON_RAW_H_INCLUDED_ */

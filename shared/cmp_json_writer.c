@@ -21,124 +21,15 @@
 #define CMP_JSON_WRITER_DEPTH   64
 
 
-static int cmp_json_writer_grow(cmp_json_writer_t *w, size_t n);
-static void cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json);
-static int cmp_json_copy_plain(cmp_json_writer_t *w, const char *s,
-    size_t len);
-static void cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json,
+static void cmp_json_write_jansson(cmp_text_t *w, const json_t *json);
+static int cmp_json_copy_plain(cmp_text_t *w, const char *s, size_t len);
+static void cmp_json_write_nested(cmp_text_t *w, const json_t *json,
     int depth);
-
-
-int
-cmp_json_writer_init(cmp_json_writer_t *w, size_t size)
-{
-    w->len = 0;
-    w->failed = 0;
-    w->size = size ? size : 256;
-
-    w->data = malloc(w->size);
-    if (w->data == NULL) {
-        w->size = 0;
-        w->failed = 1;
-        return -1;
-    }
-
-    return 0;
-}
-
-
-void
-cmp_json_writer_free(cmp_json_writer_t *w)
-{
-    free(w->data);
-    w->data = NULL;
-    w->len = 0;
-    w->size = 0;
-}
-
-
-/* empty again, its buffer kept for the next text */
-void
-cmp_json_writer_reset(cmp_json_writer_t *w)
-{
-    w->len = 0;
-    w->failed = 0;
-}
-
-
-/* room for n more bytes and the NUL */
-static int
-cmp_json_writer_grow(cmp_json_writer_t *w, size_t n)
-{
-    char    *p;
-    size_t   size;
-
-    if (w->failed) {
-        return -1;
-    }
-
-    if (w->len + n + 1 <= w->size) {
-        return 0;
-    }
-
-    size = w->size ? w->size : 256;
-
-    while (size < w->len + n + 1) {
-        size *= 2;
-    }
-
-    p = realloc(w->data, size);
-    if (p == NULL) {
-        w->failed = 1;
-        return -1;
-    }
-
-    w->data = p;
-    w->size = size;
-
-    return 0;
-}
-
-
-void
-cmp_json_write_raw(cmp_json_writer_t *w, const char *s, size_t len)
-{
-    if (cmp_json_writer_grow(w, len) != 0) {
-        return;
-    }
-
-    memcpy(w->data + w->len, s, len);
-    w->len += len;
-}
-
-
-/* the caller owns the result (free()); NULL when anything failed */
-char *
-cmp_json_writer_take(cmp_json_writer_t *w, size_t *len)
-{
-    char  *s;
-
-    if (cmp_json_writer_grow(w, 0) != 0) {
-        cmp_json_writer_free(w);
-        return NULL;
-    }
-
-    w->data[w->len] = '\0';
-
-    s = w->data;
-    *len = w->len;
-
-    w->data = NULL;
-    w->len = 0;
-    w->size = 0;
-
-    return s;
-}
 
 
 /* jansson's own bytes for a value; its failure is the writer's */
 static void
-cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json)
+cmp_json_write_jansson(cmp_text_t *w, const json_t *json)
 {
     char  *s;
 
@@ -153,7 +44,7 @@ cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json)
         return;
     }
 
-    cmp_json_write_raw(w, s, strlen(s));
+    cmp_text_add(w, s, strlen(s));
     free(s);
 }
 
@@ -163,13 +54,13 @@ cmp_json_write_jansson(cmp_json_writer_t *w, const json_t *json)
  * when jansson would write it otherwise.
  */
 static int
-cmp_json_copy_plain(cmp_json_writer_t *w, const char *s, size_t len)
+cmp_json_copy_plain(cmp_text_t *w, const char *s, size_t len)
 {
     char           *p;
     size_t          i;
     unsigned char   c, high;
 
-    if (cmp_json_writer_grow(w, len + 2) != 0) {
+    if (cmp_text_reserve(w, len + 2) != 0) {
         /* failed: nothing more will be written */
         return 0;
     }
@@ -201,7 +92,7 @@ cmp_json_copy_plain(cmp_json_writer_t *w, const char *s, size_t len)
 
 
 void
-cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len)
+cmp_json_write_string(cmp_text_t *w, const char *s, size_t len)
 {
     json_t  *str;
 
@@ -226,13 +117,13 @@ cmp_json_write_string(cmp_json_writer_t *w, const char *s, size_t len)
  * write the whole object.
  */
 int
-cmp_json_write_key(cmp_json_writer_t *w, const char *s, size_t len)
+cmp_json_write_key(cmp_text_t *w, const char *s, size_t len)
 {
     if (cmp_json_copy_plain(w, s, len) != 0) {
         return -1;
     }
 
-    cmp_json_write_raw(w, ":", 1);
+    cmp_text_add(w, ":", 1);
 
     return 0;
 }
@@ -240,7 +131,7 @@ cmp_json_write_key(cmp_json_writer_t *w, const char *s, size_t len)
 
 /* "%lld", which is JSON_INTEGER_FORMAT */
 void
-cmp_json_write_integer(cmp_json_writer_t *w, json_int_t v)
+cmp_json_write_integer(cmp_text_t *w, json_int_t v)
 {
     char      buf[24], *p;
     uint64_t  u;
@@ -257,19 +148,19 @@ cmp_json_write_integer(cmp_json_writer_t *w, json_int_t v)
         *--p = '-';
     }
 
-    cmp_json_write_raw(w, p, buf + sizeof(buf) - p);
+    cmp_text_add(w, p, buf + sizeof(buf) - p);
 }
 
 
 void
-cmp_json_write_value(cmp_json_writer_t *w, const json_t *json)
+cmp_json_write_value(cmp_text_t *w, const json_t *json)
 {
     cmp_json_write_nested(w, json, 0);
 }
 
 
 static void
-cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
+cmp_json_write_nested(cmp_text_t *w, const json_t *json, int depth)
 {
     size_t       i, n, len, start;
     void        *iter;
@@ -287,15 +178,15 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
     switch (json_typeof(json)) {
 
     case JSON_NULL:
-        cmp_json_write_raw(w, "null", 4);
+        cmp_text_add(w, "null", 4);
         return;
 
     case JSON_TRUE:
-        cmp_json_write_raw(w, "true", 4);
+        cmp_text_add(w, "true", 4);
         return;
 
     case JSON_FALSE:
-        cmp_json_write_raw(w, "false", 5);
+        cmp_text_add(w, "false", 5);
         return;
 
     case JSON_INTEGER:
@@ -318,19 +209,19 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
             return;
         }
 
-        cmp_json_write_raw(w, "[", 1);
+        cmp_text_add(w, "[", 1);
 
         n = json_array_size(json);
 
         for (i = 0; i < n; i++) {
             if (i > 0) {
-                cmp_json_write_raw(w, ",", 1);
+                cmp_text_add(w, ",", 1);
             }
 
             cmp_json_write_nested(w, json_array_get(json, i), depth + 1);
         }
 
-        cmp_json_write_raw(w, "]", 1);
+        cmp_text_add(w, "]", 1);
         return;
 
     case JSON_OBJECT:
@@ -340,7 +231,7 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
         }
 
         start = w->len;
-        cmp_json_write_raw(w, "{", 1);
+        cmp_text_add(w, "{", 1);
 
         /* insertion order, as jansson 2.14 dumps with or without PRESERVE */
         for (iter = json_object_iter((json_t *) json), i = 0;
@@ -348,7 +239,7 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
              iter = json_object_iter_next((json_t *) json, iter), i++)
         {
             if (i > 0) {
-                cmp_json_write_raw(w, ",", 1);
+                cmp_text_add(w, ",", 1);
             }
 
             key = json_object_iter_key(iter);
@@ -363,7 +254,7 @@ cmp_json_write_nested(cmp_json_writer_t *w, const json_t *json, int depth)
                                   depth + 1);
         }
 
-        cmp_json_write_raw(w, "}", 1);
+        cmp_text_add(w, "}", 1);
         return;
 
     default:

@@ -177,7 +177,7 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
     size_t              klen;
     unsigned            seen;
     const char         *key;
-    cmp_json_writer_t   w;
+    cmp_text_t   w;
 
     cmp_time_format(op->now, now);
 
@@ -185,11 +185,11 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
         created_at = now;
     }
 
-    if (cmp_json_writer_init(&w, 512) != 0) {
+    if (cmp_text_init(&w, 512) != 0) {
         return NULL;
     }
 
-    cmp_json_write_raw(&w, "{\"id\":", 6);
+    cmp_text_add(&w, "{\"id\":", 6);
 
     v = json_object_get(record, "id");
 
@@ -213,10 +213,10 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
             continue;
         }
 
-        cmp_json_write_raw(&w, ",", 1);
+        cmp_text_add(&w, ",", 1);
 
         if (cmp_json_write_key(&w, key, klen) != 0) {
-            cmp_json_writer_free(&w);
+            cmp_text_free(&w);
 
             out = cmp_resource_finish(op, record, created_at, version);
             if (out == NULL) {
@@ -247,23 +247,23 @@ cmp_resource_dump(cmp_op_t *op, json_t *record, const char *created_at,
     }
 
     if (!(seen & 1)) {
-        cmp_json_write_raw(&w, ",\"created_at\":", 14);
+        cmp_text_add(&w, ",\"created_at\":", 14);
         cmp_json_write_string(&w, created_at, strlen(created_at));
     }
 
     if (!(seen & 2)) {
-        cmp_json_write_raw(&w, ",\"updated_at\":", 14);
+        cmp_text_add(&w, ",\"updated_at\":", 14);
         cmp_json_write_string(&w, now, CMP_TIME_LEN);
     }
 
     if (!(seen & 4)) {
-        cmp_json_write_raw(&w, ",\"version\":", 11);
+        cmp_text_add(&w, ",\"version\":", 11);
         cmp_json_write_integer(&w, (json_int_t) version);
     }
 
-    cmp_json_write_raw(&w, "}", 1);
+    cmp_text_add(&w, "}", 1);
 
-    return cmp_json_writer_take(&w, len);
+    return cmp_text_take(&w, len);
 }
 
 

@@ -13,14 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-
-/* a growable byte buffer; text is kept NUL-terminated */
-typedef struct {
-    char          *data;
-    size_t         len;
-    size_t         size;
-    int            failed;      /* an allocation failed: data is unusable */
-} cmp_text_t;
+#include "cmp_text.h"
 
 
 /* the facts a template may name; any of them may be NULL or 0 */
@@ -39,9 +32,6 @@ int cmp_template_check(const char *s, size_t len, char *err,
 char *cmp_template_render(const char *s, size_t len,
     const cmp_template_ctx_t *ctx, size_t *out_len);
 
-void cmp_text_add(cmp_text_t *t, const char *data, size_t len);
-void cmp_text_addf(cmp_text_t *t, const char *fmt, ...);
-void cmp_text_free(cmp_text_t *t);
 void cmp_text_json_value(cmp_text_t *t, const json_t *v);
 
 

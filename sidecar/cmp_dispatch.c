@@ -64,7 +64,7 @@ struct cmp_req_s {
     unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
     size_t              mklen;
     char               *body;          /* an http_request's */
-    cmp_json_writer_t   send;          /* a send's body, kept with it */
+    cmp_text_t   send;          /* a send's body, kept with it */
     struct curl_slist  *headers;       /* an http_request's own */
     cmp_headers_t      *shared;        /* a send's: its channel's */
     cmp_text_t          answer;
@@ -93,7 +93,7 @@ struct cmp_dispatch_s {
     cmp_req_t          *finished;
     cmp_req_t          *spare;         /* sends done, handles kept */
     unsigned            nspare;
-    cmp_json_writer_t   patch;         /* a message record rewritten */
+    cmp_text_t   patch;         /* a message record rewritten */
     MDB_txn            *txn;           /* the refresh's read txn */
 };
 
@@ -241,11 +241,11 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
         d->spare = r->next;
         curl_easy_cleanup(r->easy);
         cmp_text_free(&r->answer);
-        cmp_json_writer_free(&r->send);
+        cmp_text_free(&r->send);
         free(r);
     }
 
-    cmp_json_writer_free(&d->patch);
+    cmp_text_free(&d->patch);
 
     free(d->chans);
     free(d->gap);
@@ -1412,7 +1412,7 @@ cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r)
 
     curl_slist_free_all(r->headers);
     cmp_text_free(&r->answer);
-    cmp_json_writer_free(&r->send);
+    cmp_text_free(&r->send);
     free(r);
 }
 
@@ -1621,7 +1621,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     MDB_val           k, v;
     cmp_op_t          op;
     cmp_chan_t       *c;
-    cmp_json_writer_t quoted;
+    cmp_text_t quoted;
     const char       *rec, *s;
     cmp_answer_t      a;
     cmp_json_set_t    set[3];
@@ -1678,11 +1678,11 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     s = (a.klass == CMP_ANSWER_SENT) ? a.provider_id : a.error;
     cmp_utf8_repair((char *) s, strlen(s), 1);
 
-    memset(&quoted, 0, sizeof(cmp_json_writer_t));
+    memset(&quoted, 0, sizeof(cmp_text_t));
     cmp_json_write_string(&quoted, s, strlen(s));
 
     if (quoted.failed) {
-        cmp_json_writer_free(&quoted);
+        cmp_text_free(&quoted);
         return ENOMEM;
     }
 
@@ -1834,7 +1834,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         break;
     }
 
-    cmp_json_writer_free(&quoted);
+    cmp_text_free(&quoted);
 
     return rc;
 }

@@ -44,7 +44,7 @@ struct cmp_engine_s {
     size_t              campaign_len;
     json_t             *campaign;
 
-    cmp_json_writer_t   text;          /* a message record being written */
+    cmp_text_t   text;          /* a message record being written */
 };
 
 
@@ -160,7 +160,7 @@ cmp_engine_destroy(cmp_engine_t *e)
 
     json_decref(e->campaign);
     free(e->campaign_raw);
-    cmp_json_writer_free(&e->text);
+    cmp_text_free(&e->text);
     free(e);
 }
 
@@ -699,62 +699,62 @@ cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
 {
     char                when[CMP_TIME_LEN + 1];
     const char         *s;
-    cmp_json_writer_t  *w;
+    cmp_text_t  *w;
 
     w = &x->e->text;
-    cmp_json_writer_reset(w);
+    cmp_text_reset(w);
     cmp_time_format(x->now, when);
 
-    cmp_json_write_literal(w, "{\"id\":");
+    cmp_text_literal(w, "{\"id\":");
     cmp_json_write_string(w, hex, strlen(hex));
-    cmp_json_write_literal(w, ",\"run\":");
+    cmp_text_literal(w, ",\"run\":");
     cmp_json_write_integer(w, mk->run);
-    cmp_json_write_literal(w, ",\"contact_id\":");
+    cmp_text_literal(w, ",\"contact_id\":");
     cmp_json_write_string(w, mk->contact, mk->contact_len);
-    cmp_json_write_literal(w, ",\"node_id\":");
+    cmp_text_literal(w, ",\"node_id\":");
     cmp_json_write_string(w, mk->node, mk->node_len);
-    cmp_json_write_literal(w, ",\"channel_id\":");
+    cmp_text_literal(w, ",\"channel_id\":");
     s = channel ? channel : "";
     cmp_json_write_string(w, s, strlen(s));
-    cmp_json_write_literal(w, ",\"status\":");
+    cmp_text_literal(w, ",\"status\":");
     cmp_json_write_string(w, status, strlen(status));
-    cmp_json_write_literal(w, ",\"provider_message_id\":null,\"error\":");
+    cmp_text_literal(w, ",\"provider_message_id\":null,\"error\":");
 
     if (error != NULL) {
         cmp_json_write_string(w, error, strlen(error));
 
     } else {
-        cmp_json_write_literal(w, "null");
+        cmp_text_literal(w, "null");
     }
 
-    cmp_json_write_literal(w, ",\"attempts\":0,\"updated_at\":");
+    cmp_text_literal(w, ",\"attempts\":0,\"updated_at\":");
     cmp_json_write_string(w, when, CMP_TIME_LEN);
-    cmp_json_write_literal(w, ",\"campaign_id\":");
+    cmp_text_literal(w, ",\"campaign_id\":");
 
     if (x->campaign != NULL) {
         cmp_json_write_string(w, mk->campaign, mk->campaign_len);
 
     } else {
-        cmp_json_write_literal(w, "null");
+        cmp_text_literal(w, "null");
     }
 
-    cmp_json_write_literal(w, ",\"instance\":");
+    cmp_text_literal(w, ",\"instance\":");
     s = json_string_value(json_object_get(x->inst, "id"));
     s = s ? s : "";
     cmp_json_write_string(w, s, strlen(s));
-    cmp_json_write_literal(w, ",\"recipient\":");
+    cmp_text_literal(w, ",\"recipient\":");
     s = recipient ? recipient : "";
     cmp_json_write_string(w, s, strlen(s));
-    cmp_json_write_literal(w, ",\"payload\":");
+    cmp_text_literal(w, ",\"payload\":");
     cmp_json_write_value(w, payload);
-    cmp_json_write_literal(w, ",\"lane\":");
+    cmp_text_literal(w, ",\"lane\":");
     cmp_json_write_integer(w, lane);
 
     if (viber) {
-        cmp_json_write_literal(w, ",\"type\":\"viber\"}");
+        cmp_text_literal(w, ",\"type\":\"viber\"}");
 
     } else {
-        cmp_json_write_literal(w, ",\"type\":\"whatsapp\"}");
+        cmp_text_literal(w, ",\"type\":\"whatsapp\"}");
     }
 
     return w->failed ? ENOMEM : 0;

@@ -34,12 +34,12 @@ typedef struct {
 } cmp_answer_t;
 
 
-int cmp_whatsapp_body(const char *rec, size_t len, cmp_json_writer_t *out);
+int cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out);
 void cmp_whatsapp_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 
 int cmp_viber_body(const char *rec, size_t len, const char *sender_name,
-    cmp_json_writer_t *out);
+    cmp_text_t *out);
 void cmp_viber_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 

@@ -16,12 +16,12 @@
 /* the text and our message id, from the message record's JSON text */
 int
 cmp_viber_body(const char *rec, size_t len, const char *sender_name,
-    cmp_json_writer_t *out)
+    cmp_text_t *out)
 {
     size_t       rlen, plen, ilen, n;
     const char  *to, *payload, *text, *id;
 
-    cmp_json_writer_reset(out);
+    cmp_text_reset(out);
 
     if (cmp_json_raw_get(rec, len, "recipient", &to, &rlen) != 0
         || cmp_json_raw_get(rec, len, "id", &id, &ilen) != 0
@@ -31,16 +31,16 @@ cmp_viber_body(const char *rec, size_t len, const char *sender_name,
         return -1;
     }
 
-    cmp_json_write_literal(out, "{\"receiver\":");
-    cmp_json_write_raw(out, to, rlen);
-    cmp_json_write_literal(out, ",\"min_api_version\":1,\"sender\":{\"name\":");
+    cmp_text_literal(out, "{\"receiver\":");
+    cmp_text_add(out, to, rlen);
+    cmp_text_literal(out, ",\"min_api_version\":1,\"sender\":{\"name\":");
     cmp_json_write_string(out, sender_name ? sender_name : "",
                           sender_name ? strlen(sender_name) : 0);
-    cmp_json_write_literal(out, "},\"tracking_data\":");
-    cmp_json_write_raw(out, id, ilen);
-    cmp_json_write_literal(out, ",\"type\":\"text\",\"text\":");
-    cmp_json_write_raw(out, text, n);
-    cmp_json_write_literal(out, "}");
+    cmp_text_literal(out, "},\"tracking_data\":");
+    cmp_text_add(out, id, ilen);
+    cmp_text_literal(out, ",\"type\":\"text\",\"text\":");
+    cmp_text_add(out, text, n);
+    cmp_text_literal(out, "}");
 
     return out->failed ? -1 : 0;
 }

@@ -39,14 +39,14 @@ static const long  cmp_whatsapp_refused[] = {
  * text, the very bytes jansson would have written.
  */
 int
-cmp_whatsapp_body(const char *rec, size_t len, cmp_json_writer_t *out)
+cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out)
 {
     char         type[16], err[64], *s;
     size_t       tlen, plen, ilen, n;
     json_t      *msg;
     const char  *to, *payload, *text, *id;
 
-    cmp_json_writer_reset(out);
+    cmp_text_reset(out);
 
     if (cmp_json_raw_get(rec, len, "recipient", &to, &tlen) == 0
         && cmp_json_raw_get(rec, len, "id", &id, &ilen) == 0
@@ -56,14 +56,14 @@ cmp_whatsapp_body(const char *rec, size_t len, cmp_json_writer_t *out)
         && strcmp(type, "text") == 0
         && cmp_json_raw_get(payload, plen, "text", &text, &n) == 0)
     {
-        cmp_json_write_literal(out, "{\"messaging_product\":\"whatsapp\","
+        cmp_text_literal(out, "{\"messaging_product\":\"whatsapp\","
                      "\"recipient_type\":\"individual\",\"to\":");
-        cmp_json_write_raw(out, to, tlen);
-        cmp_json_write_literal(out, ",\"type\":\"text\",\"text\":{\"body\":");
-        cmp_json_write_raw(out, text, n);
-        cmp_json_write_literal(out, "},\"biz_opaque_callback_data\":");
-        cmp_json_write_raw(out, id, ilen);
-        cmp_json_write_literal(out, "}");
+        cmp_text_add(out, to, tlen);
+        cmp_text_literal(out, ",\"type\":\"text\",\"text\":{\"body\":");
+        cmp_text_add(out, text, n);
+        cmp_text_literal(out, "},\"biz_opaque_callback_data\":");
+        cmp_text_add(out, id, ilen);
+        cmp_text_literal(out, "}");
 
         return out->failed ? -1 : 0;
     }
@@ -76,7 +76,7 @@ cmp_whatsapp_body(const char *rec, size_t len, cmp_json_writer_t *out)
         return -1;
     }
 
-    cmp_json_write_raw(out, s, n);
+    cmp_text_add(out, s, n);
     free(s);
 
     return out->failed ? -1 : 0;

@@ -124,7 +124,7 @@ test_patch_like_jansson(void **state)
     char            err[64], *dump;
     size_t          len;
     json_t         *want, *got;
-    cmp_json_writer_t  out;
+    cmp_text_t  out;
     const char     *rec;
     cmp_json_set_t  set[3] = {
         { "status", "\"sent\"", 6 },
@@ -134,7 +134,7 @@ test_patch_like_jansson(void **state)
 
     (void) state;
     rec = TEST_RECORD;
-    memset(&out, 0, sizeof(cmp_json_writer_t));
+    memset(&out, 0, sizeof(cmp_text_t));
 
     assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 3, &out), 0);
 
@@ -155,14 +155,14 @@ test_patch_like_jansson(void **state)
     free(dump);
     json_decref(got);
     json_decref(want);
-    cmp_json_writer_free(&out);
+    cmp_text_free(&out);
 }
 
 
 static void
 test_patch_adds_absent(void **state)
 {
-    cmp_json_writer_t  out;
+    cmp_text_t  out;
     const char     *rec;
     cmp_json_set_t  set[2] = {
         { "b", "2", 1 },
@@ -170,7 +170,7 @@ test_patch_adds_absent(void **state)
     };
 
     (void) state;
-    memset(&out, 0, sizeof(cmp_json_writer_t));
+    memset(&out, 0, sizeof(cmp_text_t));
 
     rec = "{\"a\":1,\"b\":{\"x\":[1,2]}}";
     assert_int_equal(cmp_json_raw_patch(rec, strlen(rec), set, 2, &out), 0);
@@ -183,7 +183,7 @@ test_patch_adds_absent(void **state)
     assert_int_equal(out.len, 7);
     assert_memory_equal(out.data, "{\"b\":2}", 7);
 
-    cmp_json_writer_free(&out);
+    cmp_text_free(&out);
 }
 
 
@@ -192,7 +192,7 @@ test_malformed(void **state)
 {
     size_t          i, n;
     const char     *v;
-    cmp_json_writer_t  out;
+    cmp_text_t  out;
     cmp_json_set_t  set[1] = { { "a", "1", 1 } };
     static const char  *bad[] = {
         "", "[1]", "{\"a\"", "{\"a\":", "{\"a\":\"x}", "{\"a\":1",
@@ -200,7 +200,7 @@ test_malformed(void **state)
     };
 
     (void) state;
-    memset(&out, 0, sizeof(cmp_json_writer_t));
+    memset(&out, 0, sizeof(cmp_text_t));
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(cmp_json_raw_get(bad[i], strlen(bad[i]), "b", &v,
@@ -209,7 +209,7 @@ test_malformed(void **state)
                                             &out), -1);
     }
 
-    cmp_json_writer_free(&out);
+    cmp_text_free(&out);
 }
 
 

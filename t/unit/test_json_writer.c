@@ -161,15 +161,15 @@ test_compare(const json_t *json, int any)
 {
     char               *want, *got;
     size_t              len;
-    cmp_json_writer_t   w;
+    cmp_text_t   w;
 
     want = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER
                             | (any ? JSON_ENCODE_ANY : 0));
 
     if (any) {
-        assert_int_equal(cmp_json_writer_init(&w, 8), 0);
+        assert_int_equal(cmp_text_init(&w, 8), 0);
         cmp_json_write_value(&w, json);
-        got = cmp_json_writer_take(&w, &len);
+        got = cmp_text_take(&w, &len);
 
     } else {
         got = cmp_json_dump(json, &len);
@@ -363,20 +363,20 @@ test_writer_raw(void **state)
     int                 i;
     char               *s;
     size_t              len;
-    cmp_json_writer_t   w;
+    cmp_text_t   w;
 
     (void) state;
 
     /* growth from a tiny buffer keeps every byte */
-    assert_int_equal(cmp_json_writer_init(&w, 1), 0);
+    assert_int_equal(cmp_text_init(&w, 1), 0);
 
     for (i = 0; i < 1000; i++) {
-        cmp_json_write_raw(&w, "0123456789", 10);
+        cmp_text_add(&w, "0123456789", 10);
     }
 
     cmp_json_write_string(&w, "a\"b", 3);
 
-    s = cmp_json_writer_take(&w, &len);
+    s = cmp_text_take(&w, &len);
     assert_non_null(s);
     assert_int_equal(len, 10000 + 6);
     assert_memory_equal(s + 9990, "0123456789\"a\\\"b\"", 16);
