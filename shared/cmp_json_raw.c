@@ -203,16 +203,66 @@ cmp_json_raw_get(const char *buf, size_t len, const char *name,
 
 
 int
+cmp_json_raw_find(const char *buf, size_t len, cmp_json_field_t *want,
+    size_t n)
+{
+    size_t              i;
+    const char         *p, *end;
+    cmp_json_member_t   m;
+
+    for (i = 0; i < n; i++) {
+        want[i].value = NULL;
+        want[i].len = 0;
+    }
+
+    end = buf + len;
+    p = cmp_json_raw_ws(buf, end);
+
+    if (p >= end || *p != '{') {
+        return -1;
+    }
+
+    p++;
+
+    while (cmp_json_raw_next(&p, end, &m) == 1) {
+        for (i = 0; i < n; i++) {
+            if (want[i].value == NULL
+                && strncmp(want[i].name, m.name, m.name_len) == 0
+                && want[i].name[m.name_len] == '\0')
+            {
+                want[i].value = m.value;
+                want[i].len = m.value_len;
+                break;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+int
 cmp_json_raw_string(const char *buf, size_t len, const char *name,
     char *dst, size_t size)
 {
     size_t       n;
-    json_t      *s;
     const char  *v;
 
-    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0 || v[0] != '"'
-        || n < 2)
-    {
+    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0) {
+        return -1;
+    }
+
+    return cmp_json_raw_value_string(v, n, dst, size);
+}
+
+
+/* -1: not a string, or longer than the room for it */
+int
+cmp_json_raw_value_string(const char *v, size_t n, char *dst, size_t size)
+{
+    json_t  *s;
+
+    if (v == NULL || n < 2 || v[0] != '"') {
         return -1;
     }
 
@@ -247,32 +297,46 @@ cmp_json_raw_string(const char *buf, size_t len, const char *name,
 int64_t
 cmp_json_raw_int(const char *buf, size_t len, const char *name)
 {
-    int          neg;
-    size_t       n, i;
-    int64_t      v;
-    const char  *p;
+    size_t       n;
+    const char  *v;
 
-    if (cmp_json_raw_get(buf, len, name, &p, &n) != 0) {
+    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0) {
         return 0;
     }
 
-    neg = (p[0] == '-');
-    v = 0;
+    return cmp_json_raw_value_int(v, n);
+}
+
+
+/* null, absent, or not an integer: 0 */
+int64_t
+cmp_json_raw_value_int(const char *v, size_t n)
+{
+    int      neg;
+    size_t   i;
+    int64_t  r;
+
+    if (v == NULL || n == 0) {
+        return 0;
+    }
+
+    neg = (v[0] == '-');
+    r = 0;
 
     for (i = neg; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || v > (INT64_MAX - 9) / 10) {
+        if (v[i] < '0' || v[i] > '9' || r > (INT64_MAX - 9) / 10) {
             return 0;
         }
 
-        v = v * 10 + (p[i] - '0');
+        r = r * 10 + (v[i] - '0');
     }
 
-    return neg ? -v : v;
+    return neg ? -r : r;
 }
 
 
 int
-cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_set_t *set,
+cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_field_t *set,
     size_t n, cmp_text_t *out)
 {
     int                 rc, first;

@@ -147,7 +147,7 @@ static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 static int cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m);
 static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
+    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now);
 static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
 static void cmp_dispatch_free_list(cmp_dispatch_t *d, cmp_req_t *reqs);
@@ -1006,7 +1006,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     uint64_t         h;
     cmp_chan_t      *c;
     const char      *rec, *reason;
-    cmp_json_set_t   set[1];
+    cmp_json_field_t   set[1];
     cmp_msg_view_t   m;
 
     c = &d->chans[ci];
@@ -1103,39 +1103,47 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 }
 
 
-/* the members dispatch decides by; -1: not a message record */
+/* the members dispatch decides by, in one pass; -1: not a message record */
 static int
 cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
 {
-    if (cmp_json_raw_string(rec, len, "status", m->status,
-                            sizeof(m->status)) != 0
-        || cmp_json_raw_string(rec, len, "id", m->id, sizeof(m->id)) != 0)
+    cmp_json_field_t  f[8] = {
+        { "status", NULL, 0 }, { "id", NULL, 0 }, { "campaign_id", NULL, 0 },
+        { "contact_id", NULL, 0 }, { "instance", NULL, 0 },
+        { "run", NULL, 0 }, { "attempts", NULL, 0 }, { "lane", NULL, 0 }
+    };
+
+    if (cmp_json_raw_find(rec, len, f, 8) != 0
+        || cmp_json_raw_value_string(f[0].value, f[0].len, m->status,
+                                     sizeof(m->status)) != 0
+        || cmp_json_raw_value_string(f[1].value, f[1].len, m->id,
+                                     sizeof(m->id)) != 0)
     {
         return -1;
     }
 
     /* null or absent: a test send, which no counter counts */
-    if (cmp_json_raw_string(rec, len, "campaign_id", m->campaign,
-                            sizeof(m->campaign)) != 0)
+    if (cmp_json_raw_value_string(f[2].value, f[2].len, m->campaign,
+                                  sizeof(m->campaign)) != 0)
     {
         m->campaign[0] = '\0';
     }
 
-    if (cmp_json_raw_string(rec, len, "contact_id", m->contact,
-                            sizeof(m->contact)) != 0)
+    if (cmp_json_raw_value_string(f[3].value, f[3].len, m->contact,
+                                  sizeof(m->contact)) != 0)
     {
         m->contact[0] = '\0';
     }
 
-    if (cmp_json_raw_string(rec, len, "instance", m->instance,
-                            sizeof(m->instance)) != 0)
+    if (cmp_json_raw_value_string(f[4].value, f[4].len, m->instance,
+                                  sizeof(m->instance)) != 0)
     {
         m->instance[0] = '\0';
     }
 
-    m->run = (uint32_t) cmp_json_raw_int(rec, len, "run");
-    m->attempts = cmp_json_raw_int(rec, len, "attempts");
-    m->lane = (int) cmp_json_raw_int(rec, len, "lane");
+    m->run = (uint32_t) cmp_json_raw_value_int(f[5].value, f[5].len);
+    m->attempts = cmp_json_raw_value_int(f[6].value, f[6].len);
+    m->lane = (int) cmp_json_raw_value_int(f[7].value, f[7].len);
 
     return 0;
 }
@@ -1149,14 +1157,14 @@ cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
 static int
 cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_set_t *set,
+    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now)
 {
     int              rc;
     char             status[24], when[CMP_TIME_LEN + 3];
     size_t           i;
     MDB_val          k, v;
-    cmp_json_set_t   all[8];
+    cmp_json_field_t   all[8];
 
     if (n + 2 > sizeof(all) / sizeof(all[0])) {
         return EINVAL;
@@ -1624,7 +1632,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     cmp_text_t quoted;
     const char       *rec, *s;
     cmp_answer_t      a;
-    cmp_json_set_t    set[3];
+    cmp_json_field_t    set[3];
     cmp_msg_view_t    m;
     cmp_outcome_t     out;
 

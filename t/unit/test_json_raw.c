@@ -30,6 +30,7 @@
 static void test_get_top_level_only(void **state);
 static void test_string_escapes(void **state);
 static void test_int(void **state);
+static void test_find(void **state);
 static void test_patch_like_jansson(void **state);
 static void test_patch_adds_absent(void **state);
 static void test_malformed(void **state);
@@ -119,6 +120,44 @@ test_int(void **state)
 
 
 static void
+test_find(void **state)
+{
+    char              buf[16];
+    const char       *rec;
+    cmp_json_field_t  f[4] = {
+        { "attempts", NULL, 0 }, { "status", NULL, 0 },
+        { "text", NULL, 0 }, { "error", NULL, 0 }
+    };
+
+    (void) state;
+    rec = TEST_RECORD;
+
+    /* one pass finds the top-level members; a nested name stays absent */
+    assert_int_equal(cmp_json_raw_find(rec, strlen(rec), f, 4), 0);
+
+    assert_int_equal(cmp_json_raw_value_int(f[0].value, f[0].len), -2);
+    assert_int_equal(cmp_json_raw_value_string(f[1].value, f[1].len, buf,
+                                               sizeof(buf)), 0);
+    assert_string_equal(buf, "queued");
+    assert_null(f[2].value);
+    assert_int_equal(f[3].len, 4);
+    assert_memory_equal(f[3].value, "null", 4);
+
+    /* absent and null read as no string, and as 0 */
+    assert_int_equal(cmp_json_raw_value_string(f[2].value, f[2].len, buf,
+                                               sizeof(buf)), -1);
+    assert_int_equal(cmp_json_raw_value_string(f[3].value, f[3].len, buf,
+                                               sizeof(buf)), -1);
+    assert_int_equal(cmp_json_raw_value_int(f[2].value, f[2].len), 0);
+
+    /* not an object: -1, and nothing found */
+    f[1].value = "x";
+    assert_int_equal(cmp_json_raw_find("[1]", 3, f, 4), -1);
+    assert_null(f[1].value);
+}
+
+
+static void
 test_patch_like_jansson(void **state)
 {
     char            err[64], *dump;
@@ -126,7 +165,7 @@ test_patch_like_jansson(void **state)
     json_t         *want, *got;
     cmp_text_t  out;
     const char     *rec;
-    cmp_json_set_t  set[3] = {
+    cmp_json_field_t  set[3] = {
         { "status", "\"sent\"", 6 },
         { "error", "\"x\\\"y\"", 6 },
         { "attempts", "4", 1 },
@@ -164,7 +203,7 @@ test_patch_adds_absent(void **state)
 {
     cmp_text_t  out;
     const char     *rec;
-    cmp_json_set_t  set[2] = {
+    cmp_json_field_t  set[2] = {
         { "b", "2", 1 },
         { "c", "[1,{\"d\":3}]", 11 },
     };
@@ -193,7 +232,7 @@ test_malformed(void **state)
     size_t          i, n;
     const char     *v;
     cmp_text_t  out;
-    cmp_json_set_t  set[1] = { { "a", "1", 1 } };
+    cmp_json_field_t  set[1] = { { "a", "1", 1 } };
     static const char  *bad[] = {
         "", "[1]", "{\"a\"", "{\"a\":", "{\"a\":\"x}", "{\"a\":1",
         "{\"a\":{\"b\":1}", "{a:1}", "{\"a\":1 \"b\":2}", "\"a\"",
@@ -220,6 +259,7 @@ main(void)
         cmocka_unit_test(test_get_top_level_only),
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_int),
+        cmocka_unit_test(test_find),
         cmocka_unit_test(test_patch_like_jansson),
         cmocka_unit_test(test_patch_adds_absent),
         cmocka_unit_test(test_malformed),
