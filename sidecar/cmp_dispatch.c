@@ -1679,12 +1679,8 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
         a.klass = CMP_ANSWER_REFUSED;
     }
 
-    /*
-     * What the record keeps of the answer: the provider id, or why not,
-     * made UTF-8 first (a bounded snprintf() may have cut a character).
-     */
+    /* what the record keeps of the answer: the provider id, or why not */
     s = (a.klass == CMP_ANSWER_SENT) ? a.provider_id : a.error;
-    cmp_utf8_repair((char *) s, strlen(s), 1);
 
     memset(&quoted, 0, sizeof(cmp_text_t));
     cmp_json_write_string(&quoted, s, strlen(s));

@@ -43,6 +43,7 @@ int cmp_viber_body(const char *rec, size_t len, const char *sender_name,
 void cmp_viber_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 
+void cmp_answer_error(cmp_answer_t *a, long code, const char *text);
 void cmp_answer_transport(long http, int64_t retry_after, const char *what,
     cmp_answer_t *a);
 

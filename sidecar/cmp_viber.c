@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmp_provider.h"
+#include "cmp_json.h"
 #include "cmp_json_raw.h"
 
 
@@ -86,6 +87,7 @@ cmp_viber_classify(long http, const char *body, size_t len,
         } else if (json_is_string(tok)) {
             snprintf(a->provider_id, sizeof(a->provider_id), "%s",
                      json_string_value(tok));
+            cmp_utf8_repair(a->provider_id, strlen(a->provider_id), 1);
 
         } else if (json_is_real(tok)) {
             snprintf(a->provider_id, sizeof(a->provider_id), "%.0f",
@@ -109,8 +111,7 @@ cmp_viber_classify(long http, const char *body, size_t len,
         a->klass = CMP_ANSWER_REFUSED;
     }
 
-    snprintf(a->error, sizeof(a->error), "%ld: %s", status,
-             text ? text : "error");
+    cmp_answer_error(a, status, text);
 
     json_decref(json);
 }

@@ -184,7 +184,20 @@ cmp_answer_transport(long http, int64_t retry_after, const char *what,
         a->klass = CMP_ANSWER_REFUSED;
     }
 
-    snprintf(a->error, sizeof(a->error), "%ld: %s", http, what);
+    cmp_answer_error(a, http, what);
+}
+
+
+/*
+ * "code: text" for the ledger, kept UTF-8: a provider's long text cut to
+ * fit may end in half a character, and the record must stay readable.
+ */
+void
+cmp_answer_error(cmp_answer_t *a, long code, const char *text)
+{
+    snprintf(a->error, sizeof(a->error), "%ld: %s", code,
+             text ? text : "error");
+    cmp_utf8_repair(a->error, strlen(a->error), 1);
 }
 
 
@@ -253,8 +266,7 @@ cmp_whatsapp_classify(long http, const char *body, size_t len,
     a->code = code;
     a->opt_out = (code == 131050);
 
-    snprintf(a->error, sizeof(a->error), "%ld: %s", code,
-             text ? text : "error");
+    cmp_answer_error(a, code, text);
 
     json_decref(json);
 }

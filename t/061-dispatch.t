@@ -105,6 +105,9 @@ add_block_preprocessor(sub {
         location /wa/perm/ {
             return 400 '{"error":{"message":"Message undeliverable","type":"OAuthException","code":131026}}';
         }
+        location /wa/long/ {
+            return 400 '{"error":{"message":"éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé","type":"OAuthException","code":131047}}';
+        }
         location /wa/auth/ {
             if (\$http_authorization = "Bearer bad") {
                 return 401 '{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}';
@@ -159,6 +162,22 @@ is(scalar @tries, 3, 'one request each: no retry');
 my ($s, $d) = api(GET => '/campaigns/cp/messages');
 my $items = $d->{items} || $d->{data} || [];
 like($items->[0]{error}, qr/131026/, 'the provider code is kept in error');
+
+
+
+=== TEST 2b: a provider's text cut to fit the ledger stays readable UTF-8
+--- run
+channel_flow('long', 'long');
+contacts('gl', 71, 71);
+campaign('cl', 'long', 'gl');
+ok(wait_for(sub { (stats('cl')->{failed} // 0) == 1 }, 10), 'it failed');
+my ($s, $d) = api(GET => '/campaigns/cl/messages');
+is($s, 200, 'the ledger lists it');
+my $items = $d->{items} || $d->{data} || [];
+my $e = $items->[0]{error} // '';   # the answer's bytes, undecoded
+ok(utf8::decode($e), 'the error is valid UTF-8');
+like($e, qr/^131047: \x{e9}+$/, 'the code and whole characters only');
+ok(length($e) < 8 + 200, 'cut to fit');
 
 
 
