@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "cmp_json_writer.h"
+#include "cmp_json_raw.h"
 
 
 typedef enum {
@@ -33,6 +33,13 @@ typedef struct {
     char                 error[256];    /* "code: text" for the ledger */
 } cmp_answer_t;
 
+
+/* a text message's parts, raw: recipient, id, text (CMP_PART_*) */
+#define CMP_PART_RECIPIENT  0
+#define CMP_PART_ID         1
+#define CMP_PART_TEXT       2
+
+int cmp_provider_text(const char *rec, size_t len, cmp_json_field_t *part);
 
 int cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out);
 void cmp_whatsapp_classify(long http, const char *body, size_t len,

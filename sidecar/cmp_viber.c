@@ -19,28 +19,24 @@ int
 cmp_viber_body(const char *rec, size_t len, const char *sender_name,
     cmp_text_t *out)
 {
-    size_t       rlen, plen, ilen, n;
-    const char  *to, *payload, *text, *id;
+    cmp_json_field_t  p[3];
 
     cmp_text_reset(out);
 
-    if (cmp_json_raw_get(rec, len, "recipient", &to, &rlen) != 0
-        || cmp_json_raw_get(rec, len, "id", &id, &ilen) != 0
-        || cmp_json_raw_get(rec, len, "payload", &payload, &plen) != 0
-        || cmp_json_raw_get(payload, plen, "text", &text, &n) != 0)
-    {
+    /* a Viber node sends text only (flows.md) */
+    if (cmp_provider_text(rec, len, p) != 0) {
         return -1;
     }
 
     cmp_text_literal(out, "{\"receiver\":");
-    cmp_text_add(out, to, rlen);
+    cmp_text_add(out, p[CMP_PART_RECIPIENT].value, p[CMP_PART_RECIPIENT].len);
     cmp_text_literal(out, ",\"min_api_version\":1,\"sender\":{\"name\":");
     cmp_json_write_string(out, sender_name ? sender_name : "",
                           sender_name ? strlen(sender_name) : 0);
     cmp_text_literal(out, "},\"tracking_data\":");
-    cmp_text_add(out, id, ilen);
+    cmp_text_add(out, p[CMP_PART_ID].value, p[CMP_PART_ID].len);
     cmp_text_literal(out, ",\"type\":\"text\",\"text\":");
-    cmp_text_add(out, text, n);
+    cmp_text_add(out, p[CMP_PART_TEXT].value, p[CMP_PART_TEXT].len);
     cmp_text_literal(out, "}");
 
     return out->failed ? -1 : 0;

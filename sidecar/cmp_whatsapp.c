@@ -41,28 +41,22 @@ static const long  cmp_whatsapp_refused[] = {
 int
 cmp_whatsapp_body(const char *rec, size_t len, cmp_text_t *out)
 {
-    char         type[16], err[64], *s;
-    size_t       tlen, plen, ilen, n;
-    json_t      *msg;
-    const char  *to, *payload, *text, *id;
+    char              err[64], *s;
+    size_t            n;
+    json_t           *msg;
+    cmp_json_field_t  p[3];
 
     cmp_text_reset(out);
 
-    if (cmp_json_raw_get(rec, len, "recipient", &to, &tlen) == 0
-        && cmp_json_raw_get(rec, len, "id", &id, &ilen) == 0
-        && cmp_json_raw_get(rec, len, "payload", &payload, &plen) == 0
-        && cmp_json_raw_string(payload, plen, "type", type, sizeof(type))
-           == 0
-        && strcmp(type, "text") == 0
-        && cmp_json_raw_get(payload, plen, "text", &text, &n) == 0)
-    {
+    if (cmp_provider_text(rec, len, p) == 0) {
         cmp_text_literal(out, "{\"messaging_product\":\"whatsapp\","
                      "\"recipient_type\":\"individual\",\"to\":");
-        cmp_text_add(out, to, tlen);
+        cmp_text_add(out, p[CMP_PART_RECIPIENT].value,
+                     p[CMP_PART_RECIPIENT].len);
         cmp_text_literal(out, ",\"type\":\"text\",\"text\":{\"body\":");
-        cmp_text_add(out, text, n);
+        cmp_text_add(out, p[CMP_PART_TEXT].value, p[CMP_PART_TEXT].len);
         cmp_text_literal(out, "},\"biz_opaque_callback_data\":");
-        cmp_text_add(out, id, ilen);
+        cmp_text_add(out, p[CMP_PART_ID].value, p[CMP_PART_ID].len);
         cmp_text_literal(out, "}");
 
         return out->failed ? -1 : 0;
@@ -185,6 +179,47 @@ cmp_answer_transport(long http, int64_t retry_after, const char *what,
     }
 
     cmp_answer_error(a, http, what);
+}
+
+
+/*
+ * The parts of a text message's record a request body is made of, as raw
+ * JSON (quoted strings), each record read once; -1: not a text message.
+ */
+int
+cmp_provider_text(const char *rec, size_t len, cmp_json_field_t *part)
+{
+    char              type[16];
+    cmp_json_field_t  in[2];
+
+    part[CMP_PART_RECIPIENT].name = "recipient";
+    part[CMP_PART_ID].name = "id";
+    part[CMP_PART_TEXT].name = "payload";
+
+    if (cmp_json_raw_find(rec, len, part, 3) != 0
+        || part[CMP_PART_RECIPIENT].value == NULL
+        || part[CMP_PART_ID].value == NULL)
+    {
+        return -1;
+    }
+
+    in[0].name = "type";
+    in[1].name = "text";
+
+    if (part[CMP_PART_TEXT].value == NULL
+        || cmp_json_raw_find(part[CMP_PART_TEXT].value,
+                             part[CMP_PART_TEXT].len, in, 2) != 0
+        || cmp_json_raw_value_string(in[0].value, in[0].len, type,
+                                     sizeof(type)) != 0
+        || strcmp(type, "text") != 0
+        || in[1].value == NULL)
+    {
+        return -1;
+    }
+
+    part[CMP_PART_TEXT] = in[1];
+
+    return 0;
 }
 
 
