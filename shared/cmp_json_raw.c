@@ -173,36 +173,6 @@ cmp_json_raw_next(const char **pos, const char *end, cmp_json_member_t *m)
 
 
 int
-cmp_json_raw_get(const char *buf, size_t len, const char *name,
-    const char **value, size_t *value_len)
-{
-    size_t              n;
-    const char         *p, *end;
-    cmp_json_member_t   m;
-
-    end = buf + len;
-    p = cmp_json_raw_ws(buf, end);
-
-    if (p >= end || *p != '{') {
-        return -1;
-    }
-
-    p++;
-    n = strlen(name);
-
-    while (cmp_json_raw_next(&p, end, &m) == 1) {
-        if (m.name_len == n && memcmp(m.name, name, n) == 0) {
-            *value = m.value;
-            *value_len = m.value_len;
-            return 0;
-        }
-    }
-
-    return -1;
-}
-
-
-int
 cmp_json_raw_find(const char *buf, size_t len, cmp_json_field_t *want,
     size_t n)
 {
@@ -241,21 +211,6 @@ cmp_json_raw_find(const char *buf, size_t len, cmp_json_field_t *want,
 }
 
 
-int
-cmp_json_raw_string(const char *buf, size_t len, const char *name,
-    char *dst, size_t size)
-{
-    size_t       n;
-    const char  *v;
-
-    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0) {
-        return -1;
-    }
-
-    return cmp_json_raw_value_string(v, n, dst, size);
-}
-
-
 /* -1: not a string, or longer than the room for it */
 int
 cmp_json_raw_value_string(const char *v, size_t n, char *dst, size_t size)
@@ -291,20 +246,6 @@ cmp_json_raw_value_string(const char *v, size_t n, char *dst, size_t size)
     json_decref(s);
 
     return 0;
-}
-
-
-int64_t
-cmp_json_raw_int(const char *buf, size_t len, const char *name)
-{
-    size_t       n;
-    const char  *v;
-
-    if (cmp_json_raw_get(buf, len, name, &v, &n) != 0) {
-        return 0;
-    }
-
-    return cmp_json_raw_value_int(v, n);
 }
 
 

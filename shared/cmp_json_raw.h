@@ -28,10 +28,6 @@ typedef struct {
 } cmp_json_field_t;
 
 
-/* the raw text of member "name"; -1: absent, or not an object */
-int cmp_json_raw_get(const char *buf, size_t len, const char *name,
-    const char **value, size_t *value_len);
-
 /* the members named in want[], in one pass; -1: not an object */
 int cmp_json_raw_find(const char *buf, size_t len, cmp_json_field_t *want,
     size_t n);
@@ -40,13 +36,6 @@ int cmp_json_raw_find(const char *buf, size_t len, cmp_json_field_t *want,
 int cmp_json_raw_value_string(const char *v, size_t n, char *dst,
     size_t size);
 int64_t cmp_json_raw_value_int(const char *v, size_t n);
-
-/* a string member, unescaped into dst; -1: absent, not a string, long */
-int cmp_json_raw_string(const char *buf, size_t len, const char *name,
-    char *dst, size_t size);
-
-/* an integer member; absent, null or not an integer read as 0 */
-int64_t cmp_json_raw_int(const char *buf, size_t len, const char *name);
 
 /* the object with set[] applied (absent members added at its end) */
 int cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_field_t *set,

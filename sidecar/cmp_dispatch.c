@@ -110,6 +110,7 @@ typedef struct {
     char                status[16];
     char                campaign[CMP_ID_MAX + 1];   /* "": a test send */
     char                contact[CMP_ID_MAX + 1];
+    char                recipient[128];  /* "": none, or too long to gap */
     char                id[2 * CMP_MESSAGE_KEY_MAX + 1];
     char                instance[2 * CMP_MESSAGE_KEY_MAX + 1];
     uint32_t            run;
@@ -1000,7 +1001,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     int64_t now_ms, cmp_req_t **req)
 {
     int              rc;
-    char             rcpt[128], num[24];
+    char             num[24];
     size_t           len;
     MDB_val          k, v;
     uint64_t         h;
@@ -1060,12 +1061,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
         return rc ? -rc : CMP_TAKE_DROP;
     }
 
-    if (cmp_json_raw_string(rec, len, "recipient", rcpt, sizeof(rcpt)) != 0)
-    {
-        rcpt[0] = '\0';
-    }
-
-    h = cmp_dispatch_hash(c->id, rcpt);
+    h = cmp_dispatch_hash(c->id, m.recipient);
 
     if (c->min_gap_ms > 0
         && cmp_dispatch_gap_last(d, h) + c->min_gap_ms > now_ms)
@@ -1107,13 +1103,14 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 static int
 cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
 {
-    cmp_json_field_t  f[8] = {
+    cmp_json_field_t  f[9] = {
         { "status", NULL, 0 }, { "id", NULL, 0 }, { "campaign_id", NULL, 0 },
         { "contact_id", NULL, 0 }, { "instance", NULL, 0 },
-        { "run", NULL, 0 }, { "attempts", NULL, 0 }, { "lane", NULL, 0 }
+        { "run", NULL, 0 }, { "attempts", NULL, 0 }, { "lane", NULL, 0 },
+        { "recipient", NULL, 0 }
     };
 
-    if (cmp_json_raw_find(rec, len, f, 8) != 0
+    if (cmp_json_raw_find(rec, len, f, 9) != 0
         || cmp_json_raw_value_string(f[0].value, f[0].len, m->status,
                                      sizeof(m->status)) != 0
         || cmp_json_raw_value_string(f[1].value, f[1].len, m->id,
@@ -1139,6 +1136,12 @@ cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
                                   sizeof(m->instance)) != 0)
     {
         m->instance[0] = '\0';
+    }
+
+    if (cmp_json_raw_value_string(f[8].value, f[8].len, m->recipient,
+                                  sizeof(m->recipient)) != 0)
+    {
+        m->recipient[0] = '\0';
     }
 
     m->run = (uint32_t) cmp_json_raw_value_int(f[5].value, f[5].len);

@@ -27,6 +27,13 @@
     "\"attempts\":-2,\"recipient\":\"86139\xc3\xa9\"}"
 
 
+static int test_get(const char *buf, size_t len, const char *name,
+    const char **value, size_t *value_len);
+static int test_string(const char *buf, size_t len, const char *name,
+    char *dst, size_t size);
+static int64_t test_member_int(const char *buf, size_t len,
+    const char *name);
+
 static void test_get_top_level_only(void **state);
 static void test_string_escapes(void **state);
 static void test_int(void **state);
@@ -34,6 +41,55 @@ static void test_find(void **state);
 static void test_patch_like_jansson(void **state);
 static void test_patch_adds_absent(void **state);
 static void test_malformed(void **state);
+
+
+/* one member through cmp_json_raw_find(); -1: absent or not an object */
+static int
+test_get(const char *buf, size_t len, const char *name, const char **value,
+    size_t *value_len)
+{
+    cmp_json_field_t  f;
+
+    f.name = name;
+
+    if (cmp_json_raw_find(buf, len, &f, 1) != 0 || f.value == NULL) {
+        return -1;
+    }
+
+    *value = f.value;
+    *value_len = f.len;
+
+    return 0;
+}
+
+
+static int
+test_string(const char *buf, size_t len, const char *name, char *dst,
+    size_t size)
+{
+    size_t       n;
+    const char  *v;
+
+    if (test_get(buf, len, name, &v, &n) != 0) {
+        return -1;
+    }
+
+    return cmp_json_raw_value_string(v, n, dst, size);
+}
+
+
+static int64_t
+test_member_int(const char *buf, size_t len, const char *name)
+{
+    size_t       n;
+    const char  *v;
+
+    if (test_get(buf, len, name, &v, &n) != 0) {
+        return 0;
+    }
+
+    return cmp_json_raw_value_int(v, n);
+}
 
 
 static void
@@ -46,21 +102,21 @@ test_get_top_level_only(void **state)
     rec = TEST_RECORD;
 
     /* the text and the nested object hold "status" too: only the top */
-    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "status", &v, &n),
+    assert_int_equal(test_get(rec, strlen(rec), "status", &v, &n),
                      0);
     assert_int_equal(n, 8);
     assert_memory_equal(v, "\"queued\"", 8);
 
-    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "nested", &v, &n),
+    assert_int_equal(test_get(rec, strlen(rec), "nested", &v, &n),
                      0);
     assert_int_equal(n, strlen("{\"status\":\"read\"}"));
 
-    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "error", &v, &n), 0);
+    assert_int_equal(test_get(rec, strlen(rec), "error", &v, &n), 0);
     assert_memory_equal(v, "null", 4);
     assert_int_equal(n, 4);
 
-    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "text", &v, &n), -1);
-    assert_int_equal(cmp_json_raw_get(rec, strlen(rec), "statu", &v, &n),
+    assert_int_equal(test_get(rec, strlen(rec), "text", &v, &n), -1);
+    assert_int_equal(test_get(rec, strlen(rec), "statu", &v, &n),
                      -1);
 }
 
@@ -74,30 +130,30 @@ test_string_escapes(void **state)
     (void) state;
     rec = TEST_RECORD;
 
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "id", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "id", buf,
                                          sizeof(buf)), 0);
     assert_string_equal(buf, "00ab");
 
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "recipient", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "recipient", buf,
                                          sizeof(buf)), 0);
     assert_string_equal(buf, "86139\xc3\xa9");
 
     rec = "{\"r\":\"a\\u00e9\\n\\\"\"}";
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "r", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "r", buf,
                                          sizeof(buf)), 0);
     assert_string_equal(buf, "a\xc3\xa9\n\"");
     rec = TEST_RECORD;
 
     /* not a string, absent, or longer than the room for it */
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "run", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "run", buf,
                                          sizeof(buf)), -1);
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "error", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "error", buf,
                                          sizeof(buf)), -1);
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "none", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "none", buf,
                                          sizeof(buf)), -1);
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "status", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "status", buf,
                                          6), -1);
-    assert_int_equal(cmp_json_raw_string(rec, strlen(rec), "status", buf,
+    assert_int_equal(test_string(rec, strlen(rec), "status", buf,
                                          7), 0);
     assert_string_equal(buf, "queued");
 }
@@ -111,11 +167,11 @@ test_int(void **state)
     (void) state;
     rec = TEST_RECORD;
 
-    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "run"), 3);
-    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "attempts"), -2);
-    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "error"), 0);
-    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "status"), 0);
-    assert_int_equal(cmp_json_raw_int(rec, strlen(rec), "absent"), 0);
+    assert_int_equal(test_member_int(rec, strlen(rec), "run"), 3);
+    assert_int_equal(test_member_int(rec, strlen(rec), "attempts"), -2);
+    assert_int_equal(test_member_int(rec, strlen(rec), "error"), 0);
+    assert_int_equal(test_member_int(rec, strlen(rec), "status"), 0);
+    assert_int_equal(test_member_int(rec, strlen(rec), "absent"), 0);
 }
 
 
@@ -242,7 +298,7 @@ test_malformed(void **state)
     memset(&out, 0, sizeof(cmp_text_t));
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(cmp_json_raw_get(bad[i], strlen(bad[i]), "b", &v,
+        assert_int_equal(test_get(bad[i], strlen(bad[i]), "b", &v,
                                           &n), -1);
         assert_int_equal(cmp_json_raw_patch(bad[i], strlen(bad[i]), set, 1,
                                             &out), -1);
