@@ -342,9 +342,11 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
     uint64_t                        beat;
     ngx_uint_t                      alive;
     char                            when[CMP_TIME_LEN + 1];
+    ngx_http_campaign_loc_conf_t   *lcf;
     ngx_http_campaign_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
 
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
@@ -373,12 +375,16 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
         cmp_time_format((int64_t) beat, when);
     }
 
+    /*
+     * "api.write" tells a client (the console) whether this location takes
+     * writes, so that it can disable its controls instead of failing later
+     */
     rc = ngx_sprintf(p, "{\"store\":{\"ok\":true,\"used_bytes\":%uz,"
                      "\"max_bytes\":%uz},\"scheduler\":{\"alive\":%s,"
-                     "\"last_heartbeat\":%s%s%s}}",
+                     "\"last_heartbeat\":%s%s%s},\"api\":{\"write\":%s}}",
                      used, max, alive ? "true" : "false",
                      beat ? "\"" : "", beat ? when : "null",
-                     beat ? "\"" : "") - p;
+                     beat ? "\"" : "", lcf->write ? "true" : "false") - p;
 
     return ngx_http_campaign_send(r, NGX_HTTP_OK, p, rc, 0);
 }

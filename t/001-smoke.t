@@ -22,7 +22,20 @@ __DATA__
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: ^\{"store":\{"ok":true,"used_bytes":\d+,"max_bytes":1073741824\},"scheduler":\{"alive":false,"last_heartbeat":null\}\}$
+--- response_body_like: ^\{"store":\{"ok":true,"used_bytes":\d+,"max_bytes":1073741824\},"scheduler":\{"alive":false,"last_heartbeat":null\},"api":\{"write":false\}\}$
+--- no_error_log
+[error]
+
+
+
+=== TEST 1b: health says when its location takes writes
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/ { campaign_api write=on; }
+--- request
+GET /api/health
+--- error_code: 200
+--- response_body_like: "api":\{"write":true\}\}$
 --- no_error_log
 [error]
 
