@@ -19,6 +19,9 @@ SHARED_HDRS  = $(wildcard shared/*.h)
 SIDECAR_SRCS = $(wildcard sidecar/*.c)
 SIDECAR_HDRS = $(wildcard sidecar/*.h)
 MODULE_SRCS  = $(wildcard ngx_module/*.c) $(wildcard ngx_module/*.h)
+CONSOLE_FILES = $(sort $(wildcard $(addprefix ngx_module/console/*., \
+                                 html css js svg)))
+CONSOLE_C    = $(BUILD)/addon/console/ngx_http_campaign_console_files.c
 UNIT_SRCS    = $(wildcard t/unit/test_*.c)
 UNIT_BINS    = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN    = $(patsubst t/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
@@ -45,7 +48,7 @@ module: $(MODULE)
 
 # Debian's own recipe: its configure flags, our build dir, "make modules"
 # configure again whenever a source file is added or removed
-$(BUILD)/Makefile: config shared ngx_module
+$(BUILD)/Makefile: config shared ngx_module ngx_module/console
 	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
@@ -55,7 +58,13 @@ $(BUILD)/Makefile: config shared ngx_module
 	    --builddir=$(BUILD) > $(BUILD)/configure.log 2>&1 \
 	    || (cat $(BUILD)/configure.log; exit 1)
 
-$(MODULE): $(BUILD)/Makefile $(MODULE_SRCS) $(SHARED_SRCS) $(SHARED_HDRS)
+# the console's pages, turned into C again whenever one of them changes
+$(CONSOLE_C): $(BUILD)/Makefile $(CONSOLE_FILES) \
+              ngx_module/ngx_http_campaign_console_files.sh
+	sh ngx_module/ngx_http_campaign_console_files.sh $@ $(CONSOLE_FILES)
+
+$(MODULE): $(BUILD)/Makefile $(CONSOLE_C) $(MODULE_SRCS) $(SHARED_SRCS) \
+           $(SHARED_HDRS)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) modules
 
 campaignd: $(CAMPAIGND) $(BUILD)/cmp-storectl

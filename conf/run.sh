@@ -47,6 +47,7 @@ stop() {
 }
 trap stop INT TERM
 
+echo "console:  http://127.0.0.1:8080/console/"
 echo "API:      http://127.0.0.1:8080/api/health"
 echo "logs:     $VAR/logs/error.log"
 echo "Ctrl-C stops nginx and campaignd"

@@ -50,6 +50,13 @@ static ngx_command_t  ngx_http_campaign_commands[] = {
       0,
       NULL },
 
+    { ngx_string("campaign_console"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_campaign_console,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("campaign_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_campaign_metrics,
@@ -148,6 +155,8 @@ ngx_http_campaign_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     lcf->prefix = { 0, NULL };
+     *     lcf->console_api = { 0, NULL };
+     *     lcf->console_prefix = { 0, NULL };
      */
 
     lcf->api = NGX_CONF_UNSET;

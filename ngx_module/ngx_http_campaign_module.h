@@ -82,6 +82,10 @@ typedef struct {
     /* campaign_webhook: CMP_WEBHOOK_WHATSAPP or _VIBER, 0 when not */
     ngx_uint_t                   webhook;
     ngx_str_t                    webhook_channel;
+
+    /* campaign_console: where its API answers, and its own prefix */
+    ngx_str_t                    console_api;
+    ngx_str_t                    console_prefix;
 } ngx_http_campaign_loc_conf_t;
 
 
@@ -143,10 +147,12 @@ ngx_int_t ngx_http_campaign_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_campaign_collect_body(ngx_http_request_t *r,
     ngx_str_t *body);
 
-/* the directives of webhook.c and metrics.c, and what they need */
+/* the directives of webhook.c, metrics.c and console.c, and their needs */
 char *ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_campaign_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_campaign_console(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
     ngx_http_campaign_main_conf_t *mcf);
@@ -160,6 +166,8 @@ ngx_int_t ngx_http_campaign_send_error(ngx_http_request_t *r,
     const char *fmt, ...);
 ngx_int_t ngx_http_campaign_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json, uint64_t version);
+ngx_table_elt_t *ngx_http_campaign_add_header(ngx_http_request_t *r,
+    const char *name, u_char *value, size_t len);
 ngx_int_t ngx_http_campaign_send_op(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 ngx_int_t ngx_http_campaign_filter_init(ngx_conf_t *cf);

@@ -16,9 +16,6 @@ static ngx_int_t ngx_http_campaign_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static const char *ngx_http_campaign_status_code(ngx_uint_t status);
-static ngx_table_elt_t *ngx_http_campaign_add_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
-
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
@@ -237,7 +234,7 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_campaign_add_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len)
 {

@@ -1,0 +1,30 @@
+
+/*
+ * The console's page files as the build compiles them into the module
+ * (ngx_http_campaign_console_files.sh writes the table).
+ */
+
+
+#ifndef _NGX_HTTP_CAMPAIGN_CONSOLE_H_INCLUDED_
+#define _NGX_HTTP_CAMPAIGN_CONSOLE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct {
+    ngx_str_t                    name;      /* "app.js", as in the URI */
+    ngx_str_t                    type;      /* Content-Type */
+    ngx_str_t                    etag;      /* quoted, from the bytes */
+    const u_char                *data;
+    size_t                       len;
+} ngx_http_campaign_console_file_t;
+
+
+/* ends with an entry whose name is empty */
+extern const ngx_http_campaign_console_file_t
+    ngx_http_campaign_console_files[];
+
+
+#endif /* _NGX_HTTP_CAMPAIGN_CONSOLE_H_INCLUDED_ */
