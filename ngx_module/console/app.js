@@ -3,7 +3,7 @@
 // #/page/id (id is undefined on the list, 'new' for #/flows/new).
 
 import { api, setApiBase } from './api.js';
-import { h } from './dom.js';
+import { h, formatTime } from './dom.js';
 
 const HEALTH_EVERY_MS = 10000;
 const STORE_NEARLY_FULL = 0.9;
@@ -55,19 +55,26 @@ async function route() {
   }
 }
 
+function bytes(n) {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${n.toFixed(i && n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
 function healthProblems(health) {
   const out = [];
   const { scheduler, store } = health;
   if (scheduler && !scheduler.alive) {
     const last = scheduler.last_heartbeat
-      ? `its last heartbeat was at ${new Date(scheduler.last_heartbeat).toLocaleString()}`
+      ? `its last heartbeat was at ${formatTime(scheduler.last_heartbeat)}`
       : 'it has never reported';
     out.push(`campaignd is not running: nothing will be sent (${last}).`);
   }
   if (store && !store.ok) out.push('The store cannot be opened: the API cannot read or save anything.');
   if (store && store.max_bytes > 0 && store.used_bytes / store.max_bytes >= STORE_NEARLY_FULL) {
     const pct = Math.floor((100 * store.used_bytes) / store.max_bytes);
-    out.push(`The store is nearly full: ${pct}% of ${Math.round(store.max_bytes / 1048576)} MiB used; writes fail once it is full.`);
+    out.push(`The store is nearly full: ${pct}% of ${bytes(store.max_bytes)} used; writes fail once it is full.`);
   }
   return out;
 }

@@ -27,6 +27,9 @@ const codePoints = (s) => [...s].length; // how the API counts lengths
 const field = (id, label, input, ...extra) =>
   h('div', { class: 'field' }, h('label', { for: id }, label), input, extra);
 
+// fields side by side, each in a column of its own so its error shows under it
+const row = (...fields) => h('div', { class: 'row' }, fields.map((f) => h('div', null, f)));
+
 const options = (items, placeholder, selected) => [
   h('option', { value: '' }, placeholder),
   items.map((it) => h('option', { value: it.id, selected: it.id === selected }, it.name)),
@@ -179,12 +182,11 @@ function openEditor(campaign, lookups, saved) {
     field('c-description', 'Activity Description', description, counter(description, DESCRIPTION_MAX)),
     field('c-flow', 'Related process', flow),
     field('c-group', 'Associated groups', group),
-    h('div', { class: 'row' },
-      field('c-start', 'Start time', start,
-        c.status === 'paused' && h('span', { class: 'hint' }, 'A paused campaign needs a new start time, later than now.')),
-      field('c-end', 'End time', end)),
+    row(field('c-start', 'Start time', start,
+      c.status === 'paused' && h('span', { class: 'hint' }, 'A paused campaign needs a new start time, later than now.')),
+    field('c-end', 'End time', end)),
     h('p', { class: 'hint' }, `Times are in your time zone (${zone}).`),
-    h('div', { class: 'row' }, field('c-unit', 'Execution plan', unit), field('c-every', 'Every', every)));
+    row(field('c-unit', 'Execution plan', unit), field('c-every', 'Every', every)));
 
   const fields = {
     name, description, flow_id: flow, group_id: group, start_time: start, end_time: end,
@@ -272,7 +274,7 @@ async function renderList(root) {
         h('td', null, lookups.flowName.get(c.flow_id) || c.flow_id),
         h('td', null, lookups.groupName.get(c.group_id) || c.group_id),
         h('td', null, pill(c.status)),
-        h('td', null, formatTime(c.start_time), ' – ', formatTime(c.end_time)),
+        h('td', { class: 'time' }, formatTime(c.start_time), ' –', h('br'), formatTime(c.end_time)),
         h('td', null, plan(c.execution_plan)),
         h('td', { class: 'time' }, formatTime(c.next_run_at) || '—'),
         h('td', { class: 'ops' }, operations(c, lookups, () => pager.reload(false)))));

@@ -101,20 +101,26 @@ function findBackEdges(ids, out, start) {
 }
 
 // Longest path from the roots over the forward edges: each edge goes at least one row down.
-function assignRows(ids, forward) {
+// A root other than the start (a node nothing reaches, in a draft) is then pulled down to
+// just above its first successor, instead of heading the drawing beside the start.
+function assignRows(ids, forward, start) {
   const indeg = new Map(ids.map((id) => [id, 0]));
   for (const e of forward) indeg.set(e.to, indeg.get(e.to) + 1);
+  const roots = ids.filter((id) => indeg.get(id) === 0);
   const row = new Map(ids.map((id) => [id, 0]));
-  const queue = ids.filter((id) => indeg.get(id) === 0);
   const succ = new Map(ids.map((id) => [id, []]));
-  for (const e of forward) succ.get(e.from).push(e);
-  while (queue.length) {
-    const id = queue.shift();
-    for (const e of succ.get(id)) {
-      row.set(e.to, Math.max(row.get(e.to), row.get(id) + 1));
-      indeg.set(e.to, indeg.get(e.to) - 1);
-      if (indeg.get(e.to) === 0) queue.push(e.to);
+  for (const e of forward) succ.get(e.from).push(e.to);
+  const topo = [...roots];
+  for (let k = 0; k < topo.length; k++) {
+    const id = topo[k];
+    for (const to of succ.get(id)) {
+      row.set(to, Math.max(row.get(to), row.get(id) + 1));
+      indeg.set(to, indeg.get(to) - 1);
+      if (indeg.get(to) === 0) topo.push(to);
     }
+  }
+  for (const id of roots) {
+    if (id !== start && succ.get(id).length) row.set(id, Math.max(0, Math.min(...succ.get(id).map((to) => row.get(to))) - 1));
   }
   return row;
 }
@@ -155,21 +161,40 @@ function orderRows(ids, row, forward) {
   return { rows, items, chains };
 }
 
-// x of each item (left edge) and y of each row (top), rows centred on the widest.
+// x of each item (left edge) and y of each row (top). Each item goes where the items it
+// links to in the row above (then below, then above again) are, as far as keeping its
+// row's order and spacing allows: a chain of nodes comes out as a straight column.
 function place(rows) {
-  const width = (it) => (it.node ? BOX_W : SLOT_W);
-  const rowWidth = (r) => r.reduce((s, it) => s + width(it), 0) + GAP_X * Math.max(0, r.length - 1);
-  const widest = Math.max(0, ...rows.map(rowWidth));
-  rows.forEach((r, i) => {
-    let x = MARGIN + (widest - rowWidth(r)) / 2;
+  const centre = (it) => it.x + it.w / 2;
+  for (const r of rows) {
+    let x = 0;
     for (const it of r) {
+      it.w = it.node ? BOX_W : SLOT_W;
       it.x = x;
-      it.w = width(it);
-      it.y = MARGIN + i * (BOX_H + GAP_Y);
       x += it.w + GAP_X;
     }
-  });
-  return widest;
+  }
+  const align = (r, side) => {
+    const want = r.map((it) => (it[side].length
+      ? it[side].reduce((s, n) => s + centre(n), 0) / it[side].length - it.w / 2 : it.x));
+    // pushed right from the left, pushed left from the right; their mean keeps the spacing
+    const left = [];
+    const right = [];
+    r.forEach((it, i) => { left[i] = i ? Math.max(want[i], left[i - 1] + r[i - 1].w + GAP_X) : want[i]; });
+    for (let i = r.length - 1; i >= 0; i--) {
+      right[i] = i < r.length - 1 ? Math.min(want[i], right[i + 1] - r[i].w - GAP_X) : want[i];
+    }
+    r.forEach((it, i) => { it.x = (left[i] + right[i]) / 2; });
+  };
+  for (const side of ['up', 'down', 'up']) {
+    const order = side === 'up' ? rows.slice(1) : rows.slice(0, -1).reverse();
+    for (const r of order) align(r, side);
+  }
+  const all = rows.flat();
+  const minX = Math.min(...all.map((it) => it.x));
+  for (const it of all) it.x += MARGIN - minX;
+  rows.forEach((r, i) => r.forEach((it) => { it.y = MARGIN + i * (BOX_H + GAP_Y); }));
+  return Math.max(...all.map((it) => it.x + it.w)) - MARGIN;
 }
 
 // Spreads the edges leaving (or entering) a box along its bottom (or top), in the order of
@@ -216,7 +241,7 @@ export function drawFlow(preview, opts = {}) {
   for (const e of edges) out.get(e.from).push(e);
   const back = findBackEdges(ids, out, start);
   const forward = edges.filter((e) => !back.has(e));
-  const row = assignRows(ids, forward);
+  const row = assignRows(ids, forward, start);
   const { rows, items, chains } = orderRows(ids, row, forward);
   const widest = place(rows);
 
@@ -282,7 +307,7 @@ export function drawFlow(preview, opts = {}) {
 
   const nodeEls = ids.map((id) => nodeBox(byId.get(id), items.get(id),
     ['node', id === start && 'node-start', highlight.has(id) && 'node-error'].filter(Boolean).join(' ')));
-  const width = backList.length ? laneBase + backList.length * LANE_STEP + MARGIN : 2 * MARGIN + widest;
+  const width = Math.ceil(backList.length ? laneBase + backList.length * LANE_STEP + MARGIN : 2 * MARGIN + widest);
   const height = 2 * MARGIN + rows.length * BOX_H + (rows.length - 1) * GAP_Y + CHANNEL + 16;
   return svg('svg', {
     class: 'flow', width, height, viewBox: `0 0 ${width} ${height}`,
