@@ -137,7 +137,7 @@ __DATA__
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: "scheduler":\{"alive":true,"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\}$
+--- response_body_like: "scheduler":\{"alive":true,"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\},"api":\{"write":false\}\}$
 --- no_error_log
 [error]
 
@@ -157,6 +157,6 @@ like(main::slurp($::LogFile),
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: "scheduler":\{"alive":(?:true|false),"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\}$
+--- response_body_like: "scheduler":\{"alive":(?:true|false),"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\},"api":\{"write":false\}\}$
 --- no_error_log
 [error]
