@@ -17,8 +17,10 @@ const SETTINGS = {
 };
 const LIMITS = [['rate_limit_per_second', 'Rate limit per second'], ['max_in_flight', 'Max in flight'], ['min_gap_seconds', 'Min gap seconds']];
 
-function settingInput(kind, value) {
-  if (kind === 'secret') return h('input', { type: 'password', autocomplete: 'new-password' });
+function settingInput(kind, value, isSet) {
+  if (kind === 'secret') {
+    return h('input', { type: 'password', autocomplete: 'new-password', placeholder: isSet ? 'empty keeps the stored one' : null });
+  }
   if (kind === 'select') {
     return h('select', { value: value ?? 'pending' },
       ['pending', 'approved', 'rejected'].map((s) => h('option', { value: s }, s)));
@@ -33,7 +35,7 @@ function typeSection(type, channel) {
   const secrets = [];
   const map = {};
   const rows = SETTINGS[type].map(([key, label, kind]) => {
-    const input = settingInput(kind, old?.[key]);
+    const input = settingInput(kind, old?.[key], old?.[key + '_set']);
     map[`${type}.${key}`] = input;
     (kind === 'secret' ? secrets : plain).push([key, input]);
     const note = kind === 'secret' && channel
@@ -63,7 +65,8 @@ function editChannel(channel, done) {
   type.addEventListener('change', show);
   show();
   const fieldMap = { name, type, ...Object.fromEntries(limits), ...sections.whatsapp.map, ...sections.viber.map };
-  const body = h('div', { class: 'form' },
+  // a <form> only because browsers want password inputs inside one; OK saves, not a submit
+  const body = h('form', { class: 'form', onsubmit: (e) => e.preventDefault() },
     field('Name', name), field('Type', type), sections.whatsapp.el, sections.viber.el,
     limits.map(([, input], i) => field(LIMITS[i][1], input)),
     channel ? null : h('p', { class: 'hint' }, 'Empty sending limits take the type\'s defaults.'));

@@ -104,8 +104,9 @@ async function renderGroup(root, id) {
       }, 'Remove'))),
     'No members yet.');
 
-  const phones = h('textarea', { rows: 3, placeholder: '+8613800000000, one or many', disabled: !ctx.canWrite });
-  const add = h('section', { class: 'add-members' }, h('h2', null, 'Add members'), field('Phone numbers', phones),
+  const phones = h('textarea', { rows: 3, disabled: !ctx.canWrite });
+  const add = h('section', { class: 'add-members' }, h('h2', null, 'Add members by phone'), field('Phone numbers', phones,
+    h('span', { class: 'hint' }, 'One or many: one a line, or separated by commas or spaces.')),
     h('button', {
       type: 'button',
       disabled: !ctx.canWrite,
