@@ -16,6 +16,7 @@ const FUNNEL = ['targeted', 'sent', 'delivered', 'read', 'replied', 'failed', 's
 const UNITS = ['minute', 'hour', 'day'];
 const PAGE_SIZE = 20;
 const LEDGER_PAGE = 50;
+const RUNS_SHOWN = 12;
 const BIG_PAGE = 1000;        // the API's largest page, for reading whole lists
 const SELECT_PAGES_MAX = 10;  // flows and groups offered in a select: at most 10 000 of each
 const NAME_MAX = 60;
@@ -214,6 +215,11 @@ function openEditor(campaign, lookups, saved) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); // the dialog saves through the API; the form never navigates
     clearFieldErrors(form);
+    if (every.validity.badInput) {
+      // the browser holds back what is not a number: the API would never see it
+      fieldError(every, 'Every must be a whole number from 1 to 1000.');
+      return;
+    }
     const body = {
       name: name.value,
       description: description.value,
@@ -326,6 +332,18 @@ function funnel(title, counts) {
   }));
 }
 
+// A campaign run every minute has thousands of runs: the latest few show, the rest on demand.
+function funnels(stats) {
+  const runs = stats.by_run || [];
+  const box = h('div', { class: 'funnels' });
+  const show = (list) => box.replaceChildren(funnel(`All runs (${stats.runs || 0})`, stats),
+    ...list.map((r) => funnel(`Run ${r.run}${r.fired_at ? ' · ' + formatTime(r.fired_at) : ''}`, r)));
+  show(runs.slice(-RUNS_SHOWN));
+  if (runs.length <= RUNS_SHOWN) return box;
+  const all = h('button', { type: 'button', onclick: () => { show(runs); all.remove(); } }, `Show all ${runs.length} runs`);
+  return h('div', null, box, h('p', null, all));
+}
+
 const CSV_COLUMNS = ['id', 'run', 'contact_id', 'node_id', 'channel_id', 'status', 'provider_message_id', 'error', 'attempts', 'updated_at'];
 
 function csvCell(v) {
@@ -426,9 +444,7 @@ async function renderDetail(root, id) {
       h('span', { class: 'ops' }, operations(c, lookups, again))),
     h('div', { class: 'panel' }, h('dl', { class: 'settings' }, settings.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))),
     h('h2', null, 'Counters'),
-    h('div', { class: 'funnels' },
-      funnel(`All runs (${stats.runs || 0})`, stats),
-      (stats.by_run || []).map((r) => funnel(`Run ${r.run}${r.fired_at ? ' · ' + formatTime(r.fired_at) : ''}`, r))),
+    funnels(stats),
     led.element);
   await led.load();
 }
