@@ -81,6 +81,11 @@ function cursorPager(fetchPage, draw, onError) {
     try {
       const page = await fetchPage(stack[stack.length - 1]);
       if (mine !== seq) return;
+      if (!page.items.length && stack.length > 1) {
+        // the last item of a later page went (deleted, or filtered out): show the one before
+        stack.pop();
+        return load();
+      }
       next = page.next_cursor;
       draw(page.items);
     } catch (err) {

@@ -11,11 +11,11 @@ const BOX_H = 62;
 const GAP_X = 36;      // between neighbours in a row
 const GAP_Y = 84;      // between rows: room for edge labels and back-edge channels
 const SLOT_W = 20;     // the width an edge passing through a row takes in it
-const MARGIN = 24;
+const MARGIN = 32;     // room above the first row for back edges into it
 const LANE_STEP = 14;  // between two back edges' vertical lanes
 const CHANNEL = 14;    // a back edge's horizontal run, this far from the row it leaves or enters
 const SWEEPS = 4;      // barycenter ordering passes (alternately down and up)
-const TEXT_CHARS = 27; // what fits in a box at 12px
+const TEXT_CHARS = 26; // what fits in a box at 12px, before the ellipsis
 
 // The fields of each node type that name a next node, with the preview's label, in the
 // order the API's preview lists them (condition branches come first).
@@ -34,9 +34,10 @@ const TARGETS = {
 
 const LABEL_MAX = 60;
 
+// at most max characters (code points, never half of one), then an ellipsis
 function cut(text, max) {
   const chars = [...text];
-  return chars.length > max ? chars.slice(0, max - 1).join('') + '…' : text;
+  return chars.length > max ? chars.slice(0, max).join('') + '…' : text;
 }
 
 // A node's one-line description, worded as the API's preview words it.
@@ -70,7 +71,7 @@ export function previewFromDefinition(def) {
   const nodes = [];
   const edges = [];
   for (const n of list) {
-    nodes.push({ id: n.id, type: String(n.type ?? ''), label: cut(summary(n), LABEL_MAX + 1) });
+    nodes.push({ id: n.id, type: String(n.type ?? ''), label: cut(summary(n), LABEL_MAX) });
     const add = (to, label) => {
       if (typeof to === 'string' && ids.has(to)) edges.push({ from: n.id, to, label });
     };
@@ -128,26 +129,25 @@ function assignRows(ids, forward, start) {
 // Rows of items (nodes and the slots of edges crossing a row), ordered to cross little.
 function orderRows(ids, row, forward) {
   const rows = [];
-  const item = (key, r, node) => {
-    const it = { key, row: r, node, up: [], down: [] };
+  const item = (r, node) => {
+    const it = { node, up: [], down: [] };
     (rows[r] ||= []).push(it);
     return it;
   };
-  const items = new Map(ids.map((id) => [id, item(id, row.get(id), true)]));
+  const items = new Map(ids.map((id) => [id, item(row.get(id), true)]));
   const chains = new Map(); // edge -> the items it passes, source to target
-  forward.forEach((e, i) => {
+  for (const e of forward) {
     const chain = [items.get(e.from)];
-    for (let r = row.get(e.from) + 1; r < row.get(e.to); r++) chain.push(item('e' + i + ':' + r, r, false));
+    for (let r = row.get(e.from) + 1; r < row.get(e.to); r++) chain.push(item(r, false));
     chain.push(items.get(e.to));
     for (let k = 1; k < chain.length; k++) {
       chain[k - 1].down.push(chain[k]);
       chain[k].up.push(chain[k - 1]);
     }
     chains.set(e, chain);
-  });
-  const index = () => rows.forEach((r) => r.forEach((it, i) => { it.pos = i; }));
+  }
   const mean = (list, self) => (list.length ? list.reduce((s, x) => s + x.pos, 0) / list.length : self);
-  index();
+  rows.forEach((r) => r.forEach((it, i) => { it.pos = i; }));
   for (let s = 0; s < SWEEPS; s++) {
     const down = s % 2 === 0;
     const order = down ? rows.keys() : [...rows.keys()].reverse();
@@ -254,8 +254,8 @@ export function drawFlow(preview, opts = {}) {
   const route = new Map(); // edge -> {ex, en, lane, nth}; the caller's objects stay as given
   for (const e of forward) {
     const chain = chains.get(e);
-    const ex = { edge: e, toward: centre(chain[1]) };
-    const en = { edge: e, toward: centre(chain[chain.length - 2]) };
+    const ex = { toward: centre(chain[1]) };
+    const en = { toward: centre(chain[chain.length - 2]) };
     exits.get(e.from).push(ex);
     entries.get(e.to).push(en);
     route.set(e, { ex, en });
@@ -263,8 +263,8 @@ export function drawFlow(preview, opts = {}) {
   backList.forEach((e, i) => {
     // back edges come from, and go to, the lanes at the right: their ports are rightmost
     const lane = laneBase + i * LANE_STEP;
-    const ex = { edge: e, toward: lane };
-    const en = { edge: e, toward: lane };
+    const ex = { toward: lane };
+    const en = { toward: lane };
     exits.get(e.from).push(ex);
     entries.get(e.to).push(en);
     route.set(e, { ex, en, lane, nth: i });
