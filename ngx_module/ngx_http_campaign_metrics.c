@@ -51,14 +51,12 @@ static const char  *ngx_http_campaign_metrics_statuses[] = {
 char *
 ngx_http_campaign_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_campaign_main_conf_t  *mcf;
+    ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_campaign_metrics_handler;
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
-    mcf->used = 1;
+    ngx_http_campaign_need_store(cf);
 
     return NGX_CONF_OK;
 }

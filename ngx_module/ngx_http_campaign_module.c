@@ -130,14 +130,38 @@ ngx_http_campaign_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_campaign_main_conf_t *mcf = conf;
 
+    /* the http block has ended: name the directive that needed a store */
     if (mcf->used == 1 && mcf->store_path.len == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"campaign_api\" requires \"campaign_store\" "
-                      "in the http block");
+                      "\"%V\" directive in %V:%ui requires "
+                      "\"campaign_store\" in the http block",
+                      &mcf->used_by, &mcf->used_file, mcf->used_line);
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* called by every directive that reads or writes the store */
+void
+ngx_http_campaign_need_store(ngx_conf_t *cf)
+{
+    ngx_str_t                      *value;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
+
+    if (mcf->used == 1) {
+        return;
+    }
+
+    value = cf->args->elts;
+
+    mcf->used = 1;
+    mcf->used_by = value[0];
+    mcf->used_file = cf->conf_file->file.name;
+    mcf->used_line = cf->conf_file->line;
 }
 
 
@@ -307,9 +331,8 @@ ngx_http_campaign_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_campaign_loc_conf_t *lcf = conf;
 
-    ngx_str_t                      *value;
-    ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_campaign_main_conf_t  *mcf;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (lcf->api != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -336,8 +359,7 @@ ngx_http_campaign_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_campaign_api_handler;
     lcf->prefix = clcf->name;
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
-    mcf->used = 1;
+    ngx_http_campaign_need_store(cf);
 
     return NGX_CONF_OK;
 }

@@ -62,6 +62,9 @@ typedef struct {
     size_t                       max_size;
     ngx_str_t                    thread_pool_name;
     ngx_flag_t                   used;       /* some location needs it */
+    ngx_str_t                    used_by;    /* the first directive that */
+    ngx_str_t                    used_file;  /* needs it, where it is */
+    ngx_uint_t                   used_line;
 
     /* per worker, from init_process on */
     cmp_store_t                  store;
@@ -143,6 +146,7 @@ extern ngx_http_campaign_route_t  ngx_http_campaign_flow_routes[];
 extern ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[];
 
 
+void ngx_http_campaign_need_store(ngx_conf_t *cf);
 ngx_int_t ngx_http_campaign_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_campaign_collect_body(ngx_http_request_t *r,
     ngx_str_t *body);

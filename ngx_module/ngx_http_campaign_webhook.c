@@ -57,9 +57,8 @@ ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_campaign_loc_conf_t *lcf = conf;
 
-    ngx_str_t                      *value;
-    ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_campaign_main_conf_t  *mcf;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (lcf->webhook) {
         return "is duplicate";
@@ -97,8 +96,7 @@ ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_campaign_webhook_handler;
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_campaign_module);
-    mcf->used = 1;
+    ngx_http_campaign_need_store(cf);
 
     return NGX_CONF_OK;
 }

@@ -48,7 +48,7 @@ __DATA__
     location /api/ { campaign_api; }
 --- must_die
 --- error_log eval
-qr/\[emerg\].*"campaign_api" requires "campaign_store" in the http block/
+qr/\[emerg\] .*"campaign_api" directive in \S+\/nginx\.conf:\d+ requires "campaign_store" in the http block/
 
 
 

@@ -171,7 +171,7 @@ x
     location = /wa { campaign_webhook whatsapp; }
 --- must_die
 --- error_log eval
-qr/\[emerg\].*requires "campaign_store" in the http block/
+qr/\[emerg\] .*"campaign_metrics" directive in \S+\/nginx\.conf:\d+ requires "campaign_store" in the http block/
 
 
 
