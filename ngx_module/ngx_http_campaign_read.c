@@ -340,13 +340,41 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
     size_t                          used, max;
     MDB_txn                        *txn;
     uint64_t                        beat;
-    ngx_uint_t                      alive;
+    ngx_str_t                       arg;
+    ngx_uint_t                      alive, required;
     char                            when[CMP_TIME_LEN + 1];
     ngx_http_campaign_loc_conf_t   *lcf;
     ngx_http_campaign_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+
+    /*
+     * ?scheduler=required makes a stale campaignd a 503, for probes that
+     * see only the status code (a load balancer, systemd, Kubernetes)
+     */
+    required = 0;
+
+    switch (ngx_http_campaign_query_arg(r, "scheduler", 0, &arg)) {
+
+    case NGX_OK:
+        if (arg.len != sizeof("required") - 1
+            || ngx_strncmp(arg.data, "required", arg.len) != 0)
+        {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_argument", "scheduler",
+                       "scheduler must be \"required\"");
+        }
+
+        required = 1;
+        break;
+
+    case NGX_DECLINED:
+        break;
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
@@ -386,7 +414,13 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
                      beat ? "\"" : "", beat ? when : "null",
                      beat ? "\"" : "", lcf->write ? "true" : "false") - p;
 
-    return ngx_http_campaign_send(r, NGX_HTTP_OK, p, rc, 0);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "campaign health: scheduler alive:%ui required:%ui",
+                   alive, required);
+
+    return ngx_http_campaign_send(r, (required && !alive)
+                                     ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                     : NGX_HTTP_OK, p, rc, 0);
 }
 
 

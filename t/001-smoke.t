@@ -41,6 +41,34 @@ GET /api/health
 
 
 
+=== TEST 1c: a probe that requires the scheduler fails while none beats
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/ { campaign_api; }
+--- request
+GET /api/health?scheduler=required
+--- error_code: 503
+--- response_headers
+Content-Type: application/json
+--- response_body_like: ^\{"store":\{"ok":true,.*"scheduler":\{"alive":false,"last_heartbeat":null\}
+--- no_error_log
+[error]
+
+
+
+=== TEST 1d: a scheduler requirement it does not know is a 400
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/ { campaign_api; }
+--- request
+GET /api/health?scheduler=maybe
+--- error_code: 400
+--- response_body: {"error":{"code":"invalid_argument","message":"scheduler must be \"required\"","field":"scheduler"}}
+--- no_error_log
+[error]
+
+
+
 === TEST 2: an unknown route is a JSON 404
 --- http_config eval: $::HttpConfig
 --- config

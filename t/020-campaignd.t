@@ -143,6 +143,19 @@ GET /api/health
 
 
 
+=== TEST 1b: a probe that requires the scheduler passes while it beats
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/ { campaign_api; }
+--- request
+GET /api/health?scheduler=required
+--- error_code: 200
+--- response_body_like: "scheduler":\{"alive":true,
+--- no_error_log
+[error]
+
+
+
 === TEST 2: SIGTERM stops campaignd with status 0; the last heartbeat stays
 alive turns false only 10 s after the last beat, so it is not asserted here.
 --- init
