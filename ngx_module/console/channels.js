@@ -4,7 +4,7 @@
 import { ctx } from './app.js';
 import { api } from './api.js';
 import { h, openDialog, confirmAction, clearFieldErrors, showApiError } from './dom.js';
-import { field, changes, pagedTable } from './contacts.js';
+import { field, changes, pagedTable, explain } from './contacts.js';
 
 const TYPES = { whatsapp: 'WhatsApp', viber: 'Viber' };
 
@@ -83,7 +83,7 @@ function editChannel(channel, done) {
           await api('POST', 'channels', { ...data, type: type.value });
         }
       } catch (err) {
-        showApiError(body, err, fieldMap);
+        showApiError(body, explain(err), fieldMap);
         return;
       }
       close();
@@ -95,7 +95,7 @@ function editChannel(channel, done) {
 
 const readiness = (c) => (c.ready ? 'Ready' : `Not ready: ${c.not_ready_reason || 'settings are missing'}`);
 const providerStatus = (c) => (c.status === 'error'
-  ? `The provider refused: ${c.last_error || 'no reason given'}` : 'OK');
+  ? `Error: ${c.last_error || 'the provider refused the credentials'}` : 'OK');
 const limitsText = (c) => `${c.rate_limit_per_second} messages/s, at most ${c.max_in_flight} in flight, ` +
   `${c.min_gap_seconds} s between messages to one contact`;
 

@@ -34,6 +34,12 @@ export function changes(pairs, old) {
   return out;
 }
 
+/** The API's error, with what to do when someone else saved first (412 on If-Match). */
+export function explain(err) {
+  if (err.status === 412) err.message += '. Someone else changed it meanwhile: reload the page to see their change.';
+  return err;
+}
+
 /**
  * A table paged with the API's cursor: "Next page" follows next_cursor, "Previous page"
  * pops a stack of the cursors seen, so it returns to exactly the page shown before.
@@ -99,7 +105,7 @@ function editContact(contact, done) {
         if (contact) await api('PATCH', 'contacts/' + encodeURIComponent(contact.id), data, { headers: { 'If-Match': `"${contact.version}"` } });
         else await api('POST', 'contacts', data);
       } catch (err) {
-        showApiError(body, err, inputs);
+        showApiError(body, explain(err), inputs);
         return;
       }
       close();

@@ -4,7 +4,7 @@
 import { ctx } from './app.js';
 import { api } from './api.js';
 import { h, openDialog, confirmAction, fieldError, clearFieldErrors, showApiError } from './dom.js';
-import { field, changes, pagedTable, optedOutTag } from './contacts.js';
+import { field, changes, pagedTable, optedOutTag, explain } from './contacts.js';
 
 const path = (id) => 'groups/' + encodeURIComponent(id);
 
@@ -26,7 +26,7 @@ function editGroup(group, done) {
           ? await api('PATCH', path(group.id), data, { headers: { 'If-Match': `"${group.version}"` } })
           : await api('POST', 'groups', data);
       } catch (err) {
-        showApiError(body, err, inputs);
+        showApiError(body, explain(err), inputs);
         return;
       }
       close();
