@@ -10,6 +10,15 @@ our $HttpConfig = <<'_EOC_';
     campaign_store $TEST_NGINX_CAMPAIGN_STORE;
 _EOC_
 
+# a store directory whose data file is not LMDB's (TEST 6)
+{
+    my $dir = store_dir() . "-broken";
+    mkdir $dir;
+    open my $fh, '>', "$dir/data.mdb" or die "$dir/data.mdb: $!";
+    print $fh "not an LMDB environment\n" x 1024;
+    close $fh;
+}
+
 no_shuffle();
 run_tests();
 
@@ -28,7 +37,7 @@ GET /api/health
 
 
 
-=== TEST 1b: health says when its location takes writes
+=== TEST 2: health says when its location takes writes
 --- http_config eval: $::HttpConfig
 --- config
     location /api/ { campaign_api write=on; }
@@ -41,7 +50,7 @@ GET /api/health
 
 
 
-=== TEST 1c: a probe that requires the scheduler fails while none beats
+=== TEST 3: a probe that requires the scheduler fails while none beats
 --- http_config eval: $::HttpConfig
 --- config
     location /api/ { campaign_api; }
@@ -56,7 +65,7 @@ Content-Type: application/json
 
 
 
-=== TEST 1d: a scheduler requirement it does not know is a 400
+=== TEST 4: a scheduler requirement it does not know is a 400
 --- http_config eval: $::HttpConfig
 --- config
     location /api/ { campaign_api; }
@@ -69,7 +78,7 @@ GET /api/health?scheduler=maybe
 
 
 
-=== TEST 2: an unknown route is a JSON 404
+=== TEST 5: an unknown route is a JSON 404
 --- http_config eval: $::HttpConfig
 --- config
     location /api/ { campaign_api; }
@@ -81,3 +90,19 @@ Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: a store the workers cannot open makes health a 503
+A data file that is not LMDB's passes nginx -t (the directory is fine) and
+fails only when a worker opens it.
+--- http_config
+    campaign_store $TEST_NGINX_CAMPAIGN_STORE-broken;
+--- config
+    location /api/ { campaign_api; }
+--- request
+GET /api/health
+--- error_code: 503
+--- response_body_like: ^\{"error":\{"code":"store_unavailable",
+--- error_log
+campaign_store:
