@@ -48,9 +48,12 @@ class Pages(ConsoleTest):
         bad = again['rejected'][0]
         self.wait_for(lambda: self.d.execute_script(
             "const [line, msg] = arguments;"
-            "return [...document.querySelectorAll('main *')].some(e =>"
-            "  e.children.length === 0 && e.textContent.includes(msg) &&"
-            "  new RegExp('\\\\b' + line + '\\\\b').test(e.textContent));",
+            "const word = new RegExp('(^|\\\\D)' + line + '(\\\\D|$)');"
+            "const deepest = [...document.querySelectorAll('main *')].filter(e =>"
+            "  e.textContent.includes(msg) &&"
+            "  ![...e.children].some(c => c.textContent.includes(msg)));"
+            "return deepest.some(e => word.test(e.textContent) ||"
+            "  word.test(e.parentElement.textContent));",
             bad['line'], bad['error']),
             'line %d: %r shown' % (bad['line'], bad['error']))
 
@@ -58,11 +61,14 @@ class Pages(ConsoleTest):
 
     def test_flow_publish_errors(self):
         self.channel('pe-wa')
-        broken = {'start': 's', 'nodes': [
-            {'id': 's', 'type': 'send_whatsapp', 'channel_id': 'pe-nochannel',
+        # node ids no message contains, so that a line naming one is that
+        # node's: a missing channel, a missing next, two unreachable nodes
+        broken = {'start': 'greet', 'nodes': [
+            {'id': 'greet', 'type': 'send_whatsapp',
+             'channel_id': 'pe-nochannel',
              'message': {'type': 'text', 'text': 'Hi'}, 'next': 'ghost'},
             {'id': 'orphan', 'type': 'end'},
-            {'id': 'e', 'type': 'end'}]}
+            {'id': 'lonely', 'type': 'end'}]}
         self.flow('pe-f', 'Flow pe', 'pe-wa', publish=False,
                   definition=broken)
         # the API's own list of problems (a refused publish changes nothing)
@@ -74,12 +80,17 @@ class Pages(ConsoleTest):
         self.expect_failed_request('/api/flows/pe-f/publish', 422)
         self.open('flows/pe-f', heading='Chat flows')
         self.click('Publish', self.main())
+        # each problem shown with its node: some element holds the message
+        # and that node's id, and no other problem's node
+        nodes = {p['node'] for p in problems}
         for p in problems:
             self.wait_for(lambda: self.d.execute_script(
-                "const [node, msg] = arguments;"
+                "const [node, msg, others] = arguments;"
+                "const word = w => new RegExp('\\\\b' + w + '\\\\b');"
                 "return [...document.querySelectorAll('main *')].some(e =>"
-                "  e.children.length === 0 && e.textContent.includes(msg) &&"
-                "  e.textContent.includes(node));", p['node'], p['message']),
+                "  e.textContent.includes(msg) && word(node).test(e.textContent)"
+                "  && !others.some(o => word(o).test(e.textContent)));",
+                p['node'], p['message'], sorted(nodes - {p['node']})),
                 'problem %s: %r listed by its node' % (p['node'], p['message']))
         # the drawing marks each node that has a problem, and only those
         marked = self.wait_for(lambda: {g.get_attribute('data-node') for g in
