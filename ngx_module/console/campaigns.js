@@ -38,6 +38,9 @@ const options = (items, placeholder, selected) => [
 
 const pill = (status) => h('span', { class: 'pill pill-' + status }, STATUS[status] || status);
 
+// a time in a narrow column: it may break between date and time, never inside either
+const when = (t) => t && h('span', { class: 'when' }, formatTime(t).split(' ').map((part, i) => [i ? ' ' : '', h('span', null, part)]));
+
 const plan = (p) => (p ? (p.every > 1 ? `every ${p.every} ${p.unit}s` : `every ${p.unit}`) : '');
 
 /** Every item of a list, a page of 1000 at a time, up to maxPages pages. */
@@ -120,7 +123,7 @@ function operations(c, lookups, done) {
       done(false); // the state may have moved on (the scheduler started it, say): show it
     }
   };
-  return [
+  return h('div', { class: 'ops' },
     h('button', {
       type: 'button', disabled: !w || c.status !== 'running',
       onclick: () => act(`Suspend "${c.name}"? Nothing more will be sent.`, 'POST', path('campaigns', c.id, 'suspend'), 'Campaign suspended.'),
@@ -139,8 +142,7 @@ function operations(c, lookups, done) {
     h('button', {
       type: 'button', class: 'danger', disabled: !w || c.status === 'running',
       onclick: () => act(`Delete "${c.name}"? Its messages and counters go with it.`, 'DELETE', path('campaigns', c.id), 'Campaign deleted.'),
-    }, 'Delete'),
-  ];
+    }, 'Delete'));
 }
 
 /* ---------- the create / modify dialog ---------- */
@@ -285,10 +287,10 @@ async function renderList(root) {
         h('td', null, lookups.flowName.get(c.flow_id) || c.flow_id),
         h('td', null, lookups.groupName.get(c.group_id) || c.group_id),
         h('td', null, pill(c.status)),
-        h('td', { class: 'time' }, formatTime(c.start_time), ' –', h('br'), formatTime(c.end_time)),
+        h('td', null, when(c.start_time), ' –', h('br'), when(c.end_time)),
         h('td', null, plan(c.execution_plan)),
-        h('td', { class: 'time' }, formatTime(c.next_run_at) || '—'),
-        h('td', { class: 'ops' }, operations(c, lookups, () => pager.reload(false)))));
+        h('td', null, when(c.next_run_at) || '—'),
+        h('td', null, operations(c, lookups, () => pager.reload(false)))));
     }
   };
   const pager = cursorPager((cursor) => {
@@ -423,8 +425,8 @@ function ledger(c) {
 
 async function renderDetail(root, id) {
   root.append(h('h1', null, 'Marketing campaigns'), h('p', null, h('a', { href: '#/campaigns' }, '← All campaigns')));
-  const [c, stats, lookups] = await Promise.all([
-    api('GET', path('campaigns', id)), api('GET', path('campaigns', id, 'stats')), loadLookups()]);
+  const c = await api('GET', path('campaigns', id)); // first: an unknown id is one error, not three
+  const [stats, lookups] = await Promise.all([api('GET', path('campaigns', id, 'stats')), loadLookups()]);
   const again = (deleted) => ctx.navigate(deleted ? '#/campaigns' : '#/' + path('campaigns', id));
 
   const settings = [
@@ -446,7 +448,7 @@ async function renderDetail(root, id) {
     h('div', { class: 'toolbar' },
       h('h2', { class: 'title' }, c.name), pill(c.status), h('span', { class: 'spacer' }),
       h('button', { type: 'button', onclick: () => again(false) }, 'Refresh'),
-      h('span', { class: 'ops' }, operations(c, lookups, again))),
+      operations(c, lookups, again)),
     h('div', { class: 'panel' }, h('dl', { class: 'settings' }, settings.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))),
     h('h2', null, 'Counters'),
     funnels(stats),
