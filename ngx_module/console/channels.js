@@ -93,11 +93,18 @@ function editChannel(channel, done) {
   ]);
 }
 
-const readiness = (c) => (c.ready ? 'Ready' : `Not ready: ${c.not_ready_reason || 'settings are missing'}`);
+/** not_ready_reason with the API's field names replaced by the labels the dialog shows. */
+function readiness(c) {
+  if (c.ready) return h('span', { class: 'pill pill-running' }, 'Ready');
+  let why = c.not_ready_reason || 'settings are missing';
+  for (const [key, label] of SETTINGS[c.type] || []) why = why.replace(new RegExp(`\\b${key}\\b`, 'g'), label);
+  return [h('span', { class: 'pill pill-paused' }, 'Not ready'), ' ', why];
+}
 const providerStatus = (c) => (c.status === 'error'
-  ? `Error: ${c.last_error || 'the provider refused the credentials'}` : 'OK');
-const limitsText = (c) => `${c.rate_limit_per_second} messages/s, at most ${c.max_in_flight} in flight, ` +
-  `${c.min_gap_seconds} s between messages to one contact`;
+  ? [h('span', { class: 'pill pill-failed' }, 'Error'), ' ', c.last_error || 'the provider refused the credentials']
+  : h('span', { class: 'pill pill-running' }, 'OK'));
+const limitsText = (c) => `${c.rate_limit_per_second}/s, ${c.max_in_flight} in flight, ` +
+  `${c.min_gap_seconds} s gap per contact`;
 
 export async function render(root) {
   const errors = h('div');
@@ -114,12 +121,12 @@ export async function render(root) {
     };
     return h('tr', null,
       h('td', null, c.name), h('td', null, TYPES[c.type] ?? c.type),
-      h('td', { class: c.ready ? 'ok' : 'warn' }, readiness(c)),
-      h('td', { class: c.status === 'error' ? 'warn' : 'ok' }, providerStatus(c)),
+      h('td', null, readiness(c)),
+      h('td', null, providerStatus(c)),
       h('td', null, limitsText(c)),
-      h('td', { class: 'ops' },
+      h('td', null, h('div', { class: 'ops' },
         h('button', { type: 'button', disabled: !ctx.canWrite, onclick: () => editChannel(c, reload) }, 'Edit'),
-        h('button', { type: 'button', disabled: !ctx.canWrite, onclick: del }, 'Delete')));
+        h('button', { type: 'button', disabled: !ctx.canWrite, onclick: del }, 'Delete'))));
   }, 'No channels yet.');
   root.append(h('h1', null, 'Channels'),
     h('div', { class: 'toolbar' },

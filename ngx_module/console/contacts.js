@@ -60,6 +60,11 @@ export function pagedTable(path, head, row, empty) {
       showApiError(el, err);
       return;
     }
+    // a delete emptied this page: show the one before instead of an empty list
+    if (!page.items.length && cursors.length > 1) {
+      cursors.pop();
+      return reload();
+    }
     const go = (change) => () => { change(); reload(); };
     el.replaceChildren(
       page.items.length
@@ -130,9 +135,9 @@ function contactRow(c, reload, errors) {
     h('td', null, c.phone), h('td', null, c.name ?? ''), h('td', null, c.email ?? ''),
     h('td', null, c.country ?? ''), h('td', null, c.viber_id ?? ''), h('td', null, c.remark ?? ''),
     h('td', null, optedOutTag(c)),
-    h('td', { class: 'ops' },
+    h('td', null, h('div', { class: 'ops' },
       h('button', { type: 'button', disabled: !ctx.canWrite, onclick: () => editContact(c, reload) }, 'Edit'),
-      h('button', { type: 'button', disabled: !ctx.canWrite, onclick: del }, 'Delete')));
+      h('button', { type: 'button', disabled: !ctx.canWrite, onclick: del }, 'Delete'))));
 }
 
 /**

@@ -62,7 +62,7 @@ async function renderList(root) {
       h('td', null, h('a', { href: '#/groups/' + encodeURIComponent(g.id) }, g.name)),
       h('td', null, g.description ?? ''),
       h('td', { class: 'num' }, g.contact_count),
-      h('td', { class: 'ops' }, groupButtons(g, errors, reload, reload))),
+      h('td', null, h('div', { class: 'ops' }, groupButtons(g, errors, reload, reload)))),
     'No groups yet.');
   root.append(h('h1', null, 'User groups'),
     h('div', { class: 'toolbar' },
@@ -85,23 +85,21 @@ async function renderGroup(root, id) {
   }
   const errors = h('div');
   const again = () => ctx.navigate('#/groups/' + encodeURIComponent(id));
-  const members = pagedTable(path(id) + '/members', ['Phone', 'Name', 'Opted out', 'Operation'], (c, reload) =>
+  const remove = async (c) => {
+    if (!(await confirmAction(`Remove ${c.phone} from group "${group.name}"?`))) return;
+    try {
+      await api('DELETE', path(id) + '/members', { contact_ids: [c.id] });
+    } catch (err) {
+      showApiError(errors, err);
+      return;
+    }
+    again();
+  };
+  const members = pagedTable(path(id) + '/members', ['Phone', 'Name', 'Opted out', 'Operation'], (c) =>
     h('tr', null,
       h('td', null, c.phone), h('td', null, c.name ?? ''), h('td', null, optedOutTag(c)),
-      h('td', { class: 'ops' }, h('button', {
-        type: 'button',
-        disabled: !ctx.canWrite,
-        onclick: async () => {
-          if (!(await confirmAction(`Remove ${c.phone} from group "${group.name}"?`))) return;
-          try {
-            await api('DELETE', path(id) + '/members', { contact_ids: [c.id] });
-          } catch (err) {
-            showApiError(errors, err);
-            return;
-          }
-          again();
-        },
-      }, 'Remove'))),
+      h('td', null, h('div', { class: 'ops' },
+        h('button', { type: 'button', disabled: !ctx.canWrite, onclick: () => remove(c) }, 'Remove')))),
     'No members yet.');
 
   const phones = h('textarea', { rows: 3, disabled: !ctx.canWrite });
