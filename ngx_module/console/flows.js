@@ -138,6 +138,91 @@ function progressView(inst, contact) {
   ];
 }
 
+/** The drawing beside the editor; update({preview, start, highlight, current}) redraws. */
+function flowDrawing() {
+  const el = h('div', { class: 'graph' });
+  const state = { preview: null, start: undefined, highlight: new Set(), current: null };
+  const update = (change) => {
+    Object.assign(state, change);
+    if (!state.preview?.nodes?.length) {
+      el.replaceChildren(h('p', { class: 'muted' }, 'No nodes to draw.'));
+      return;
+    }
+    const drawing = drawFlow(state.preview, { highlight: state.highlight, start: state.start });
+    // the test send's current node: graph.js itself marks only publish problems
+    for (const g of drawing.querySelectorAll('g.node')) if (g.dataset.node === state.current) g.classList.add('node-current');
+    el.replaceChildren(drawing);
+  };
+  return { el, update };
+}
+
+/** The editor's inputs; a published flow's definition and trigger are read-only (the API answers 409). */
+function flowFields(flow, published) {
+  const ro = !ctx.canWrite;
+  const inputs = {
+    name: h('input', { type: 'text', value: flow?.name ?? '', readonly: ro }),
+    description: h('textarea', { rows: 2, readonly: ro }),
+    trigger: h('select', { value: flow?.trigger ?? 'manual', disabled: published || ro },
+      TRIGGERS.map((t) => h('option', { value: t }, t))),
+    definition: h('textarea', { class: 'json', rows: 22, spellcheck: 'false', wrap: 'off', readonly: published || ro }),
+  };
+  inputs.description.value = flow?.description ?? '';
+  inputs.definition.value = JSON.stringify(flow ? flow.definition : STARTER, null, 2);
+  const form = h('div', { class: 'form flow-form' },
+    field('Name', inputs.name), field('Description', inputs.description), field('Trigger', inputs.trigger),
+    field('Definition', inputs.definition,
+      published ? h('span', { class: 'hint' }, 'A published flow\'s definition and trigger are fixed; unpublish it to change them.') : null));
+  return { inputs, form };
+}
+
+/** The Definition's JSON as {value}, or null with the syntax error shown at the field. */
+function readDefinition(input) {
+  const def = parseJson(input.value);
+  if (def.error) {
+    fieldError(input, 'Definition: ' + def.error);
+    return null;
+  }
+  clearFieldError(input);
+  return def;
+}
+
+/** Redraws an unpublished flow from its JSON as it is typed, once typing pauses and it parses. */
+function followDefinition(input, drawing) {
+  const redraw = () => {
+    const def = readDefinition(input);
+    if (!def) return;
+    let preview;
+    try {
+      preview = previewFromDefinition(def.value);
+    } catch {
+      return; // valid JSON, not yet a definition's shape: keep the last drawing
+    }
+    drawing.update({ preview, start: def.value.start });
+  };
+  let timer;
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(redraw, REDRAW_MS); });
+  redraw();
+}
+
+/** The create / PATCH body (only what changed); null when the definition is not JSON. */
+function flowBody(flow, inputs, published) {
+  const data = changes([['name', inputs.name], ['description', inputs.description]], flow);
+  if (published) return data;
+  const def = readDefinition(inputs.definition);
+  if (!def) return null;
+  if (!flow || flow.trigger !== inputs.trigger.value) data.trigger = inputs.trigger.value;
+  if (!flow || JSON.stringify(flow.definition) !== JSON.stringify(def.value)) data.definition = def.value;
+  return data;
+}
+
+/** Publish's 422: every problem by node, and those nodes marked in the drawing. */
+function showProblems(box, errors, drawing) {
+  const n = errors.length;
+  box.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, `Not published: ${n} problem${n === 1 ? '' : 's'} to fix.`),
+    h('ul', null, errors.map((e) => h('li', null, e.node ? `${e.node}: ${e.message}` : e.message))));
+  drawing.update({ highlight: new Set(errors.map((e) => e.node).filter(Boolean)) });
+}
+
 async function renderEditor(root, id) {
   root.append(h('h1', null, 'Chat flows'), h('p', null, h('a', { href: '#/flows' }, 'All chat flows')));
   let flow = null;
@@ -151,87 +236,21 @@ async function renderEditor(root, id) {
   }
   const published = flow?.status === 'published';
   const again = () => ctx.navigate('#/flows/' + encodeURIComponent(flow.id));
-
-  // The API refuses definition and trigger changes of a published flow (409): read-only.
-  const inputs = {
-    name: h('input', { type: 'text', value: flow?.name ?? '', readonly: !ctx.canWrite }),
-    description: h('textarea', { rows: 2, readonly: !ctx.canWrite }),
-    trigger: h('select', { value: flow?.trigger ?? 'manual', disabled: published || !ctx.canWrite },
-      TRIGGERS.map((t) => h('option', { value: t }, t))),
-    definition: h('textarea', { class: 'json', rows: 22, spellcheck: 'false', wrap: 'off', readonly: published || !ctx.canWrite }),
-  };
-  inputs.description.value = flow?.description ?? '';
-  inputs.definition.value = JSON.stringify(flow ? flow.definition : STARTER, null, 2);
+  const { inputs, form } = flowFields(flow, published);
   const problems = h('div', { class: 'problems' });
-  const form = h('div', { class: 'form flow-form' },
-    field('Name', inputs.name), field('Description', inputs.description), field('Trigger', inputs.trigger),
-    field('Definition', inputs.definition,
-      published ? h('span', { class: 'hint' }, 'A published flow\'s definition and trigger are fixed; unpublish it to change them.') : null));
 
-  // The drawing: the API's preview for a published flow, the editor's JSON otherwise.
-  const graphBox = h('div', { class: 'graph' });
-  let preview = null;
-  let start = flow?.definition?.start;
-  let highlight = new Set();
-  let current = null;
-  const draw = () => {
-    if (!preview || !preview.nodes.length) {
-      graphBox.replaceChildren(h('p', { class: 'muted' }, 'No nodes to draw.'));
-      return;
-    }
-    const el = drawFlow(preview, { highlight, start });
-    if (current) {
-      for (const g of el.querySelectorAll('g.node')) if (g.dataset.node === current) g.classList.add('node-current');
-    }
-    graphBox.replaceChildren(el);
-  };
-  const fromEditor = () => {
-    const def = parseJson(inputs.definition.value);
-    if (def.error) {
-      fieldError(inputs.definition, 'Definition: ' + def.error);
-      return null;
-    }
-    clearFieldError(inputs.definition);
-    return def;
-  };
+  // the API's preview for a published flow, the editor's JSON otherwise
+  const drawing = flowDrawing();
   if (published) {
     try {
-      preview = await api('GET', flowPath(flow.id) + '/preview');
+      drawing.update({ preview: await api('GET', flowPath(flow.id) + '/preview'), start: flow.definition?.start });
     } catch (err) {
-      showApiError(graphBox, err);
+      showApiError(drawing.el, err);
     }
   } else {
-    let timer;
-    const redraw = () => {
-      const def = fromEditor();
-      if (!def) return;
-      try {
-        preview = previewFromDefinition(def.value);
-        start = def.value.start;
-      } catch {
-        return; // valid JSON but not yet a definition's shape: keep the last drawing
-      }
-      draw();
-    };
-    inputs.definition.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(redraw, REDRAW_MS); });
-    try {
-      preview = previewFromDefinition(JSON.parse(inputs.definition.value));
-    } catch {
-      preview = null; // a stored definition of an odd shape: nothing to draw until it is fixed
-    }
+    followDefinition(inputs.definition, drawing);
   }
-  draw();
 
-  /** The create / PATCH body; null (with the error shown) when the definition is not JSON. */
-  const body = () => {
-    const data = changes([['name', inputs.name], ['description', inputs.description]], flow);
-    if (published) return data;
-    const def = fromEditor();
-    if (!def) return null;
-    if (!flow || flow.trigger !== inputs.trigger.value) data.trigger = inputs.trigger.value;
-    if (!flow || JSON.stringify(flow.definition) !== JSON.stringify(def.value)) data.definition = def.value;
-    return data;
-  };
   const showError = (err) => {
     // definition.nodes[2].next and the like belong to the Definition field
     const key = err.field ? err.field.split(/[.[]/)[0] : null;
@@ -240,7 +259,7 @@ async function renderEditor(root, id) {
   /** Saves what changed; true when saved (or nothing to save). */
   const save = async () => {
     clearFieldErrors(form);
-    const data = body();
+    const data = flowBody(flow, inputs, published);
     if (!data) return false;
     if (flow && !Object.keys(data).length) return true;
     try {
@@ -258,23 +277,20 @@ async function renderEditor(root, id) {
   };
   const publish = async () => {
     problems.replaceChildren();
+    // publish checks the stored definition: store what the editor shows first
     if (!(await save())) return;
     try {
       await api('POST', flowPath(flow.id) + '/publish');
     } catch (err) {
-      if (!err.errors?.length) { showError(err); return; }
-      const n = err.errors.length;
-      problems.append(h('p', { class: 'form-error', role: 'alert' }, `Not published: ${n} problem${n === 1 ? '' : 's'} to fix.`),
-        h('ul', null, err.errors.map((e) => h('li', null, e.node ? `${e.node}: ${e.message}` : e.message))));
-      highlight = new Set(err.errors.map((e) => e.node).filter(Boolean));
-      draw();
+      if (err.errors?.length) showProblems(problems, err.errors, drawing);
+      else showError(err);
       return;
     }
     notice('Flow published.');
     again();
   };
   const act = async (question, method, path, done) => {
-    if (question && !(await confirmAction(question))) return;
+    if (!(await confirmAction(question))) return;
     try {
       await api(method, path);
     } catch (err) {
@@ -306,8 +322,8 @@ async function renderEditor(root, id) {
     flow ? h('p', { class: 'muted' }, `Status: ${flow.status}`, flow.published_at ? ` since ${formatTime(flow.published_at)}` : '',
       ` · updated ${formatTime(flow.updated_at)} · id ${flow.id}`) : null,
     actions, problems,
-    h('div', { class: 'flow-editor' }, form, graphBox),
-    flow ? testSend(root, flow, published, (node) => { current = node; draw(); }) : null,
+    h('div', { class: 'flow-editor' }, form, drawing.el),
+    flow ? testSend(root, flow, published, (node) => drawing.update({ current: node })) : null,
     importForm()));
 }
 
