@@ -28,7 +28,7 @@ function settingInput(kind, value, isSet) {
   return h('input', { type: 'text', value: value ?? '' });
 }
 
-/** The fields of one type: {el, body(old)} where body gives that type's object to send. */
+/** The fields of one type: {el, map (API field -> input), body()} where body() is that type's object to send. */
 function typeSection(type, channel) {
   const old = channel?.[type] ?? null;
   const plain = [];

@@ -80,7 +80,7 @@ export function pagedTable(path, head, row, empty) {
 }
 
 /** Every group (for the "Add to group" select); groups are few, so pages are read to the end. */
-export async function allGroups() {
+async function allGroups() {
   const out = [];
   let cursor = null;
   do {

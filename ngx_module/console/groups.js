@@ -20,17 +20,15 @@ function editGroup(group, done) {
     { label: 'OK', primary: true, onclick: async ({ close }) => {
       clearFieldErrors(body);
       const data = changes(Object.entries(inputs), group);
-      let saved;
       try {
-        saved = group
-          ? await api('PATCH', path(group.id), data, { headers: { 'If-Match': `"${group.version}"` } })
-          : await api('POST', 'groups', data);
+        if (group) await api('PATCH', path(group.id), data, { headers: { 'If-Match': `"${group.version}"` } });
+        else await api('POST', 'groups', data);
       } catch (err) {
         showApiError(body, explain(err), inputs);
         return;
       }
       close();
-      done(saved);
+      done();
     } },
     { label: 'Cancel' },
   ]);
@@ -104,27 +102,24 @@ async function renderGroup(root, id) {
 
   const phones = h('textarea', { rows: 3, disabled: !ctx.canWrite });
   const add = h('section', { class: 'add-members' }, h('h2', null, 'Add members by phone'), field('Phone numbers', phones,
-    h('span', { class: 'hint' }, 'One or many: one a line, or separated by commas or spaces.')),
-    h('button', {
-      type: 'button',
-      disabled: !ctx.canWrite,
-      onclick: async () => {
-        clearFieldErrors(add);
-        const list = parsePhones(phones.value);
-        // the API takes an empty list as a no-op; say why nothing happened
-        if (!list.length) {
-          fieldError(phones, 'Enter one or more phone numbers, such as +8613800000000.');
-          return;
-        }
-        try {
-          await api('POST', path(id) + '/members', { phones: list });
-        } catch (err) {
-          showApiError(add, err, { phones });
-          return;
-        }
-        again();
-      },
-    }, 'Add members'));
+    h('span', { class: 'hint' }, 'One or many: one a line, or separated by commas or spaces.')));
+  const addMembers = async () => {
+    clearFieldErrors(add);
+    const list = parsePhones(phones.value);
+    // the API takes an empty list as a no-op; say why nothing happened
+    if (!list.length) {
+      fieldError(phones, 'Enter one or more phone numbers, such as +8613800000000.');
+      return;
+    }
+    try {
+      await api('POST', path(id) + '/members', { phones: list });
+    } catch (err) {
+      showApiError(add, err, { phones });
+      return;
+    }
+    again();
+  };
+  add.append(h('button', { type: 'button', disabled: !ctx.canWrite, onclick: addMembers }, 'Add members'));
 
   root.append(h('div', { class: 'group-page' },
     h('p', null, h('a', { href: '#/groups' }, 'All groups')),
