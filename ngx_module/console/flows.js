@@ -47,10 +47,19 @@ function jsonProblem(s) {
     }
   };
   const string = () => token(/"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y, 'a bad or unterminated string');
+  const member = () => {
+    ws();
+    if (s[i] !== '"') fail('expected a "quoted" property name');
+    string();
+    ws();
+    if (s[i] !== ':') fail("expected ':'");
+    i++;
+    value();
+  };
   const value = () => {
     ws();
     const c = s[i];
-    if (c === '{') list('}', () => { ws(); if (s[i] !== '"') fail('expected a "quoted" property name'); string(); ws(); if (s[i] !== ':') fail("expected ':'"); i++; value(); });
+    if (c === '{') list('}', member);
     else if (c === '[') list(']', value);
     else if (c === '"') string();
     else if (c === undefined) fail('unexpected end of text');
