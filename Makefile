@@ -123,7 +123,7 @@ test: deps
 
 run: deps
 	$(MAKE) all
-	sh conf/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
+	bash conf/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
 
 bench: deps
 	$(MAKE) all
