@@ -37,7 +37,7 @@ TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
 .PHONY: all deps module campaignd unit unit-asan test test-nginx \
-        test-campaignd-asan run bench install clean
+        test-campaignd-asan test-browser run bench install clean
 
 all: module campaignd
 
@@ -113,6 +113,11 @@ test-campaignd-asan: all $(CAMPAIGND_ASAN)
 	    prove $(PROVE_INC) t/061-dispatch.t t/062-crash-recovery.t \
 	    t/063-viber-lanes.t t/064-conversation.t
 
+# the console in headless Chromium, driven by Selenium from Debian's own
+# Python (the first python3 on PATH may lack Debian's selenium)
+test-browser: all
+	$(TEST_ENV) /usr/bin/python3 t/browser/run.py
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -120,6 +125,7 @@ test: deps
 	$(MAKE) fuzz FUZZ_ARGS="-seed=1 -runs=150000"
 	$(MAKE) test-nginx
 	$(MAKE) test-campaignd-asan
+	$(MAKE) test-browser
 
 run: deps
 	$(MAKE) all
