@@ -129,7 +129,8 @@ test: deps
 
 run: deps
 	$(MAKE) all
-	bash conf/run.sh "$(NGINX_BIN)" "$(MODULE)" "$(CAMPAIGND)"
+	DEMO="$(DEMO)" bash conf/run.sh "$(NGINX_BIN)" "$(MODULE)" \
+	    "$(CAMPAIGND)"
 
 bench: deps
 	$(MAKE) all

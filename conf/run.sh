@@ -1,8 +1,9 @@
 #!/bin/bash
 # make run: nginx (conf/nginx.conf, prefix ./var/) and campaignd on the same
 # store, in the foreground; Ctrl-C stops both, and so does either one dying.
+# DEMO=1 adds a stand-in for the providers and loads a demo (conf/demo.sh).
 #
-#     run.sh nginx-binary module.so campaignd-binary
+#     [DEMO=1] run.sh nginx-binary module.so campaignd-binary
 
 set -eu
 
@@ -12,6 +13,13 @@ CAMPAIGND=$3
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VAR=$TOP/var
 PORT=8080
+DEMO=${DEMO:-}
+
+# the demo's stand-in provider, and the secrets it signs its callbacks with
+# (the demo channels hold the same; nothing here is secret)
+STAND_IN_PORT=8081
+DEMO_WA_SECRET=demo-app-secret
+DEMO_VIBER_TOKEN=demo-viber-token
 
 mkdir -p "$VAR/logs" "$VAR/store" "$VAR/body"
 chmod 755 "$VAR"
@@ -43,7 +51,7 @@ NGINX_ARGS=(-p "$VAR/" -c "$TOP/conf/nginx.conf"
 
 
 supervise() {
-    local nginx_pid campaignd_pid status who stopping=0
+    local nginx_pid campaignd_pid stand_in_pid="" status who stopping=0
 
     trap 'stopping=1' INT TERM
 
@@ -59,6 +67,17 @@ supervise() {
 
     "${RUN_AS[@]}" "$CAMPAIGND" --store "$VAR/store" --log-level info &
     campaignd_pid=$!
+
+    if [ -n "$DEMO" ]; then
+        /usr/bin/python3 "$TOP/conf/demo-provider.py" "$STAND_IN_PORT" \
+            "http://127.0.0.1:$PORT/webhooks" "$DEMO_WA_SECRET" \
+            "$DEMO_VIBER_TOKEN" &
+        stand_in_pid=$!
+
+        bash "$TOP/conf/demo.sh" "http://127.0.0.1:$PORT/api" \
+            "http://127.0.0.1:$STAND_IN_PORT" "$DEMO_WA_SECRET" \
+            "$DEMO_VIBER_TOKEN" || echo "demo: not loaded" >&2
+    fi
 
     echo "console:  http://127.0.0.1:$PORT/console/"
     echo "API:      http://127.0.0.1:$PORT/api/health"
@@ -79,7 +98,7 @@ supervise() {
     fi
 
     kill -QUIT "$nginx_pid" 2>/dev/null || true
-    kill -TERM "$campaignd_pid" 2>/dev/null || true
+    kill -TERM "$campaignd_pid" $stand_in_pid 2>/dev/null || true
     wait "$nginx_pid" 2>/dev/null || true
     wait "$campaignd_pid" 2>/dev/null || true
 
