@@ -25,7 +25,7 @@ function settingInput(kind, value, isSet) {
     return h('select', { value: value ?? 'pending' },
       ['pending', 'approved', 'rejected'].map((s) => h('option', { value: s }, s)));
   }
-  return h('input', { type: 'text', value: value ?? '' });
+  return h('input', { type: 'text', autocomplete: 'off', value: value ?? '' });
 }
 
 /** The fields of one type: {el, map (API field -> input), body()} where body() is that type's object to send. */
@@ -44,7 +44,8 @@ function typeSection(type, channel) {
   });
   return {
     map,
-    el: h('fieldset', null, h('legend', null, TYPES[type]), rows),
+    // a <form> of its own only because browsers want password inputs in one (one per type)
+    el: h('form', { onsubmit: (e) => e.preventDefault() }, h('fieldset', null, h('legend', null, TYPES[type]), rows)),
     body() {
       const out = changes(plain, old);
       // an empty secret keeps the stored one: nothing to send
@@ -65,8 +66,7 @@ function editChannel(channel, done) {
   type.addEventListener('change', show);
   show();
   const fieldMap = { name, type, ...Object.fromEntries(limits), ...sections.whatsapp.map, ...sections.viber.map };
-  // a <form> only because browsers want password inputs inside one; OK saves, not a submit
-  const body = h('form', { class: 'form', onsubmit: (e) => e.preventDefault() },
+  const body = h('div', { class: 'form' },
     field('Name', name), field('Type', type), sections.whatsapp.el, sections.viber.el,
     limits.map(([, input], i) => field(LIMITS[i][1], input)),
     channel ? null : h('p', { class: 'hint' }, 'Empty sending limits take the type\'s defaults.'));
