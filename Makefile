@@ -37,7 +37,7 @@ TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
 .PHONY: all deps module campaignd unit unit-asan test test-nginx \
-        test-campaignd-asan test-browser run bench install clean
+        test-campaignd-asan test-browser test-run run bench install clean
 
 all: module campaignd
 
@@ -118,6 +118,10 @@ test-campaignd-asan: all $(CAMPAIGND_ASAN)
 test-browser: all
 	$(TEST_ENV) /usr/bin/python3 t/browser/run.py
 
+# make run itself, on a pseudo-terminal: Ctrl-C, a dying process, the demo
+test-run: all
+	/usr/bin/python3 t/run/test_make_run.py
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -126,6 +130,7 @@ test: deps
 	$(MAKE) test-nginx
 	$(MAKE) test-campaignd-asan
 	$(MAKE) test-browser
+	$(MAKE) test-run
 
 run: deps
 	$(MAKE) all
