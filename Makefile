@@ -60,8 +60,9 @@ $(BUILD)/Makefile: config shared ngx_module ngx_module/console
 
 # the console's pages, turned into C again whenever one of them changes
 $(CONSOLE_C): $(BUILD)/Makefile $(CONSOLE_FILES) \
-              ngx_module/ngx_http_campaign_console_files.sh
-	sh ngx_module/ngx_http_campaign_console_files.sh $@ $(CONSOLE_FILES)
+              ngx_module/ngx_http_campaign_embed.sh
+	sh ngx_module/ngx_http_campaign_embed.sh $@ \
+	    ngx_http_campaign_console_files $(CONSOLE_FILES)
 
 $(MODULE): $(BUILD)/Makefile $(CONSOLE_C) $(MODULE_SRCS) $(SHARED_SRCS) \
            $(SHARED_HDRS)

@@ -10,14 +10,12 @@
 #include <ngx_http.h>
 
 #include "ngx_http_campaign_module.h"
-#include "ngx_http_campaign_console.h"
+#include "ngx_http_campaign_embed.h"
 
 
 static ngx_int_t ngx_http_campaign_console_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_console_config(ngx_http_request_t *r,
     ngx_http_campaign_loc_conf_t *lcf);
-static ngx_int_t ngx_http_campaign_console_reply(ngx_http_request_t *r,
-    ngx_str_t *type, const ngx_str_t *etag, const u_char *data, size_t len);
 static ngx_int_t ngx_http_campaign_console_headers(ngx_http_request_t *r);
 
 
@@ -126,7 +124,7 @@ ngx_http_campaign_console_handler(ngx_http_request_t *r)
     ngx_int_t                                rc;
     ngx_str_t                                name;
     ngx_http_campaign_loc_conf_t            *lcf;
-    const ngx_http_campaign_console_file_t  *file;
+    const ngx_http_campaign_embedded_t  *file;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         if (ngx_http_campaign_add_header(r, "Allow", (u_char *) "GET, HEAD",
@@ -174,9 +172,13 @@ ngx_http_campaign_console_handler(ngx_http_request_t *r)
         if (file->name.len == name.len
             && ngx_strncmp(file->name.data, name.data, name.len) == 0)
         {
-            return ngx_http_campaign_console_reply(r,
-                       (ngx_str_t *) &file->type, &file->etag, file->data,
-                       file->len);
+            if (ngx_http_campaign_console_headers(r) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_campaign_send_static(r, &file->type,
+                                                 &file->etag, file->data,
+                                                 file->len);
         }
     }
 
@@ -203,65 +205,12 @@ ngx_http_campaign_console_config(ngx_http_request_t *r,
     /* the directive let through no character that JSON must escape */
     last = ngx_sprintf(p, "{\"api\":\"%V\"}", &lcf->console_api);
 
-    return ngx_http_campaign_console_reply(r, &ngx_http_campaign_console_json,
-                                           NULL, p, last - p);
-}
-
-
-static ngx_int_t
-ngx_http_campaign_console_reply(ngx_http_request_t *r, ngx_str_t *type,
-    const ngx_str_t *etag, const u_char *data, size_t len)
-{
-    u_char       *semicolon;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
     if (ngx_http_campaign_console_headers(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = *type;
-
-    /* gzip_types and friends match the type without its parameters */
-    semicolon = ngx_strlchr(type->data, type->data + type->len, ';');
-    r->headers_out.content_type_len = (semicolon != NULL)
-                                      ? (size_t) (semicolon - type->data)
-                                      : type->len;
-
-    /* nginx's not_modified filter answers If-None-Match with 304 */
-    if (etag != NULL) {
-        r->headers_out.etag = ngx_http_campaign_add_header(r, "ETag",
-                                  etag->data, etag->len);
-        if (r->headers_out.etag == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the bytes live in the module's read-only data: no copy */
-    b->pos = (u_char *) data;
-    b->last = (u_char *) data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main);
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_campaign_send_static(r, &ngx_http_campaign_console_json,
+                                         NULL, p, last - p);
 }
 
 

@@ -170,6 +170,9 @@ ngx_int_t ngx_http_campaign_send_error(ngx_http_request_t *r,
     const char *fmt, ...);
 ngx_int_t ngx_http_campaign_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json, uint64_t version);
+ngx_int_t ngx_http_campaign_send_static(ngx_http_request_t *r,
+    const ngx_str_t *type, const ngx_str_t *etag, const u_char *data,
+    size_t len);
 ngx_table_elt_t *ngx_http_campaign_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
 ngx_int_t ngx_http_campaign_send_op(ngx_http_request_t *r,
