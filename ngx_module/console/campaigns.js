@@ -9,6 +9,7 @@ import {
   formatTime, toLocalInput, fromLocalInput, notice, downloadText,
 } from './dom.js';
 import { drawFlow } from './graph.js';
+import { cursorPager, listAll } from './widgets.js';
 
 const STATUS = { pending: 'To be executed', running: 'In progress', paused: 'Paused', completed: 'Completed' };
 const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped'];
@@ -43,20 +44,6 @@ const when = (t) => t && h('span', { class: 'when' }, formatTime(t).split(' ').m
 
 const plan = (p) => (p ? (p.every > 1 ? `every ${p.every} ${p.unit}s` : `every ${p.unit}`) : '');
 
-/** Every item of a list, a page of 1000 at a time, up to maxPages pages. */
-async function listAll(resource, maxPages) {
-  const items = [];
-  let cursor = null;
-  for (let n = 0; n < maxPages; n++) {
-    const q = new URLSearchParams({ limit: BIG_PAGE });
-    if (cursor) q.set('cursor', cursor);
-    const page = await api('GET', `${resource}?${q}`);
-    items.push(...page.items);
-    cursor = page.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
 
 async function loadLookups() {
   const [flows, groups] = await Promise.all([listAll('flows', SELECT_PAGES_MAX), listAll('groups', SELECT_PAGES_MAX)]);
@@ -68,46 +55,6 @@ async function loadLookups() {
   };
 }
 
-/**
- * A list paged with the API's cursor. fetchPage(cursor) resolves to {items, next_cursor};
- * draw(items) fills the table. Returns {element, reload(fromStart)}.
- */
-function cursorPager(fetchPage, draw, onError) {
-  const stack = [null]; // the cursor of every page up to the one shown
-  let next = null;
-  let seq = 0;          // only the latest request may draw: filters can change quickly
-  const prev = h('button', { type: 'button', onclick: () => { stack.pop(); load(); } }, 'Previous page');
-  const more = h('button', { type: 'button', onclick: () => { stack.push(next); load(); } }, 'Next page');
-  async function load() {
-    const mine = ++seq;
-    prev.disabled = more.disabled = true;
-    try {
-      const page = await fetchPage(stack[stack.length - 1]);
-      if (mine !== seq) return;
-      if (!page.items.length && stack.length > 1) {
-        // the last item of a later page went (deleted, or filtered out): show the one before
-        stack.pop();
-        return load();
-      }
-      next = page.next_cursor;
-      draw(page.items);
-    } catch (err) {
-      if (mine === seq) onError(err);
-    } finally {
-      if (mine === seq) {
-        prev.disabled = stack.length < 2;
-        more.disabled = !next;
-      }
-    }
-  }
-  return {
-    element: h('div', { class: 'pager' }, prev, more),
-    reload(fromStart) {
-      if (fromStart) stack.length = 1;
-      return load();
-    },
-  };
-}
 
 /** Suspend / Modify / Delete for one campaign; done(deleted) runs after a change. */
 function operations(c, lookups, done) {

@@ -4,7 +4,7 @@
 import { ctx } from './app.js';
 import { api } from './api.js';
 import { h, openDialog, confirmAction, clearFieldErrors, showApiError } from './dom.js';
-import { field, changes, pagedTable, explain } from './contacts.js';
+import { field, changes, pagedTable, explain, save } from './widgets.js';
 
 const TYPES = { whatsapp: 'WhatsApp', viber: 'Viber' };
 
@@ -77,11 +77,7 @@ function editChannel(channel, done) {
       const settings = sections[type.value].body();
       if (Object.keys(settings).length) data[type.value] = settings;
       try {
-        if (channel) {
-          await api('PATCH', 'channels/' + encodeURIComponent(channel.id), data, { headers: { 'If-Match': `"${channel.version}"` } });
-        } else {
-          await api('POST', 'channels', { ...data, type: type.value });
-        }
+        await save('channels', channel, channel ? data : { ...data, type: type.value });
       } catch (err) {
         showApiError(body, explain(err), fieldMap);
         return;

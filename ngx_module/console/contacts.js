@@ -1,95 +1,11 @@
 // Contacts: the list (search by name prefix or phone), create / edit / delete, and the
-// bulk import. Also home of the small helpers the flows, groups and channels pages share
-// (a cursor-paged table, a labelled field, the "Opted out" tag, a PATCH body builder).
+// bulk import.
 
 import { ctx } from './app.js';
 import { api } from './api.js';
-import { h, clear, openDialog, confirmAction, clearFieldErrors, showApiError } from './dom.js';
+import { h, openDialog, confirmAction, clearFieldErrors, showApiError } from './dom.js';
+import { field, optedOutTag, changes, explain, pagedTable, listAll, save } from './widgets.js';
 
-const PAGE_SIZE = 50;
-let seq = 0;
-
-/** A labelled input, wrapped in .field so dom.js puts its error right after it. */
-export function field(label, input, note) {
-  if (!input.id) input.id = 'pg-' + ++seq;
-  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
-}
-
-export const optedOutTag = (c) => (c.opted_out ? h('span', { class: 'pill pill-opted-out' }, 'Opted out') : null);
-
-/**
- * The body of a create (old null: every filled input) or of a PATCH (only what differs
- * from old; an emptied input sends null, which clears the value). pairs: [[apiKey, input]].
- */
-export function changes(pairs, old) {
-  const out = {};
-  for (const [key, input] of pairs) {
-    let v = input.value;
-    if (input.type === 'checkbox') v = input.checked;
-    else if (input.type === 'number' && v !== '') v = Number(v);
-    const was = old?.[key] ?? (input.type === 'checkbox' ? false : '');
-    if (String(v) === String(was)) continue;
-    out[key] = v === '' ? null : v;
-  }
-  return out;
-}
-
-/** The API's error, with what to do when someone else saved first (412 on If-Match). */
-export function explain(err) {
-  if (err.status === 412) err.message += '. Someone else changed it meanwhile: reload the page to see their change.';
-  return err;
-}
-
-/**
- * A table paged with the API's cursor: "Next page" follows next_cursor, "Previous page"
- * pops a stack of the cursors seen, so it returns to exactly the page shown before.
- * path has no limit/cursor; row(item, reload) gives a <tr>. Returns {el, reload}.
- */
-export function pagedTable(path, head, row, empty) {
-  const cursors = [null];
-  const el = h('div', { class: 'paged' });
-  async function reload() {
-    const cursor = cursors[cursors.length - 1];
-    const q = `${path}${path.includes('?') ? '&' : '?'}limit=${PAGE_SIZE}` +
-      (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-    let page;
-    try {
-      page = await api('GET', q);
-    } catch (err) {
-      clear(el);
-      showApiError(el, err);
-      return;
-    }
-    // a delete emptied this page: show the one before instead of an empty list
-    if (!page.items.length && cursors.length > 1) {
-      cursors.pop();
-      return reload();
-    }
-    const go = (change) => () => { change(); reload(); };
-    el.replaceChildren(
-      page.items.length
-        ? h('div', { class: 'table-wrap' }, h('table', null,
-          h('thead', null, h('tr', null, head.map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', null, page.items.map((it) => row(it, reload)))))
-        : h('p', { class: 'muted' }, empty),
-      h('div', { class: 'pager' },
-        h('button', { type: 'button', disabled: cursors.length < 2, onclick: go(() => cursors.pop()) }, 'Previous page'),
-        h('button', { type: 'button', disabled: !page.next_cursor, onclick: go(() => cursors.push(page.next_cursor)) }, 'Next page')));
-  }
-  return { el, reload };
-}
-
-/** Every group (for the "Add to group" select); groups are few, so pages are read to the end. */
-async function allGroups() {
-  const out = [];
-  let cursor = null;
-  do {
-    const page = await api('GET', 'groups?limit=1000' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-    out.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
-}
 
 const FIELDS = [['phone', 'Phone'], ['name', 'Name'], ['email', 'Email'], ['country', 'Country'],
   ['remark', 'Remark'], ['viber_id', 'Viber ID']];
@@ -107,8 +23,7 @@ function editContact(contact, done) {
       clearFieldErrors(body);
       const data = changes(Object.entries(inputs), contact);
       try {
-        if (contact) await api('PATCH', 'contacts/' + encodeURIComponent(contact.id), data, { headers: { 'If-Match': `"${contact.version}"` } });
-        else await api('POST', 'contacts', data);
+        await save('contacts', contact, data);
       } catch (err) {
         showApiError(body, explain(err), inputs);
         return;
@@ -198,7 +113,7 @@ async function importForm(onDone) {
   };
   form.append(h('button', { type: 'button', disabled: !ctx.canWrite, onclick: run }, 'Import'), out);
   try {
-    for (const g of await allGroups()) group.append(h('option', { value: g.id }, g.name));
+    for (const g of await listAll('groups')) group.append(h('option', { value: g.id }, g.name));
   } catch (err) {
     showApiError(form, err);
   }

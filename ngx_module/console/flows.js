@@ -5,7 +5,7 @@ import { ctx } from './app.js';
 import { api, apiText } from './api.js';
 import { h, confirmAction, fieldError, clearFieldErrors, showApiError, formatTime, notice, downloadText } from './dom.js';
 import { drawFlow, previewFromDefinition } from './graph.js';
-import { field, changes, pagedTable, explain } from './contacts.js';
+import { field, changes, pagedTable, explain } from './widgets.js';
 
 const TRIGGERS = ['manual', 'whatsapp', 'viber'];
 const FINAL = new Set(['completed', 'failed', 'cancelled']);

@@ -4,7 +4,7 @@
 import { ctx } from './app.js';
 import { api } from './api.js';
 import { h, openDialog, confirmAction, fieldError, clearFieldErrors, showApiError } from './dom.js';
-import { field, changes, pagedTable, optedOutTag, explain } from './contacts.js';
+import { field, changes, pagedTable, optedOutTag, explain, save } from './widgets.js';
 
 const path = (id) => 'groups/' + encodeURIComponent(id);
 
@@ -21,8 +21,7 @@ function editGroup(group, done) {
       clearFieldErrors(body);
       const data = changes(Object.entries(inputs), group);
       try {
-        if (group) await api('PATCH', path(group.id), data, { headers: { 'If-Match': `"${group.version}"` } });
-        else await api('POST', 'groups', data);
+        await save('groups', group, data);
       } catch (err) {
         showApiError(body, explain(err), inputs);
         return;
