@@ -354,3 +354,67 @@ class Campaigns(ConsoleTest):
         # and nothing of it went to the provider: it is pending, and
         # showing it ran nothing
         self.assertEqual(self.sent_for(found[0]['id']), [])
+
+    # -- Modify a paused campaign --------------------------------------------
+
+    def test_modify_paused(self):
+        self.basics('mo')
+        self.campaign('mo-1', 'Modify me', 'mo-f', 'mo-g')
+        self.set_status('mo-1', 'paused')
+        before = self.h.api_ok('GET', '/campaigns/mo-1')
+        self.open('campaigns', heading='Marketing campaigns')
+        self.click('Modify', self.row('Modify me'))
+        dlg = self.dialog()
+        # the dialog holds what the store holds
+        self.assertEqual(self.field('Activity Name', dlg).get_attribute('value'),
+                         'Modify me')
+        self.assertEqual(self.field('Related process', dlg)
+                         .get_attribute('value'), 'mo-f')
+        # a paused campaign goes on with a new start time: it is pending again
+        start = (int(time.time()) // 60 + 3 * 24 * 60) * 60
+        self.fill(self.field('Activity Name', dlg), 'Modified')
+        self.fill(self.field('Start time', dlg), self.local_input(start))
+        self.fill(self.field('End time', dlg), self.local_input(start + 7200))
+        self.click('OK', dlg)
+        self.no_dialog()
+        self.wait_for(lambda: 'To be executed' in self.row('Modified').text,
+                      'the row to say To be executed')
+        after = self.h.api_ok('GET', '/campaigns/mo-1')
+        self.assertEqual((after['name'], after['status'], after['start_time'],
+                          after['end_time']),
+                         ('Modified', 'pending', rfc3339(start),
+                          rfc3339(start + 7200)))
+        self.assertEqual(after['version'], before['version'] + 1)
+
+    # -- paging: newest first, Next page / Previous page ----------------------
+
+    def test_paging(self):
+        # more than any page: the API's default limit is 50
+        self.basics('pg', contacts=0)
+        for i in range(55):
+            self.campaign('pg-%02d' % i, 'Page %02d' % i, 'pg-f', 'pg-g')
+        # the API's order, newest first
+        order = [c['name'] for c in self.items('flow_id=pg-f')]
+        self.assertEqual(order[0], 'Page 54')
+
+        self.open('campaigns', heading='Marketing campaigns')
+        self.choose(self.field('Related process', self.main()), 'pg-f')
+        first = self.wait_for(lambda: (lambda l: l if l and l[0] == 'Page 54'
+                                       else None)(self.shown_list(order)),
+                              'the first page of pg-f')
+        seen = list(first)
+        while self.button('Next page').is_enabled():
+            self.button('Next page').click()
+            # each page: the rows after the last one shown, none twice
+            self.wait_for(lambda: (self.shown_list(order) or [None])[0] ==
+                          order[len(seen)], 'the page after %s' % seen[-1])
+            seen += self.shown_list(order)
+        self.assertEqual(seen, order, 'every campaign once, newest first')
+
+        # Previous page walks back to exactly the first page
+        while self.button('Previous page').is_enabled():
+            top = self.shown_list(order)[0]
+            self.button('Previous page').click()
+            self.wait_for(lambda: (self.shown_list(order) or [top])[0] != top,
+                          'the page before the one starting %s' % top)
+        self.assertEqual(self.shown_list(order), first)

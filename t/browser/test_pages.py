@@ -2,11 +2,12 @@
 problems listed by node and marked in the drawing, a channel's secrets
 never reaching the page."""
 
-import json
 import os
+import signal
 
 from selenium.webdriver.common.by import By
 
+from harness import wait_until
 from ui import ConsoleTest, phone
 
 
@@ -133,3 +134,34 @@ class Pages(ConsoleTest):
         for key, value in secrets.items():
             self.assertNotIn(value, source, key + ' in the page source')
             self.assertNotIn(value, values, key + ' in a field')
+
+    # -- the banner when campaignd is not running ----------------------------
+
+    def alerts(self):
+        """The texts of the displayed role=alert elements (the banner)."""
+        return [e.text for e in self.d.find_elements(
+            By.CSS_SELECTOR, '[role=alert]') if e.is_displayed() and e.text]
+
+    def alive(self):
+        return self.h.api_ok('GET', '/health')['scheduler']['alive']
+
+    def test_stale_heartbeat_banner(self):
+        # the console reads /health before it draws a page: once the heading
+        # is there, the banner is as it will be
+        self.open('campaigns', heading='Marketing campaigns')
+        self.assertEqual(self.alerts(), [], 'no banner while campaignd runs')
+
+        # campaignd stopped in its tracks, its last heartbeat a minute old
+        pid = self.h.campaignd.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            self.h.storectl('meta', 'campaignd_heartbeat', 'now-60')
+            wait_until(lambda: not self.alive(), 5, what='health: not alive')
+            self.open('campaigns', heading='Marketing campaigns')
+            self.wait_for(lambda: any('campaignd' in a for a in self.alerts()),
+                          'a banner saying campaignd is not running')
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        wait_until(self.alive, 5, what='health: alive again')
+        self.open('campaigns', heading='Marketing campaigns')
+        self.assertEqual(self.alerts(), [], 'the banner gone')

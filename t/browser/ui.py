@@ -219,17 +219,22 @@ class ConsoleTest(unittest.TestCase):
             "         count(r.parentElement) === 1) r = r.parentElement;"
             "  return r.innerText; });")
 
-    def shown_names(self, names):
-        """Which of `names` the list shows, one row each (None when a row
-        shows no known name or more than one): a set."""
-        found = set()
+    def shown_list(self, names):
+        """The list's rows, top down, as the one name of `names` each shows
+        (None when a row shows no known name, or more than one)."""
+        found = []
         for text in self.row_texts():
             lines = {l.strip() for l in re.split(r'[\t\n]', text)}
             hit = [n for n in names if n in lines]
             if len(hit) != 1:
                 return None
-            found.add(hit[0])
+            found.append(hit[0])
         return found
+
+    def shown_names(self, names):
+        """shown_list as a set (None as there)."""
+        found = self.shown_list(names)
+        return None if found is None else set(found)
 
     def pair(self, el):
         """The other control of a two-part field (Execution plan: its unit
