@@ -1250,6 +1250,10 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, const char *rec, size_t len,
         curl_easy_setopt(r->easy, CURLOPT_TIMEOUT,
                          (long) CMP_REQUEST_TIMEOUT);
         curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+
+        /* a channel's api_base_url reaches the provider over HTTP only */
+        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     }
 
     r->chan = ci;
@@ -1359,6 +1363,13 @@ cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
     }
 
     curl_easy_setopt(r->easy, CURLOPT_URL, url);
+
+    /*
+     * The URL is a template the flow renders: whatever it renders to, the
+     * operator's backend is reached over HTTP, never file:// or gopher://
+     */
+    curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 
     if (strcmp(method, "POST") == 0) {
         r->body = strdup(body ? body : "");

@@ -227,7 +227,7 @@ is($s, 201, 'WhatsApp channel') or diag(explain($d));
     viber => {sender_name => 'Shop', service_account_status => 'approved',
               auth_token => 'vtoken', api_base_url => "http://127.0.0.1:$::Mock/vb"}});
 is($s, 201, 'Viber channel') or diag(explain($d));
-for my $i (1 .. 12) {
+for my $i (1 .. 13) {
     ($s, $d) = ::api(POST => '/contacts', {id => "c$i", name => "N$i",
         phone => sprintf("+86139000000%02d", $i),
         $i == 8 ? (viber_id => $::Viber) : ()});
@@ -522,6 +522,37 @@ ok(wait_for(sub { ((::api(GET => "/flows/fbroken2/instances/$b"))[1]{status} // 
 ($s, $d) = ::api(GET => "/flows/fbroken2/instances/$b");
 like($d->{error}, qr/http_request/, 'the error says why');
 is(scalar(::sent_to('8613900000011')), 0, 'and nothing was sent');
+
+
+
+=== TEST 8b: an http_request URL that renders to another scheme is never fetched
+The URL is a template: a variable may turn it into file:// (a local file)
+or gopher:// (a request to any port); only HTTP and HTTPS are fetched.
+--- run
+::flow('fscheme', [
+    {id => 'fetch', type => 'http_request', method => 'GET', url => '{{vars.url}}',
+     save => {code => 'root'}, next => 'leak', failure => 'sorry'},
+    {id => 'leak', type => 'send_whatsapp', channel_id => 'wa',
+     message => {type => 'text', text => 'Leak {{vars.code}}'}, next => 'bye'},
+    {id => 'sorry', type => 'send_whatsapp', channel_id => 'wa',
+     message => {type => 'text', text => 'Refused'}, next => 'bye'},
+    {id => 'bye', type => 'end'}], 'fetch');
+# gopher:// writes any bytes to any port: here an HTTP request to the mock
+my ($s, $d) = ::api(POST => '/flows/fscheme/trigger', {contact_id => 'c13',
+    variables => {url => "gopher://127.0.0.1:$::Mock/_GET%20/backend/smuggled%20HTTP/1.0%0D%0A%0D%0A"}});
+is($s, 202, 'trigger with a gopher:// URL') or diag(explain($d));
+my $iid = $d->{instance_id};
+ok(wait_for(sub { ((::api(GET => "/flows/fscheme/instances/$iid"))[1]{status} // '') eq 'completed' }, 8),
+   'the instance completed');
+is_deeply([::texts_to('8613900000013')], ['Refused'], 'through the failure branch');
+ok(!grep({ $_->{uri} =~ m{/backend/smuggled} } ::mock()), 'and nothing reached the port');
+($s, $d) = ::api(POST => '/flows/fscheme/trigger', {contact_id => 'c13',
+    variables => {url => 'file:///etc/passwd'}});
+$iid = $d->{instance_id};
+ok(wait_for(sub { ((::api(GET => "/flows/fscheme/instances/$iid"))[1]{status} // '') eq 'completed' }, 8),
+   'a file:// URL: completed');
+($s, $d) = ::api(GET => "/flows/fscheme/instances/$iid");
+ok(!defined $d->{variables}{code}, 'through the failure branch, no variable from the file');
 
 
 
