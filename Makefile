@@ -76,8 +76,8 @@ $(BUILD)/cmp-storectl: t/tools/cmp_storectl.c $(SHARED_SRCS) $(SHARED_HDRS)
 
 $(CAMPAIGND): $(SIDECAR_SRCS) $(SIDECAR_HDRS) $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(BUILD)
-	$(CC) $(CMP_CFLAGS) -Isidecar -o $@ $(SIDECAR_SRCS) $(SHARED_SRCS) \
-	    $(SIDECAR_LIBS)
+	$(CC) $(CMP_CFLAGS) $(CPPFLAGS) -Isidecar -o $@ $(SIDECAR_SRCS) \
+	    $(SHARED_SRCS) $(LDFLAGS) $(SIDECAR_LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(dir $@)
