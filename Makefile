@@ -137,6 +137,22 @@ install: all
 clean:
 	rm -rf $(BUILD) t/servroot t/servroot-* var
 
+# Debian packages from debian/, into build/deb/; dpkg-buildpackage runs in
+# a copy of the tree, which it writes to and whose parent takes the .debs
+DEB_DIR      = $(BUILD)/deb
+
+.PHONY: deb
+
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/nginx-campaign
+	git ls-files -z --cached --others --exclude-standard \
+	    | tar --null -T - --ignore-failed-read -cf - \
+	    | tar -C $(DEB_DIR)/src/nginx-campaign -xf -
+	cd $(DEB_DIR)/src/nginx-campaign && dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo \
+	    $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+
 # libFuzzer over the flow parser and validator (t/fuzz/), run briefly;
 # new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
 FUZZ_CC      ?= clang
