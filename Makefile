@@ -120,6 +120,7 @@ test: deps
 	$(MAKE) fuzz FUZZ_ARGS="-seed=1 -runs=150000"
 	$(MAKE) test-nginx
 	$(MAKE) test-campaignd-asan
+	$(MAKE) test-deb
 
 run: deps
 	$(MAKE) all
@@ -141,7 +142,7 @@ clean:
 # a copy of the tree, which it writes to and whose parent takes the .debs
 DEB_DIR      = $(BUILD)/deb
 
-.PHONY: deb
+.PHONY: deb test-deb
 
 deb: deps
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/nginx-campaign
@@ -152,6 +153,10 @@ deb: deps
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo \
 	    $(DEB_DIR)/src/*.changes $(DEB_DIR)/
 	rm -rf $(DEB_DIR)/src
+
+# installs both packages on this machine, tries them and purges them (root)
+test-deb: deb
+	bash t/deb/run.sh $(DEB_DIR)
 
 # libFuzzer over the flow parser and validator (t/fuzz/), run briefly;
 # new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
