@@ -7,7 +7,8 @@
 #
 # It never restarts or reloads the system's nginx: while the packages come
 # and go, a policy-rc.d (if none is there) makes invoke-rc.d refuse, so
-# the nginx-reload trigger of dh_nginx's scripts does nothing.
+# the nginx-reload trigger of dh_nginx's scripts does nothing; with a
+# policy-rc.d of the machine's that allows it, a running nginx stops it.
 #
 # usage: t/deb/run.sh DEB_DIR (make test-deb)
 
@@ -78,8 +79,9 @@ snapshot()
         fi
     done | sort
 
-    # /var/lib/nginx's subdirectories are nginx's temp dirs: their names only
-    find /var/lib/nginx -maxdepth 1 -printf '%p %y %m %u:%g\n' | sort
+    # not /var/lib/nginx: besides the store (checked apart) it holds the
+    # temp dirs of nginx, which every nginx started as root with its
+    # default paths gives to its "user"
     find /etc/nginx -type f -exec md5sum {} + | sort -k 2
 }
 
@@ -208,6 +210,12 @@ if [ ! -e "$POLICY" ]; then
     policy_ours=yes
 fi
 
+# dh_nginx's scripts trigger nginx's postinst, which reloads nginx when
+# "invoke-rc.d nginx status" says it runs: make sure it cannot
+if invoke-rc.d --quiet nginx status >/dev/null 2>&1; then
+    die "the system's nginx runs and $POLICY lets invoke-rc.d reload it"
+fi
+
 
 echo "# lintian"
 check "lintian reports no error on both packages" \
@@ -309,8 +317,10 @@ check "campaignd --help" \
     bash -c "/usr/sbin/campaignd --help | grep -q '^Usage: campaignd --store DIR'"
 check "its man page" test -f /usr/share/man/man8/campaignd.8.gz
 check "its unit runs /usr/sbin/campaignd on the store as www-data" \
-    bash -c "grep -qx 'ExecStart=/usr/sbin/campaignd --store $STORE --log-level info' $UNIT &&
+    bash -c "grep -qx 'ExecStart=/usr/sbin/campaignd --store $STORE\( .*\)\?' $UNIT &&
              grep -qx 'User=www-data' $UNIT"
+check "systemd-analyze verify finds nothing wrong in the unit" \
+    bash -c "systemd-analyze verify $UNIT 2>&1 | tee /dev/stderr | grep -q . && exit 1 || exit 0"
 # systemctl reads the unit files when systemd is not running
 check "the unit is enabled" \
     bash -c "test \"\$(systemctl is-enabled campaignd.service)\" = enabled &&
