@@ -77,8 +77,8 @@ $(BUILD)/cmp-storectl: t/tools/cmp_storectl.c $(SHARED_SRCS) $(SHARED_HDRS)
 
 $(CAMPAIGND): $(SIDECAR_SRCS) $(SIDECAR_HDRS) $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(BUILD)
-	$(CC) $(CMP_CFLAGS) -Isidecar -o $@ $(SIDECAR_SRCS) $(SHARED_SRCS) \
-	    $(SIDECAR_LIBS)
+	$(CC) $(CMP_CFLAGS) $(CPPFLAGS) -Isidecar -o $@ $(SIDECAR_SRCS) \
+	    $(SHARED_SRCS) $(LDFLAGS) $(SIDECAR_LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(dir $@)
@@ -132,6 +132,7 @@ test: deps
 	$(MAKE) test-campaignd-asan
 	$(MAKE) test-browser
 	$(MAKE) test-run
+	$(MAKE) test-deb
 
 run: deps
 	$(MAKE) all
@@ -149,6 +150,26 @@ install: all
 
 clean:
 	rm -rf $(BUILD) t/servroot t/servroot-* var
+
+# Debian packages from debian/, into build/deb/; dpkg-buildpackage runs in
+# a copy of the tree, which it writes to and whose parent takes the .debs
+DEB_DIR      = $(BUILD)/deb
+
+.PHONY: deb test-deb
+
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/nginx-campaign
+	git ls-files -z --cached --others --exclude-standard \
+	    | tar --null -T - --ignore-failed-read -cf - \
+	    | tar -C $(DEB_DIR)/src/nginx-campaign -xf -
+	cd $(DEB_DIR)/src/nginx-campaign && dpkg-buildpackage -us -uc -b
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo \
+	    $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+
+# installs both packages on this machine, tries them and purges them (root)
+test-deb: deb
+	bash t/deb/run.sh $(DEB_DIR)
 
 # libFuzzer over the flow parser and validator (t/fuzz/), run briefly;
 # new inputs it finds go to the build dir, the seeds stay in t/fuzz/corpus
