@@ -123,6 +123,9 @@ http {
     uwsgi_temp_path %(root)s/uwsgi_temp;
     scgi_temp_path %(root)s/scgi_temp;
     campaign_store %(root)s/store;
+    # the console's files go through nginx's gzip filter (test_headers)
+    gzip on;
+    gzip_types text/css text/javascript application/javascript;
     log_format mock escape=none '$request_uri|$http_authorization|$request_body';
 
     server {
@@ -248,6 +251,11 @@ class Harness:
             shutil.rmtree(self.servroot, ignore_errors=True)
 
     def _up(self):
+        if self.nginx.poll() is not None:
+            with open(self.path('nginx.stdout')) as f:
+                raise RuntimeError('nginx exited %s: %s (is port %d free? '
+                                   'BROWSER_TEST_PORT picks another)'
+                                   % (self.nginx.returncode, f.read(), PORT))
         try:
             return self.api('GET', '/health')[0] == 200
         except OSError:

@@ -10,6 +10,7 @@ BROWSER_TEST_KEEP=1 keeps it always.
 
 import argparse
 import os
+import signal
 import sys
 import time
 import unittest
@@ -33,6 +34,8 @@ def main():
     suite = loader.discover(os.path.dirname(os.path.abspath(__file__)),
                             pattern='test_*.py')
 
+    # make's SIGTERM stops the servers and the browser too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
     h = harness.Harness()
     ok = False

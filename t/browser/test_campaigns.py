@@ -3,11 +3,13 @@ Preview process, the four filters, Suspend / Modify / Delete by state, and a
 name made of markup. Each test builds its own data (ids tagged per test)
 and checks the API, the store and the mock provider afterwards."""
 
+import os
 import time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+import harness
 from harness import holds_for, wait_until
 from ui import SHOWN, ConsoleTest, rfc3339
 
@@ -248,7 +250,9 @@ class Campaigns(ConsoleTest):
                 self.apply_filter(control)
                 self.wait_for(lambda: self.shown_names(every) == expected,
                               '%s: exactly %s' % (label, sorted(expected)))
-                self.d.save_screenshot(self.h.path('filter-%s.png' % label))
+                self.d.save_screenshot(os.path.join(
+                    harness.SHOTS, 'filters-%s.png'
+                    % label.lower().replace(' ', '-')))
 
     # -- Suspend a running campaign -------------------------------------------
 

@@ -2,6 +2,7 @@
 nosniff, frame-ancestors 'none', ETag and Cache-Control, 304 on
 If-None-Match, the types ES modules need, and config.json naming the API."""
 
+import gzip
 import json
 import re
 import urllib.error
@@ -74,6 +75,21 @@ class Headers(ConsoleTest):
                 self.assertEqual(body2, b'')
                 status, _, body3 = get(url, {'If-None-Match': '"other"'})
                 self.assertEqual((status, body3), (200, body))
+
+    def test_console_gzip(self):
+        """nginx's gzip filter applies to the console's files, and a
+        compressed copy is revalidated like the plain one."""
+        for url in assets(self.h):
+            with self.subTest(url=url):
+                _, plain, body = get(url)
+                status, hdr, zipped = get(url, {'Accept-Encoding': 'gzip'})
+                self.assertEqual(status, 200)
+                self.assertEqual(hdr.get('Content-Encoding'), 'gzip')
+                self.assertEqual(gzip.decompress(zipped), body)
+                self.assertTrue(hdr.get('ETag'))
+                status, _, _ = get(url, {'Accept-Encoding': 'gzip',
+                                         'If-None-Match': hdr.get('ETag')})
+                self.assertEqual(status, 304)
 
     def test_console_config(self):
         for prefix, api in (('/console/', '/api/'),
