@@ -45,6 +45,7 @@ def assets(h, prefix='/console/'):
 
 
 class Headers(ConsoleTest):
+    browser = False
 
     def test_console_headers(self):
         urls = assets(self.h)

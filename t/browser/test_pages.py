@@ -160,6 +160,7 @@ class Pages(ConsoleTest):
             self.open('campaigns', heading='Marketing campaigns')
             self.wait_for(lambda: any('campaignd' in a for a in self.alerts()),
                           'a banner saying campaignd is not running')
+            self.screenshot()
         finally:
             os.kill(pid, signal.SIGCONT)
         wait_until(self.alive, 5, what='health: alive again')

@@ -61,14 +61,24 @@ class ConsoleTest(unittest.TestCase):
         self.h = harness.current()
         self.d = self.h.driver
         self.allowed = []
+        self.shot = False
         self.d.get_log('browser')      # start from an empty log
 
-    def tearDown(self):
+    browser = True     # False: a test of plain HTTP, no screenshot
+
+    def screenshot(self, name=None):
+        """build/browser/<test-name>.png now (the test's telling moment);
+        without it, tearDown takes one at the end."""
+        self.shot = True
         try:
             self.d.save_screenshot(os.path.join(
-                harness.SHOTS, slug(self._testMethodName) + '.png'))
+                harness.SHOTS, (name or slug(self._testMethodName)) + '.png'))
         except WebDriverException:
             pass
+
+    def tearDown(self):
+        if self.browser and not self.shot:
+            self.screenshot()
         self.assertTrue(self.h.alive(), 'nginx and campaignd still run')
         severe = [e for e in self.d.get_log('browser')
                   if e['level'] == 'SEVERE' and not self._allowed(e)]
