@@ -69,6 +69,12 @@ ngx_http_campaign_api_handler(ngx_http_request_t *r)
 
     rc = ngx_http_campaign_find_route(r, ctx);
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "campaign api: \"%V\" route:%s \"%V\" id:\"%V\" rc:%i",
+                   &r->method_name, ctx->route ? "found" : "none",
+                   ctx->route ? &ctx->route->collection : &r->uri,
+                   &ctx->id, rc);
+
     if (rc == NGX_HTTP_NOT_FOUND) {
         ngx_http_discard_request_body(r);
         return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -105,6 +111,9 @@ ngx_http_campaign_api_handler(ngx_http_request_t *r)
     }
 
     if (ctx->route->write == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "campaign api: answered on the event loop");
+
         /* a reader that accepts a body (bulk import) reads it itself */
         if (ctx->route->body == 0) {
             rc = ngx_http_discard_request_body(r);
@@ -131,6 +140,10 @@ ngx_http_campaign_api_handler(ngx_http_request_t *r)
                        : "application/json");
         }
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "campaign api: a write, body type:%ui length:%O",
+                   ctx->body_type, r->headers_in.content_length_n);
 
     r->request_body_in_single_buf = 1;
 

@@ -74,6 +74,11 @@ ngx_http_campaign_writer_post(ngx_http_request_t *r,
 
     ngx_queue_insert_tail(&mcf->writer.queue, &ctx->queue);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "campaign writer: queued, a batch %s",
+                   mcf->writer.busy ? "commits: waits for the next"
+                                    : "starts after this pass");
+
     /* the request must outlive a client that goes away meanwhile */
     r->main->blocked++;
     r->aio = 1;
@@ -134,6 +139,10 @@ ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
     ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
 
     w->busy = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "campaign writer: a batch of %ui, %s waiting",
+                   n, ngx_queue_empty(&w->queue) ? "none" : "more");
 
 #if (NGX_THREADS)
     if (w->thread_pool != NULL) {
@@ -313,6 +322,10 @@ ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w)
 
         r->main->blocked--;
         r->aio = 0;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "campaign writer: committed, answering %i",
+                       (ngx_int_t) ctx->op.status);
 
         rc = ngx_http_campaign_send_op(r, ctx);
         ngx_http_finalize_request(r, rc);

@@ -106,3 +106,23 @@ GET /api/health
 --- response_body_like: ^\{"error":\{"code":"store_unavailable",
 --- error_log
 campaign_store:
+
+
+
+=== TEST 7: error_log at debug tells how a request was taken
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/ { campaign_api write=on; }
+--- request
+POST /api/channels
+{"id": "dbg", "name": "Debug", "type": "whatsapp"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 201
+--- error_log
+campaign api: "POST" route:found "channels" id:"" rc:0
+campaign api: a write, body type:1 length:50
+campaign writer: a batch of 1, none waiting
+campaign writer: committed, answering 201
+--- no_error_log
+[error]
