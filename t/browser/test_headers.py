@@ -8,7 +8,6 @@ import re
 import urllib.error
 import urllib.request
 
-import harness
 from ui import ConsoleTest
 
 

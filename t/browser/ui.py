@@ -13,7 +13,6 @@ import unittest
 from selenium.common.exceptions import (StaleElementReferenceException,
                                         WebDriverException)
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import harness
