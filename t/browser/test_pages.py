@@ -166,3 +166,40 @@ class Pages(ConsoleTest):
         wait_until(self.alive, 5, what='health: alive again')
         self.open('campaigns', heading='Marketing campaigns')
         self.assertEqual(self.alerts(), [], 'the banner gone')
+
+    # -- every field has its label ----------------------------------------
+
+    def unlabelled(self):
+        """The displayed form controls no <label> names (console.md: every
+        input has a real <label>; the tests find fields by it)."""
+        return self.d.execute_script(
+            "return [...document.querySelectorAll('input, select, textarea')]"
+            "  .filter(c => c.type !== 'hidden' && c.offsetParent !== null)"
+            "  .filter(c => ![...(c.labels || [])].some(l =>"
+            "    l.textContent.trim()))"
+            "  .map(c => c.outerHTML.slice(0, 120));")
+
+    def test_every_field_labelled(self):
+        # the pages with fields of their own, once those are drawn
+        for route, heading in (('campaigns', 'Marketing campaigns'),
+                               ('contacts', 'Contacts'),
+                               ('flows/new', 'Chat flows')):
+            with self.subTest(page=route):
+                self.open(route, heading=heading)
+                self.wait_for(lambda: self.d.execute_script(
+                    "return [...document.querySelectorAll('main input, "
+                    "main select, main textarea')].some(c =>"
+                    "  c.offsetParent !== null)"), 'the fields of ' + route)
+                self.assertEqual(self.unlabelled(), [], route)
+        # and each page's create dialog ("Create an event", "Create ...")
+        for route, heading in (('campaigns', 'Marketing campaigns'),
+                               ('groups', 'User groups'),
+                               ('contacts', 'Contacts'),
+                               ('channels', 'Channels')):
+            with self.subTest(dialog=route):
+                self.open(route, heading=heading)
+                self.wait_for(lambda: self.visible(
+                    "//button[starts-with(normalize-space(.), 'Create')]",
+                    self.main()), 'a Create button on ' + route)[0].click()
+                self.dialog()
+                self.assertEqual(self.unlabelled(), [], route + ' dialog')
