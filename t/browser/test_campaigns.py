@@ -3,6 +3,9 @@ Preview process, the four filters, Suspend / Modify / Delete by state, and a
 name made of markup. Each test builds its own data (ids tagged per test)
 and checks the API, the store and the mock provider afterwards."""
 
+import csv
+import os
+import re
 import time
 
 from selenium.webdriver.common.by import By
@@ -430,3 +433,60 @@ class Campaigns(ConsoleTest):
             self.wait_for(lambda: (self.shown_list(order) or [top])[0] != top,
                           'the page before the one starting %s' % top)
         self.assertEqual(self.shown_list(order), first)
+
+    # -- a campaign's detail: its funnel, its ledger, the CSV ---------------
+
+    def test_detail_funnel_ledger_csv(self):
+        # a real run: campaignd sends to three contacts through the mock
+        self.basics('dt', contacts=3)
+        self.campaign('dt-1', 'Detail me', 'dt-f', 'dt-g',
+                      start=int(time.time()) + 2, end=time.time() + 3600)
+        stats = wait_until(
+            lambda: (lambda s: s if s.get('sent') == 3 else None)(
+                self.h.api_ok('GET', '/campaigns/dt-1/stats')), 20,
+            what='dt-1 sent to its three contacts')
+        self.assertEqual(len(self.sent_for('dt-1')), 3)
+        ledger = self.h.api_ok('GET', '/campaigns/dt-1/messages')['items']
+        self.assertEqual(len(ledger), 3)
+
+        self.open('campaigns/dt-1', heading='Marketing campaigns')
+        # the funnel: each counter beside its number, as the API counts it
+        # (all runs, and run 1: the same here)
+        for name in ('targeted', 'sent', 'delivered', 'read', 'replied',
+                     'failed', 'skipped'):
+            counts = self.wait_for(lambda: [
+                m.group(1) for m in (re.fullmatch(
+                    r'%s\s+([\d,]+)' % name,
+                    el.find_element(By.XPATH, '..').text.strip())
+                    for el in self.named(name, self.main())) if m],
+                'the counter %s with its number' % name)
+            self.assertEqual(set(counts), {str(stats.get(name, 0))}, name)
+
+        # the ledger, all of it, then only failed ones: none here
+        contacts = [m['contact_id'] for m in ledger]
+        self.wait_for(lambda: all(self.named(c, self.main())
+                                  for c in contacts), 'the three messages')
+        status = self.wait_for(lambda: [s for s in self.d.find_elements(
+            By.CSS_SELECTOR, 'main select') if s.find_elements(
+            By.CSS_SELECTOR, "option[value=failed]")], 'a status filter')[0]
+        self.choose(status, 'failed')
+        self.wait_for(lambda: not any(self.named(c, self.main())
+                                      for c in contacts), 'no failed message')
+        self.choose(status, 'sent')
+        self.wait_for(lambda: all(self.named(c, self.main())
+                                  for c in contacts), 'the three sent')
+
+        # the CSV it saves holds the API's ledger
+        where = self.h.path('downloads')
+        os.makedirs(where, exist_ok=True)
+        self.d.execute_cdp_cmd('Browser.setDownloadBehavior',
+                               {'behavior': 'allow', 'downloadPath': where})
+        self.click('Download CSV', self.main())
+        name = wait_until(lambda: [f for f in os.listdir(where)
+                                   if f.endswith('.csv')], 10,
+                          what='the CSV downloaded')[0]
+        with open(os.path.join(where, name), encoding='utf-8-sig') as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual({(r['id'], r['contact_id'], r['status']) for r in rows},
+                         {(m['id'], m['contact_id'], m['status'])
+                          for m in ledger})
