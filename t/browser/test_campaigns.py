@@ -1,6 +1,6 @@
 """Marketing campaigns in the browser: the create dialog, its field errors,
-Preview process, the four filters, Suspend / Modify / Delete by state, and a
-name made of markup. Each test builds its own data (ids tagged per test)
+Preview process, the four filters, Suspend / Modify / Delete by state, a
+name made of markup, paging, and a campaign's detail (funnel, ledger, CSV). Each test builds its own data (ids tagged per test)
 and checks the API, the store and the mock provider afterwards."""
 
 import csv
