@@ -1,6 +1,8 @@
 #!/bin/bash
 # make bench: every figure beside its baseline, measured in this run on
 # this machine, printed as one table.  Usage: run.sh NGINX MODULE CAMPAIGND
+# BENCH_PG=1 adds the rows of the PostgreSQL prototype (bench_pg_claim.sh:
+# a cluster of its own, about 40 s); without it they read "skipped".
 
 set -eu
 
@@ -98,7 +100,7 @@ for extra in "$HERE"/bench_*.sh; do
     while IFS= read -r line; do
         ROWS+=("$line")
     done < <(BASE=$BASE WORK=$WORK NGINX=$NGINX CAMPAIGND=$CAMPAIGND \
-             DURATION=$DURATION \
+             DURATION=$DURATION BENCH_PG=${BENCH_PG:-} \
              bash "$extra")
 done
 
