@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_campaign_split(ngx_http_request_t *r,
     ngx_str_t *seg, ngx_uint_t max);
 static ngx_int_t ngx_http_campaign_content_type(ngx_http_request_t *r,
     ngx_uint_t accepted, ngx_uint_t *type);
+static ngx_uint_t ngx_http_campaign_charset_utf8(ngx_str_t *value,
+    size_t start);
 static void ngx_http_campaign_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_dispatch(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
@@ -133,7 +135,7 @@ ngx_http_campaign_api_handler(ngx_http_request_t *r)
             return ngx_http_campaign_send_error(r,
                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                        "unsupported_media_type", NULL,
-                       "Content-Type must be %s",
+                       "Content-Type must be %s, in UTF-8",
                        (ctx->route->body & NGX_HTTP_CAMPAIGN_BODY_CSV)
                        ? "application/json, application/x-ndjson "
                          "or text/csv"
@@ -211,6 +213,7 @@ ngx_http_campaign_find_route(ngx_http_request_t *r,
         }
 
         if (n == 4) {
+            item = 2;
             ctx->sub_id = seg[3];
         }
 
@@ -389,6 +392,13 @@ ngx_http_campaign_content_type(ngx_http_request_t *r, ngx_uint_t accepted,
             }
         }
 
+        /* but a body in another charset would be read as UTF-8 */
+        if (!ngx_http_campaign_charset_utf8(&r->headers_in.content_type->value,
+                                            ct.len))
+        {
+            return NGX_DECLINED;
+        }
+
         for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
             if ((accepted & types[i].type)
                 && ct.len == types[i].name.len
@@ -401,6 +411,68 @@ ngx_http_campaign_content_type(ngx_http_request_t *r, ngx_uint_t accepted,
     }
 
     return NGX_DECLINED;
+}
+
+
+/* a Content-Type's charset parameter, where there is one, is UTF-8 */
+static ngx_uint_t
+ngx_http_campaign_charset_utf8(ngx_str_t *value, size_t start)
+{
+    u_char  *p, *last, *name, *end;
+
+    p = value->data + start;
+    last = value->data + value->len;
+
+    while (p < last) {
+        while (p < last && (*p == ';' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        name = p;
+
+        while (p < last && *p != '=' && *p != ';') {
+            p++;
+        }
+
+        if (p == last || *p == ';') {
+            continue;
+        }
+
+        end = p++;
+
+        while (end > name && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+
+        if (end - name != 7 || ngx_strncasecmp(name, (u_char *) "charset", 7))
+        {
+            while (p < last && *p != ';') {
+                p++;
+            }
+
+            continue;
+        }
+
+        while (p < last && (*p == ' ' || *p == '"')) {
+            p++;
+        }
+
+        name = p;
+
+        while (p < last && *p != ';' && *p != '"' && *p != ' ') {
+            p++;
+        }
+
+        if (!((p - name == 5 && ngx_strncasecmp(name, (u_char *) "utf-8", 5)
+               == 0)
+              || (p - name == 4
+                  && ngx_strncasecmp(name, (u_char *) "utf8", 4) == 0)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -573,15 +645,18 @@ ngx_http_campaign_prepare_op(ngx_http_request_t *r,
             p += 2;
         }
 
-        if (last - p >= 2 && *p == '"' && last[-1] == '"') {
-            p++;
-            last--;
+        /* an entity tag is quoted; one that is not is a client's slip */
+        if (last - p < 2 || *p != '"' || last[-1] != '"') {
+            return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_argument", "If-Match",
+                       "If-Match must be \"*\" or a quoted version such "
+                       "as \"3\", as the ETag gives it");
         }
 
-        n = ngx_atoi(p, last - p);
+        n = ngx_atoi(p + 1, last - p - 2);
 
-        /* an If-Match that is no version of ours can never match */
-        ctx->op.if_match = (n == NGX_ERROR) ? INT64_MAX : n;
+        /* a well-formed tag that is no version of ours never matches */
+        ctx->op.if_match = (n == NGX_ERROR) ? CMP_IF_MATCH_FOREIGN : n;
     }
 
     h = ngx_http_campaign_header(r, "Idempotency-Key",
@@ -645,3 +720,4 @@ ngx_http_campaign_op_cleanup(void *data)
 
     cmp_op_free(op);
 }
+

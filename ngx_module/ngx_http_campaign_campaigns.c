@@ -47,8 +47,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
-static ngx_int_t ngx_http_campaign_arg(ngx_http_request_t *r, char *name,
-    ngx_str_t *value);
 static int ngx_http_campaign_filter_visit(void *data,
     const cmp_campaign_entry_t *e);
 static ngx_int_t ngx_http_campaign_stats(ngx_http_request_t *r,
@@ -101,41 +99,6 @@ ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[] = {
 };
 
 
-/* a query argument, URL-decoded into request memory */
-static ngx_int_t
-ngx_http_campaign_arg(ngx_http_request_t *r, char *name, ngx_str_t *value)
-{
-    u_char     *dst, *src;
-    ngx_str_t   raw;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
-        ngx_str_null(value);
-        return NGX_DECLINED;
-    }
-
-    dst = ngx_pnalloc(r->pool, raw.len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    value->data = dst;
-    src = raw.data;
-
-    ngx_unescape_uri(&dst, &src, raw.len, NGX_UNESCAPE_URI);
-
-    value->len = dst - value->data;
-
-    /* "+" in a query string is a space */
-    for (src = value->data; src < dst; src++) {
-        if (*src == '+') {
-            *src = ' ';
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
@@ -144,9 +107,13 @@ ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
     int                             rc, status;
     unsigned                        statuses;
     uint64_t                        before;
+    ngx_int_t                       n;
     ngx_str_t                       value;
+    ngx_uint_t                      i;
     const char                     *field, *message;
     ngx_http_campaign_filter_t      f;
+    static const char              *names[] = { "name", "flow_id",
+                                                "group_id" };
     ngx_http_campaign_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
@@ -163,7 +130,13 @@ ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
 
     statuses = (1u << CMP_CAMPAIGN_NSTATUS) - 1;
 
-    if (ngx_http_campaign_arg(r, "status", &value) == NGX_OK) {
+    n = ngx_http_campaign_query_arg(r, "status", 1, &value);
+
+    if (n == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "status");
+    }
+
+    if (n == NGX_OK) {
         statuses = 0;
         p = value.data;
         last = p + value.len;
@@ -189,12 +162,22 @@ ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_campaign_arg(r, "name", &f.name) == NGX_OK) {
-        cmp_fold((char *) f.name.data, (char *) f.name.data, f.name.len);
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        n = ngx_http_campaign_query_arg(r, names[i], 1,
+                                        i == 0 ? &f.name
+                                        : i == 1 ? &f.flow_id : &f.group_id);
+        if (n == NGX_ABORT) {
+            return ngx_http_campaign_arg_refused(r, names[i]);
+        }
+
+        if (n == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
-    (void) ngx_http_campaign_arg(r, "flow_id", &f.flow_id);
-    (void) ngx_http_campaign_arg(r, "group_id", &f.group_id);
+    if (f.name.len) {
+        cmp_fold((char *) f.name.data, (char *) f.name.data, f.name.len);
+    }
 
     if (ngx_http_campaign_page_start(r, &f.text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -465,7 +448,13 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
 
     run = 0;
 
-    if (ngx_http_campaign_arg(r, "run", &value) == NGX_OK) {
+    n = ngx_http_campaign_query_arg(r, "run", 0, &value);
+
+    if (n == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "run");
+    }
+
+    if (n == NGX_OK) {
         n = ngx_atoi(value.data, value.len);
 
         if (n < 1 || n > 0x7fffffff) {
@@ -477,12 +466,18 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
         run = (uint32_t) n;
     }
 
-    if (ngx_http_campaign_arg(r, "status", &m.status) == NGX_OK) {
-        if (ngx_strlchr(m.status.data, m.status.data + m.status.len, '"')
-            != NULL)
-        {
-            m.status.len = 0;
-        }
+    n = ngx_http_campaign_query_arg(r, "status", 0, &m.status);
+
+    if (n == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "status");
+    }
+
+    /* ngx_http_campaign_query_arg() ends the value with a NUL */
+    if (n == NGX_OK && cmp_message_rank((char *) m.status.data) < 0) {
+        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_argument", "status",
+                   "status must be queued, sending, sent, delivered, read, "
+                   "failed or skipped");
     }
 
     txn = ngx_http_campaign_read_begin(r);

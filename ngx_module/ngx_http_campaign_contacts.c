@@ -139,14 +139,27 @@ static ngx_int_t
 ngx_http_campaign_contacts_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
+    ngx_int_t  rc;
     ngx_str_t  value;
 
-    if (ngx_http_campaign_query_arg(r, "phone", 0, &value) == NGX_OK) {
+    rc = ngx_http_campaign_query_arg(r, "phone", 0, &value);
+
+    if (rc == NGX_OK) {
         return ngx_http_campaign_contacts_by_phone(r, &value);
     }
 
-    if (ngx_http_campaign_query_arg(r, "q", 1, &value) == NGX_OK) {
+    if (rc == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "phone");
+    }
+
+    rc = ngx_http_campaign_query_arg(r, "q", 1, &value);
+
+    if (rc == NGX_OK) {
         return ngx_http_campaign_contacts_by_name(r, &value);
+    }
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "q");
     }
 
     return ngx_http_campaign_read_list(r, ctx);
@@ -242,11 +255,6 @@ ngx_http_campaign_contacts_by_name(ngx_http_request_t *r, ngx_str_t *q)
         return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_argument", field,
                                             "%s", message);
-    }
-
-    if (!cmp_utf8_valid((char *) q->data, q->len)) {
-        return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_argument", "q", "q is not valid UTF-8");
     }
 
     txn = ngx_http_campaign_read_begin(r);
@@ -415,48 +423,6 @@ ngx_http_campaign_hex_arg(ngx_http_request_t *r, const char *name,
     }
 
     *len = value.len / 2;
-
-    return NGX_OK;
-}
-
-
-/*
- * A query argument, %-decoded; "+" means a space only where plus_space
- * (names), since ?phone=+86... must keep its plus.
- */
-ngx_int_t
-ngx_http_campaign_query_arg(ngx_http_request_t *r, const char *name,
-    ngx_uint_t plus_space, ngx_str_t *value)
-{
-    u_char     *src, *dst;
-    ngx_str_t   raw;
-    ngx_uint_t  i;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    value->data = ngx_pnalloc(r->pool, raw.len + 1);
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, raw.data, raw.len);
-
-    if (plus_space) {
-        for (i = 0; i < raw.len; i++) {
-            if (value->data[i] == '+') {
-                value->data[i] = ' ';
-            }
-        }
-    }
-
-    src = value->data;
-    dst = value->data;
-
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-
-    value->len = dst - value->data;
 
     return NGX_OK;
 }

@@ -71,7 +71,7 @@ ngx_http_campaign_route_t  ngx_http_campaign_flow_routes[] = {
                             NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
                             cmp_flow_trigger, &cmp_kind_flows),
 
-    ngx_http_campaign_route("flows", "instances", 1,
+    ngx_http_campaign_route("flows", "instances", 2,
                             NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
                             ngx_http_campaign_flow_instance, NULL,
                             &cmp_kind_flows),

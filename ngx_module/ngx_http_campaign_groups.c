@@ -75,10 +75,17 @@ static ngx_int_t
 ngx_http_campaign_groups_list(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
+    ngx_int_t                          rc;
     ngx_str_t                          name;
     ngx_http_campaign_group_filter_t  *f;
 
-    if (ngx_http_campaign_query_arg(r, "name", 1, &name) != NGX_OK) {
+    rc = ngx_http_campaign_query_arg(r, "name", 1, &name);
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_campaign_arg_refused(r, "name");
+    }
+
+    if (rc != NGX_OK) {
         return ngx_http_campaign_read_list(r, ctx);
     }
 

@@ -95,7 +95,8 @@ typedef struct {
 typedef struct {
     ngx_str_t                    collection;
     ngx_str_t                    action;
-    ngx_uint_t                   item;       /* path carries an id */
+    ngx_uint_t                   item;       /* path carries an id (1), */
+                                             /* an id and a sub id (2) */
     ngx_uint_t                   method;
     ngx_uint_t                   body;       /* accepted content types */
     ngx_http_campaign_read_pt    read;       /* answered on the event loop */
@@ -226,6 +227,8 @@ ngx_int_t ngx_http_campaign_key_page_args(ngx_http_request_t *r,
     size_t *after_len, const char **field, const char **message);
 ngx_int_t ngx_http_campaign_query_arg(ngx_http_request_t *r,
     const char *name, ngx_uint_t plus_space, ngx_str_t *value);
+ngx_int_t ngx_http_campaign_arg_refused(ngx_http_request_t *r,
+    const char *name);
 ngx_int_t ngx_http_campaign_key_page_send(ngx_http_request_t *r, int rc,
     ngx_http_campaign_text_t *text, ngx_uint_t error, ngx_uint_t more,
     u_char *last, size_t last_len);

@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_campaign_module.h"
+#include "cmp_json.h"
 
 
 #define NGX_HTTP_CAMPAIGN_LIMIT_DEFAULT   50
@@ -372,6 +373,9 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
     case NGX_DECLINED:
         break;
 
+    case NGX_ABORT:
+        return ngx_http_campaign_arg_refused(r, "scheduler");
+
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -422,6 +426,65 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
                                      ? NGX_HTTP_SERVICE_UNAVAILABLE
                                      : NGX_HTTP_OK, p, rc, 0);
 }
+
+
+/*
+ * A query argument, %-decoded; "+" means a space only where plus_space
+ * (names), since ?phone=+86... must keep its plus. NGX_DECLINED when it is
+ * absent, NGX_ABORT when it is no UTF-8: every list refuses that alike
+ * (ngx_http_campaign_arg_refused()), since nothing stored could match it.
+ */
+ngx_int_t
+ngx_http_campaign_query_arg(ngx_http_request_t *r, const char *name,
+    ngx_uint_t plus_space, ngx_str_t *value)
+{
+    u_char     *src, *dst;
+    ngx_str_t   raw;
+    ngx_uint_t  i;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(r->pool, raw.len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, raw.data, raw.len);
+
+    if (plus_space) {
+        for (i = 0; i < raw.len; i++) {
+            if (value->data[i] == '+') {
+                value->data[i] = ' ';
+            }
+        }
+    }
+
+    src = value->data;
+    dst = value->data;
+
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+    *dst = '\0';
+
+    if (!cmp_utf8_valid((char *) value->data, value->len)) {
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_campaign_arg_refused(ngx_http_request_t *r, const char *name)
+{
+    return ngx_http_campaign_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid_argument", name,
+                                        "%s is not valid UTF-8", name);
+}
+
 
 
 ngx_int_t

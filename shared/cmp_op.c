@@ -29,7 +29,7 @@ cmp_op_init(cmp_op_t *op, cmp_store_t *st, cmp_op_pt run,
     op->store = st;
     op->run = run;
     op->kind = kind;
-    op->if_match = -1;
+    op->if_match = CMP_IF_MATCH_NONE;
 }
 
 
@@ -418,6 +418,13 @@ cmp_resource_load(cmp_op_t *op, json_t **record, cmp_record_t *meta)
 
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
+    }
+
+    if (op->if_match == CMP_IF_MATCH_FOREIGN) {
+        return cmp_op_fail(op, 412, "version_mismatch", NULL,
+                           "%s \"%s\" is at version %llu; If-Match names "
+                           "no version", op->kind->singular, op->id,
+                           (unsigned long long) meta->version);
     }
 
     if (op->if_match >= 0 && (uint64_t) op->if_match != meta->version) {

@@ -22,6 +22,11 @@
 #define CMP_IDEMPOTENCY_TTL    (48 * 3600)
 
 
+/* op->if_match when there is no If-Match, and when it names no version */
+#define CMP_IF_MATCH_NONE     -1
+#define CMP_IF_MATCH_FOREIGN  -2
+
+
 typedef struct cmp_op_s  cmp_op_t;
 
 typedef int (*cmp_op_pt)(cmp_op_t *op);
@@ -38,7 +43,7 @@ struct cmp_op_s {
     char                 id[CMP_ID_MAX + 1];
     size_t               id_len;
     json_t              *body;
-    int64_t              if_match;          /* -1: no If-Match */
+    int64_t              if_match;          /* a version, or: */
     char                *idempotency_key;
     size_t               idempotency_key_len;
     void                *data;              /* op-specific input */

@@ -952,7 +952,7 @@ Content-Type: text/plain
 --- error_code: 415
 --- response_headers
 Content-Type: application/json
---- response_body: {"error":{"code":"unsupported_media_type","message":"Content-Type must be application/json"}}
+--- response_body: {"error":{"code":"unsupported_media_type","message":"Content-Type must be application/json, in UTF-8"}}
 --- no_error_log
 [error]
 [alert]
