@@ -22,6 +22,8 @@ MODULE_SRCS  = $(wildcard ngx_module/*.c) $(wildcard ngx_module/*.h)
 CONSOLE_FILES = $(sort $(wildcard $(addprefix ngx_module/console/*., \
                                  html css js svg)))
 CONSOLE_C    = $(BUILD)/addon/console/ngx_http_campaign_console_files.c
+OPENAPI      = ngx_module/ngx_http_campaign_openapi.json
+OPENAPI_C    = $(BUILD)/addon/console/ngx_http_campaign_api_files.c
 UNIT_SRCS    = $(wildcard t/unit/test_*.c)
 UNIT_BINS    = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN    = $(patsubst t/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
@@ -37,7 +39,7 @@ TEST_ENV     = TEST_NGINX_BINARY=$(NGINX_BIN) \
                CAMPAIGND=$(CAMPAIGND) CMP_STORECTL=$(BUILD)/cmp-storectl
 
 .PHONY: all deps module campaignd unit unit-asan test test-nginx \
-        test-campaignd-asan test-browser test-run run bench install clean
+        test-campaignd-asan test-browser test-run test-openapi run bench install clean
 
 all: module campaignd
 
@@ -64,8 +66,12 @@ $(CONSOLE_C): $(BUILD)/Makefile $(CONSOLE_FILES) \
 	sh ngx_module/ngx_http_campaign_embed.sh $@ \
 	    ngx_http_campaign_console_files $(CONSOLE_FILES)
 
-$(MODULE): $(BUILD)/Makefile $(CONSOLE_C) $(MODULE_SRCS) $(SHARED_SRCS) \
-           $(SHARED_HDRS)
+$(OPENAPI_C): $(BUILD)/Makefile $(OPENAPI) ngx_module/ngx_http_campaign_embed.sh
+	sh ngx_module/ngx_http_campaign_embed.sh $@ ngx_http_campaign_api_files \
+	    $(OPENAPI)
+
+$(MODULE): $(BUILD)/Makefile $(CONSOLE_C) $(OPENAPI_C) $(MODULE_SRCS) \
+           $(SHARED_SRCS) $(SHARED_HDRS)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) modules
 
 campaignd: $(CAMPAIGND) $(BUILD)/cmp-storectl
@@ -119,6 +125,10 @@ test-campaignd-asan: all $(CAMPAIGND_ASAN)
 test-browser: all
 	$(TEST_ENV) /usr/bin/python3 t/browser/run.py
 
+# the OpenAPI document against the route tables and a live module
+test-openapi: all
+	bash t/openapi/run.sh "$(NGINX_BIN)" "$(MODULE)"
+
 # make run itself, on a pseudo-terminal: Ctrl-C, a dying process, the demo
 test-run: all
 	/usr/bin/python3 t/run/test_make_run.py
@@ -130,6 +140,7 @@ test: deps
 	$(MAKE) fuzz FUZZ_ARGS="-seed=1 -runs=150000"
 	$(MAKE) test-nginx
 	$(MAKE) test-campaignd-asan
+	$(MAKE) test-openapi
 	$(MAKE) test-browser
 	$(MAKE) test-run
 	$(MAKE) test-deb

@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_campaign_module.h"
+#include "ngx_http_campaign_embed.h"
 
 
 static ngx_int_t ngx_http_campaign_find_route(ngx_http_request_t *r,
@@ -31,12 +32,18 @@ static ngx_int_t ngx_http_campaign_prepare_op(ngx_http_request_t *r,
 static ngx_table_elt_t *ngx_http_campaign_header(ngx_http_request_t *r,
     const char *name, size_t len);
 static void ngx_http_campaign_op_cleanup(void *data);
+static ngx_int_t ngx_http_campaign_read_openapi(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx);
 
 
 static ngx_http_campaign_route_t  ngx_http_campaign_core_routes[] = {
 
     ngx_http_campaign_route("health", "", 0, NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
                             ngx_http_campaign_read_health, NULL, NULL),
+
+    ngx_http_campaign_route("openapi.json", "", 0,
+                            NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
+                            ngx_http_campaign_read_openapi, NULL, NULL),
 
     ngx_http_campaign_null_route
 };
@@ -721,3 +728,16 @@ ngx_http_campaign_op_cleanup(void *data)
     cmp_op_free(op);
 }
 
+
+/* the document of every route above, compiled in from the OpenAPI file */
+static ngx_int_t
+ngx_http_campaign_read_openapi(ngx_http_request_t *r,
+    ngx_http_campaign_ctx_t *ctx)
+{
+    const ngx_http_campaign_embedded_t  *doc;
+
+    doc = &ngx_http_campaign_api_files[0];
+
+    return ngx_http_campaign_send_static(r, &doc->type, &doc->etag,
+                                         doc->data, doc->len);
+}

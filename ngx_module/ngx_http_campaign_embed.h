@@ -1,7 +1,8 @@
 
 /*
  * Files the module serves as they are, compiled in at build time
- * (ngx_http_campaign_embed.sh writes the tables): the console's pages.
+ * (ngx_http_campaign_embed.sh writes the tables): the console's pages and
+ * the API's OpenAPI document.
  */
 
 
@@ -24,6 +25,7 @@ typedef struct {
 
 /* each ends with an entry whose name is empty */
 extern const ngx_http_campaign_embedded_t  ngx_http_campaign_console_files[];
+extern const ngx_http_campaign_embedded_t  ngx_http_campaign_api_files[];
 
 
 #endif /* _NGX_HTTP_CAMPAIGN_EMBED_H_INCLUDED_ */

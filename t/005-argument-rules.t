@@ -108,3 +108,11 @@ Content-Type: application/json
 If-Match: *
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no group \"any\""}}
+
+
+
+=== TEST 9: a path segment no route takes is a 404, not the route before it
+--- request
+GET /api/groups/any/members/more
+--- error_code: 404
+--- response_body: {"error":{"code":"not_found","message":"no such route"}}
