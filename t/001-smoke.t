@@ -10,7 +10,8 @@ our $HttpConfig = <<'_EOC_';
     campaign_store $TEST_NGINX_CAMPAIGN_STORE;
 _EOC_
 
-no_shuffle();
+repeat_each(2);
+
 run_tests();
 
 __DATA__
