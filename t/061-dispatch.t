@@ -121,7 +121,6 @@ our $MockHttpConfig = <<"_EOC_";
 _EOC_
 
 CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
-                       config => "location /api/ { campaign_api write=on; }",
                        request => "GET /api/health");
 
 run_perl_sections();
