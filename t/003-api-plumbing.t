@@ -8,10 +8,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
-
 our $Config = <<'_EOC_';
     location /api/ { campaign_api write=on; }
     location /v1 { campaign_api write=on; }
@@ -31,414 +27,227 @@ our $Config = <<'_EOC_';
     }
 _EOC_
 
+CampaignTest::defaults(config => $Config);
+
 no_shuffle();
 run_tests();
 
 __DATA__
 
 === TEST 1: five channels to page through
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request eval
 [ map { "POST /api/channels\n{\"id\":\"p$_\",\"name\":\"Page $_\",\"type\":\"viber\"}" } 1 .. 5 ]
---- more_headers
-Content-Type: application/json
 --- error_code eval
 [ (201) x 5 ]
 --- response_body_like eval
 [ map { qr/^\{"id":"p$_","name":"Page $_","type":"viber",/ } 1 .. 5 ]
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 2: first page: the two newest, and a cursor
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
 --- response_body_like: ^\{"items":\[\{"id":"p5",[^\]]*\},\{"id":"p4",[^\]]*\}\],"next_cursor":"0000000000000004"\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 3: second page from the cursor
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=0000000000000004
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"p3",[^\]]*\},\{"id":"p2",[^\]]*\}\],"next_cursor":"0000000000000002"\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 4: last page: next_cursor is null
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=0000000000000002
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"p1",[^\]]*\}\],"next_cursor":null\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 5: a page that ends exactly at the last item has no cursor
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=5
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"p5",.*\{"id":"p1",[^\]]*\}\],"next_cursor":null\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 6: the default limit returns all five
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"p5",.*\{"id":"p1",[^\]]*\}\],"next_cursor":null\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 7: limit 0 is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=0
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"limit must be an integer from 1 to 1000","field":"limit"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 8: limit 1001 is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=1001
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"limit must be an integer from 1 to 1000","field":"limit"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 9: limit not a number is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=x
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"limit must be an integer from 1 to 1000","field":"limit"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 10: empty limit is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"limit must be an integer from 1 to 1000","field":"limit"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 11: negative limit is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=-1
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"limit must be an integer from 1 to 1000","field":"limit"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 12: limit 1000 is allowed
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=1000
 --- error_code: 200
 --- response_body_like: "next_cursor":null\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 13: a bad cursor (not hex) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=x
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 14: a bad cursor (zero) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=0000000000000000
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 15: a bad cursor (a non-hex digit) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=000000000000000G
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 16: a bad cursor (upper case) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=00000000000000AA
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 17: a bad cursor (too short) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=00000000000004
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 18: a bad cursor (empty) is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=2&cursor=
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"cursor"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 19: routes live under a 'location /api/' prefix
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/p1
 --- error_code: 200
 --- response_body_like: ^\{"id":"p1","name":"Page 1","type":"viber",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 20: a trailing slash on an item
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/p1/
 --- error_code: 200
 --- response_body_like: ^\{"id":"p1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 21: a trailing slash on a collection
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/?limit=1
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"p5",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 22: routes live under a 'location /v1' prefix
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /v1/channels/p2
 --- error_code: 200
 --- response_body_like: ^\{"id":"p2",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 23: health under 'location /v1'
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /v1/health
 --- error_code: 200
 --- response_body_like: ^\{"store":\{"ok":true,
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 24: 'location /v1' does not answer /v1channels
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /v1channels
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 25: a nested API location answers under its own prefix
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /outer/inner/channels/p3
 --- error_code: 200
 --- response_body_like: ^\{"id":"p3",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 26: the outer location of a nested API is not the API
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /outer/channels/p3
 --- error_code: 200
 --- response_body
 outer
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 27: POST under 'location /v1' names /v1/... in Location
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /v1/channels
 {"id":"v1","name":"From v1","type":"viber"}
@@ -448,168 +257,97 @@ Location: /v1/channels/v1
 ETag: "1"
 Content-Type: application/json
 --- response_body_like: ^\{"id":"v1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 28: an unknown collection is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/nothing-here
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 29: an unknown action is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/p1/bogus
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 30: too many segments is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/p1/a/b/c
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 31: repeated slashes are merged by nginx (merge_slashes on)
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/channels//p1
 --- error_code: 200
 --- response_body_like: ^\{"id":"p1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 32: a collection name longer than any is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 33: an id longer than 64 is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 34: the bare prefix is a JSON 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no such route"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 35: an unknown id is a JSON 404 naming it
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/nope
 --- error_code: 404
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"not_found","message":"no channel \"nope\""}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 36: PATCH of an unknown id is a 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 PATCH /api/channels/nope
 {"name":"x"}
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no channel \"nope\""}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 37: PUT on a collection is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PUT /api/channels
 --- error_code: 405
@@ -617,17 +355,10 @@ PUT /api/channels
 Allow: GET, HEAD, POST
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 38: DELETE on a collection is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 DELETE /api/channels
 --- error_code: 405
@@ -635,17 +366,10 @@ DELETE /api/channels
 Allow: GET, HEAD, POST
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 39: POST on an item is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels/p1
 --- error_code: 405
@@ -653,17 +377,10 @@ POST /api/channels/p1
 Allow: GET, HEAD, PATCH, DELETE
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 40: PUT on an item is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PUT /api/channels/p1
 --- error_code: 405
@@ -671,17 +388,10 @@ PUT /api/channels/p1
 Allow: GET, HEAD, PATCH, DELETE
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 41: POST on health is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/health
 --- error_code: 405
@@ -689,36 +399,20 @@ POST /api/health
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"method_not_allowed","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 42: OPTIONS is 405 with Allow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 OPTIONS /api/channels
 --- error_code: 405
 --- response_headers
 Allow: GET, HEAD, POST
 --- response_body_like: "code":"method_not_allowed"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 43: POST on a location without write=on is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /ro/channels
 {"id":"ro1","name":"RO","type":"viber"}
@@ -727,19 +421,10 @@ POST /ro/channels
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 44: PATCH on a location without write=on is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 PATCH /ro/channels/p1
 {"name":"changed"}
@@ -748,19 +433,10 @@ PATCH /ro/channels/p1
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 45: DELETE on a location without write=on is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 DELETE /ro/channels/p1
 --- error_code: 405
@@ -768,34 +444,18 @@ DELETE /ro/channels/p1
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 46: GET on a location without write=on works
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /ro/channels/p1
 --- error_code: 200
 --- response_body_like: ^\{"id":"p1","name":"Page 1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 47: POST on a location with write=off is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /off/channels
 {"id":"ro1","name":"RO","type":"viber"}
@@ -804,19 +464,10 @@ POST /off/channels
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 48: PATCH on a location with write=off is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 PATCH /off/channels/p1
 {"name":"changed"}
@@ -825,19 +476,10 @@ PATCH /off/channels/p1
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 49: DELETE on a location with write=off is 405 read_only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 DELETE /off/channels/p1
 --- error_code: 405
@@ -845,65 +487,35 @@ DELETE /off/channels/p1
 Allow: GET, HEAD
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"read_only","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 50: GET on a location with write=off works
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /off/channels/p1
 --- error_code: 200
 --- response_body_like: ^\{"id":"p1","name":"Page 1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 51: nothing was written through the read-only locations
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/ro1
 --- error_code: 404
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 52: p1 survived the read-only DELETE and PATCH
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/p1
 --- error_code: 200
 --- response_headers
 ETag: "1"
 --- response_body_like: ^\{"id":"p1","name":"Page 1",.*"version":1\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 53: a body over client_max_body_size is a JSON 413
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /small/channels\n{\"name\":\"" . ("x" x 2048) . "\",\"type\":\"viber\"}"
 --- error_code: 413
@@ -919,9 +531,6 @@ qr/client intended to send too large (?:chunked )?body/
 
 
 === TEST 54: a chunked body over client_max_body_size is a JSON 413
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- more_headers
 Content-Type: application/json
 Transfer-Encoding: chunked
@@ -941,9 +550,6 @@ qr/client intended to send too large (?:chunked )?body/
 
 
 === TEST 55: text/plain is 415
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"T","type":"viber"}
@@ -953,33 +559,20 @@ Content-Type: text/plain
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"unsupported_media_type","message":"Content-Type must be application/json, in UTF-8"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 56: a body without Content-Type is 415
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
+--- more_headers
 --- request
 POST /api/channels
 {"name":"T","type":"viber"}
 --- error_code: 415
 --- response_body_like: ^\{"error":\{"code":"unsupported_media_type",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 57: text/csv is 415 where only JSON is taken
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/p1
 name
@@ -988,17 +581,10 @@ x
 Content-Type: text/csv
 --- error_code: 415
 --- response_body_like: ^\{"error":\{"code":"unsupported_media_type",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 58: application/json with a charset parameter is JSON
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"id":"cs1","name":"Charset","type":"viber"}
@@ -1006,335 +592,164 @@ POST /api/channels
 Content-Type: application/json; charset=utf-8
 --- error_code: 201
 --- response_body_like: ^\{"id":"cs1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 59: truncated JSON is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"T","type":
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 60: a trailing comma is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"T",}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 61: single quotes is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {'name':'T'}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 62: a bare string is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 "just a string"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 63: two documents is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"T"} {}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 64: a lone surrogate escape is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"\ud800","type":"viber"}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 65: an escaped NUL is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"a\u0000b","type":"viber"}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 66: invalid UTF-8 in a string (a 0xff byte) is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":\"bad \xff\",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 67: invalid UTF-8 in a string (a broken 2-byte sequence) is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":\"bad \xc3\x28\",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 68: invalid UTF-8 in a string (an overlong slash) is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":\"bad \xc0\xaf\",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 69: invalid UTF-8 in a string (an encoded surrogate) is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":\"bad \xed\xa0\x80\",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 70: invalid UTF-8 in a string (a code point past U+10FFFF) is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":\"bad \xf4\x90\x80\x80\",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 71: nesting depth 32 is allowed (and then fails validation)
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":" . ("[" x 31) . ("]" x 31) . ",\"type\":\"viber\"}"
 --- error_code: 422
 --- response_body_like: ^\{"error":\{"code":"validation_failed","message":"name must be a string","field":"name"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 72: nesting depth 33 is 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"name\":" . ("[" x 32) . ("]" x 32) . ",\"type\":\"viber\"}"
 --- error_code: 400
 --- response_body: {"error":{"code":"invalid_json","message":"JSON nesting is deeper than 32"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 73: brackets inside strings do not count as nesting
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /api/channels\n{\"id\":\"br1\",\"name\":\"" . ("[{" x 20) . "\\\\\\\"" . ("}]" x 20) . "\",\"type\":\"viber\"}"
 --- error_code: 201
 --- response_body_like: ^\{"id":"br1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 74: duplicate keys are 400 invalid_json
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"a","type":"viber","name":"b"}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json","message":"invalid JSON at line 1 column \d+: duplicate object key"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 75: duplicate keys in a nested object are 400 too
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"a","type":"viber","viber":{"sender_name":"a","sender_name":"b"}}
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 76: a JSON array body is 422: the body must be an object
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 [{"name":"a","type":"viber"}]
 --- error_code: 422
 --- response_body_like: ^\{"error":\{"code":"validation_failed","message":"the request body must be a JSON object"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 77: an unknown field is 422 unknown_field naming it
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"name":"a","type":"viber","colour":"red"}
@@ -1342,53 +757,28 @@ POST /api/channels
 --- response_headers
 Content-Type: application/json
 --- response_body: {"error":{"code":"unknown_field","message":"unknown field \"colour\"","field":"colour"}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 78: a body spilled to a temp file is read whole
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request eval
 "POST /spill/channels\n{\"id\":\"big1\"," . (" " x 4096) . "\"name\":\"Spilled\",\n" . ("\t\n" x 512) . "\"type\":\"viber\"}"
 --- error_code: 201
 --- response_body_like: ^\{"id":"big1","name":"Spilled","type":"viber",
 --- error_log
 a client request body is buffered to a temporary file
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 79: the spilled create is stored
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/big1
 --- error_code: 200
 --- response_body_like: ^\{"id":"big1","name":"Spilled",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 80: POST answers an ETag
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- more_headers
-Content-Type: application/json
-
 --- request
 POST /api/channels
 {"id":"e1","name":"Etag","type":"viber"}
@@ -1397,33 +787,19 @@ POST /api/channels
 ETag: "1"
 Location: /api/channels/e1
 --- response_body_like: ^\{"id":"e1",.*"version":1\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 81: GET answers the ETag
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/e1
 --- error_code: 200
 --- response_headers
 ETag: "1"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 82: PATCH with a matching If-Match applies and answers the new ETag
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/e1
 {"name":"Etag two"}
@@ -1434,17 +810,10 @@ If-Match: "1"
 --- response_headers
 ETag: "2"
 --- response_body_like: ^\{"id":"e1","name":"Etag two",.*"version":2\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 83: PATCH with a stale If-Match is 412 version_mismatch
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/e1
 {"name":"lost update"}
@@ -1453,17 +822,10 @@ Content-Type: application/json
 If-Match: "1"
 --- error_code: 412
 --- response_body_like: ^\{"error":\{"code":"version_mismatch","message":"(?:[^"\\]|\\.)+"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 84: PATCH with an If-Match that is no version is 412
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/e1
 {"name":"lost update"}
@@ -1472,51 +834,30 @@ Content-Type: application/json
 If-Match: "abc"
 --- error_code: 412
 --- response_body_like: "code":"version_mismatch"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 85: DELETE with a stale If-Match is 412
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 DELETE /api/channels/e1
 --- more_headers
 If-Match: "1"
 --- error_code: 412
 --- response_body_like: "code":"version_mismatch"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 86: the refused writes changed nothing
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/e1
 --- error_code: 200
 --- response_headers
 ETag: "2"
 --- response_body_like: ^\{"id":"e1","name":"Etag two",.*"version":2\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 87: a weak If-Match of the current version matches
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/e1
 {"name":"Etag three"}
@@ -1526,17 +867,10 @@ If-Match: W/"2"
 --- error_code: 200
 --- response_headers
 ETag: "3"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 88: If-Match: * matches any existing version
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 PATCH /api/channels/e1
 {"name":"Etag four"}
@@ -1546,34 +880,20 @@ If-Match: *
 --- error_code: 200
 --- response_headers
 ETag: "4"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 89: GET with If-None-Match of the current version is 304
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/e1
 --- more_headers
 If-None-Match: "4"
 --- error_code: 304
 --- response_body:
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 90: GET with an old If-None-Match is 200
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels/e1
 --- more_headers
@@ -1581,16 +901,10 @@ If-None-Match: "3"
 --- error_code: 200
 --- response_headers
 ETag: "4"
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 91: GET with a matching If-Match is 200
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/channels/e1
 --- more_headers
@@ -1599,16 +913,10 @@ If-Match: "4"
 --- response_headers
 ETag: "4"
 --- response_body_like: ^\{"id":"e1",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 92: GET with a stale If-Match is a JSON 412
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/channels/e1
 --- more_headers
@@ -1617,17 +925,10 @@ If-Match: "1"
 --- response_headers
 Content-Type: application/json
 --- response_body_like: ^\{"error":\{"code":"version_mismatch",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 93: HEAD answers the headers of GET and no body
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 HEAD /api/channels/e1
 --- error_code: 200
@@ -1635,49 +936,28 @@ HEAD /api/channels/e1
 ETag: "4"
 Content-Type: application/json
 --- response_body:
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 94: HEAD of a list answers no body
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 HEAD /api/channels?limit=1
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
 --- response_body:
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 95: HEAD of an unknown id is a 404 without a body
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 HEAD /api/channels/nope
 --- error_code: 404
 --- response_body:
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 96: a create with an Idempotency-Key
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"Idem","type":"viber"}
@@ -1688,17 +968,10 @@ Idempotency-Key: retry-me-1
 --- response_headers
 Location: /api/channels/ch_00000001
 --- response_body_like: ^\{"id":"ch_00000001","name":"Idem",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 97: the same create retried with the same key returns the first result
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"Idem","type":"viber"}
@@ -1709,32 +982,18 @@ Idempotency-Key: retry-me-1
 --- response_headers
 Location: /api/channels/ch_00000001
 --- response_body_like: ^\{"id":"ch_00000001","name":"Idem",.*"version":1\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 98: only one channel was created
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 GET /api/channels?limit=1000
 --- error_code: 200
 --- response_body_like: ^(?:(?!"id":"ch_).)*"id":"ch_00000001"(?:(?!"id":"ch_).)*$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 99: a client-chosen id retried with its key is not a conflict
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request eval
 [ "POST /api/channels\n{\"id\":\"idem2\",\"name\":\"Idem 2\",\"type\":\"viber\"}",
   "POST /api/channels\n{\"id\":\"idem2\",\"name\":\"Idem 2\",\"type\":\"viber\"}" ]
@@ -1745,17 +1004,10 @@ Idempotency-Key: retry-me-2
 [201, 201]
 --- response_body_like eval
 [ qr/^\{"id":"idem2",.*"version":1\}$/, qr/^\{"id":"idem2",.*"version":1\}$/ ]
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 100: a different key creates another channel
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"Idem","type":"viber"}
@@ -1764,17 +1016,10 @@ Content-Type: application/json
 Idempotency-Key: retry-me-3
 --- error_code: 201
 --- response_body_like: ^\{"id":"ch_00000002","name":"Idem",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 101: an empty Idempotency-Key is 400
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"Idem","type":"viber"}
@@ -1783,86 +1028,45 @@ Content-Type: application/json
 Idempotency-Key:
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_argument","message":"(?:[^"\\]|\\.)+","field":"Idempotency-Key"\}\}$
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 102: a refused create did not consume a generated id
---- http_config eval: $::HttpConfig
---- config eval: $::Config
-
 --- request
 POST /api/channels
 {"name":"Next","type":"viber"}
---- more_headers
-Content-Type: application/json
 --- error_code: 201
 --- response_body_like: ^\{"id":"ch_00000003","name":"Next",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 103: a DELETE whose body is broken JSON is 400 and deletes nothing
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/channels/p5
 {"oops":
---- more_headers
-Content-Type: application/json
 --- error_code: 400
 --- response_body_like: ^\{"error":\{"code":"invalid_json",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 104: the channel is still there
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/channels/p5
 --- error_code: 200
 --- response_body_like: ^\{"id":"p5",
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 === TEST 105: an id that is no UTF-8 is a JSON 404, not a 500
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/channels/%FF
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no channel \"?\""}}
---- no_error_log
-[error]
-[alert]
-[crit]
 
 
 
 === TEST 106: a write to an id that is no UTF-8 is a JSON 404 with its message
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/channels/%E4%B8
 {"name":"x"}
---- more_headers
-Content-Type: application/json
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no channel \"??\""}}
---- no_error_log
-[error]
-[alert]
-[crit]

@@ -24,17 +24,6 @@ our $DaemonStore = "$Store-daemon";
 our $DaemonPid;
 
 
-sub slurp {
-    my ($file) = @_;
-
-    open my $fh, '<', $file or return '';
-    local $/;
-    my $text = <$fh>;
-
-    return defined $text ? $text : '';
-}
-
-
 # a wrong command line: exit status 2 and a message saying what is wrong
 {
     my ($status, $err) = run_campaignd(['--store', $Store,
@@ -159,9 +148,9 @@ GET /api/health?scheduler=required
 === TEST 2: SIGTERM stops campaignd with status 0; the last heartbeat stays
 alive turns false only 10 s after the last beat, so it is not asserted here.
 --- init
-is(stop_campaignd(), 0, 'SIGTERM: campaignd exits 0');
-ok(!-e $::PidFile, 'and removes its pid file');
-like(main::slurp($::LogFile),
+Test::More::is(CampaignTest::stop_campaignd(), 0, 'SIGTERM: campaignd exits 0');
+Test::More::ok(!-e $::PidFile, 'and removes its pid file');
+Test::More::like(CampaignTest::slurp($::LogFile),
      qr/\[info\] campaignd: SIGTERM received, stopping\n.*\[info\] campaignd: stopped\n\z/,
      'and logs that it stopped');
 --- http_config eval: $::HttpConfig

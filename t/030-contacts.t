@@ -7,9 +7,7 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
+CampaignTest::defaults();
 
 no_shuffle();
 run_tests();
@@ -17,11 +15,6 @@ run_tests();
 __DATA__
 
 === TEST 1: create a contact with every field
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request
 POST /api/contacts
 {"id": "li", "phone": "+8613800000000", "name": "Li Lei", "email": "li@example.com",
@@ -32,33 +25,19 @@ POST /api/contacts
 Location: /api/contacts/li
 ETag: "1"
 --- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":"met at expo","viber_id":"01234567890A=","attributes":\{"city":"Hangzhou","tier":2,"vip":true,"birthday":"1990-05-01"\},"opted_out":false,"opted_out_at":null,"created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":1\}$
---- no_error_log
-[error]
 
 
 
 === TEST 2: the phone is unique
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request
 POST /api/contacts
 {"phone": "+8613800000000", "name": "Someone else"}
 --- error_code: 409
 --- response_body: {"error":{"code":"conflict","message":"phone +8613800000000 is already taken by contact \"li\"","field":"phone"}}
---- no_error_log
-[error]
 
 
 
 === TEST 3: every field rule answers 422 naming the field
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "POST /api/contacts\n{\"name\": \"no phone\"}",
@@ -109,17 +88,10 @@ qr/"field":"opted_out"/,
 qr/"code":"unknown_field","message":"unknown field \\"nmae\\"","field":"nmae"/,
 qr/"field":"id"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 4: limits count characters, not bytes; 64 attributes are fine
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 "POST /api/contacts\n{\"id\": \"wang\", \"phone\": \"+8613800000002\", \"name\": \""
     . ("\xe7\x8e\x8b" x 128) . "\", \"remark\": \"" . ("\xe5\xa4\x87" x 256)
@@ -127,43 +99,26 @@ Content-Type: application/json
     . CORE::join(",", map { "\"k$_\": $_" } 1 .. 64) . "}}"
 --- error_code: 201
 --- response_body_like: "id":"wang","phone":"\+8613800000002"
---- no_error_log
-[error]
 
 
 
 === TEST 5: the refused creates changed nothing
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request
 GET /api/contacts?phone=%2B8613800000001
 --- error_code: 200
 --- response_body: {"items":[],"next_cursor":null}
---- no_error_log
-[error]
 
 
 
 === TEST 6: invalid UTF-8 in a body is invalid_json
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 "POST /api/contacts\n{\"phone\": \"+8613800000003\", \"name\": \"\xff\xfe\"}"
 --- error_code: 400
 --- response_body_like: "code":"invalid_json"
---- no_error_log
-[error]
 
 
 
 === TEST 7: ?phone= finds one contact by phone, with + or %2B
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "GET /api/contacts?phone=+8613800000000",
@@ -180,17 +135,10 @@ qr/^\{"items":\[\{"id":"wang",.*\}\],"next_cursor":null\}$/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/"code":"invalid_argument".*"field":"phone"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 8: ?q= matches a name prefix, case-insensitively, with paging
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "POST /api/contacts\n{\"id\": \"lily\", \"phone\": \"+8613800000004\", \"name\": \"Lily Han\"}",
@@ -214,17 +162,10 @@ qr/^\{"items":\[\{"id":"li",[^\]]*\}\],"next_cursor":null\}$/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/"code":"invalid_argument".*"field":"cursor"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 9: PATCH sets opted_out by hand, merges attributes, keeps the rest
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request
 PATCH /api/contacts/li
 {"opted_out": true, "attributes": {"tier": 3, "vip": null, "lang": "zh"}, "remark": null}
@@ -232,31 +173,19 @@ PATCH /api/contacts/li
 --- response_headers
 ETag: "2"
 --- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":null,"viber_id":"01234567890A=","attributes":\{"city":"Hangzhou","tier":3,"birthday":"1990-05-01","lang":"zh"\},"opted_out":true,"opted_out_at":"[-0-9T:]+Z","created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":2\}$
---- no_error_log
-[error]
 
 
 
 === TEST 10: opting back in clears opted_out_at
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request
 PATCH /api/contacts/li
 {"opted_out": false}
 --- error_code: 200
 --- response_body_like: "opted_out":false,"opted_out_at":null,.*"version":3\}$
---- no_error_log
-[error]
 
 
 
 === TEST 11: PATCH to a taken phone, a bad field or a stale version changes nothing
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 [
 "Content-Type: application/json",
@@ -286,15 +215,10 @@ qr/"code":"version_mismatch"/,
 qr/"code":"not_found"/,
 qr/"name":"Li Lei".*"version":3\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 12: changing the phone moves the phone index
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/json", "", "", ""]
 --- request eval
@@ -313,15 +237,10 @@ qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/^\{"items":\[\{"id":"bob",/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 13: DELETE removes the contact and frees its phone
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["", "", "", "", "Content-Type: application/json"]
 --- request eval
@@ -342,28 +261,18 @@ qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/"code":"not_found"/,
 qr/"id":"bob2"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 14: the list pages newest first
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request
 GET /api/contacts?limit=2
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"bob2",.*\},\{"id":"lily",.*\}\],"next_cursor":"[0-9a-f]{16}"\}$
---- no_error_log
-[error]
 
 
 
 === TEST 15: Idempotency-Key replays the create instead of a phone conflict
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers
 Content-Type: application/json
 Idempotency-Key: k-contact-1
@@ -376,5 +285,3 @@ Idempotency-Key: k-contact-1
 [201, 201]
 --- response_body_like eval
 [qr/"id":"(ct_[0-9a-f]+)"/, qr/"id":"ct_[0-9a-f]+","phone":"\+8613800000020"/]
---- no_error_log
-[error]

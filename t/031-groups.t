@@ -8,9 +8,7 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
+CampaignTest::defaults();
 
 no_shuffle();
 run_tests();
@@ -18,11 +16,6 @@ run_tests();
 __DATA__
 
 === TEST 1: create groups and contacts
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "POST /api/groups\n{\"id\": \"vip\", \"name\": \"VIP Hangzhou\", \"description\": \"Tier 2+ in Hangzhou\"}",
@@ -39,17 +32,10 @@ qr/^\{"id":"vip","name":"VIP Hangzhou","description":"Tier 2\+ in Hangzhou","con
 qr/"id":"all","name":"Everyone","description":null,"contact_count":0/,
 qr/"id":"a"/, qr/"id":"b"/, qr/"id":"c"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 2: name rules; names are unique regardless of case
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "POST /api/groups\n{\"name\": \"vip hangzhou\"}",
@@ -74,30 +60,18 @@ qr/"code":"unknown_field".*"field":"contact_count"/,
 qr/"id":"zh"/,
 qr/"code":"conflict".*"field":"name"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 3: the refused writes changed nothing
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request
 GET /api/groups/all
 --- error_code: 200
 --- response_body_like: "name":"Everyone",.*"version":1\}$
---- no_error_log
-[error]
 
 
 
 === TEST 4: add members by id and by phone; adding twice is a no-op
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "POST /api/groups/vip/members\n{\"contact_ids\": [\"a\", \"b\"]}",
@@ -114,15 +88,10 @@ qr/"id":"vip",.*"contact_count":3,.*"version":3\}$/,
 qr/"id":"vip",.*"contact_count":3,.*"version":3\}$/,
 qr/"id":"all",.*"contact_count":2,/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 5: an unknown contact refuses the whole request, naming it
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/json", "Content-Type: application/json",
  "Content-Type: application/json", "Content-Type: application/json",
@@ -149,15 +118,10 @@ qr/"code":"not_found"/,
 qr/"contact_count":2,/,
 qr/^\{"items":\[\{"id":"a",.*\},\{"id":"c",.*\}\],"next_cursor":null\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 6: members page through in id order
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "GET /api/groups/vip/members?limit=2",
@@ -176,17 +140,10 @@ qr/"code":"not_found"/,
 qr/"field":"cursor"/,
 qr/"field":"limit"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 7: remove members with a body; removing a non-member is a no-op
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "DELETE /api/groups/vip/members\n{\"contact_ids\": [\"b\"]}",
@@ -201,15 +158,10 @@ qr/"contact_count":2,.*"version":4\}$/,
 qr/"contact_count":2,.*"version":4\}$/,
 qr/"field":"contact_ids"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 8: deleting a contact leaves every group, counts follow
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "DELETE /api/contacts/a",
@@ -228,15 +180,10 @@ qr/"id":"all",.*"contact_count":1,/,
 qr/^\{"items":\[\{"id":"c",.*\}\],"next_cursor":null\}$/,
 qr/^\{"items":\[\{"id":"c",.*\}\],"next_cursor":null\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 9: ?name= filters by substring, case-insensitively
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "GET /api/groups?name=hang",
@@ -253,17 +200,10 @@ qr/^\{"items":\[\{"id":"all",[^\]]*\}\],"next_cursor":null\}$/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/^\{"items":\[\{"id":"zh",.*\{"id":"all",.*\{"id":"vip",.*\],"next_cursor":null\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 10: renaming frees the old name
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request eval
 [
 "PATCH /api/groups/all\n{\"name\": \"All of them\", \"description\": null}",
@@ -278,15 +218,10 @@ qr/"name":"All of them","description":null,"contact_count":1,/,
 qr/"id":"every","name":"EVERYONE"/,
 qr/"id":"every","name":"Everyone",.*"version":2\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 11: DELETE removes the group and its memberships, not the contacts
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["", "", "", "", "Content-Type: application/json"]
 --- request eval
@@ -302,20 +237,13 @@ qr/"id":"every","name":"Everyone",.*"version":2\}$/,
 --- response_body_like eval
 [qr/^$/, qr/"code":"not_found"/, qr/"code":"not_found"/, qr/^$/,
  qr/"id":"vip2"/]
---- no_error_log
-[error]
 
 
 
 === TEST 12: deleting c left "all" at zero
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 ["GET /api/groups/all", "GET /api/groups/all/members"]
 --- error_code eval
 [200, 200]
 --- response_body_like eval
 [qr/"contact_count":0,/, qr/^\{"items":\[\],"next_cursor":null\}$/]
---- no_error_log
-[error]

@@ -9,10 +9,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
-
 sub ndjson_lines {
     my ($from, $n) = @_;
     return CORE::join('', map {
@@ -29,30 +25,22 @@ sub csv_lines {
     } $from .. $from + $n - 1);
 }
 
+CampaignTest::defaults();
+
 no_shuffle();
 run_tests();
 
 __DATA__
 
 === TEST 1: a group to import into
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
---- more_headers
-Content-Type: application/json
 --- request
 POST /api/groups
 {"id": "g", "name": "Imported"}
 --- error_code: 201
---- no_error_log
-[error]
 
 
 
 === TEST 2: NDJSON: good lines are kept, bad ones rejected by line number
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers
 Content-Type: application/x-ndjson
 --- request eval
@@ -68,15 +56,10 @@ this is not json
 {\"phone\": \"+8613800000006\", \"country\": \"cn\", \"opted_out\": true}"
 --- error_code: 200
 --- response_body_like: ^\{"created":2,"updated":0,"unchanged":0,"ignored":0,"rejected":\[\{"line":2,"error":"phone must be E\.164[^"]*"\},\{"line":3,"error":"invalid JSON[^"]*"\},\{"line":5,"error":"line must be a JSON object"\},\{"line":6,"error":"unknown field \\"nmae\\""\},\{"line":7,"error":"email must be[^"]*"\},\{"line":8,"error":"id cannot be imported[^"]*"\}\],"rejected_total":6\}$
---- no_error_log
-[error]
 
 
 
 === TEST 3: the good lines are contacts and group members; the bad left no trace
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "GET /api/contacts?phone=%2B8613800000001",
@@ -93,15 +76,10 @@ qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 qr/"contact_count":2,/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 4: duplicate phones inside one import: the later line wins
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/x-ndjson", ""]
 --- request eval
@@ -117,15 +95,10 @@ qr/"contact_count":2,/,
 qr/^\{"created":1,"updated":1,"unchanged":1,"ignored":0,"rejected":\[\],"rejected_total":0\}$/,
 qr/"name":"Second",.*"remark":"kept",.*"attributes":\{"a":1\},.*"version":2\}\],/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 5: on_duplicate=ignore keeps existing contacts as they are
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/x-ndjson", "", ""]
 --- request eval
@@ -143,15 +116,10 @@ qr/^\{"created":1,"updated":0,"unchanged":0,"ignored":2,"rejected":\[\],"rejecte
 qr/"name":"Second",.*"version":2\}\],/,
 qr/"name":"New",.*"version":1\}\],/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 6: on_duplicate=overwrite (the default) updates, and joins the group
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/x-ndjson", "", ""]
 --- request eval
@@ -167,15 +135,10 @@ qr/^\{"created":0,"updated":1,"unchanged":0,"ignored":0,"rejected":\[\],"rejecte
 qr/"name":"Newest",.*"version":2\}\],/,
 qr/"contact_count":4,/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 7: CSV: RFC 4180 quoting, CRLF, a byte order mark, multi-line fields
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers
 Content-Type: text/csv; charset=utf-8
 --- request eval
@@ -192,15 +155,10 @@ line two\",\r
 +8613800000027,\"never closed,,,,,"
 --- error_code: 200
 --- response_body_like: ^\{"created":3,"updated":0,"unchanged":0,"ignored":0,"rejected":\[\{"line":5,"error":"malformed CSV: a quote inside an unquoted field"\},\{"line":6,"error":"malformed CSV: text after a closing quote"\},\{"line":7,"error":"line has 2 fields, the header has 7"\},\{"line":8,"error":"country must be[^"]*"\},\{"line":10,"error":"malformed CSV: unterminated quoted field"\}\],"rejected_total":5\}$
---- no_error_log
-[error]
 
 
 
 === TEST 8: the CSV values arrived unescaped
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- request eval
 [
 "GET /api/contacts?phone=%2B8613800000020",
@@ -213,15 +171,10 @@ qr/"name":"Lei, Li","email":"li\@example.com","country":"CN","remark":"said \\"h
 qr/"name":"Multi",.*"remark":"line one\\r\\nline two",.*"attributes":\{\}/,
 qr/"name":"Last",.*"attributes":\{"city":"Shanghai"\}/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 9: a bad CSV header refuses the import before anything is written
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: text/csv", "Content-Type: text/csv",
  "Content-Type: text/csv", ""]
@@ -241,15 +194,10 @@ qr/"code":"validation_failed","message":"the CSV header has no phone column","fi
 qr/"message":"CSV column \\"name\\" appears twice"/,
 qr/^\{"items":\[\],"next_cursor":null\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 10: invalid UTF-8 rejects its line only, in NDJSON and in CSV
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/x-ndjson", "Content-Type: text/csv"]
 --- request eval
@@ -267,30 +215,20 @@ phone,name
 qr/^\{"created":1,.*"rejected":\[\{"line":1,"error":"line is not valid UTF-8"\}\],"rejected_total":1\}$/,
 qr/^\{"created":1,.*"rejected":\[\{"line":2,"error":"line is not valid UTF-8"\}\],"rejected_total":1\}$/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 11: at most 100 rejects are listed; rejected_total counts all
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers
 Content-Type: application/x-ndjson
 --- request eval
 "POST /api/contacts/import\n" . ("{\"phone\": \"nope\"}\n" x 150)
 . "{\"phone\": \"+8613800000050\"}"
 --- response_body_like: ^\{"created":1,"updated":0,"unchanged":0,"ignored":0,"rejected":\[(\{"line":\d+,"error":"[^"]+"\},){99}\{"line":100,"error":"[^"]+"\}\],"rejected_total":150\}$
---- no_error_log
-[error]
 
 
 
 === TEST 12: refusals before the body is read
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers eval
 ["Content-Type: application/json", "Content-Type: application/x-ndjson",
  "Content-Type: application/x-ndjson", "Content-Type: application/x-ndjson",
@@ -313,13 +251,10 @@ qr/"code":"invalid_argument".*"field":"group_id"/,
 qr/"code":"invalid_argument".*"field":"on_duplicate"/,
 qr/"code":"method_not_allowed"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 13: a read-only location refuses the import
---- http_config eval: $::HttpConfig
 --- config
     location /api/ { campaign_api; }
 --- more_headers
@@ -329,13 +264,10 @@ POST /api/contacts/import
 {"phone": "+8613800000060"}
 --- error_code: 405
 --- response_body_like: "code":"read_only"
---- no_error_log
-[error]
 
 
 
 === TEST 14: several MB of NDJSON spilled to a temp file, in many chunks
---- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         campaign_api write=on;
@@ -355,13 +287,10 @@ qr/^\{"created":40000,"updated":0,"unchanged":0,"ignored":0,"rejected":\[\],"rej
 qr/"contact_count":40007,/,
 ]
 --- timeout: 60
---- no_error_log
-[error]
 
 
 
 === TEST 15: the same import again converges: nothing changes
---- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         campaign_api write=on;
@@ -383,13 +312,10 @@ qr/"contact_count":40007,/,
 qr/"name":"Big 39999",.*"attributes":\{"n":39999\},.*"version":1\}\],/,
 ]
 --- timeout: 60
---- no_error_log
-[error]
 
 
 
 === TEST 16: a few MB of CSV held in memory, in many chunks
---- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         campaign_api write=on;
@@ -402,13 +328,10 @@ Content-Type: text/csv
 "POST /api/contacts/import\n" . main::csv_lines(1, 30000)
 --- response_body_like: ^\{"created":30000,"updated":0,"unchanged":0,"ignored":0,"rejected":\[\],"rejected_total":0\}$
 --- timeout: 60
---- no_error_log
-[error]
 
 
 
 === TEST 17: a small body forced into a temp file
---- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         campaign_api write=on;
@@ -428,19 +351,12 @@ Content-Type: text/csv
 qr/^\{"created":2,"updated":0,"unchanged":0,"ignored":0,"rejected":\[\],"rejected_total":0\}$/,
 qr/"name":"From a file"/,
 ]
---- no_error_log
-[error]
 
 
 
 === TEST 18: an empty body imports nothing
---- http_config eval: $::HttpConfig
---- config
-    location /api/ { campaign_api write=on; }
 --- more_headers
 Content-Type: application/x-ndjson
 --- request
 POST /api/contacts/import
 --- response_body: {"created":0,"updated":0,"unchanged":0,"ignored":0,"rejected":[],"rejected_total":0}
---- no_error_log
-[error]

@@ -9,10 +9,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
-
 our $Config = <<'_EOC_';
     location /api/ { campaign_api write=on; }
 _EOC_
@@ -49,332 +45,212 @@ digraph "flow-promo" {
 }
 _EOC_
 
+CampaignTest::defaults(config => $Config);
+
 no_shuffle();
 run_tests();
 
 __DATA__
 
 === TEST 1: a WhatsApp channel for the flows
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/channels
 {"id":"wa1","name":"WA","type":"whatsapp"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"wa1"
---- no_error_log
-[error]
 
 
 
 === TEST 2: a Viber channel
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/channels
 {"id":"vb1","name":"VB","type":"viber"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"vb1"
---- no_error_log
-[error]
 
 
 
 === TEST 3: create: a draft flow is unpublished, trigger manual by default
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"promo","name":"Double-11 promo","description":"Coupons for VIPs","definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","next":"later"}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_headers
 Location: /api/flows/promo
 ETag: "1"
 --- response_body_like: ^\{"id":"promo","name":"Double-11 promo","description":"Coupons for VIPs","trigger":"manual","status":"unpublished","definition":\{"start":"hello","nodes":\[\{"id":"hello","type":"send_whatsapp","channel_id":"wa1","next":"later"\}\]\},"published_at":null,"created_at":"[^"]+Z","updated_at":"[^"]+Z","version":1\}$
---- no_error_log
-[error]
 
 
 
 === TEST 4: create: name is required
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"definition":{"nodes":[]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"name is required","field":"name"}}
---- no_error_log
-[error]
 
 
 
 === TEST 5: create: a name of 61 characters is refused (60 is the limit)
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"name must be 1 to 60 characters","field":"name"}}
---- no_error_log
-[error]
 
 
 
 === TEST 6: create: a name of 60 Chinese characters is fine
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"cjk","name":"流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"cjk","name":"流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流流","description":null,"trigger":"manual","status":"unpublished","definition":\{"start":null,"nodes":\[\]\}
---- no_error_log
-[error]
 
 
 
 === TEST 7: create: trigger must be manual, whatsapp or viber
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","trigger":"sometimes"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"trigger must be one of: manual, whatsapp, viber","field":"trigger"}}
---- no_error_log
-[error]
 
 
 
 === TEST 8: create: a status cannot be given
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","status":"published"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"unknown_field","message":"unknown field \"status\"","field":"status"}}
---- no_error_log
-[error]
 
 
 
 === TEST 9: create: the definition must be an object
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","definition":[]}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"definition must be an object","field":"definition"}}
---- no_error_log
-[error]
 
 
 
 === TEST 10: create: a typo in a node is an unknown field
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","definition":{"nodes":[{"id":"a","type":"delay","secs":5}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"unknown_field","message":"unknown field \"definition.nodes[0].secs\"","field":"definition.nodes[0].secs"}}
---- no_error_log
-[error]
 
 
 
 === TEST 11: create: a field of the wrong JSON type
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","definition":{"nodes":[{"id":"a","type":"delay","seconds":"5"}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"definition.nodes[0].seconds must be an integer","field":"definition.nodes[0].seconds"}}
---- no_error_log
-[error]
 
 
 
 === TEST 12: create: an unknown node type
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"name":"x","definition":{"nodes":[{"id":"a","type":"teleport"}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body_like: "field":"definition.nodes\[0\].type"
---- no_error_log
-[error]
 
 
 
 === TEST 13: create: the id "import" is the import route's
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"import","name":"x"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body_like: "code":"validation_failed","message":"id \\"import\\" is reserved","field":"id"
---- no_error_log
-[error]
 
 
 
 === TEST 14: create: a taken id is a conflict
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"promo","name":"x"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body_like: "code":"conflict"
---- no_error_log
-[error]
 
 
 
 === TEST 15: the refused creates left nothing behind
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows?limit=2
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"cjk",.*\},\{"id":"promo",.*\}\],"next_cursor":null\}$
---- no_error_log
-[error]
 
 
 
 === TEST 16: paging: one at a time
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows?limit=1
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: ^\{"items":\[\{"id":"cjk",.*\}\],"next_cursor":"[0-9a-f]{16}"\}$
---- no_error_log
-[error]
 
 
 
 === TEST 17: preview of an unpublished flow is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/preview
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is unpublished; preview shows published flows only"}}
---- no_error_log
-[error]
 
 
 
 === TEST 18: trigger of an unpublished flow is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is unpublished; only a published flow can be triggered"}}
---- no_error_log
-[error]
 
 
 
 === TEST 19: unpublish of an unpublished flow is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/unpublish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is unpublished"}}
---- no_error_log
-[error]
 
 
 
 === TEST 20: publish of a missing flow is 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/nothing/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"no flow \"nothing\""}}
---- no_error_log
-[error]
 
 
 
 === TEST 21: while unpublished everything may change
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"name":"Double-11 promo (v2)","trigger":"whatsapp","definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","message":{"type":"template","template":{"name":"promo_1111","language":"en_US","body_params":["{{contact.name}}","{{contact.attributes.city}}"]}},"next":"ask"},{"id":"ask","type":"wait_for_reply","timeout_seconds":3600,"save_as":"answer","replied":"check","timeout":"nudge"},{"id":"check","type":"condition","branches":[{"match":"any","rules":[{"variable":"answer","op":"string_equals","value":"YES","ignore_case":true},{"variable":"answer","op":"string_starts_with","value":"Y"}],"next":"coupon"}],"else":"bye"},{"id":"coupon","type":"send_whatsapp","channel_id":"wa1","message":{"type":"text","text":"Your code: {{vars.code}}"},"next":"bye"},{"id":"nudge","type":"jump","target":"hello","max_jumps":1,"next":"bye"},{"id":"bye","type":"end"}]}}
@@ -384,14 +260,10 @@ If-Match: "1"
 
 --- error_code: 200
 --- response_body_like: "name":"Double-11 promo \(v2\)","description":"Coupons for VIPs","trigger":"whatsapp","status":"unpublished","definition":\{"start":"hello",.*"version":2\}$
---- no_error_log
-[error]
 
 
 
 === TEST 22: a stale If-Match changes nothing
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"trigger":"manual"}
@@ -401,366 +273,230 @@ If-Match: "1"
 
 --- error_code: 412
 --- response_body_like: "code":"version_mismatch"
---- no_error_log
-[error]
 
 
 
 === TEST 23: trigger back to manual
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"trigger":"manual"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "trigger":"manual","status":"unpublished",.*"version":3\}$
---- no_error_log
-[error]
 
 
 
 === TEST 24: a flow with many defects
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"broken","name":"Broken","definition":{"start":"a","nodes":[{"id":"a","type":"send_whatsapp","channel_id":"nochan","message":{"type":"text","text":"Hi {{contact.nme}}"},"next":"zz"},{"id":"b","type":"send_viber","channel_id":"wa1","message":{"type":"text","text":"x"},"category":"promo","next":"c"},{"id":"c","type":"condition","branches":[{"rules":[{"variable":"x","op":"string_matches_regex","value":"("}],"next":"b"}]},{"id":"a","type":"delay","seconds":0},{"id":"bad id","type":"jump","target":"a","max_jumps":101},{"id":"h","type":"http_request","method":"PUT","url":"ftp://x","timeout_seconds":31}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"broken"
---- no_error_log
-[error]
 
 
 
 === TEST 25: publish lists every problem, each with its node
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/broken/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body eval: $::BrokenErrors
---- no_error_log
-[error]
 
 
 
 === TEST 26: the refused publish changed nothing
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/broken
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"unpublished",.*"version":1\}$
---- no_error_log
-[error]
 
 
 
 === TEST 27: publish: the flow is published, its channel referenced
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_headers
 ETag: "4"
 --- response_body_like: "trigger":"manual","status":"published",.*"published_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",.*"version":4\}$
---- no_error_log
-[error]
 
 
 
 === TEST 28: publishing twice is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is already published"}}
---- no_error_log
-[error]
 
 
 
 === TEST 29: a published flow may be renamed
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"name":"Double-11 promo (v2)","description":"Coupons for VIPs"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"published",.*"version":5\}$
---- no_error_log
-[error]
 
 
 
 === TEST 30: the unchanged definition may be sent back
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","message":{"type":"template","template":{"name":"promo_1111","language":"en_US","body_params":["{{contact.name}}","{{contact.attributes.city}}"]}},"next":"ask"},{"id":"ask","type":"wait_for_reply","timeout_seconds":3600,"save_as":"answer","replied":"check","timeout":"nudge"},{"id":"check","type":"condition","branches":[{"match":"any","rules":[{"variable":"answer","op":"string_equals","value":"YES","ignore_case":true},{"variable":"answer","op":"string_starts_with","value":"Y"}],"next":"coupon"}],"else":"bye"},{"id":"coupon","type":"send_whatsapp","channel_id":"wa1","message":{"type":"text","text":"Your code: {{vars.code}}"},"next":"bye"},{"id":"nudge","type":"jump","target":"hello","max_jumps":1,"next":"bye"},{"id":"bye","type":"end"}]},"trigger":"manual"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"published",.*"version":6\}$
---- no_error_log
-[error]
 
 
 
 === TEST 31: a published flow's definition cannot change
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"definition":{"start":"bye","nodes":[{"id":"bye","type":"end"}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is published: only name and description can change; unpublish it to change its definition","field":"definition"}}
---- no_error_log
-[error]
 
 
 
 === TEST 32: a published flow's trigger cannot change
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 PATCH /api/flows/promo
 {"trigger":"viber"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body_like: "code":"invalid_state",.*"field":"trigger"
---- no_error_log
-[error]
 
 
 
 === TEST 33: a published flow cannot be deleted
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/flows/promo
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"invalid_state","message":"flow \"promo\" is published; unpublish it before deleting it"}}
---- no_error_log
-[error]
 
 
 
 === TEST 34: the refused changes left it as it was
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "trigger":"manual","status":"published","definition":\{"start":"hello",.*"version":6\}$
---- no_error_log
-[error]
 
 
 
 === TEST 35: a channel a published flow uses cannot be deleted
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/channels/wa1
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"conflict","message":"channel \"wa1\" is used by 1 published flow(s)"}}
---- no_error_log
-[error]
 
 
 
 === TEST 36: preview as JSON nodes and edges
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/preview
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
 --- response_body eval: $::PreviewJson
---- no_error_log
-[error]
 
 
 
 === TEST 37: preview as Graphviz DOT
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/preview?format=dot
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_headers
 Content-Type: text/vnd.graphviz
 --- response_body eval: $::PreviewDot
---- no_error_log
-[error]
 
 
 
 === TEST 38: preview: an unknown format
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/preview?format=svg
---- more_headers
-Content-Type: application/json
 
 --- error_code: 400
 --- response_body: {"error":{"code":"invalid_argument","message":"format must be json or dot","field":"format"}}
---- no_error_log
-[error]
 
 
 
 === TEST 39: export is a JSON file to download
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/export
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
 Content-Disposition: attachment; filename="flow-promo.json"
 --- response_body: {"name":"Double-11 promo (v2)","description":"Coupons for VIPs","trigger":"manual","definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","message":{"type":"template","template":{"name":"promo_1111","language":"en_US","body_params":["{{contact.name}}","{{contact.attributes.city}}"]}},"next":"ask"},{"id":"ask","type":"wait_for_reply","timeout_seconds":3600,"save_as":"answer","replied":"check","timeout":"nudge"},{"id":"check","type":"condition","branches":[{"match":"any","rules":[{"variable":"answer","op":"string_equals","value":"YES","ignore_case":true},{"variable":"answer","op":"string_starts_with","value":"Y"}],"next":"coupon"}],"else":"bye"},{"id":"coupon","type":"send_whatsapp","channel_id":"wa1","message":{"type":"text","text":"Your code: {{vars.code}}"},"next":"bye"},{"id":"nudge","type":"jump","target":"hello","max_jumps":1,"next":"bye"},{"id":"bye","type":"end"}]}}
---- no_error_log
-[error]
 
 
 
 === TEST 40: import takes the exported file back as a new, unpublished flow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/import
 {"name":"Double-11 promo (v2)","description":"Coupons for VIPs","trigger":"manual","definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","message":{"type":"template","template":{"name":"promo_1111","language":"en_US","body_params":["{{contact.name}}","{{contact.attributes.city}}"]}},"next":"ask"},{"id":"ask","type":"wait_for_reply","timeout_seconds":3600,"save_as":"answer","replied":"check","timeout":"nudge"},{"id":"check","type":"condition","branches":[{"match":"any","rules":[{"variable":"answer","op":"string_equals","value":"YES","ignore_case":true},{"variable":"answer","op":"string_starts_with","value":"Y"}],"next":"coupon"}],"else":"bye"},{"id":"coupon","type":"send_whatsapp","channel_id":"wa1","message":{"type":"text","text":"Your code: {{vars.code}}"},"next":"bye"},{"id":"nudge","type":"jump","target":"hello","max_jumps":1,"next":"bye"},{"id":"bye","type":"end"}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_headers
 Location: /api/flows/fl_00000001
 --- response_body_like: ^\{"id":"fl_00000001","name":"Double-11 promo \(v2\)","description":"Coupons for VIPs","trigger":"manual","status":"unpublished","definition":\{"start":"hello",.*"published_at":null,.*"version":1\}$
---- no_error_log
-[error]
 
 
 
 === TEST 41: the copy exports exactly the same document
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/fl_00000001/export
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_headers
 Content-Disposition: attachment; filename="flow-fl_00000001.json"
 --- response_body: {"name":"Double-11 promo (v2)","description":"Coupons for VIPs","trigger":"manual","definition":{"start":"hello","nodes":[{"id":"hello","type":"send_whatsapp","channel_id":"wa1","message":{"type":"template","template":{"name":"promo_1111","language":"en_US","body_params":["{{contact.name}}","{{contact.attributes.city}}"]}},"next":"ask"},{"id":"ask","type":"wait_for_reply","timeout_seconds":3600,"save_as":"answer","replied":"check","timeout":"nudge"},{"id":"check","type":"condition","branches":[{"match":"any","rules":[{"variable":"answer","op":"string_equals","value":"YES","ignore_case":true},{"variable":"answer","op":"string_starts_with","value":"Y"}],"next":"coupon"}],"else":"bye"},{"id":"coupon","type":"send_whatsapp","channel_id":"wa1","message":{"type":"text","text":"Your code: {{vars.code}}"},"next":"bye"},{"id":"nudge","type":"jump","target":"hello","max_jumps":1,"next":"bye"},{"id":"bye","type":"end"}]}}
---- no_error_log
-[error]
 
 
 
 === TEST 42: import refuses what no export has
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/import
 {"name":"x","owner":"me"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"unknown_field","message":"unknown field \"owner\"","field":"owner"}}
---- no_error_log
-[error]
 
 
 
 === TEST 43: import takes POST only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/import
---- more_headers
-Content-Type: application/json
 
 --- error_code: 405
 --- response_body_like: "code":"method_not_allowed"
---- no_error_log
-[error]
 
 
 
 === TEST 44: a contact to test-send to
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/contacts
 {"id":"c1","phone":"+8613800000000","name":"Li Lei","attributes":{"city":"Hangzhou"}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"c1"
---- no_error_log
-[error]
 
 
 
 === TEST 45: trigger queues a test send
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1","variables":{"code":"X1"}}
@@ -770,14 +506,10 @@ Idempotency-Key: try-1
 
 --- error_code: 202
 --- response_body: {"instance_id":"in_00000001","status":"queued"}
---- no_error_log
-[error]
 
 
 
 === TEST 46: a retried trigger answers the same instance
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1","variables":{"code":"X1"}}
@@ -787,420 +519,256 @@ Idempotency-Key: try-1
 
 --- error_code: 202
 --- response_body: {"instance_id":"in_00000001","status":"queued"}
---- no_error_log
-[error]
 
 
 
 === TEST 47: another trigger is another instance
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 202
 --- response_body: {"instance_id":"in_00000002","status":"queued"}
---- no_error_log
-[error]
 
 
 
 === TEST 48: the instance is visible, queued at the start node
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/instances/in_00000001
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: ^\{"id":"in_00000001","flow_id":"promo","contact_id":"c1","campaign_id":null,"run":null,"status":"queued","node":"hello","variables":\{"code":"X1"\},"jumps":\{\},"messages":\[\],"created_at":"[^"]+","updated_at":"[^"]+"\}$
---- no_error_log
-[error]
 
 
 
 === TEST 49: an instance is found under its own flow only
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/fl_00000001/instances/in_00000001
---- more_headers
-Content-Type: application/json
 
 --- error_code: 404
 --- response_body: {"error":{"code":"not_found","message":"flow \"fl_00000001\" has no instance \"in_00000001\""}}
---- no_error_log
-[error]
 
 
 
 === TEST 50: an unknown instance
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo/instances/in_99999999
---- more_headers
-Content-Type: application/json
 
 --- error_code: 404
 --- response_body_like: "code":"not_found"
---- no_error_log
-[error]
 
 
 
 === TEST 51: trigger: the contact must exist
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"nobody"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"no contact \"nobody\"","field":"contact_id"}}
---- no_error_log
-[error]
 
 
 
 === TEST 52: trigger: contact_id is required
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"variables":{}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"contact_id is required","field":"contact_id"}}
---- no_error_log
-[error]
 
 
 
 === TEST 53: trigger: variables are strings
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1","variables":{"code":5}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body_like: "code":"validation_failed",.*"field":"variables.code"
---- no_error_log
-[error]
 
 
 
 === TEST 54: trigger: an unknown field
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1","when":"now"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"unknown_field","message":"unknown field \"when\"","field":"when"}}
---- no_error_log
-[error]
 
 
 
 === TEST 55: the refused triggers queued nothing
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/trigger
 {"contact_id":"c1"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 202
 --- response_body: {"instance_id":"in_00000003","status":"queued"}
---- no_error_log
-[error]
 
 
 
 === TEST 56: unpublish returns the flow to a draft
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/unpublish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"unpublished",.*"published_at":null,.*"version":7\}$
---- no_error_log
-[error]
 
 
 
 === TEST 57: unpublishing twice is refused
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/unpublish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body_like: "code":"invalid_state"
---- no_error_log
-[error]
 
 
 
 === TEST 58: the channel is free again once no published flow uses it
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/channels/wa1
---- more_headers
-Content-Type: application/json
 
 --- error_code: 204
 --- response_body eval: ''
---- no_error_log
-[error]
 
 
 
 === TEST 59: publish now reports the missing channel
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/promo/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 422
 --- response_body: {"error":{"code":"validation_failed","message":"the definition has 2 problems; each is in errors","field":"definition","errors":[{"node":"hello","message":"channel \"wa1\" does not exist"},{"node":"coupon","message":"channel \"wa1\" does not exist"}]}}
---- no_error_log
-[error]
 
 
 
 === TEST 60: an unpublished flow can be deleted
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/flows/promo
---- more_headers
-Content-Type: application/json
 
 --- error_code: 204
 --- response_body eval: ''
---- no_error_log
-[error]
 
 
 
 === TEST 61: and is gone
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/promo
---- more_headers
-Content-Type: application/json
 
 --- error_code: 404
 --- response_body_like: "code":"not_found"
---- no_error_log
-[error]
 
 
 
 === TEST 62: deleting a missing flow is 404
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/flows/promo
---- more_headers
-Content-Type: application/json
 
 --- error_code: 404
 --- response_body_like: "code":"not_found"
---- no_error_log
-[error]
 
 
 
 === TEST 63: a ready channel for a campaign
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/channels
 {"id":"wa2","name":"WA2","type":"whatsapp","whatsapp":{"waba_id":"1029","phone_number_id":"1133","access_token":"tok"}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "ready":true
---- no_error_log
-[error]
 
 
 
 === TEST 64: a flow for a campaign
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows
 {"id":"inuse","name":"In use","definition":{"start":"s","nodes":[{"id":"s","type":"send_whatsapp","channel_id":"wa2","message":{"type":"text","text":"Hi {{contact.name}}"}}]}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"inuse"
---- no_error_log
-[error]
 
 
 
 === TEST 65: publish it
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/inuse/publish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"published"
---- no_error_log
-[error]
 
 
 
 === TEST 66: a group for a campaign
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/groups
 {"id":"g1","name":"G1"}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"g1"
---- no_error_log
-[error]
 
 
 
 === TEST 67: a pending campaign uses the flow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/campaigns
 {"id":"cp1","name":"C1","flow_id":"inuse","group_id":"g1","start_time":"2030-01-01T00:00:00Z","end_time":"2030-01-02T00:00:00Z","execution_plan":{"unit":"day"}}
---- more_headers
-Content-Type: application/json
 
 --- error_code: 201
 --- response_body_like: "id":"cp1"
---- no_error_log
-[error]
 
 
 
 === TEST 68: unpublish is refused while a campaign uses the flow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/inuse/unpublish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"conflict","message":"flow \"inuse\" is used by 1 campaign(s) that are pending, running or paused; it cannot be unpublished"}}
---- no_error_log
-[error]
 
 
 
 === TEST 69: delete is refused while a campaign uses the flow
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/flows/inuse
---- more_headers
-Content-Type: application/json
 
 --- error_code: 409
 --- response_body: {"error":{"code":"conflict","message":"flow \"inuse\" is used by 1 campaign(s) that are pending, running or paused; it cannot be deleted"}}
---- no_error_log
-[error]
 
 
 
 === TEST 70: the flow is still published
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 GET /api/flows/inuse
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"published",.*"version":2\}$
---- no_error_log
-[error]
 
 
 
 === TEST 71: the campaign goes
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/campaigns/cp1
---- more_headers
-Content-Type: application/json
 
 --- error_code: 204
 --- response_body eval: ''
---- no_error_log
-[error]
 
 
 
 === TEST 72: then unpublish works
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 POST /api/flows/inuse/unpublish
---- more_headers
-Content-Type: application/json
 
 --- error_code: 200
 --- response_body_like: "status":"unpublished"
---- no_error_log
-[error]
 
 
 
 === TEST 73: and delete too
---- http_config eval: $::HttpConfig
---- config eval: $::Config
 --- request
 DELETE /api/flows/inuse
---- more_headers
-Content-Type: application/json
 
 --- error_code: 204
 --- response_body eval: ''
---- no_error_log
-[error]

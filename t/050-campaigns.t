@@ -16,8 +16,6 @@ our $Start = rfc3339($Now + 3600);
 our $End   = rfc3339($Now + 86400);
 our $Later = rfc3339($Now + 7200);
 our $Past  = rfc3339($Now - 60);
-our $Ctl   = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-our $Store = store_dir();
 
 # a campaign body with one field replaced or removed (undef)
 sub campaign {
@@ -33,20 +31,7 @@ sub campaign {
                            grep { defined $c{$_} } @order) . '}';
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-                      "campaign_store \$TEST_NGINX_CAMPAIGN_STORE;")
-        unless defined $block->http_config;
-    $block->set_value("config",
-                      "location /api/ { campaign_api write=on; }")
-        unless defined $block->config;
-    $block->set_value("more_headers", "Content-Type: application/json")
-        unless defined $block->more_headers;
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]")
-        unless defined $block->no_error_log;
-});
+CampaignTest::defaults();
 
 no_shuffle();
 run_tests();
@@ -300,7 +285,7 @@ POST /api/campaigns/c1/suspend
 
 === TEST 21: a running campaign cannot be modified
 --- init
-system($::Ctl, $::Store, 'set-status', 'c1', 'running') == 0 or die "storectl failed";
+CampaignTest::storectl('set-status', 'c1', 'running');
 --- request
 PATCH /api/campaigns/c1
 {"name":"x"}
@@ -350,8 +335,8 @@ POST /api/campaigns/c1/suspend
 
 === TEST 26: a paused campaign can be deleted
 --- init
-system($::Ctl, $::Store, 'set-status', 'c-zh', 'paused') == 0 or die "storectl failed";
---- pipelined_requests eval
+CampaignTest::storectl('set-status', 'c-zh', 'paused');
+--- request eval
 ["DELETE /api/campaigns/c-zh", "GET /api/campaigns/c-zh"]
 --- error_code eval
 [204, 404]
@@ -360,8 +345,8 @@ system($::Ctl, $::Store, 'set-status', 'c-zh', 'paused') == 0 or die "storectl f
 
 === TEST 27: a completed campaign can be neither modified nor suspended, but deleted
 --- init
-system($::Ctl, $::Store, 'set-status', 'idem-1', 'completed') == 0 or die "storectl failed";
---- pipelined_requests eval
+CampaignTest::storectl('set-status', 'idem-1', 'completed');
+--- request eval
 ["PATCH /api/campaigns/idem-1\n" . '{"name":"x"}',
  "POST /api/campaigns/idem-1/suspend",
  "DELETE /api/campaigns/idem-1",
@@ -388,7 +373,7 @@ system($::Ctl, $::Store, 'set-status', 'idem-1', 'completed') == 0 or die "store
 --- init
 for my $c (['0', 'targeted', 3], ['0', 'sent', 2], ['0', 'skipped', 1],
            ['1', 'targeted', 3], ['1', 'sent', 2], ['1', 'fired_at', 1767225600]) {
-    system($::Ctl, $::Store, 'counter', 'c1', @$c) == 0 or die "storectl failed";
+    CampaignTest::storectl('counter', 'c1', @$c);
 }
 --- request
 GET /api/campaigns/c1/stats
@@ -413,8 +398,8 @@ GET /api/campaigns/c1/stats
 --- init
 for my $m (['1', 'k1', 'failed'], ['1', 'k2', 'sent'], ['1', 'k3', 'failed'],
            ['2', 'k1', 'failed'], ['2', 'k2', 'failed']) {
-    system($::Ctl, $::Store, 'message', 'c1', $m->[0], $m->[1], 'n1', '0',
-           $m->[2]) == 0 or die "storectl failed";
+    CampaignTest::storectl('message', 'c1', $m->[0], $m->[1], 'n1', '0',
+           $m->[2]);
 }
 --- pipelined_requests eval
 ["GET /api/campaigns/c1/messages?status=failed&run=1&limit=1",

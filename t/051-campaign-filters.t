@@ -12,8 +12,6 @@ fresh_store();
 
 our $Start = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 3600));
 our $End   = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 86400));
-our $Ctl   = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-our $Store = store_dir();
 
 sub create {
     my ($id, $name, $flow, $group) = @_;
@@ -26,16 +24,7 @@ sub create {
 # ids of a list answer, in order
 sub ids { join ' ', $_[0] =~ /\{"id":"([^"]+)","name"/g }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-                      "campaign_store \$TEST_NGINX_CAMPAIGN_STORE;");
-    $block->set_value("config",
-                      "location /api/ { campaign_api write=on; }");
-    $block->set_value("more_headers", "Content-Type: application/json");
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
-});
+CampaignTest::defaults();
 
 no_shuffle();
 run_tests();
@@ -73,7 +62,7 @@ map({ ("POST /api/flows\n" . '{"id":"' . $_ . '","name":"' . $_ . '","trigger":"
 --- init
 for (['a2', 'running'], ['a4', 'running'], ['a5', 'running'],
      ['a5', 'paused'], ['a6', 'completed']) {
-    system($::Ctl, $::Store, 'set-status', @$_) == 0 or die "storectl failed";
+    CampaignTest::storectl('set-status', @$_);
 }
 --- request
 GET /api/campaigns

@@ -16,8 +16,8 @@ fresh_store();
 # a plan's "minute" is 3 s here, so that runs come quickly
 $ENV{CAMPAIGND_TEST_MINUTE} = 3;
 
-our $Port = $ENV{TEST_NGINX_PORT} || 1984;
-our $Mock = $Port + 1;
+our $Port = CampaignTest::server_port();
+our $Mock = CampaignTest::mock_port();
 our $MockLog = store_dir() . "-mock.log";
 unlink $MockLog;
 
@@ -31,10 +31,7 @@ sub mock_lines {
     return grep { /\S/ } <$fh>;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config", <<"_EOC_");
+our $MockHttpConfig = <<"_EOC_";
     campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
     log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
     server {
@@ -51,10 +48,9 @@ add_block_preprocessor(sub {
         }
     }
 _EOC_
-    $block->set_value("config", "location /api/ { campaign_api write=on; }");
-    $block->set_value("request", "GET /api/health");
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
-});
+
+CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
+                       request => "GET /api/health");
 
 run_perl_sections();
 
@@ -152,14 +148,15 @@ is($after - $before, 12, 'twelve requests reached the mock');
 === TEST 4: downtime: a pending campaign whose end passed completes with a reason; a running one catches up once
 --- run
 is(stop_campaignd(), 0, 'campaignd stops cleanly');
+# whole seconds, and a loaded machine: leave room before "now"
 my $now = time;
 my ($s, $d) = api(POST => '/campaigns', {id => 'late', name => 'late',
-    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 1),
-    end_time => ::rfc3339($now + 2),
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 3),
+    end_time => ::rfc3339($now + 4),
     execution_plan => {unit => 'hour', every => 1}});
 is($s, 201, 'a campaign with a short window');
 ($s, $d) = api(POST => '/campaigns', {id => 'catch', name => 'catch',
-    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 1),
+    flow_id => 'f', group_id => 'g', start_time => ::rfc3339($now + 3),
     end_time => ::rfc3339($now + 60),
     execution_plan => {unit => 'minute', every => 1}});
 is($s, 201, 'a campaign running every 3 s');

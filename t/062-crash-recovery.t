@@ -15,8 +15,8 @@ use Test::More;
 fresh_store();
 
 
-our $Port = $ENV{TEST_NGINX_PORT} || 1984;
-our $Mock = $Port + 1;
+our $Port = CampaignTest::server_port();
+our $Mock = CampaignTest::mock_port();
 our $MockLog = store_dir() . "-mock.log";
 unlink $MockLog;
 our $Slow = store_dir() . "-slow";
@@ -69,12 +69,9 @@ sub ledger {
     return { map { $_->{contact_id} => $_ } @{$d->{items} || $d->{data} || []} };
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    # slow: 20 bytes a second, so an answer of ~300 bytes (headers and
-    # body) keeps its request in flight for ~15 s
-    $block->set_value("http_config", <<"_EOC_");
+# slow: 20 bytes a second, so an answer of ~300 bytes (headers and
+# body) keeps its request in flight for ~15 s
+our $MockHttpConfig = <<"_EOC_";
     campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
     log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
     server {
@@ -99,11 +96,11 @@ add_block_preprocessor(sub {
         }
     }
 _EOC_
-    $block->set_value("config", "location /api/ { campaign_api write=on; }\n"
-                                . "location = /metrics { campaign_metrics; }");
-    $block->set_value("request", "GET /api/health");
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
-});
+
+CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
+                       config => "location /api/ { campaign_api write=on; }\n"
+                                 . "location = /metrics { campaign_metrics; }",
+                       request => "GET /api/health");
 
 run_perl_sections();
 

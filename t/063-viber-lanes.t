@@ -16,8 +16,8 @@ use Test::More;
 fresh_store();
 
 
-our $Port = $ENV{TEST_NGINX_PORT} || 1984;
-our $Mock = $Port + 1;
+our $Port = CampaignTest::server_port();
+our $Mock = CampaignTest::mock_port();
 our $MockLog = store_dir() . "-mock.log";
 unlink $MockLog;
 
@@ -103,10 +103,7 @@ sub vb_channel {
     is($s, 201, "channel $id") or diag(explain($d));
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config", <<"_EOC_");
+our $MockHttpConfig = <<"_EOC_";
     campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
     log_format mock escape=none '\$request_uri|\$http_x_viber_auth_token|\$http_authorization|\$request_body';
     server {
@@ -154,10 +151,9 @@ add_block_preprocessor(sub {
         }
     }
 _EOC_
-    $block->set_value("config", "location /api/ { campaign_api write=on; }");
-    $block->set_value("request", "GET /api/health");
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
-});
+
+CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
+                       request => "GET /api/health");
 
 run_perl_sections();
 

@@ -19,8 +19,8 @@ fresh_store();
 # a plan's "minute" is 6 s here: the STOP test's campaign runs twice
 $ENV{CAMPAIGND_TEST_MINUTE} = 6;
 
-our $Port = $ENV{TEST_NGINX_PORT} || 1984;
-our $Mock = $Port + 1;
+our $Port = CampaignTest::server_port();
+our $Mock = CampaignTest::mock_port();
 our $MockLog = store_dir() . "-mock.log";
 unlink $MockLog;
 
@@ -155,10 +155,7 @@ sub wamid_of {
     return undef;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config", <<"_EOC_");
+our $MockHttpConfig = <<"_EOC_";
     campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
     log_format mock escape=none
         '\$msec|\$request_uri|\$http_authorization|\$http_x_viber_auth_token|\$request_body';
@@ -198,14 +195,15 @@ add_block_preprocessor(sub {
         }
     }
 _EOC_
-    $block->set_value("config", <<'_EOC_');
+
+our $Config = <<'_EOC_';
     location /api/ { campaign_api write=on; }
     location = /webhooks/whatsapp { campaign_webhook whatsapp; }
     location = /webhooks/viber { campaign_webhook viber; }
 _EOC_
-    $block->set_value("request", "GET /api/health");
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]");
-});
+
+CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
+                       config => $Config, request => "GET /api/health");
 
 run_perl_sections();
 

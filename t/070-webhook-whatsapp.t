@@ -12,8 +12,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $Ctl   = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-our $Store = store_dir();
 our $Start = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 3600));
 our $End   = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 86400));
 
@@ -55,7 +53,6 @@ sub sig {
          . hmac_sha256_hex($body, $secret // 's3cret');
 }
 
-sub inbox { return `$Ctl $Store inbox`; }
 
 our %B = (
     delivered  => wa(st('wamid.A', 'delivered')),
@@ -83,19 +80,10 @@ our %B = (
     empty      => '{"object":"whatsapp_business_account","entry":[]}',
 );
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-                      "campaign_store \$TEST_NGINX_CAMPAIGN_STORE;")
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+CampaignTest::defaults(more_headers => undef, config => <<'_EOC_');
     location /api/ { campaign_api write=on; }
     location = /webhooks/whatsapp { campaign_webhook whatsapp; }
 _EOC_
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]")
-        unless defined $block->no_error_log;
-});
 
 no_shuffle();
 run_tests();
@@ -122,8 +110,8 @@ Content-Type: application/json
 
 === TEST 2: the handshake answers the challenge for a channel's token
 --- init
-system($::Ctl, $::Store, 'message', 'camp', '1', 'li', 's', '0', 'sent', 'wamid.A', 'wa') == 0 or die;
-system($::Ctl, $::Store, 'message', 'camp', '1', 'li', 's', '1', 'sent', 'wamid.B', 'wa') == 0 or die;
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '0', 'sent', 'wamid.A', 'wa');
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '1', 'sent', 'wamid.B', 'wa');
 --- request
 GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vtok-1&hub.challenge=1158201444
 --- error_code: 200
@@ -265,7 +253,7 @@ Content-Type: text/plain
 
 === TEST 10b: biz_opaque_callback_data finds a message without the index
 --- init
-system($::Ctl, $::Store, 'message', 'camp', '1', 'li', 's', '2', 'sent') == 0 or die;
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '2', 'sent');
 --- more_headers eval
 [main::sig($::B{opaque}), ""]
 --- pipelined_requests eval
@@ -292,7 +280,7 @@ main::sig($::B{unknown})
 
 === TEST 12: the unknown status is in the inbox once, even when repeated
 --- init
-my @lines = grep { /unknown_status/ } split /\n/, main::inbox();
+my @lines = grep { /unknown_status/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::is(scalar @lines, 1, "one unknown_status event");
 Test::More::like($lines[0] // '', qr/^\d+ \{"type":"unknown_status","channel_id":"wa","received_at":"[^"]+","provider_message_id":"wamid.NOPE","status":"delivered","error":null\}$/, "unknown_status event");
 --- more_headers eval
@@ -305,7 +293,7 @@ main::sig($::B{unknown})
 
 === TEST 13: still one unknown_status event after the repeat
 --- init
-my @lines = grep { /unknown_status/ } split /\n/, main::inbox();
+my @lines = grep { /unknown_status/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::is(scalar @lines, 1, "repeat not recorded again");
 --- request
 GET /api/campaigns/camp/stats
@@ -329,7 +317,7 @@ GET /api/campaigns/camp/stats
 
 === TEST 15: the reply event names the contact, the text and the message
 --- init
-my @lines = grep { /"type":"reply"/ } split /\n/, main::inbox();
+my @lines = grep { /"type":"reply"/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::is(scalar @lines, 1, "one reply event for a repeated reply");
 Test::More::like($lines[0] // '', qr/^\d+ \{"type":"reply","channel_id":"wa","received_at":"[^"]+","from":"8613800000001","contact_id":"li","text":"YES","provider_message_id":"wamid.IN1","message_id":"63616d700000000001[0-9a-f]+","counted":true\}$/, "reply event");
 --- more_headers eval
@@ -342,7 +330,7 @@ main::sig($::B{button})
 
 === TEST 16: an interactive button reply carries its title
 --- init
-my @lines = grep { /wamid.IN2/ } split /\n/, main::inbox();
+my @lines = grep { /wamid.IN2/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::like($lines[0] // '', qr/"type":"reply".*"contact_id":"li","text":"Coupon please","provider_message_id":"wamid.IN2","message_id":null,"counted":false/, "button reply");
 --- more_headers eval
 [main::sig($::B{stop}), ""]
@@ -358,7 +346,7 @@ Test::More::like($lines[0] // '', qr/"type":"reply".*"contact_id":"li","text":"C
 
 === TEST 17: user_preferences resume opts back in, stop out again
 --- init
-my @lines = grep { /"type":"opted_out"/ } split /\n/, main::inbox();
+my @lines = grep { /"type":"opted_out"/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::like($lines[0] // '', qr/"from":"8613800000001","contact_id":"li","reason":"keyword"/, "STOP is an opt-out event");
 --- more_headers eval
 [main::sig($::B{resume}), "", main::sig($::B{prefstop}), ""]

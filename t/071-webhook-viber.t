@@ -12,8 +12,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $Ctl   = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-our $Store = store_dir();
 our $Start = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 3600));
 our $End   = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 86400));
 our $User  = 'jc9HsWTZ2Yf2NkRZ8KcNug==';
@@ -31,7 +29,6 @@ sub receipt {
          . ',"user_id":"' . $User . '"' . ($extra // '') . '}';
 }
 
-sub inbox { return `$Ctl $Store inbox`; }
 
 our %B = (
     ping        => '{"event":"webhook","timestamp":1767225600000,'
@@ -66,20 +63,11 @@ our %B = (
                  . '"user_id":"' . $User . '"}',
 );
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-                      "campaign_store \$TEST_NGINX_CAMPAIGN_STORE;")
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+CampaignTest::defaults(more_headers => undef, config => <<'_EOC_');
     location /api/ { campaign_api write=on; }
     location = /webhooks/viber { campaign_webhook viber; }
     location = /webhooks/viber-2 { campaign_webhook viber channel=vb2; }
 _EOC_
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]")
-        unless defined $block->no_error_log;
-});
 
 no_shuffle();
 run_tests();
@@ -106,8 +94,8 @@ Content-Type: application/json
 
 === TEST 2: the set-up ping, signed by a bot's token, is a 200
 --- init
-system($::Ctl, $::Store, 'message', 'camp', '1', 'li', 's', '0', 'sent', '4912661846655238145', 'vb') == 0 or die;
-system($::Ctl, $::Store, 'message', 'camp', '1', 'li', 's', '1', 'sent', '4912661846655238146', 'vb') == 0 or die;
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '0', 'sent', '4912661846655238145', 'vb');
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '1', 'sent', '4912661846655238146', 'vb');
 --- more_headers eval
 main::sig($::B{ping})
 --- request eval
@@ -195,7 +183,7 @@ main::sig($::B{notoken})
 
 === TEST 8: unsubscribed opts the contact out, subscribed back in
 --- init
-my @lines = grep { /"type":"reply"/ } split /\n/, main::inbox();
+my @lines = grep { /"type":"reply"/ } split /\n/, CampaignTest::storectl('inbox');
 Test::More::is(scalar @lines, 1, "a repeated reply is one event");
 Test::More::like($lines[0] // '', qr/^\d+ \{"type":"reply","channel_id":"vb","received_at":"[^"]+","from":"\Q$::User\E","contact_id":"li","text":"YES","provider_message_id":"4912661846655238999","message_id":"63616d700000000001[0-9a-f]+","counted":true\}$/, "viber reply event");
 --- more_headers eval
@@ -224,7 +212,7 @@ main::sig($::B{started})
 
 === TEST 10: the inbox has the opt-out, opt-in and conversation events
 --- init
-my $in = main::inbox();
+my $in = CampaignTest::storectl('inbox');
 Test::More::like($in, qr/"type":"opted_out","channel_id":"vb","received_at":"[^"]+","from":"\Q$::User\E","contact_id":"li","reason":"unsubscribed"/, "opt_out event");
 Test::More::like($in, qr/"type":"opted_in","channel_id":"vb","received_at":"[^"]+","from":"\Q$::User\E","contact_id":"li","reason":"subscribed"/, "opt_in event");
 Test::More::like($in, qr/"type":"conversation_started","channel_id":"vb","received_at":"[^"]+","from":"\Q$::User\E","contact_id":"li"/, "conversation_started event");

@@ -12,8 +12,6 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $Ctl   = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-our $Store = store_dir();
 our $Start = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 3600));
 our $End   = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(time + 86400));
 
@@ -69,20 +67,11 @@ sub metrics {
     return qr/^$out$/s;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-                      "campaign_store \$TEST_NGINX_CAMPAIGN_STORE;")
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+CampaignTest::defaults(more_headers => undef, config => <<'_EOC_');
     location /api/ { campaign_api write=on; }
     location = /webhooks/whatsapp { campaign_webhook whatsapp; }
     location = /metrics { campaign_metrics; }
 _EOC_
-    $block->set_value("no_error_log", "[error]\n[crit]\n[alert]")
-        unless defined $block->no_error_log;
-});
 
 no_shuffle();
 run_tests();
@@ -124,10 +113,10 @@ Content-Type: application/json
 
 === TEST 3: messages sent, a campaign running, a delivered webhook
 --- init
-system($::Ctl, $::Store, 'set-status', 'c1', 'running') == 0 or die;
-system($::Ctl, $::Store, 'message', 'c1', '1', 'li', 's', '0', 'sent', 'wamid.A', 'wa') == 0 or die;
-system($::Ctl, $::Store, 'message', 'c1', '1', 'wu', 's', '0', 'sent', 'wamid.B', 'wa') == 0 or die;
-system($::Ctl, $::Store, 'message', 'c2', '1', 'li', 's', '0', 'queued') == 0 or die;
+CampaignTest::storectl('set-status', 'c1', 'running');
+CampaignTest::storectl('message', 'c1', '1', 'li', 's', '0', 'sent', 'wamid.A', 'wa');
+CampaignTest::storectl('message', 'c1', '1', 'wu', 's', '0', 'sent', 'wamid.B', 'wa');
+CampaignTest::storectl('message', 'c2', '1', 'li', 's', '0', 'queued');
 --- more_headers eval
 [main::sig($::Delivered), main::sig($::Delivered . ' '), ""]
 --- pipelined_requests eval
@@ -145,8 +134,8 @@ system($::Ctl, $::Store, 'message', 'c2', '1', 'li', 's', '0', 'queued') == 0 or
 
 === TEST 4: what campaignd writes: its heartbeat and requests in flight
 --- init
-system($::Ctl, $::Store, 'meta', 'campaignd_heartbeat', 'now-5') == 0 or die;
-system($::Ctl, $::Store, 'meta', 'campaignd_in_flight', '17') == 0 or die;
+CampaignTest::storectl('meta', 'campaignd_heartbeat', 'now-5');
+CampaignTest::storectl('meta', 'campaignd_in_flight', '17');
 --- request
 GET /metrics
 --- error_code: 200

@@ -16,8 +16,9 @@ use Test::More;
 
 my $nginx  = $ENV{TEST_NGINX_BINARY} || 'nginx';
 my ($module) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
-my $port   = ($ENV{TEST_NGINX_PORT} || 1984) + 100;
-my $root   = (abs_path('t') . '/servroot-reload');
+my $port   = CampaignTest::server_port() + 100;
+my $root   = ($ENV{TEST_NGINX_SERVROOT} || abs_path('t') . '/servroot')
+             . '-reload';
 
 plan skip_all => 'TEST_NGINX_LOAD_MODULES names no module' unless $module;
 

@@ -1,8 +1,11 @@
 package CampaignTest;
 
 # What every campaign .t file shares: a fresh LMDB store of its own, the
-# http_config that points the module at it, and campaignd's lifecycle.
-# It only sets variables, so the .t files stay plain Test::Nginx files.
+# per-block defaults (http_config, config, more_headers, no_error_log) from
+# one add_block_preprocessor, the store tool, and campaignd's lifecycle.
+# The .t files stay plain Test::Nginx files: under the real harness
+# "--- init" runs in package Test::Nginx::Util, so blocks call these
+# helpers fully qualified (CampaignTest::storectl(...)).
 
 use strict;
 use warnings;
@@ -19,7 +22,8 @@ use JSON::PP;
 use Exporter 'import';
 our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
                  campaignd_bin campaignd_pid run_campaignd wait_for
-                 api run_perl_sections);
+                 api run_perl_sections defaults server_port mock_port
+                 storectl slurp);
 
 my $store;
 my $campaignd_pid;
@@ -48,6 +52,80 @@ sub fresh_store {
     $ENV{TEST_NGINX_CAMPAIGN_STORE} = $dir;
 
     return $dir;
+}
+
+
+# the test nginx's port, and the one its mock provider server listens on
+sub server_port {
+    return $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+
+sub mock_port {
+    return server_port() + 1;
+}
+
+
+# the blocks' defaults: the module on this file's store, the API on /api/,
+# JSON bodies, and no error in the log; a file overrides any of them, and
+# a block's own section always wins (an empty one means "none")
+my %defaults;
+my $preprocessor;
+
+sub defaults {
+    my (%over) = @_;
+
+    %defaults = (
+        http_config  => 'campaign_store $TEST_NGINX_CAMPAIGN_STORE;',
+        config       => 'location /api/ { campaign_api write=on; }',
+        more_headers => 'Content-Type: application/json',
+        no_error_log => "[error]\n[alert]\n[crit]",
+        %over,
+    );
+
+    return if $preprocessor++;
+
+    Test::Nginx::Util::add_block_preprocessor(sub {
+        my ($block) = @_;
+
+        for my $section (sort keys %defaults) {
+            next unless defined $defaults{$section};
+            next if defined $block->$section;
+            # a config nginx must refuse says itself what it must not log
+            next if $section eq 'no_error_log' && defined $block->must_die;
+            $block->set_value($section, $defaults{$section});
+        }
+    });
+}
+
+
+# the store tool (t/tools/cmp_storectl) on this file's store: moves it into
+# states only time or campaignd reach; dies when the tool refuses
+sub storectl {
+    my @args = @_;
+    my $ctl = $ENV{CMP_STORECTL} || abs_path('build') . '/cmp-storectl';
+
+    if (@args == 1 && $args[0] eq 'inbox') {
+        my $out = `$ctl '@{[store_dir()]}' inbox`;
+        die "$ctl inbox failed" if $? != 0;
+        return $out;
+    }
+
+    system($ctl, store_dir(), @args) == 0
+        or die "$ctl @args: failed\n";
+
+    return 1;
+}
+
+
+sub slurp {
+    my ($file) = @_;
+
+    open my $fh, '<', $file or return '';
+    local $/;
+    my $text = <$fh>;
+
+    return defined $text ? $text : '';
 }
 
 
@@ -160,15 +238,13 @@ sub wait_for {
 }
 
 
-# local $?: the END block must not turn a failing test file's exit status
-# into campaignd's
 # a call of the test nginx's API: (status, decoded JSON answer)
 my $http = HTTP::Tiny->new(timeout => 5);
 my $json = JSON::PP->new->canonical;
 
 sub api {
     my ($method, $path, $body) = @_;
-    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $port = server_port();
     my $res = $http->request($method, "http://127.0.0.1:$port/api$path", {
         headers => { 'Content-Type' => 'application/json' },
         defined $body ? (content => ref $body ? $json->encode($body) : $body)
@@ -191,6 +267,8 @@ sub run_perl_sections {
 }
 
 
+# local $?: the END block must not turn a failing test file's exit status
+# into campaignd's
 END { local $?; stop_campaignd() }
 
 1;

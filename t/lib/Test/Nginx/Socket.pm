@@ -11,7 +11,7 @@ package Test::Nginx::Socket;
 use v5.10.1;
 use Test::Base -Base;
 
-our $VERSION = '0.29_local';
+our $VERSION = '0.33_local';
 
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET ();
@@ -33,6 +33,7 @@ our @EXPORT = qw( env_to_nginx is_str plan run_tests run_test
   timeout check_accum_error_log
   add_block_preprocessor bail_out add_cleanup_handler
   add_response_body_check
+  use_hup no_nginx_manager add_test_cleanup_handler
 );
 
 our @ResponseBodyChecks;
@@ -44,6 +45,14 @@ $Test::Nginx::Util::CheckErrorLog = \&check_error_log;
 
 sub run_test ($) {
     Test::Nginx::Util::run_test($_[0]);
+}
+
+sub use_hup () { Test::Nginx::Util::unsupported_function('use_hup') }
+sub no_nginx_manager () {
+    Test::Nginx::Util::unsupported_function('no_nginx_manager');
+}
+sub add_test_cleanup_handler ($) {
+    Test::Nginx::Util::unsupported_function('add_test_cleanup_handler');
 }
 
 sub add_response_body_check ($) {
@@ -145,7 +154,8 @@ sub get_req_from_block ($) {
             my $conn = $i == $#$reqs ? 'close' : 'keep-alive';
             my ($hdr, $chunked) =
                 headers_for($more_headers, $i, "$i pipelined request");
-            $all .= build_request($name, $hdr, $chunked, $conn, $reqs->[$i]);
+            my $r = Test::Nginx::Util::expand_env_in_text($reqs->[$i], $name);
+            $all .= build_request($name, $hdr, $chunked, $conn, $r);
         }
         return [$all];
     }
@@ -259,6 +269,10 @@ sub send_request ($$$) {
     return $resp;
 }
 
+# Read as the real harness reads: a 304 or 101 ends the data; any other
+# status (204 too) has a body, framed by chunks or Content-Length or, with
+# neither, running to the end, so that pipelined responses after it are not
+# seen.  A HEAD's missing body only silences the truncation warning.
 sub parse_response ($$$) {
     my ($name, $raw, $head_req) = @_;
 
@@ -270,81 +284,68 @@ sub parse_response ($$$) {
 
     my $res = HTTP::Response->parse($raw);
     my $code = $res->code;
+    my $enc = $res->header('Transfer-Encoding');
+    my $len = $res->header('Content-Length');
+    my @trailers = $res->header('Trailer');
+
     if ($code && $code !~ /^\d+$/) {
         undef $code;
         $res->code(undef);
     }
 
-    if ($code && ($code == 101 || $code =~ /^1/)) {
+    if ($code && ($code == 304 || $code == 101)) {
         return ($res, $raw_headers);
     }
 
-    # 204 and 304 never carry a body: what follows is the next response
-    if ($code && ($code == 204 || $code == 304)) {
-        my $body = $res->content;
-        $left = $body if defined $body && length $body;
-        $res->content('');
-        return ($res, $raw_headers, $left);
-    }
-
-    my $enc = $res->header('Transfer-Encoding');
-    my $len = $res->header('Content-Length');
-
-    if ($head_req) {
-        # a HEAD response carries no body; anything after is the next one
-        my $body = $res->content;
-        $left = $body if defined $body && length $body;
-        $res->content('');
-
-    } elsif (defined $enc && $enc eq 'chunked') {
+    if (defined $enc && $enc eq 'chunked') {
         my $body = $res->content;
         $body = '' unless defined $body;
         my $decoded = '';
         pos($body) = 0;
         while (1) {
-            if ($body =~ /\G0[ \t]*(?:;[^\r\n]*)?\r\n(?:[^\r\n]+\r\n)*\r\n/gc) {
+            my $last = @trailers
+                ? $body =~ /\G0[ \t]*\r\n/gc
+                : $body =~ /\G0[ \t]*\r\n\r\n/gc;
+            if ($last) {
+                for my $t (@trailers) {
+                    next if $body =~ /\G\Q$t\E: [^\n]*\r\n/gc;
+                    return chunk_failure($name,
+                        "invalid trailer data received (expected $t).");
+                }
+                if (@trailers && $body !~ /\G\r\n/gc) {
+                    return chunk_failure($name,
+                        "invalid chunked data received (expected CRLF).");
+                }
                 $left = substr($body, pos($body)) if pos($body) < length $body;
                 last;
             }
-            if ($body =~ /\G[ \t]*([A-Fa-f0-9]+)[ \t]*(?:;[^\r\n]*)?\r\n/gc) {
+            if ($body =~ /\G[ \t]*([A-Fa-f0-9]+)[ \t]*\r\n/gc) {
                 my $size = hex $1;
                 my $p = pos($body);
                 if (length($body) - $p < $size) {
-                    my $tb = Test::More->builder;
-                    $tb->no_ending(1);
-                    Test::More::fail("$name - invalid chunked data received "
-                        . "(not enough octets for the data section)");
-                    return;
+                    return chunk_failure($name, "invalid chunked data "
+                        . "received (not enought octets for the data section)");
                 }
                 $decoded .= substr($body, $p, $size);
                 pos($body) = $p + $size;
                 if ($body !~ /\G\r\n/gc) {
-                    my $tb = Test::More->builder;
-                    $tb->no_ending(1);
-                    Test::More::fail(
-                        "$name - invalid chunked data received (expected CRLF).");
-                    return;
+                    return chunk_failure($name,
+                        "invalid chunked data received (expected CRLF).");
                 }
             } elsif ($body =~ /\G(.+)/gcs) {
-                my $tb = Test::More->builder;
-                $tb->no_ending(1);
-                Test::More::fail("$name - invalid chunked body received: $1");
-                return;
+                return chunk_failure($name, "invalid chunked body received: $1");
             } else {
-                my $tb = Test::More->builder;
-                $tb->no_ending(1);
-                Test::More::fail("$name - no last chunk found - $body");
-                return;
+                return chunk_failure($name, "no last chunk found - $body");
             }
         }
         $res->content($decoded);
 
-    } elsif (defined $len && $len =~ /^\d+$/) {
+    } elsif (defined $len && $len ne '' && $len >= 0) {
         my $body = $res->content;
         $body = '' unless defined $body;
         if (length $body < $len) {
             warn "WARNING: $name - response body truncated: $len expected, "
-                 . "but got ", length $body, "\n";
+                 . "but got ", length $body, "\n" unless $head_req;
         } elsif (length $body > $len) {
             $left = substr($body, $len);
             $res->content(substr($body, 0, $len));
@@ -352,6 +353,14 @@ sub parse_response ($$$) {
     }
 
     return ($res, $raw_headers, $left);
+}
+
+sub chunk_failure ($$) {
+    my ($name, $why) = @_;
+    my $tb = Test::More->builder;
+    $tb->no_ending(1);
+    Test::More::fail("$name - $why");
+    return;
 }
 
 # ------------------------------------------------------------- checks
@@ -388,7 +397,6 @@ sub check_error_code ($$$$) {
     } elsif (defined $block->error_code) {
         my $val = get_indexed_value($name, $block->error_code, $idx,
                                     $need_array);
-        $val =~ s/^\s+|\s+$//g if defined $val && !ref $val;
         Test::More::is($got, $val, "$name - status code ok");
     } else {
         Test::More::is($got, 200, "$name - status code ok");
@@ -508,6 +516,8 @@ sub check_response_body ($$$$$) {
         my $expected = get_indexed_value($name, $block->response_body, $idx,
                                          $need_array);
         $expected = subst_ports($expected);
+        $expected = Test::Nginx::Util::expand_env_in_text($expected, $name)
+            if defined $expected && !ref $expected;
         my $desc = "$name - response_body - response is expected "
                    . "(repeated req $rep_idx, req $idx)";
         if (ref $expected) {
@@ -539,7 +549,7 @@ sub check_response_body ($$$$$) {
     }
 
     for my $check (@ResponseBodyChecks) {
-        $check->($block, $res ? $res->content : undef, $idx, $rep_idx, 0);
+        $check->($block, $res->content, $idx, $rep_idx, 0);
     }
 }
 
@@ -734,8 +744,8 @@ sub check_access_log ($$) {
 
 # ------------------------------------------------------------- driver
 
-sub run_test_helper ($$$$) {
-    my ($block, $dry_run, $rep_idx, $start_failure) = @_;
+sub run_test_helper ($$$) {
+    my ($block, $dry_run, $rep_idx) = @_;
     my $name = $block->name;
 
     my $reqs = get_req_from_block($block);
@@ -749,10 +759,7 @@ sub run_test_helper ($$$$) {
 
     for my $req (@$reqs) {
         my $head_req = $req =~ /^\s*HEAD\s+/ ? 1 : 0;
-        my $raw_resp;
-        if (!$start_failure) {
-            $raw_resp = send_request($req, $timeout, $block);
-        }
+        my $raw_resp = send_request($req, $timeout, $block);
 
         if (defined $block->pipelined_requests) {
             $n = @{ $block->pipelined_requests };
@@ -771,7 +778,7 @@ sub run_test_helper ($$$$) {
             }
 
             if (!$n) {
-                if (defined $left && length $left) {
+                if ($left) {
                     (my $l = $left) =~
                         s/([\0-\037\200-\377])/sprintf('\x{%02x}', ord $1)/eg;
                     warn "WARNING: $name - unexpected extra bytes after last "

@@ -9,20 +9,27 @@ package Test::Nginx::Util;
 use strict;
 use warnings;
 
-our $VERSION = '0.29_local';
+our $VERSION = '0.33_local';
 
 use base 'Exporter';
 
-use POSIX qw(SIGQUIT SIGKILL SIGTERM WNOHANG);
-use Cwd ();
+# "--- init" code runs in this package: it sees the same imported names
+# as in the real module (and no others, e.g. Time::HiRes's time)
+use POSIX qw(SIGQUIT SIGKILL SIGTERM SIGHUP);
+use POSIX ":sys_wait_h";
+use Cwd qw(cwd);
 use File::Spec ();
 use File::Path qw(make_path remove_tree);
-use File::Temp ();
+use File::Find qw(find);
+use File::Temp qw(tempfile :POSIX);
+use HTTP::Response;
 use List::Util qw(shuffle);
-use Time::HiRes qw(sleep time);
+use Scalar::Util qw(looks_like_number);
+use Time::HiRes qw(sleep);
 use Test::More ();
-use Test::LongString ();
-use IO::Socket::INET ();
+use Test::LongString;
+use IO::Socket::INET;
+use IO::Socket::UNIX;
 use Carp qw(croak);
 
 our @EXPORT = qw(
@@ -71,9 +78,8 @@ our $WorkerUser       = $ENV{TEST_NGINX_WORKER_USER};
 our (@EnvToNginx, @BlockPreprocessors, @CleanupHandlers);
 our ($RunTestHelper, $CheckErrorLog);
 our ($NginxVersion, $NginxRawVersion, $NginxV);
-our ($PrevConfig, $FirstTime, $ChildPid, $NginxPid);
+our ($PrevConfig, $PrevConfText, $FirstTime, $ChildPid, $NginxPid);
 our $ErrLogFilePos = 0;
-our $ExtraErrLines = [];   # startup stderr lines not yet reported
 our $InSubprocess;
 $FirstTime = 1;
 
@@ -93,7 +99,9 @@ our $HtmlDir    = "$ServRoot/html";
 our $ConfDir    = "$ServRoot/conf";
 our $ConfFile   = "$ConfDir/nginx.conf";
 our $PidFile    = "$LogDir/nginx.pid";
-our $StderrFile = "$ServRoot/nginx.stderr";
+# inside logs/, which is wiped with the rest: the real harness refuses to
+# start on a servroot holding anything it did not make itself
+our $StderrFile = "$LogDir/nginx.stderr";
 
 # usable from the .t file's Perl code before run_tests() is called
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
@@ -232,6 +240,42 @@ sub parse_headers ($) {
     return { map { ($_->[0] => $_->[1]) } parse_headers_list(shift) };
 }
 
+# ---------------------------------------------------------------- sections
+
+# Sections the real Test::Nginx (0.33) acts on that this subset does not: a
+# block using one is refused, never run with the section silently dropped.
+# A name neither knows is ignored by both (Test::Base keeps any section).
+our @Unsupported = qw(
+    charset curl curl_error curl_options curl_protocol error_log_file
+    http09 http2 http3 no_shutdown_error_log post_setup_server_root
+    quic_max_idle_timeout raw_request_middle_delay reload_fails
+    req_headers request_eval resp_title response_body_eval
+    response_body_json_sort server_addr_for_client shutdown_error_log
+    skip_nginx2 skip_openssl skip_slave stap stap_out stap_out_like
+    stap_out_unlike tcp_listen tcp_no_close tcp_query
+    tcp_query_auto_timeout tcp_query_len tcp_reply tcp_reply_delay
+    tcp_shutdown tcp_shutdown_delay test_nginx_enabled_http2
+    test_nginx_enabled_http3 todo todo_nginx udp_listen udp_query
+    udp_reply udp_reply_delay write_resp_body_file
+);
+
+sub check_sections ($) {
+    my ($block) = @_;
+    for my $sec (@Unsupported) {
+        next unless defined $block->$sec;
+        bail_out($block->name . " - --- $sec is a section of the real "
+                 . "Test::Nginx that t/lib does not implement; run this "
+                 . "file with the real one (PERL5LIB=/path/to/test-nginx/lib)");
+    }
+}
+
+# functions of the real interface this subset refuses rather than ignores
+sub unsupported_function ($) {
+    my ($fn) = @_;
+    croak "$fn() is part of the real Test::Nginx that t/lib does not "
+          . "implement; run this file with the real one";
+}
+
 # ---------------------------------------------------------------- process
 
 sub cleanup () {
@@ -344,14 +388,18 @@ sub can_run ($) {
 
 # ---------------------------------------------------------------- servroot
 
+# every (re)start begins from an empty servroot, as in the real harness: a
+# file a block leaves in html/ or logs/ is gone for the next block
 sub setup_server_root ($) {
     my ($first_time) = @_;
 
-    if ($first_time && -d $ServRoot) {
-        # only remove what we create ourselves (like the real one)
+    if (-d $ServRoot) {
+        # only what we create ourselves, so that a mistaken
+        # TEST_NGINX_SERVROOT cannot take the user's data with it
         remove_tree($ConfDir, $HtmlDir, $LogDir,
                     glob("$ServRoot/*_temp"), glob("$ServRoot/*_cache"));
-        unlink $StderrFile;
+        rmdir $ServRoot
+            or bail_out("Can't remove $ServRoot (not empty?): $!");
     }
 
     for my $d ($ServRoot, $LogDir, $HtmlDir, $ConfDir) {
@@ -360,14 +408,13 @@ sub setup_server_root ($) {
     }
 
     my $index = "$HtmlDir/index.html";
-    if (!-f $index) {
-        open my $out, '>', $index
-            or bail_out("Can't open $index for writing: $!\n");
-        print $out '<html><head><title>It works!</title></head>'
-                   . '<body>It works!</body></html>';
-        close $out;
-    }
+    open my $out, '>', $index
+        or bail_out("Can't open $index for writing: $!\n");
+    print $out '<html><head><title>It works!</title></head>'
+               . '<body>It works!</body></html>';
+    close $out;
 }
+
 
 sub write_user_files ($) {
     my ($block) = @_;
@@ -586,11 +633,6 @@ sub error_log_data () {
         close $in;
     }
 
-    if (@$ExtraErrLines) {
-        unshift @lines, @$ExtraErrLines;
-        $ExtraErrLines = [] unless $CheckAccumErrLog;
-    }
-
     return \@lines;
 }
 
@@ -614,7 +656,9 @@ sub _read_file ($) {
 # ---------------------------------------------------------------- start
 
 sub _nginx_cmd () {
-    return ($NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile);
+    # -e: what nginx says before it reads error_log is in error.log too
+    return ($NginxBinary, '-e', $ErrLogFile, '-p', "$ServRoot/",
+            '-c', $ConfFile);
 }
 
 sub _valgrind_prefix () {
@@ -664,8 +708,8 @@ sub _spawn_nginx_foreground () {
 
 sub _wait_listening ($) {
     my ($max) = @_;
-    my $deadline = time + $max;
-    while (time < $deadline) {
+    my $deadline = Time::HiRes::time() + $max;
+    while (Time::HiRes::time() < $deadline) {
         if (defined $ChildPid) {
             my $r = waitpid($ChildPid, WNOHANG);
             if ($r == $ChildPid || $r == -1) {
@@ -734,6 +778,9 @@ sub _skip_spec ($) {
     return;
 }
 
+# A block restarts nginx when it has a --- config (TEST_NGINX_FORCE_RESTART_
+# ON_TEST=0: when its --- config differs from the last one); a block without
+# one talks to the nginx of the block before, whose http_config it keeps.
 sub run_test ($) {
     my ($block) = @_;
     return if defined $block->SKIP;
@@ -743,99 +790,138 @@ sub run_test ($) {
     my $first_time = $FirstTime;
     undef $FirstTime;
 
+    check_sections($block);
+
     my $config = expand_env_in_text($block->config, $name);
     my $must_die = $block->must_die;
     my ($tests_to_skip, $skip_reason) = _skip_spec($block);
 
-    if (defined $tests_to_skip) {
-        SKIP: {
-            Test::More::skip("$name - $skip_reason", $tests_to_skip);
-        }
-        return;
+    my $restart;
+    if (!defined $config) {
+        bail_out("$name - No '--- config' section specified and could not "
+                 . "get previous one. Use TEST_NGINX_NO_NGINX_MANAGER ?")
+            unless defined $PrevConfig;
+        $restart = 0;
+    } else {
+        $restart = !defined $PrevConfig || $config ne $PrevConfig
+                   || $ForceRestartOnTest;
     }
+    $restart = 1 if defined $must_die || $UseValgrind;
 
     # must_die blocks never run under valgrind and must not stay in the
     # foreground should nginx unexpectedly accept the config
     local $DaemonEnabled = defined $must_die ? 'on' : $DaemonEnabled;
 
-    my $conf_text;
-    if (defined $config || !defined $PrevConfig) {
-        $conf_text = gen_config($block, $config);
-    }
-
-    my $start_failure;
-    my $restart = !defined $PrevConfig
-                  || (defined $conf_text && $conf_text ne $PrevConfig)
-                  || (defined $conf_text && $ForceRestartOnTest)
-                  || defined $must_die
-                  || $UseValgrind;
-
-    my $pid = $NginxPid;
-    if (!$restart && (!$pid || !is_running($pid))) {
+    if (!defined $tests_to_skip && !$restart
+        && (!$NginxPid || !is_running($NginxPid)))
+    {
+        # the nginx of the block before died: start it again as it was
         $restart = 1;
-        $conf_text //= $PrevConfig;
     }
 
-    if ($restart) {
-        stop_nginx($name);
+    if (!defined $tests_to_skip && $restart) {
+        my $conf_text = defined $config ? gen_config($block, $config)
+                                        : $PrevConfText;
+        $PrevConfig = $config if defined $config;
+        $PrevConfText = $conf_text;
 
+        stop_nginx($name);
         setup_server_root($first_time);
         write_user_files($block);
-        $conf_text //= $PrevConfig // gen_config($block, $config);
         write_config_file($block, $conf_text);
-        $PrevConfig = $conf_text;
 
         if (!can_run($NginxBinary)) {
             bail_out("$name - Cannot find the nginx executable "
                      . "\"$NginxBinary\"");
         }
 
-        $ErrLogFilePos = _file_size($ErrLogFile);
-        $ExtraErrLines = [];
-
         if (defined $must_die) {
-            my $i = 0;
-            do {
-                my $pos = _file_size($ErrLogFile);
-                my ($status, $stderr) = _run_nginx_daemon();
-                my $exit_code = $status >> 8;
-                if ($status == -1 || $exit_code == 127) {
-                    Test::More::fail(
-                        "$name - failed to execute the nginx command line");
-                } elsif ($status & 128) {
-                    Test::More::fail("$name - nginx core dumped");
-                } elsif ($must_die =~ /^\s*\d+\s*$/) {
-                    Test::More::is($must_die, $exit_code,
-                                   "$name - die with the expected exit code");
-                } else {
-                    Test::More::isnt($status, 0, "$name - die as expected");
-                }
-
-                $ErrLogFilePos = $pos;
-                $ExtraErrLines = [ split /^/, $stderr ];
-                $CheckErrorLog->($block, undef, 0, $i, 0);
-
-                if ($status == 0) {
-                    warn "WARNING: $name - nginx must die but it does not; "
-                         . "killing it (req $i)\n";
-                    for (1 .. 20) {
-                        last if -f $PidFile;
-                        sleep $TestNginxSleep;
-                    }
-                    stop_nginx($name);
-                }
-            } while (++$i < $RepeatEach);
-
-            undef $PrevConfig;   # force a fresh start for the next block
+            _run_must_die($block, $must_die);
             return;
         }
 
+        _start_nginx($block);
+    }
+
+    # in this package, as the real harness does: a .t file's helpers are
+    # called fully qualified; it runs for skipped blocks too
+    if (defined(my $init = $block->init)) {
+        eval $init;
+        bail_out("$name - init failed: $@") if $@;
+    }
+
+    $ErrLogFilePos = 0;
+
+    for my $i (0 .. $RepeatEach - 1) {
+        if ($i > 0) {
+            write_user_files($block);
+        }
+        if (defined $tests_to_skip) {
+            SKIP: {
+                Test::More::skip("$name - $skip_reason", $tests_to_skip);
+            }
+            next;
+        }
+        $RunTestHelper->($block, 0, $i);
+    }
+
+    if ($UseValgrind) {
+        stop_nginx($name);
+        undef $PrevConfig;
+    }
+}
+
+# nginx -t must refuse the config: once a repeat, its error log checked
+sub _run_must_die ($$) {
+    my ($block, $must_die) = @_;
+    my $name = $block->name;
+
+    $ErrLogFilePos = 0;
+
+    for my $i (0 .. $RepeatEach - 1) {
+        my ($status) = _run_nginx_daemon();
+        my $exit_code = $status >> 8;
+        if ($status == -1 || $exit_code == 127) {
+            Test::More::fail("$name - failed to execute the nginx command line");
+        } elsif ($status & 128) {
+            Test::More::fail("$name - nginx core dumped");
+        } elsif ($must_die =~ /^\s*\d+\s*$/) {
+            Test::More::is($must_die, $exit_code,
+                           "$name - die with the expected exit code");
+        } else {
+            Test::More::isnt($status, 0, "$name - die as expected");
+        }
+
+        $CheckErrorLog->($block, undef, 0, $i, 0);
+
+        if ($status == 0) {
+            warn "WARNING: $name - nginx must die but it does not; "
+                 . "killing it (req $i)\n";
+            for (1 .. 20) {
+                last if -f $PidFile;
+                sleep $TestNginxSleep;
+            }
+            stop_nginx($name);
+        }
+    }
+
+    undef $PrevConfig;   # force a fresh start for the next block
+}
+
+# a start that fails is retried a little (a port not yet free), then the
+# whole file stops, as the real harness stops it
+sub _start_nginx ($) {
+    my ($block) = @_;
+    my $name = $block->name;
+    my $failure;
+
+    for my $try (1 .. 10) {
+        undef $failure;
+
         if ($DaemonEnabled eq 'on') {
             my ($status, $stderr) = _run_nginx_daemon();
-            $ExtraErrLines = [ split /^/, $stderr ];
             if ($status != 0) {
-                $start_failure = "nginx failed to start (exit status "
-                    . ($status >> 8) . "): $stderr";
+                $failure = "exit status " . ($status >> 8) . ": $stderr";
             } else {
                 for (1 .. 100) {
                     last if get_pid_from_pidfile($name);
@@ -844,55 +930,25 @@ sub run_test ($) {
                 $NginxPid = get_pid_from_pidfile($name);
             }
         } else {
-            if ($UseValgrind) {
-                warn "$name\n";
-            }
+            warn "$name\n" if $UseValgrind;
             _spawn_nginx_foreground();
-            my $wait = $UseValgrind ? 30 : 10;
-            if (!_wait_listening($wait)) {
-                $start_failure = "nginx failed to start in the foreground"
-                    . " (see stderr above / $ErrLogFile)";
+            if (!_wait_listening($UseValgrind ? 30 : 10)) {
+                $failure = "nginx did not listen in the foreground";
             }
             $NginxPid = get_pid_from_pidfile($name) || $ChildPid;
         }
 
-        if ($start_failure) {
-            undef $PrevConfig;
-            Test::More::diag("$name - $start_failure");
-            my $tail = '';
-            if (open my $in, '<', $ErrLogFile) {
-                seek $in, $ErrLogFilePos, 0;
-                my @l = <$in>;
-                close $in;
-                splice @l, 0, @l - 20 if @l > 20;
-                $tail = join '', @l;
-            }
-            Test::More::diag("$name - new error.log lines:\n$tail")
-                if length $tail;
-        } else {
-            sleep $TestNginxSleep;
-        }
-    } else {
-        $ErrLogFilePos = _file_size($ErrLogFile);
-        $ExtraErrLines = [];
+        last unless $failure;
+        sleep 0.1 * $try;
     }
 
-    if (defined(my $init = $block->init)) {
-        eval "package main;\n$init";
-        bail_out("$name - init failed: $@") if $@;
-    }
-
-    for my $i (0 .. $RepeatEach - 1) {
-        if ($i > 0) {
-            write_user_files($block);
-        }
-        $RunTestHelper->($block, 0, $i, $start_failure);
-    }
-
-    if ($UseValgrind) {
-        stop_nginx($name);
+    if ($failure) {
         undef $PrevConfig;
+        bail_out("$name - Cannot start nginx using command \""
+                 . join(' ', _nginx_cmd()) . "\" ($failure)");
     }
+
+    sleep $TestNginxSleep;
 }
 
 END {
