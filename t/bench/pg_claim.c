@@ -24,10 +24,13 @@
  *       prints "queued sending sent reclaimed max_attempts"
  *
  * work and mem print "worker W sent S late L requeued R failed F
- * claims C seconds T".
+ * claims C seconds T".  PG_CLAIM_DIE_AFTER=K makes a worker kill -9 itself
+ * once its K-th batch has been answered and before it is recorded: the
+ * worst moment to die, when all it holds has reached the provider.
  */
 
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,7 @@ typedef struct {
     long                requeued;
     long                failed;
     long                claims;
+    long                die_after;
 } pg_claim_t;
 
 
@@ -683,7 +687,16 @@ pg_claim_work(pg_claim_t *pc)
         }
 
         if (n > 0) {
-            if (pg_claim_send(pc, n) != 0 || pg_claim_mark(pc, n) != 0) {
+            if (pg_claim_send(pc, n) != 0) {
+                PQclear(res);
+                return -1;
+            }
+
+            if (pc->claims == pc->die_after) {
+                raise(SIGKILL);
+            }
+
+            if (pg_claim_mark(pc, n) != 0) {
                 PQclear(res);
                 return -1;
             }
@@ -777,6 +790,8 @@ main(int argc, char **argv)
         pc.worker = atoi(argv[4]);
         pc.batch = atoi(argv[5]);
         pc.lease = atof(argv[6]) / 1000;
+        pc.die_after = getenv("PG_CLAIM_DIE_AFTER")
+                       ? atol(getenv("PG_CLAIM_DIE_AFTER")) : 0;
 
     } else if (argc == 7 && strcmp(argv[1], "mem") == 0) {
         pc.url = argv[2];
