@@ -9,20 +9,8 @@ use Test::Nginx::Socket 'no_plan';
 
 fresh_store();
 
-our $HttpConfig = <<'_EOC_';
-    campaign_store $TEST_NGINX_CAMPAIGN_STORE;
-_EOC_
-
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config", $::HttpConfig)
-        unless defined $block->http_config;
-    $block->set_value("config", "location /api/ { campaign_api write=on; }")
-        unless defined $block->config;
-    $block->set_value("no_error_log", "[error]")
-        unless defined $block->no_error_log;
-});
+# every block: the write API on this file's store, no [error] logged
+CampaignTest::defaults(more_headers => undef);
 
 repeat_each(2);
 run_tests();
