@@ -31,6 +31,9 @@
 #define NGX_HTTP_CAMPAIGN_BODY_NDJSON   0x02
 #define NGX_HTTP_CAMPAIGN_BODY_CSV      0x04
 
+/* seconds between two log lines of a full store */
+#define NGX_HTTP_CAMPAIGN_FULL_LOG_EVERY  10
+
 /* room for every worker, every pool thread and campaignd, with margin */
 #define NGX_HTTP_CAMPAIGN_MAX_READERS   1024
 
@@ -71,6 +74,10 @@ typedef struct {
     ngx_flag_t                   store_ok;
     MDB_txn                     *read_txn;
     ngx_http_campaign_writer_t   writer;
+
+    /* a full store is logged once an interval (reply.c) */
+    time_t                       full_logged;
+    ngx_uint_t                   full_refused;
 
     /* API answers by class, counted by every worker (metrics.c) */
     ngx_shm_zone_t              *metrics_zone;

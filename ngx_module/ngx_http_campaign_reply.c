@@ -16,6 +16,8 @@ static ngx_int_t ngx_http_campaign_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static const char *ngx_http_campaign_status_code(ngx_uint_t status);
+static void ngx_http_campaign_log_refusal(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, u_char *msg, size_t len);
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
@@ -109,11 +111,10 @@ ngx_int_t
 ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *field, const char *fmt, ...)
 {
-    u_char     *p;
-    va_list     args;
-    json_t     *err;
-    ngx_uint_t  level;
-    u_char      msg[512];
+    u_char   *p;
+    va_list   args;
+    json_t   *err;
+    u_char    msg[512];
 
     va_start(args, fmt);
     p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
@@ -123,10 +124,7 @@ ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     p = msg + cmp_utf8_repair((char *) msg, p - msg,
                               p == msg + sizeof(msg));
 
-    level = (status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
-
-    ngx_log_error(level, r->connection->log, 0, "campaign api: %ui %s: %*s",
-                  status, code, p - msg, msg);
+    ngx_http_campaign_log_refusal(r, status, code, msg, p - msg);
 
     err = json_pack("{s:{s:s, s:s%}}", "error", "code", code,
                     "message", msg, (size_t) (p - msg));
@@ -140,6 +138,51 @@ ngx_http_campaign_send_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_campaign_send_json(r, status, err, 0);
+}
+
+
+
+/*
+ * A client's mistake is info, a server fault an error. A full store
+ * refuses every write until someone acts: one line an interval, with the
+ * count refused meanwhile, says as much as a line per request would.
+ */
+static void
+ngx_http_campaign_log_refusal(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, u_char *msg, size_t len)
+{
+    time_t                          now;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    if (status < 500) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "campaign api: %ui %s: %*s", status, code, len, msg);
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+
+    if (status != NGX_HTTP_INSUFFICIENT_STORAGE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign api: %ui %s: %*s", status, code, len, msg);
+        return;
+    }
+
+    now = ngx_time();
+
+    if (now < mcf->full_logged + NGX_HTTP_CAMPAIGN_FULL_LOG_EVERY) {
+        mcf->full_refused++;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "campaign api: %ui %s: %*s; %ui more refused since this "
+                  "was last logged (once in %d s); raise max_size",
+                  status, code, len, msg, mcf->full_refused,
+                  (int) NGX_HTTP_CAMPAIGN_FULL_LOG_EVERY);
+
+    mcf->full_logged = now;
+    mcf->full_refused = 0;
 }
 
 
@@ -180,16 +223,14 @@ ngx_http_campaign_send_op(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
     size_t                         len;
     json_t                        *err;
     cmp_op_t                      *op;
-    ngx_uint_t                     level;
     ngx_http_campaign_loc_conf_t  *lcf;
 
     op = &ctx->op;
 
     if (op->code != NULL) {
-        level = (op->status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
-
-        ngx_log_error(level, r->connection->log, 0, "campaign api: %d %s: %s",
-                      op->status, op->code, op->message);
+        ngx_http_campaign_log_refusal(r, op->status, op->code,
+                                      (u_char *) op->message,
+                                      ngx_strlen(op->message));
 
         err = cmp_op_error_json(op);
 
