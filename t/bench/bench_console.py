@@ -258,10 +258,6 @@ def api_time(url):
     return statistics.median(times[1:]), size, items
 
 
-# run.sh hands its scripts NGINX=path, which nginx itself reads as sockets
-# inherited from an old binary (it then neither daemonizes nor listens anew)
-NGINX_ENV = {k: v for k, v in os.environ.items() if k != 'NGINX'}
-
 
 def row(name, figure, baseline, ratio, note):
     print('%-44s %12s %14s %9s %s' % (name, figure, baseline, ratio, note))
@@ -272,7 +268,7 @@ def main():
     with open(WORK + '/nginx.conf', 'w') as f:
         f.write(CONF % {'module': MODULE, 'work': WORK, 'port': PORT})
     subprocess.run([NGINX, '-p', WORK + '/', '-c', WORK + '/nginx.conf'],
-                   check=True, env=NGINX_ENV)
+                   check=True)
     profile = tempfile.mkdtemp(prefix='chromium-', dir=WORK)
     driver = None
     try:
@@ -310,7 +306,7 @@ def main():
         if driver is not None:
             driver.quit()
         subprocess.run([NGINX, '-p', WORK + '/', '-c', WORK + '/nginx.conf',
-                        '-s', 'stop'], env=NGINX_ENV)
+                        '-s', 'stop'])
         shutil.rmtree(profile, ignore_errors=True)
 
 

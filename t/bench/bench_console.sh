@@ -4,7 +4,7 @@
 # API's own time for the same list. A server of its own (gzip on, the
 # console and the API, an empty store), on BENCH_CONSOLE_PORT (default
 # BENCH_PORT + 10). Prints table rows; run by run.sh, or alone:
-#   WORK=$(mktemp -d) NGINX=/usr/sbin/nginx CAMPAIGND=build/campaignd \
+#   WORK=$(mktemp -d) NGINX_BIN=/usr/sbin/nginx CAMPAIGND=build/campaignd \
 #       bash t/bench/bench_console.sh
 
 set -eu
@@ -18,4 +18,4 @@ mkdir -p "$DIR"
 chmod 755 "$DIR"
 
 # Debian's Python, which has Selenium (not the first python3 on PATH)
-/usr/bin/python3 "$HERE/bench_console.py" "$NGINX" "$MODULE" "$DIR" "$PORT"
+/usr/bin/python3 "$HERE/bench_console.py" "$NGINX_BIN" "$MODULE" "$DIR" "$PORT"

@@ -20,10 +20,7 @@ if [ "${BENCH_PG:-}" != 1 ]; then
 fi
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-# run.sh exports NGINX, and nginx reads a variable of that name as the
-# sockets of a binary upgrade (then it does not detach): keep it apart
-NGINX_BIN=${NGINX:-/usr/sbin/nginx}
-unset NGINX
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 N=${BENCH_PG_ROWS:-100000}
 RATE=${BENCH_PG_RATE:-1000}
 RATE_SECONDS=${BENCH_PG_RATE_SECONDS:-10}

@@ -94,12 +94,14 @@ rm -rf "$WORK/store"/*
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf"
 sleep 1
 
+# nginx reads a variable NGINX in its environment as sockets inherited
+# from an old binary: the scripts get the binary's path as NGINX_BIN
 for extra in "$HERE"/bench_*.sh; do
     [ -f "$extra" ] || continue
     echo "running $(basename "$extra") ..." >&2
     while IFS= read -r line; do
         ROWS+=("$line")
-    done < <(BASE=$BASE WORK=$WORK NGINX=$NGINX CAMPAIGND=$CAMPAIGND \
+    done < <(BASE=$BASE WORK=$WORK NGINX_BIN=$NGINX CAMPAIGND=$CAMPAIGND \
              DURATION=$DURATION BENCH_PG=${BENCH_PG:-} \
              bash "$extra")
 done
