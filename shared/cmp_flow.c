@@ -923,8 +923,8 @@ cmp_flow_var_name(const char *s)
 
 
 /*
- * Checks everything flows.md asks of a definition and appends one
- * {"node", "message"} to errors per problem.  Returns the number of
+ * Checks everything README "Chat flows" asks of a definition and
+ * appends one {"node", "message"} to errors per problem.  Returns the number of
  * problems, or -1 when a lookup or an allocation failed.
  */
 int

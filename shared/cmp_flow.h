@@ -1,6 +1,6 @@
 
 /*
- * Chat flow definitions (../shared/spec/flows.md): the shape check on save,
+ * Chat flow definitions (README "Chat flows"): the shape check on save,
  * the graph, the full validation on publish, and the preview of the graph.
  */
 

@@ -717,7 +717,8 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
 
 /*
  * A contact may opt out while its campaign message waits in the queue:
- * campaign messages are never sent to an opted-out contact (api.md).
+ * campaign messages are never sent to an opted-out contact (README
+ * "Webhooks").
  */
 static int
 cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
@@ -1038,7 +1039,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     reason = NULL;
 
     if (m.campaign[0] != '\0') {
-        /* suspended or ended: never sent (scheduler.md) */
+        /* suspended or ended: never sent */
         if (!cmp_dispatch_campaign_open(d, txn, m.campaign, cache,
                                         now_ms / 1000))
         {
@@ -1619,7 +1620,7 @@ cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
 }
 
 
-/* one answer, classified (scheduler.md), into the ledger */
+/* one answer, classified, into the ledger */
 static int
 cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
     int64_t now_ms)

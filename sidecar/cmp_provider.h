@@ -1,7 +1,8 @@
 
 /*
- * The providers' wire formats (domain/providers.md): the request body of
- * a message and the classification of every answer (scheduler.md).
+ * The providers' wire formats (README "Webhooks"): the request body of
+ * a message and the classification of every answer (README "Scheduling
+ * and dispatch").
  */
 
 

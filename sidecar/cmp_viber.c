@@ -23,7 +23,7 @@ cmp_viber_body(const char *rec, size_t len, const char *sender_name,
 
     cmp_text_reset(out);
 
-    /* a Viber node sends text only (flows.md) */
+    /* a Viber node sends text only (README "Chat flows") */
     if (cmp_provider_text(rec, len, p) != 0) {
         return -1;
     }

@@ -138,7 +138,7 @@ validate(const char *text, int *count)
 
 static const flow_case_t  flow_cases[] = {
 
-    { "the flows.md example is valid",
+    { "the README's example is valid",
       "{\"start\":\"hello\",\"nodes\":["
       "{\"id\":\"hello\",\"type\":\"send_whatsapp\",\"channel_id\":\"wa1\","
       "\"message\":{\"type\":\"template\",\"template\":{\"name\":\"p\","
