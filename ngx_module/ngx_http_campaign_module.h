@@ -22,6 +22,7 @@
 
 #include "cmp_store.h"
 #include "cmp_op.h"
+#include "cmp_provider.h"
 
 
 #define NGX_HTTP_CAMPAIGN_WRITE_METHODS                                       \
@@ -79,8 +80,8 @@ typedef struct {
     ngx_flag_t                   write;
     ngx_str_t                    prefix;
 
-    /* campaign_webhook: CMP_WEBHOOK_WHATSAPP or _VIBER, 0 when not */
-    ngx_uint_t                   webhook;
+    /* campaign_webhook: its provider, NULL when not */
+    const cmp_provider_t        *webhook;
     ngx_str_t                    webhook_channel;
 } ngx_http_campaign_loc_conf_t;
 

@@ -12,6 +12,7 @@
 #include "cmp_flow_resource.h"
 #include "cmp_instance.h"
 #include "cmp_validate.h"
+#include "cmp_provider.h"
 
 
 static int cmp_flow_new(cmp_op_t *op);
@@ -31,10 +32,6 @@ static int cmp_flow_check_variables(cmp_op_t *op, json_t *vars);
 /* PATCH names the same fields; an "id" in it is refused by name */
 static const char *const  cmp_flow_fields[] = {
     "id", "name", "description", "trigger", "definition", NULL
-};
-
-static const char *const  cmp_flow_triggers[] = {
-    "manual", "whatsapp", "viber", NULL
 };
 
 static const char *const  cmp_flow_no_fields[] = {
@@ -117,8 +114,10 @@ cmp_flow_apply(cmp_op_t *op, json_t *rec, int create)
 {
     int          rc;
     char         field[256], err[256];
+    size_t       i;
     json_t      *v;
     const char  *s;
+    const char  *triggers[CMP_PROVIDER_MAX + 2];
 
     if (cmp_check_string(op, op->body, "", "name", 1, CMP_FLOW_NAME_MAX,
                          create ? CMP_REQUIRED : CMP_OPTIONAL, &s)
@@ -146,8 +145,17 @@ cmp_flow_apply(cmp_op_t *op, json_t *rec, int create)
         json_object_set_new(rec, "description", json_string(s));
     }
 
-    if (cmp_check_enum(op, op->body, "", "trigger", cmp_flow_triggers,
-                       CMP_OPTIONAL, &s)
+    /* manual, or a message on one of the providers */
+    triggers[0] = "manual";
+
+    for (i = 0; cmp_providers[i] != NULL; i++) {
+        triggers[i + 1] = cmp_providers[i]->name;
+    }
+
+    triggers[i + 1] = NULL;
+
+    if (cmp_check_enum(op, op->body, "", "trigger", triggers, CMP_OPTIONAL,
+                       &s)
         != CMP_OK)
     {
         return CMP_FAIL;

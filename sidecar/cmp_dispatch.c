@@ -42,7 +42,7 @@ typedef struct {
 
 typedef struct {
     char                id[CMP_ID_MAX + 1];
-    unsigned            viber:1;
+    const cmp_provider_t *provider;
     unsigned            ok:1;          /* status ok, and sendable */
     unsigned            present:1;
     char               *url;
@@ -353,13 +353,14 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
 {
     cmp_dispatch_t *d = ctx;
 
-    int          viber, ok;
-    char         err[64], *url, *auth;
-    size_t       i, n, slen;
-    json_t      *ch, *p, *secret;
-    int64_t      now;
-    cmp_chan_t  *c, *chans;
-    const char  *base, *pnid, *token, *s, *status;
+    int                    ok;
+    char                   err[64], *url, *auth;
+    size_t                 i, n, slen;
+    json_t                *ch, *p, *secret;
+    int64_t                now;
+    cmp_chan_t            *c, *chans;
+    const char            *token, *s, *status;
+    const cmp_provider_t  *pr;
 
     if (len > CMP_ID_MAX) {
         return 0;
@@ -399,48 +400,33 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     c->present = 1;
 
     s = json_string_value(json_object_get(ch, "type"));
-    viber = (s != NULL && strcmp(s, "viber") == 0);
-    c->viber = viber;
+    pr = (s != NULL) ? cmp_provider_find(s, strlen(s)) : NULL;
 
-    p = json_object_get(ch, viber ? "viber" : "whatsapp");
-    base = json_string_value(json_object_get(p, "api_base_url"));
-    pnid = json_string_value(json_object_get(p, "phone_number_id"));
-    s = json_string_value(json_object_get(p, "sender_name"));
-    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
-
-    if (base == NULL) {
-        base = viber ? "https://chatapi.viber.com/pa"
-                     : "https://graph.facebook.com/v21.0";
+    if (pr == NULL) {
+        pr = cmp_providers[0];
     }
+
+    c->provider = pr;
+
+    p = json_object_get(ch, pr->name);
+    s = (pr->sender_field != NULL)
+        ? json_string_value(json_object_get(p, pr->sender_field)) : NULL;
+    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
 
     token = NULL;
     secret = NULL;
 
     if (cmp_secret_get(d->st, d->txn, id, len, &s, &slen) == 0) {
         secret = cmp_json_parse(s, slen, err, sizeof(err));
-        token = json_string_value(json_object_get(secret, viber
-                                                          ? "auth_token"
-                                                          : "access_token"));
+        token = json_string_value(json_object_get(secret, pr->token));
     }
 
     url = NULL;
     auth = NULL;
-    n = strlen(base) + (pnid ? strlen(pnid) : 0) + 32;
 
-    if ((viber || pnid != NULL) && token != NULL) {
-        url = malloc(n);
-        auth = malloc(strlen(token) + 32);
-
-        if (url != NULL && auth != NULL) {
-            if (viber) {
-                snprintf(url, n, "%s/send_message", base);
-                sprintf(auth, "X-Viber-Auth-Token: %s", token);
-
-            } else {
-                snprintf(url, n, "%s/%s/messages", base, pnid);
-                sprintf(auth, "Authorization: Bearer %s", token);
-            }
-        }
+    if (token != NULL && pr->endpoint(p, token, &url, &auth) != 0) {
+        url = NULL;
+        auth = NULL;
     }
 
     json_decref(secret);
@@ -453,12 +439,6 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     status = json_string_value(json_object_get(ch, "status"));
     ok = (url != NULL && c->headers != NULL
           && (status == NULL || strcmp(status, "error") != 0));
-
-    /* a Viber account no longer approved: its messages wait, as unready */
-    if (viber) {
-        s = json_string_value(json_object_get(p, "service_account_status"));
-        ok = ok && s != NULL && strcmp(s, "approved") == 0;
-    }
 
     if (c->ok != ok) {
         cmp_log_error(d->log, ok ? CMP_LOG_INFO : CMP_LOG_WARN,
@@ -1260,8 +1240,7 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, const char *rec, size_t len,
     memcpy(r->mkey, mkey, mklen);
     r->mklen = mklen;
 
-    rc = c->viber ? cmp_viber_body(rec, len, c->sender, &r->send)
-                  : cmp_whatsapp_body(rec, len, &r->send);
+    rc = c->provider->body(rec, len, c->sender, &r->send);
 
     if (rc != 0) {
         cmp_dispatch_free_req(d, r);
@@ -1648,12 +1627,8 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
                  curl_easy_strerror(r->result));
         cmp_answer_transport(0, -1, detail, &a);
 
-    } else if (c->viber) {
-        cmp_viber_classify(r->status, r->answer.data, r->answer.len,
-                           r->retry_after, &a);
-
     } else {
-        cmp_whatsapp_classify(r->status, r->answer.data, r->answer.len,
+        c->provider->classify(r->status, r->answer.data, r->answer.len,
                               r->retry_after, &a);
     }
 

@@ -5,7 +5,6 @@
  */
 
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +91,9 @@ static int cmp_engine_clear_timer(cmp_exec_t *x);
 static int cmp_engine_message_text(cmp_exec_t *x,
     const cmp_message_key_t *mk, const char *hex, const char *channel,
     const char *status, const char *error, const char *recipient,
-    const json_t *payload, int lane, int viber);
+    const json_t *payload, int lane, const cmp_provider_t *provider);
 static int cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf,
     size_t *len);
-static const char *cmp_engine_address(const json_t *contact, int viber,
-    char *buf, size_t size);
 static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
     cmp_http_call_t **call);
 static void cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call);
@@ -111,7 +108,6 @@ static int cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn,
     json_t *ev, int64_t now);
 static int cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
     int64_t now);
-static int cmp_engine_is_stop_word(const char *text);
 static int cmp_engine_is(const json_t *v, const char *s);
 static int cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn,
     const char *id, size_t len, int64_t now);
@@ -376,30 +372,6 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
 }
 
 
-static const char *
-cmp_engine_address(const json_t *contact, int viber, char *buf,
-    size_t size)
-{
-    const char  *s;
-
-    if (viber) {
-        s = json_string_value(json_object_get(contact, "viber_id"));
-        return (s != NULL && *s != '\0') ? s : NULL;
-    }
-
-    s = json_string_value(json_object_get(contact, "phone"));
-
-    if (s == NULL || *s == '\0') {
-        return NULL;
-    }
-
-    /* the Cloud API's "to" and its webhooks' "from": digits, no '+' */
-    snprintf(buf, size, "%s", (*s == '+') ? s + 1 : s);
-
-    return buf;
-}
-
-
 /* walks the instance until it parks, then stores it */
 static int
 cmp_engine_run(cmp_exec_t *x)
@@ -522,7 +494,7 @@ cmp_engine_run(cmp_exec_t *x)
 static int
 cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
 {
-    int                  rc, viber, lane, test;
+    int                  rc, lane, test;
     char                 addr[64], hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     char                 camp[CMP_ID_MAX + 2], *text;
     size_t               i, len, mlen;
@@ -536,9 +508,9 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
 
     *parked = 0;
 
-    viber = (node->type == CMP_NODE_SEND_VIBER);
     channel = json_string_value(json_object_get(node->json, "channel_id"));
-    addr_s = cmp_engine_address(x->contact, viber, addr, sizeof(addr));
+    addr_s = cmp_provider_address(node->provider, x->contact, addr,
+                                  sizeof(addr));
     test = (x->campaign == NULL);
 
     msgs = json_object_get(x->inst, "messages");
@@ -642,14 +614,14 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
                                                : CMP_LANE_BULK;
 
     status = (addr_s != NULL) ? "queued" : "skipped";
-    error = (addr_s != NULL) ? NULL : viber ? "no_viber_id" : "no_phone";
+    error = (addr_s != NULL) ? NULL : node->provider->no_address;
 
     rc = cmp_msg_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
                             mk.run, NULL, status);
 
     if (rc == 0) {
         rc = cmp_engine_message_text(x, &mk, hex, channel, status, error,
-                                     addr_s, payload, lane, viber);
+                                     addr_s, payload, lane, node->provider);
     }
 
     json_decref(payload);
@@ -695,7 +667,7 @@ static int
 cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     const char *hex, const char *channel, const char *status,
     const char *error, const char *recipient, const json_t *payload,
-    int lane, int viber)
+    int lane, const cmp_provider_t *provider)
 {
     char                when[CMP_TIME_LEN + 1];
     const char         *s;
@@ -749,13 +721,9 @@ cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     cmp_json_write_value(w, payload);
     cmp_text_literal(w, ",\"lane\":");
     cmp_json_write_integer(w, lane);
-
-    if (viber) {
-        cmp_text_literal(w, ",\"type\":\"viber\"}");
-
-    } else {
-        cmp_text_literal(w, ",\"type\":\"whatsapp\"}");
-    }
+    cmp_text_literal(w, ",\"type\":");
+    cmp_json_write_string(w, provider->name, strlen(provider->name));
+    cmp_text_literal(w, "}");
 
     return w->failed ? ENOMEM : 0;
 }
@@ -1635,29 +1603,6 @@ cmp_engine_http_done(void *data, long status, const char *body, size_t len,
 }
 
 
-static int
-cmp_engine_is_stop_word(const char *text)
-{
-    size_t       n;
-    const char  *end;
-
-    while (isspace((unsigned char) *text)) {
-        text++;
-    }
-
-    end = text + strlen(text);
-
-    while (end > text && isspace((unsigned char) end[-1])) {
-        end--;
-    }
-
-    n = end - text;
-
-    return (n == 4 && strncasecmp(text, "STOP", 4) == 0)
-           || (n == 11 && strncasecmp(text, "UNSUBSCRIBE", 11) == 0);
-}
-
-
 /* marks a contact opted out (131050, STOP, a Viber unsubscribe) */
 int
 cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
@@ -1838,11 +1783,8 @@ cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
 
     node = (x.flow != NULL) ? cmp_node_current(x.flow, x.inst) : NULL;
 
-    /* the webhook flags its opt-out words; ours are the default ones */
-    if (rc == 0
-        && (json_is_true(json_object_get(ev, "stop"))
-            || (text != NULL && cmp_engine_is_stop_word(text))))
-    {
+    /* the provider's parser flagged its opt-out words (cmp_provider.h) */
+    if (rc == 0 && json_is_true(json_object_get(ev, "stop"))) {
         rc = cmp_engine_contact_opt_out(e, txn,
                  json_string_value(json_object_get(x.inst, "contact_id")),
                  now);

@@ -225,8 +225,7 @@ cmp_node_walk(const cmp_flow_t *flow, json_t *inst, const json_t *contact,
 
         switch (node->type) {
 
-        case CMP_NODE_SEND_WHATSAPP:
-        case CMP_NODE_SEND_VIBER:
+        case CMP_NODE_SEND:
             return CMP_PARK_SEND;
 
         case CMP_NODE_HTTP_REQUEST:
