@@ -57,6 +57,7 @@ typedef struct {
     int                  ready_fd;      /* --daemon: the waiting parent */
     unsigned long        ticks;
     int64_t              minute;        /* seconds; tests shrink it */
+    struct cmp_http_s   *http;
     struct cmp_engine_s *engine;
     struct cmp_dispatch_s *dispatch;
     unsigned             queued:1;      /* new messages to dispatch */

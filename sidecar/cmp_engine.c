@@ -9,17 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmp_engine.h"
 #include "cmp_ledger.h"
-#include "cmp_dispatch.h"
+#include "cmp_http.h"
 #include "cmp_counter.h"
 #include "cmp_instance.h"
 #include "cmp_op.h"
 #include "cmp_json_raw.h"
 
 
-#define CMP_FLOW_CACHE   16
+#define CMP_FLOW_CACHE       16
+#define CMP_ENGINE_HEADERS   64       /* of an http_request node */
 
 
 typedef struct {
@@ -43,7 +45,11 @@ struct cmp_engine_s {
     size_t              campaign_len;
     json_t             *campaign;
 
-    cmp_text_t   text;          /* a message record being written */
+    cmp_text_t          text;          /* a message record being written */
+
+    /* the http_request nodes' calls */
+    cmp_http_t         *http;
+    cmp_http_owner_t    owner;
 };
 
 
@@ -68,7 +74,7 @@ typedef struct {
     cmp_engine_t       *e;
     unsigned char       key[CMP_IKEY_MAX];
     size_t              key_len;
-} cmp_http_call_t;
+} cmp_engine_call_t;
 
 
 static json_t *cmp_engine_campaign(cmp_engine_t *e,
@@ -95,8 +101,11 @@ static int cmp_engine_message_text(cmp_exec_t *x,
 static int cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf,
     size_t *len);
 static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
-    cmp_http_call_t **call);
-static void cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call);
+    cmp_engine_call_t **call);
+static void cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call);
+static void cmp_engine_http_answers(void *data, cmp_http_req_t *reqs);
+static int cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn,
+    const cmp_outcome_t *out, cmp_event_e ev, int64_t now);
 static void cmp_engine_http_done(void *data, long status, const char *body,
     size_t len, const char *error);
 static int cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
@@ -121,7 +130,7 @@ cmp_engine_is(const json_t *v, const char *s)
 
 
 cmp_engine_t *
-cmp_engine_create(cmp_campaignd_t *cd)
+cmp_engine_create(cmp_campaignd_t *cd, cmp_http_t *http)
 {
     cmp_engine_t  *e;
 
@@ -133,6 +142,11 @@ cmp_engine_create(cmp_campaignd_t *cd)
     e->cd = cd;
     e->st = &cd->store;
     e->log = &cd->log;
+    e->http = http;
+
+    e->owner.done = cmp_engine_http_answers;
+    e->owner.data = e;
+    cmp_http_owner_add(http, &e->owner);
 
     return e;
 }
@@ -961,6 +975,24 @@ cmp_engine_live(const json_t *inst)
  * on it goes on (sent) or ends (failed); a test send's list follows.
  */
 int
+cmp_engine_dispatched(void *data, MDB_txn *txn, const cmp_outcome_t *out,
+    int64_t now)
+{
+    cmp_engine_t *e = data;
+
+    int  rc;
+
+    rc = cmp_engine_outcome(e, txn, out, out->event, now);
+
+    if (rc == 0 && out->opt_out) {
+        rc = cmp_engine_contact_opt_out(e, txn, out->contact, now);
+    }
+
+    return rc;
+}
+
+
+static int
 cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     cmp_event_e ev, int64_t now)
 {
@@ -1216,7 +1248,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
     int64_t           due;
     cmp_exec_t        x;
     MDB_cursor       *cur;
-    cmp_http_call_t  *calls[CMP_ENGINE_CHUNK], *call;
+    cmp_engine_call_t  *calls[CMP_ENGINE_CHUNK], *call;
     unsigned char     key[CMP_FKEY_MAX + 9];
 
     rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
@@ -1351,7 +1383,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 
 
 static int
-cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_http_call_t **call)
+cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
 {
     int                     rc;
     json_t                 *t;
@@ -1408,7 +1440,7 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_http_call_t **call)
             return rc;
         }
 
-        *call = calloc(1, sizeof(cmp_http_call_t));
+        *call = calloc(1, sizeof(cmp_engine_call_t));
 
         if (*call != NULL) {
             (*call)->e = x->e;
@@ -1426,16 +1458,17 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_http_call_t **call)
 
 /* renders and starts an http_request node's call, after the commit */
 static void
-cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call)
+cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call)
 {
-    int                     rc;
-    char                   *url, *body, *val, *line;
-    size_t                  len, vlen;
+    int                     rc, post;
+    char                   *url, *val, *line;
+    char                   *lines[CMP_ENGINE_HEADERS];
+    size_t                  len, vlen, n, i;
     json_t                 *v, *t;
     MDB_txn                *txn;
     cmp_exec_t              x;
     const char             *key, *method;
-    struct curl_slist      *headers;
+    cmp_http_req_t         *r;
     cmp_template_ctx_t      tctx;
     const cmp_flow_node_t  *node;
 
@@ -1483,15 +1516,30 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call)
                                                    : "",
                               json_string_length(v), &tctx, &len);
 
-    v = json_object_get(node->json, "body");
-    body = json_is_string(v)
-           ? cmp_template_render(json_string_value(v), json_string_length(v),
-                                 &tctx, &len)
-           : NULL;
+    method = json_string_value(json_object_get(node->json, "method"));
+    post = (method != NULL && strcmp(method, "POST") == 0);
+    t = json_object_get(node->json, "timeout_seconds");
 
-    headers = NULL;
+    r = (url != NULL) ? cmp_http_new(e->http, &e->owner) : NULL;
+
+    v = json_object_get(node->json, "body");
+
+    if (r != NULL && post && json_is_string(v)) {
+        val = cmp_template_render(json_string_value(v),
+                                  json_string_length(v), &tctx, &vlen);
+        if (val != NULL) {
+            cmp_text_add(&r->body, val, vlen);
+            free(val);
+        }
+    }
+
+    n = 0;
 
     json_object_foreach(json_object_get(node->json, "headers"), key, v) {
+        if (n == CMP_ENGINE_HEADERS) {
+            break;
+        }
+
         val = json_is_string(v)
               ? cmp_template_render(json_string_value(v),
                                     json_string_length(v), &tctx, &vlen)
@@ -1501,32 +1549,59 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call)
 
         if (line != NULL) {
             sprintf(line, "%s: %s", key, val ? val : "");
-            headers = curl_slist_append(headers, line);
-            free(line);
+            lines[n++] = line;
         }
 
         free(val);
     }
 
-    method = json_string_value(json_object_get(node->json, "method"));
-    t = json_object_get(node->json, "timeout_seconds");
-
     cmp_engine_unload(&x);
     mdb_txn_abort(txn);
 
-    if (url == NULL
-        || cmp_dispatch_http(e->cd->dispatch, method ? method : "GET", url,
-                             headers, body,
-                             json_is_integer(t) ? (long) json_integer_value(t)
-                                                : 5,
-                             cmp_engine_http_done, call) != 0)
-    {
-        curl_slist_free_all(headers);
-        cmp_engine_http_done(call, 0, NULL, 0, "the request could not start");
+    rc = -1;
+
+    if (r != NULL) {
+        r->ctx = call;
+        rc = cmp_http_prepare(r, url, post, NULL, (const char *const *) lines,
+                              n, json_is_integer(t)
+                                 ? (long) json_integer_value(t) : 5);
+    }
+
+    for (i = 0; i < n; i++) {
+        free(lines[i]);
     }
 
     free(url);
-    free(body);
+
+    if (rc != 0) {
+        if (r != NULL) {
+            cmp_http_free(e->http, r);
+        }
+
+        cmp_engine_http_done(call, 0, NULL, 0, "the request could not start");
+        return;
+    }
+
+    cmp_http_submit(e->http, r);
+}
+
+
+/* answers of http_request nodes, each in a txn of its own */
+static void
+cmp_engine_http_answers(void *data, cmp_http_req_t *reqs)
+{
+    cmp_engine_t *e = data;
+
+    cmp_http_req_t  *r;
+
+    while (reqs != NULL) {
+        r = reqs;
+        reqs = r->next;
+
+        cmp_engine_http_done(r->ctx, r->status, r->answer.data,
+                             r->answer.len, r->error);
+        cmp_http_free(e->http, r);
+    }
 }
 
 
@@ -1534,7 +1609,7 @@ static void
 cmp_engine_http_done(void *data, long status, const char *body, size_t len,
     const char *error)
 {
-    cmp_http_call_t *call = data;
+    cmp_engine_call_t *call = data;
 
     int                     rc, ok;
     char                    err[64];

@@ -19,6 +19,7 @@
 #include "cmp_daemon.h"
 #include "cmp_loop.h"
 #include "cmp_signal.h"
+#include "cmp_http.h"
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
 
@@ -451,11 +452,20 @@ cmp_main_start(cmp_campaignd_t *cd)
         goto failed;
     }
 
-    cd->engine = cmp_engine_create(cd);
-    cd->dispatch = cmp_dispatch_create(cd);
+    cd->http = cmp_http_create(cd->concurrency, err, sizeof(err));
+    if (cd->http == NULL) {
+        goto failed;
+    }
+
+    /* the dispatcher reports each message's outcome to the engine */
+    cd->engine = cmp_engine_create(cd, cd->http);
+    cd->dispatch = (cd->engine != NULL)
+                   ? cmp_dispatch_create(cd, cd->http, cmp_engine_dispatched,
+                                         cd->engine)
+                   : NULL;
 
     if (cd->engine == NULL || cd->dispatch == NULL) {
-        snprintf(err, sizeof(err), "out of memory, or libcurl failed");
+        snprintf(err, sizeof(err), "out of memory");
         goto failed;
     }
 
@@ -587,6 +597,9 @@ cmp_main_stop(cmp_campaignd_t *cd)
                       cmp_signal_name(cmp_signal_stop));
     }
 
+    /* first: then no request is in the network thread's hands */
+    cmp_http_destroy(cd->http);
+    cd->http = NULL;
     cmp_dispatch_destroy(cd->dispatch);
     cd->dispatch = NULL;
     cmp_engine_destroy(cd->engine);
