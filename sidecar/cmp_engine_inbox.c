@@ -13,7 +13,7 @@
 
 static int cmp_engine_count_reply(cmp_exec_t *x);
 static int cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    cmp_exec_t *x);
+    int64_t now, cmp_exec_t *x);
 static int cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
     int64_t now);
 static int cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
@@ -77,13 +77,19 @@ cmp_engine_count_reply(cmp_exec_t *x)
  * into x and no longer registered as waiting.  1: none waits.
  */
 static int
-cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, cmp_exec_t *x)
+cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now,
+    cmp_exec_t *x)
 {
     int            rc;
     size_t         len;
     MDB_val        k, v;
     const char    *ch, *from;
     unsigned char  wk[CMP_FKEY_MAX];
+
+    memset(x, 0, sizeof(cmp_exec_t));
+    x->e = e;
+    x->txn = txn;
+    x->now = now;
 
     ch = json_string_value(json_object_get(ev, "channel_id"));
     from = json_string_value(json_object_get(ev, "from"));
@@ -140,12 +146,7 @@ cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
 
     text = json_string_value(json_object_get(ev, "text"));
 
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
-
-    rc = cmp_engine_waiting(e, txn, ev, &x);
+    rc = cmp_engine_waiting(e, txn, ev, now, &x);
     if (rc != 0) {
         return (rc == 1) ? 0 : rc;
     }
@@ -197,12 +198,7 @@ cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
     int         rc;
     cmp_exec_t  x;
 
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
-
-    rc = cmp_engine_waiting(e, txn, ev, &x);
+    rc = cmp_engine_waiting(e, txn, ev, now, &x);
     if (rc != 0) {
         return (rc == 1) ? 0 : rc;
     }
