@@ -234,7 +234,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_heartbeat",
+        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT,
                               &beat);
         if (rc == MDB_NOTFOUND) {
             beat = 0;
@@ -243,7 +243,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_in_flight",
+        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_IN_FLIGHT,
                               &in_flight);
         if (rc == MDB_NOTFOUND) {
             in_flight = 0;

@@ -32,9 +32,6 @@
 #define NGX_HTTP_CAMPAIGN_BODY_NDJSON   0x02
 #define NGX_HTTP_CAMPAIGN_BODY_CSV      0x04
 
-/* room for every worker, every pool thread and campaignd, with margin */
-#define NGX_HTTP_CAMPAIGN_MAX_READERS   1024
-
 
 typedef struct ngx_http_campaign_ctx_s  ngx_http_campaign_ctx_t;
 

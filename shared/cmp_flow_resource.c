@@ -553,11 +553,12 @@ cmp_flow_trigger(cmp_op_t *op)
     int            rc;
     char           scope[16 + CMP_ID_MAX], iid[CMP_ID_MAX + 1], err[160];
     char           now[CMP_TIME_LEN + 1], *dump;
-    size_t         iid_len, len;
+    size_t         iid_len, len, n;
     json_t        *flow, *contact, *inst, *vars, *v;
     uint64_t       seq;
     cmp_record_t   meta, rec;
     const char    *contact_id, *status;
+    unsigned char  key[CMP_INSTANCE_KEY_MAX];
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
         || cmp_check_fields(op, op->body, "", cmp_flow_trigger_fields)
@@ -578,7 +579,9 @@ cmp_flow_trigger(cmp_op_t *op)
                                  op->idempotency_key_len, op->now, iid,
                                  &iid_len);
         if (rc == 0) {
-            rc = cmp_instance_get(op->store, op->txn, iid, iid_len, &rec);
+            n = cmp_instance_test_key(key, iid, iid_len);
+            rc = n ? cmp_instance_get(op->store, op->txn, key, n, &rec)
+                   : MDB_NOTFOUND;
         }
 
         if (rc == 0) {
@@ -680,7 +683,9 @@ cmp_flow_trigger(cmp_op_t *op)
     rec.json = dump;
     rec.len = len;
 
-    rc = cmp_instance_put(op->store, op->txn, iid, iid_len, &rec);
+    n = cmp_instance_test_key(key, iid, iid_len);
+    rc = n ? cmp_instance_put(op->store, op->txn, key, n, &rec)
+           : MDB_BAD_VALSIZE;
     free(dump);
 
     if (rc == 0) {

@@ -20,17 +20,7 @@
 
 #define CMP_CAMPAIGND_VERSION      "0.1.0"
 
-/*
- * LMDB wants the same maxreaders in every process of an environment: the
- * module opens with 1024 (NGX_HTTP_CAMPAIGN_MAX_READERS).
- */
-#define CMP_CAMPAIGND_READERS      1024
-
 #define CMP_CAMPAIGND_CONCURRENCY  256
-#define CMP_CAMPAIGND_MAX_SIZE     ((size_t) 1024 * 1024 * 1024)
-
-/* the module refuses a max_size under 1m; so does campaignd */
-#define CMP_CAMPAIGND_MIN_SIZE     ((size_t) 1024 * 1024)
 
 /* how long in-flight requests get to finish after SIGTERM */
 #define CMP_CAMPAIGND_STOP_WAIT    10

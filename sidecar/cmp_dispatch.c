@@ -455,7 +455,7 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             break;
         }
 
-        if (cmp_msg_get(d->st, txn, mkey, mklen, &msg) != 0) {
+        if (cmp_message_load(d->st, txn, mkey, mklen, &msg) != 0) {
             continue;
         }
 
@@ -469,7 +469,7 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             }
 
             if (rc == 0) {
-                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+                rc = cmp_message_save(d->st, txn, mkey, mklen, msg);
             }
 
             if (rc == 0) {

@@ -454,7 +454,7 @@ cmp_engine_save(cmp_exec_t *x)
 
     x->version++;
 
-    return cmp_inst_put(x->e->st, x->txn, x->key, x->key_len, x->inst,
+    return cmp_instance_save(x->e->st, x->txn, x->key, x->key_len, x->inst,
                         x->seq, x->version);
 }
 
@@ -487,7 +487,7 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
     memmove(x->key, key, len);
     x->key_len = len;
 
-    rc = cmp_inst_get(x->e->st, x->txn, key, len, &x->inst, &x->seq,
+    rc = cmp_instance_load(x->e->st, x->txn, key, len, &x->inst, &x->seq,
                       &x->version);
     if (rc != 0) {
         return rc;
@@ -617,7 +617,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
 
     } else {
         /* test sends are keyed by their id, in the "#test" family */
-        n = cmp_ikey_test(key, out->instance, strlen(out->instance));
+        n = cmp_instance_test_key(key, out->instance, strlen(out->instance));
 
         if (n == 0) {
             return 0;
@@ -777,7 +777,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
             {
                 mlen = strlen(aw) / 2;
 
-                if (cmp_msg_get(e->st, txn, mkey, mlen, &msg) == 0) {
+                if (cmp_message_load(e->st, txn, mkey, mlen, &msg) == 0) {
                     if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
                     {
                         /* its queue entry goes when dispatch meets it */
@@ -786,7 +786,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                         rc = cmp_msg_status(e->st, txn, msg, "skipped",
                                             now);
                         if (rc == 0) {
-                            rc = cmp_msg_put(e->st, txn, mkey, mlen, msg);
+                            rc = cmp_message_save(e->st, txn, mkey, mlen, msg);
                         }
                     }
 

@@ -48,7 +48,7 @@ cmp_engine_count_reply(cmp_exec_t *x)
 
     if (id == NULL || len / 2 > CMP_MESSAGE_KEY_MAX
         || cmp_unhex(key, id, len) != 0
-        || cmp_msg_get(x->e->st, x->txn, key, len / 2, &msg) != 0)
+        || cmp_message_load(x->e->st, x->txn, key, len / 2, &msg) != 0)
     {
         return cmp_count(x->e->st, x->txn, x->inst, "replied", 1);
     }
@@ -59,7 +59,7 @@ cmp_engine_count_reply(cmp_exec_t *x)
         cmp_time_format(x->now, when);
         json_object_set_new(msg, "replied_at", json_string(when));
 
-        rc = cmp_msg_put(x->e->st, x->txn, key, len / 2, msg);
+        rc = cmp_message_save(x->e->st, x->txn, key, len / 2, msg);
 
         if (rc == 0) {
             rc = cmp_count(x->e->st, x->txn, msg, "replied", 1);

@@ -27,7 +27,7 @@ cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
     x.txn = txn;
     x.now = now;
 
-    x.key_len = cmp_ikey_test(x.key, id, len);
+    x.key_len = cmp_instance_test_key(x.key, id, len);
 
     rc = cmp_engine_load(&x, x.key, x.key_len);
     if (rc != 0) {

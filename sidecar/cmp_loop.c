@@ -166,7 +166,7 @@ cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
         return;
     }
 
-    rc = cmp_meta_put_u64(&cd->store, txn, CMP_IN_FLIGHT_KEY, 0);
+    rc = cmp_meta_put_u64(&cd->store, txn, CMP_META_IN_FLIGHT, 0);
 
     if (rc == 0) {
         (void) mdb_txn_commit(txn);

@@ -56,6 +56,7 @@ static int cmp_main_start(cmp_campaignd_t *cd);
 static int cmp_main_open_store(cmp_campaignd_t *cd, char *err,
     size_t err_len);
 static void cmp_main_stop(cmp_campaignd_t *cd);
+static void cmp_main_store_fail(void *data, const char *what, int rc);
 static void cmp_main_free(cmp_campaignd_t *cd);
 
 
@@ -121,7 +122,7 @@ cmp_main_options(cmp_campaignd_t *cd, int argc, char **argv)
     {
         cd->minute = atoi(getenv("CAMPAIGND_TEST_MINUTE"));
     }
-    cd->max_size = CMP_CAMPAIGND_MAX_SIZE;
+    cd->max_size = CMP_STORE_SIZE_DEFAULT;
 
     /* our own messages: getopt's do not say what a valid value is */
     opterr = 0;
@@ -214,7 +215,7 @@ cmp_main_option(cmp_campaignd_t *cd, int opt, const char *arg)
 
     case CMP_OPT_MAX_SIZE:
         if (cmp_main_parse_size(arg, &cd->max_size) != 0
-            || cd->max_size < CMP_CAMPAIGND_MIN_SIZE)
+            || cd->max_size < CMP_STORE_SIZE_MIN)
         {
             return cmp_main_usage_error("invalid --max-size \"%s\": a size "
                                         "like 512m or 1g, at least 1m", arg);
@@ -536,12 +537,14 @@ cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
     MDB_envinfo  info;
 
     rc = cmp_store_open(&cd->store, cd->store_path, cd->max_size,
-                        CMP_CAMPAIGND_READERS, err, err_len);
+                        CMP_STORE_READERS, err, err_len);
     if (rc != 0) {
         return -1;
     }
 
     cd->store_open = 1;
+    cd->store.fail = cmp_main_store_fail;
+    cd->store.fail_data = &cd->log;
 
     /* size 0: adopt the size recorded in the store */
     rc = mdb_env_set_mapsize(cd->store.env, 0);
@@ -578,6 +581,17 @@ cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
     }
 
     return 0;
+}
+
+
+/* a txn that cannot begin: the environment's fault (readers, memory) */
+static void
+cmp_main_store_fail(void *data, const char *what, int rc)
+{
+    cmp_log_t *log = data;
+
+    cmp_log_error(log, CMP_LOG_CRIT, "store: %s failed: %s", what,
+                  mdb_strerror(rc));
 }
 
 

@@ -91,7 +91,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     k.mv_data = key;
     k.mv_size = cmp_message_key(key, &mk);
 
-    (void) cmp_message_put(&fuzz_store, txn, &mk, msg, sizeof(msg) - 1);
+    (void) cmp_message_put(&fuzz_store, txn, key, k.mv_size, msg,
+                           sizeof(msg) - 1);
 
     v = k;
     k.mv_data = "wamid.A";

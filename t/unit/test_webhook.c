@@ -477,8 +477,9 @@ test_apply_forward_only(void **state)
     mk.step = 0;
 
     assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
-    assert_int_equal(cmp_message_put(&env->store, txn, &mk, msg,
-                                      sizeof(msg) - 1), 0);
+    assert_int_equal(cmp_message_put(&env->store, txn, key,
+                                     cmp_message_key(key, &mk), msg,
+                                     sizeof(msg) - 1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 0, "sent",
                                      1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 2, "sent",
