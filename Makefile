@@ -28,7 +28,7 @@ UNIT_SRCS    = $(wildcard t/unit/test_*.c)
 UNIT_BINS    = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN    = $(patsubst t/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 
-LIBS         = -llmdb -ljansson
+LIBS         = -llmdb -ljansson -lpcre2-8
 SIDECAR_LIBS = $(LIBS) -lcurl -lcrypto -pthread
 
 # our Test::Nginx subset is used only where the real one is not installed

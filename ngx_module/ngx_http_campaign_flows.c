@@ -267,11 +267,13 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
 {
     int                             err;
     char                            msg[160];
+    size_t                          n;
     json_t                         *json;
     MDB_txn                        *txn;
     const char                     *flow_id;
     cmp_record_t                    rec;
     ngx_http_campaign_main_conf_t  *mcf;
+    unsigned char                   key[CMP_INSTANCE_KEY_MAX];
 
     if (ctx->sub_id.len == 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -286,8 +288,10 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
                    "store_unavailable", NULL, "cannot read the store");
     }
 
-    err = cmp_instance_get(&mcf->store, txn, (char *) ctx->sub_id.data,
-                           ctx->sub_id.len, &rec);
+    n = cmp_instance_test_key(key, (char *) ctx->sub_id.data,
+                              ctx->sub_id.len);
+    err = n ? cmp_instance_get(&mcf->store, txn, key, n, &rec)
+            : MDB_NOTFOUND;
 
     if (err != 0 && err != MDB_NOTFOUND) {
         ngx_http_campaign_read_end(r);

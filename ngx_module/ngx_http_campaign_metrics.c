@@ -12,7 +12,7 @@
 #include "ngx_http_campaign_module.h"
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
-#include "cmp_webhook.h"
+#include "cmp_provider.h"
 
 
 #define NGX_HTTP_CAMPAIGN_METRICS_NSTATUS   8
@@ -21,7 +21,8 @@
 /* one per status class (index 0: anything outside 1xx-5xx) */
 typedef struct {
     ngx_atomic_t    api[6];
-    ngx_atomic_t    webhook[3][6];      /* by CMP_WEBHOOK_* */
+    /* by cmp_provider_index() */
+    ngx_atomic_t    webhook[CMP_PROVIDER_MAX][6];
 } ngx_http_campaign_metrics_shm_t;
 
 
@@ -134,18 +135,18 @@ ngx_http_campaign_metrics_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_campaign_metrics_log(ngx_http_request_t *r)
 {
-    ngx_uint_t                        cls;
+    ngx_uint_t                        cls, k;
     ngx_http_campaign_loc_conf_t     *lcf;
     ngx_http_campaign_main_conf_t    *mcf;
     ngx_http_campaign_metrics_shm_t  *m;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
 
-    if (lcf == NULL || (lcf->api != 1 && lcf->webhook == 0)) {
+    if (lcf == NULL || (lcf->api != 1 && lcf->webhook == NULL)) {
         return NGX_OK;
     }
 
-    if (lcf->webhook) {
+    if (lcf->webhook != NULL) {
         ngx_http_campaign_webhook_log(r);
     }
 
@@ -167,8 +168,11 @@ ngx_http_campaign_metrics_log(ngx_http_request_t *r)
         (void) ngx_atomic_fetch_add(&m->api[cls], 1);
     }
 
-    if (lcf->webhook > 0 && lcf->webhook < 3) {
-        (void) ngx_atomic_fetch_add(&m->webhook[lcf->webhook][cls], 1);
+    k = (lcf->webhook != NULL) ? cmp_provider_index(lcf->webhook)
+                               : CMP_PROVIDER_MAX;
+
+    if (k < CMP_PROVIDER_MAX) {
+        (void) ngx_atomic_fetch_add(&m->webhook[k][cls], 1);
     }
 
     return NGX_OK;
@@ -190,9 +194,6 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     ngx_http_campaign_metrics_shm_t  *m;
     static const char                *classes[] = {
         "other", "1xx", "2xx", "3xx", "4xx", "5xx"
-    };
-    static const char                *providers[] = {
-        "", "whatsapp", "viber"
     };
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -231,7 +232,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_heartbeat",
+        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT,
                               &beat);
         if (rc == MDB_NOTFOUND) {
             beat = 0;
@@ -240,7 +241,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_in_flight",
+        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_IN_FLIGHT,
                               &in_flight);
         if (rc == MDB_NOTFOUND) {
             in_flight = 0;
@@ -345,12 +346,12 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
             "answer class.\n"
             "# TYPE campaign_webhooks_total counter\n");
 
-    for (k = 1; k < 3; k++) {
+    for (k = 0; cmp_providers[k] != NULL && k < CMP_PROVIDER_MAX; k++) {
         for (i = 2; i < 6; i++) {
             p = ngx_slprintf(p, last,
                              "campaign_webhooks_total{provider=\"%s\","
                              "code=\"%s\"} %uA\n",
-                             providers[k], classes[i],
+                             cmp_providers[k]->name, classes[i],
                              m ? m->webhook[k][i] : 0);
         }
     }

@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_campaign_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_campaign_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_campaign_init_process(ngx_cycle_t *cycle);
 static void ngx_http_campaign_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_campaign_store_fail(void *data, const char *what,
+    int rc);
 
 
 static ngx_command_t  ngx_http_campaign_commands[] = {
@@ -243,7 +245,7 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             size = ngx_parse_offset(&s);
 
             /* LMDB needs room for its meta pages and every database */
-            if (size == NGX_ERROR || size < 1024 * 1024) {
+            if (size == NGX_ERROR || (size_t) size < CMP_STORE_SIZE_MIN) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid max_size \"%V\": a size of at "
                                    "least 1m is expected", &s);
@@ -286,7 +288,7 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (mcf->max_size == NGX_CONF_UNSET_SIZE) {
-        mcf->max_size = 1024 * 1024 * 1024;
+        mcf->max_size = CMP_STORE_SIZE_DEFAULT;
     }
 
     if (mcf->writer.max_batch == 0) {
@@ -442,7 +444,7 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     ngx_http_campaign_writer_init(mcf);
 
     rc = cmp_store_open(&mcf->store, (char *) mcf->store_path.data,
-                        mcf->max_size, NGX_HTTP_CAMPAIGN_MAX_READERS,
+                        mcf->max_size, CMP_STORE_READERS,
                         err, sizeof(err));
     if (rc != 0) {
         /* the API answers 503 store_unavailable until a restart */
@@ -459,11 +461,11 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
                       dead);
     }
 
+    mcf->store.fail = ngx_http_campaign_store_fail;
+    mcf->store.fail_data = cycle->log;
+
     rc = cmp_store_txn_begin(&mcf->store, NULL, MDB_RDONLY, &mcf->read_txn);
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_CRIT, cycle->log, 0,
-                      "campaign_store: mdb_txn_begin() failed: %s",
-                      mdb_strerror(rc));
         cmp_store_close(&mcf->store);
         return NGX_OK;
     }
@@ -472,6 +474,17 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     mcf->store_ok = 1;
 
     return NGX_OK;
+}
+
+
+/* a txn that cannot begin: the environment's fault (readers, memory) */
+static void
+ngx_http_campaign_store_fail(void *data, const char *what, int rc)
+{
+    ngx_log_t *log = data;
+
+    ngx_log_error(NGX_LOG_CRIT, log, 0, "campaign_store: %s failed: %s",
+                  what, mdb_strerror(rc));
 }
 
 

@@ -22,6 +22,7 @@
 
 #include "cmp_store.h"
 #include "cmp_op.h"
+#include "cmp_provider.h"
 
 
 #define NGX_HTTP_CAMPAIGN_WRITE_METHODS                                       \
@@ -33,9 +34,6 @@
 
 /* seconds between two log lines of a full store */
 #define NGX_HTTP_CAMPAIGN_FULL_LOG_EVERY  10
-
-/* room for every worker, every pool thread and campaignd, with margin */
-#define NGX_HTTP_CAMPAIGN_MAX_READERS   1024
 
 
 typedef struct ngx_http_campaign_ctx_s  ngx_http_campaign_ctx_t;
@@ -89,8 +87,8 @@ typedef struct {
     ngx_flag_t                   write;
     ngx_str_t                    prefix;
 
-    /* campaign_webhook: CMP_WEBHOOK_WHATSAPP or _VIBER, 0 when not */
-    ngx_uint_t                   webhook;
+    /* campaign_webhook: its provider, NULL when not */
+    const cmp_provider_t        *webhook;
     ngx_str_t                    webhook_channel;
 
     /* campaign_console: where its API answers, and its own prefix */

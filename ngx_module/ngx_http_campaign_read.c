@@ -44,11 +44,9 @@ ngx_http_campaign_read_begin(ngx_http_request_t *r)
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
+    /* a failure is logged at crit by the store (store_fail) */
     rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "campaign_store: mdb_txn_renew() failed: %s",
-                      mdb_strerror(rc));
         return NULL;
     }
 
@@ -386,7 +384,7 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
                    "store_unavailable", NULL, "cannot read the store");
     }
 
-    rc = cmp_meta_get_u64(&mcf->store, txn, "campaignd_heartbeat", &beat);
+    rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT, &beat);
     ngx_http_campaign_read_end(r);
 
     if (rc != 0) {

@@ -1,7 +1,7 @@
 
 /*
- * Provider callbacks: the WhatsApp verification handshake, signatures
- * checked in constant time, and events applied through the group commit.
+ * Provider callbacks: a provider's handshake, signatures checked in
+ * constant time, and events applied through the group commit.
  */
 
 
@@ -14,7 +14,6 @@
 #include <openssl/hmac.h>
 
 #include "ngx_http_campaign_module.h"
-#include "cmp_channel.h"
 #include "cmp_webhook.h"
 
 
@@ -23,8 +22,8 @@
 
 typedef struct {
     ngx_array_t                  ids;       /* of ngx_str_t */
-    const char                  *type;
-    const char                  *phone;     /* NULL: any */
+    const cmp_provider_t        *provider;
+    const char                  *route;     /* NULL: any */
     ngx_pool_t                  *pool;
     ngx_uint_t                   error;
 } ngx_http_campaign_webhook_scan_t;
@@ -39,10 +38,10 @@ static ngx_int_t ngx_http_campaign_webhook_signature(ngx_http_request_t *r,
     u_char *sig);
 static ngx_int_t ngx_http_campaign_webhook_route(ngx_http_request_t *r,
     MDB_txn *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
-static ngx_int_t ngx_http_campaign_webhook_viber(ngx_http_request_t *r,
+static ngx_int_t ngx_http_campaign_webhook_signer(ngx_http_request_t *r,
     MDB_txn *txn, ngx_str_t *body, u_char *sig, ngx_str_t *channel);
 static ngx_int_t ngx_http_campaign_webhook_channels(ngx_http_request_t *r,
-    MDB_txn *txn, const char *type, const char *phone, ngx_array_t **ids);
+    MDB_txn *txn, const char *route, ngx_array_t **ids);
 static int ngx_http_campaign_webhook_scan(void *data, const char *id,
     size_t id_len, const cmp_record_t *rec);
 static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
@@ -51,31 +50,40 @@ static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
 static void ngx_http_campaign_webhook_cleanup(void *data);
 
 
-/* campaign_webhook whatsapp|viber [channel=id]; */
+/* campaign_webhook <provider> [channel=id]; */
 char *
 ngx_http_campaign_webhook(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_campaign_loc_conf_t *lcf = conf;
 
+    u_char                    *p, *last;
     ngx_str_t                 *value;
+    ngx_uint_t                 k;
     ngx_http_core_loc_conf_t  *clcf;
+    u_char                     names[256];
 
-    if (lcf->webhook) {
+    if (lcf->webhook != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    if (ngx_strcmp(value[1].data, "whatsapp") == 0) {
-        lcf->webhook = CMP_WEBHOOK_WHATSAPP;
+    lcf->webhook = cmp_provider_find((char *) value[1].data, value[1].len);
 
-    } else if (ngx_strcmp(value[1].data, "viber") == 0) {
-        lcf->webhook = CMP_WEBHOOK_VIBER;
+    if (lcf->webhook == NULL) {
+        p = names;
+        last = names + sizeof(names);
 
-    } else {
+        for (k = 0; cmp_providers[k] != NULL; k++) {
+            p = ngx_slprintf(p, last, "%s\"%s\"",
+                             k == 0 ? ""
+                             : cmp_providers[k + 1] == NULL ? " or " : ", ",
+                             cmp_providers[k]->name);
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid provider \"%V\": \"whatsapp\" or "
-                           "\"viber\" is expected", &value[1]);
+                           "invalid provider \"%V\": %*s is expected",
+                           &value[1], p - names, names);
         return NGX_CONF_ERROR;
     }
 
@@ -130,7 +138,7 @@ ngx_http_campaign_webhook_handler(ngx_http_request_t *r)
                    "the campaign store cannot be opened; see the error log");
     }
 
-    if (lcf->webhook == CMP_WEBHOOK_WHATSAPP
+    if (lcf->webhook->verify_secret != NULL
         && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
     {
         rc = ngx_http_discard_request_body(r);
@@ -213,9 +221,7 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
     if (ngx_http_campaign_webhook_signature(r, sig) != NGX_OK) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_UNAUTHORIZED,
                    "invalid_signature", NULL, "the %s header is missing "
-                   "or malformed",
-                   lcf->webhook == CMP_WEBHOOK_VIBER
-                   ? "X-Viber-Content-Signature" : "X-Hub-Signature-256");
+                   "or malformed", lcf->webhook->signature_header);
     }
 
     wh = ngx_pcalloc(r->pool, sizeof(cmp_webhook_t));
@@ -225,7 +231,7 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    wh->provider = (int) lcf->webhook;
+    wh->provider = lcf->webhook;
 
     cmp_op_init(&ctx->op, &mcf->store, cmp_webhook_apply, NULL);
     ctx->op.data = wh;
@@ -239,33 +245,26 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
                    "store_unavailable", NULL, "cannot read the store");
     }
 
-    if (lcf->webhook == CMP_WEBHOOK_VIBER) {
-        /* Viber's callbacks do not name the bot: the signature does */
-        ok = ngx_http_campaign_webhook_viber(r, txn, body, sig, &channel);
+    rc = lcf->webhook->parse((char *) body->data, body->len, &wh->events,
+                             err, sizeof(err));
 
-        if (ok == NGX_OK) {
-            rc = cmp_webhook_viber_parse((char *) body->data, body->len,
-                                         &wh->events, err, sizeof(err));
+    if (rc != CMP_OK) {
+        ok = NGX_HTTP_BAD_REQUEST;
 
-            if (rc != CMP_OK) {
-                ok = NGX_HTTP_BAD_REQUEST;
-
-            } else {
-                json_array_foreach(wh->events, i, ev) {
-                    json_object_set_new(ev, "channel_id",
-                                        json_stringn((char *) channel.data,
-                                                     channel.len));
-                }
-            }
-        }
+    } else if (lcf->webhook->route_field != NULL) {
+        ok = ngx_http_campaign_webhook_route(r, txn, wh, body, sig);
 
     } else {
-        rc = cmp_webhook_whatsapp_parse((char *) body->data, body->len,
-                                        &wh->events, err, sizeof(err));
+        /* callbacks that do not name the channel: the signature does */
+        ok = ngx_http_campaign_webhook_signer(r, txn, body, sig, &channel);
 
-        ok = (rc == CMP_OK)
-             ? ngx_http_campaign_webhook_route(r, txn, wh, body, sig)
-             : NGX_HTTP_BAD_REQUEST;
+        if (ok == NGX_OK) {
+            json_array_foreach(wh->events, i, ev) {
+                json_object_set_new(ev, "channel_id",
+                                    json_stringn((char *) channel.data,
+                                                 channel.len));
+            }
+        }
     }
 
     ngx_http_campaign_read_end(r);
@@ -304,12 +303,8 @@ ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
 
-    if (lcf->webhook == CMP_WEBHOOK_VIBER) {
-        ngx_str_set(&name, "X-Viber-Content-Signature");
-
-    } else {
-        ngx_str_set(&name, "X-Hub-Signature-256");
-    }
+    name.data = (u_char *) lcf->webhook->signature_header;
+    name.len = ngx_strlen(name.data);
 
     found = NULL;
     part = &r->headers_in.headers.part;
@@ -341,15 +336,17 @@ ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
 
     p = found->value.data;
     len = found->value.len;
+    n = ngx_strlen(lcf->webhook->signature_prefix);
 
-    if (lcf->webhook == CMP_WEBHOOK_WHATSAPP) {
-        if (len < 7 || ngx_strncasecmp(p, (u_char *) "sha256=", 7) != 0) {
-            return NGX_DECLINED;
-        }
-
-        p += 7;
-        len -= 7;
+    if (len < (size_t) n
+        || ngx_strncasecmp(p, (u_char *) lcf->webhook->signature_prefix, n)
+           != 0)
+    {
+        return NGX_DECLINED;
     }
+
+    p += n;
+    len -= n;
 
     if (len != 2 * NGX_HTTP_CAMPAIGN_SIG_LEN) {
         return NGX_DECLINED;
@@ -370,9 +367,9 @@ ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
 
 
 /*
- * Each phone_number_id the payload names is a channel, and the signature
- * must be its app_secret's: a payload naming several is checked against
- * each.  Events then carry their channel's id.
+ * Each route (WhatsApp: phone_number_id) the payload names is a channel,
+ * and the signature must be its signing secret's: a payload naming
+ * several is checked against each.  Events then carry their channel's id.
  */
 static ngx_int_t
 ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
@@ -383,35 +380,18 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
     size_t                          i, j, id_len;
     json_t                         *ev, *other;
     ngx_int_t                       ok;
-    ngx_str_t                       channel, *ids;
-    ngx_uint_t                      k;
+    ngx_str_t                       channel;
     const char                     *route;
     ngx_array_t                    *found;
+    const cmp_provider_t           *p;
     ngx_http_campaign_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
+    p = wh->provider;
 
     if (json_array_size(wh->events) == 0) {
         /* nothing to record, yet only a signed payload gets a 200 */
-        if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", NULL,
-                                               &found)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        ids = found->elts;
-
-        for (k = 0; k < found->nelts; k++) {
-            ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k],
-                                                  "app_secret", body, sig,
-                                                  NULL);
-            if (ok != NGX_DECLINED) {
-                return ok;
-            }
-        }
-
-        return NGX_DECLINED;
+        return ngx_http_campaign_webhook_signer(r, txn, body, sig, &channel);
     }
 
     json_array_foreach(wh->events, i, ev) {
@@ -424,7 +404,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
             return NGX_DECLINED;
         }
 
-        rc = cmp_index_get(&mcf->store, txn, CMP_CHANNEL_PHONE_INDEX, route,
+        rc = cmp_index_get(&mcf->store, txn, p->route_index, route,
                            ngx_strlen(route), id, &id_len);
 
         if (rc == 0) {
@@ -433,8 +413,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
 
         } else if (rc == MDB_NOTFOUND) {
             /* channels written before the index existed */
-            if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", route,
-                                                   &found)
+            if (ngx_http_campaign_webhook_channels(r, txn, route, &found)
                 != NGX_OK)
             {
                 return NGX_ERROR;
@@ -442,8 +421,8 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
 
             if (found->nelts == 0) {
                 ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                              "campaign webhook: no WhatsApp channel has "
-                              "phone_number_id \"%s\"", route);
+                              "campaign webhook: no %s channel has "
+                              "%s \"%s\"", p->title, p->route_field, route);
                 return NGX_DECLINED;
             }
 
@@ -456,12 +435,13 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
         }
 
         ok = ngx_http_campaign_webhook_secret(r, txn, &channel,
-                                              "app_secret", body, sig, NULL);
+                                              p->signing_secret, body, sig,
+                                              NULL);
         if (ok != NGX_OK) {
             return ok;
         }
 
-        /* every event of this number belongs to this channel */
+        /* every event of this route belongs to this channel */
         json_array_foreach(wh->events, j, other) {
             if (json_object_get(other, "channel_id") == NULL
                 && json_equal(json_object_get(other, "route"),
@@ -478,38 +458,37 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
 }
 
 
-/* the configured channel, or the Viber channel whose token signed this */
+/* the configured channel, or the provider's channel whose secret signed */
 static ngx_int_t
-ngx_http_campaign_webhook_viber(ngx_http_request_t *r, MDB_txn *txn,
+ngx_http_campaign_webhook_signer(ngx_http_request_t *r, MDB_txn *txn,
     ngx_str_t *body, u_char *sig, ngx_str_t *channel)
 {
     ngx_int_t                      ok;
     ngx_str_t                     *ids;
     ngx_uint_t                     k;
     ngx_array_t                   *found;
+    const char                    *secret;
     ngx_http_campaign_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+    secret = lcf->webhook->signing_secret;
 
     if (lcf->webhook_channel.len) {
         *channel = lcf->webhook_channel;
 
-        return ngx_http_campaign_webhook_secret(r, txn, channel,
-                                                "auth_token", body, sig,
-                                                NULL);
+        return ngx_http_campaign_webhook_secret(r, txn, channel, secret,
+                                                body, sig, NULL);
     }
 
-    if (ngx_http_campaign_webhook_channels(r, txn, "viber", NULL, &found)
-        != NGX_OK)
-    {
+    if (ngx_http_campaign_webhook_channels(r, txn, NULL, &found) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ids = found->elts;
 
     for (k = 0; k < found->nelts; k++) {
-        ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k], "auth_token",
-                                              body, sig, NULL);
+        ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k], secret, body,
+                                              sig, NULL);
         if (ok != NGX_DECLINED) {
             *channel = ids[k];
             return ok;
@@ -521,22 +500,29 @@ ngx_http_campaign_webhook_viber(ngx_http_request_t *r, MDB_txn *txn,
 
 
 /*
- * GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C: the
- * challenge back when T is the verify_token of some WhatsApp channel.
+ * The provider's handshake (WhatsApp: GET ?hub.mode=subscribe&
+ * hub.verify_token=T&hub.challenge=C): the challenge back when T is the
+ * verify secret of one of its channels.
  */
 static ngx_int_t
 ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 {
-    MDB_txn      *txn;
-    ngx_int_t     ok;
-    ngx_str_t     mode, token, challenge, *ids;
-    ngx_uint_t    k;
-    ngx_array_t  *found;
+    MDB_txn                       *txn;
+    ngx_int_t                      ok;
+    ngx_str_t                      mode, token, challenge, *ids;
+    ngx_uint_t                     k;
+    ngx_array_t                   *found;
+    const cmp_provider_t          *p;
+    ngx_http_campaign_loc_conf_t  *lcf;
 
-    if (ngx_http_campaign_query_arg(r, "hub.mode", 0, &mode) != NGX_OK
-        || ngx_http_campaign_query_arg(r, "hub.verify_token", 0, &token)
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+    p = lcf->webhook;
+
+    if (ngx_http_campaign_query_arg(r, p->verify_mode, 0, &mode) != NGX_OK
+        || ngx_http_campaign_query_arg(r, p->verify_token, 0, &token)
            != NGX_OK
-        || ngx_http_campaign_query_arg(r, "hub.challenge", 0, &challenge)
+        || ngx_http_campaign_query_arg(r, p->verify_challenge, 0,
+                                       &challenge)
            != NGX_OK
         || mode.len != 9 || ngx_strncmp(mode.data, "subscribe", 9) != 0
         || token.len == 0 || challenge.len == 0 || challenge.len > 1024)
@@ -553,9 +539,7 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 
     ok = NGX_DECLINED;
 
-    if (ngx_http_campaign_webhook_channels(r, txn, "whatsapp", NULL, &found)
-        != NGX_OK)
-    {
+    if (ngx_http_campaign_webhook_channels(r, txn, NULL, &found) != NGX_OK) {
         ok = NGX_ERROR;
 
     } else {
@@ -563,8 +547,8 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 
         for (k = 0; k < found->nelts && ok == NGX_DECLINED; k++) {
             ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k],
-                                                  "verify_token", NULL, NULL,
-                                                  &token);
+                                                  p->verify_secret, NULL,
+                                                  NULL, &token);
         }
     }
 
@@ -572,8 +556,8 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 
     if (ok == NGX_DECLINED) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "forbidden", NULL,
-                   "the verify token is no WhatsApp channel's");
+                   "forbidden", NULL, "the verify token is no %s channel's",
+                   p->title);
     }
 
     if (ok != NGX_OK) {
@@ -588,15 +572,17 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 }
 
 
-/* ids of the channels of a type (and phone_number_id); there are few */
+/* ids of the location's provider's channels (with route); there are few */
 static ngx_int_t
 ngx_http_campaign_webhook_channels(ngx_http_request_t *r, MDB_txn *txn,
-    const char *type, const char *phone, ngx_array_t **ids)
+    const char *route, ngx_array_t **ids)
 {
     int                                rc;
+    ngx_http_campaign_loc_conf_t      *lcf;
     ngx_http_campaign_main_conf_t     *mcf;
     ngx_http_campaign_webhook_scan_t  *scan;
 
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
     scan = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_scan_t));
@@ -607,8 +593,8 @@ ngx_http_campaign_webhook_channels(ngx_http_request_t *r, MDB_txn *txn,
         return NGX_ERROR;
     }
 
-    scan->type = type;
-    scan->phone = phone;
+    scan->provider = lcf->webhook;
+    scan->route = route;
     scan->pool = r->pool;
 
     rc = cmp_record_list(&mcf->store, txn, &cmp_kind_channels, 0,
@@ -633,24 +619,28 @@ ngx_http_campaign_webhook_scan(void *data, const char *id, size_t id_len,
 {
     ngx_http_campaign_webhook_scan_t *scan = data;
 
-    char        err[64];
-    json_t     *json;
-    ngx_str_t  *s;
-    const char *type, *phone;
+    char                   err[64];
+    json_t                *json;
+    ngx_str_t             *s;
+    const char            *type, *route;
+    const cmp_provider_t  *p;
 
     json = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
     if (json == NULL) {
         return 0;
     }
 
+    p = scan->provider;
     type = json_string_value(json_object_get(json, "type"));
-    phone = json_string_value(json_object_get(json_object_get(json,
-                                                              "whatsapp"),
-                                              "phone_number_id"));
+    route = (scan->route != NULL)
+            ? json_string_value(json_object_get(json_object_get(json,
+                                                                p->name),
+                                                p->route_field))
+            : NULL;
 
-    if (type != NULL && ngx_strcmp(type, scan->type) == 0
-        && (scan->phone == NULL
-            || (phone != NULL && ngx_strcmp(phone, scan->phone) == 0)))
+    if (type != NULL && ngx_strcmp(type, p->name) == 0
+        && (scan->route == NULL
+            || (route != NULL && ngx_strcmp(route, scan->route) == 0)))
     {
         s = ngx_array_push(&scan->ids);
 

@@ -11,107 +11,77 @@
 
 #include "cmp_channel.h"
 #include "cmp_validate.h"
+#include "cmp_provider.h"
 
 
-typedef struct {
-    const char         *type;
-    const char         *object;       /* "whatsapp" or "viber" */
-    const char *const  *fields;       /* public fields of the object */
-    const char *const  *secrets;
-    const char         *api_base_url;
-    json_int_t          rate_limit;
-    json_int_t          min_gap;
-} cmp_channel_type_t;
-
-
-static const cmp_channel_type_t *cmp_channel_type(const char *name);
+static void cmp_channel_names(const char **fields, const char **types);
 static int cmp_channel_apply(cmp_op_t *op, json_t *rec, json_t *secret,
-    const cmp_channel_type_t *type, int create);
+    const cmp_provider_t *type, int create);
 static int cmp_channel_apply_provider(cmp_op_t *op, json_t *rec,
-    json_t *secret, const cmp_channel_type_t *type);
+    json_t *secret, const cmp_provider_t *type);
 static void cmp_channel_readiness(json_t *rec, json_t *secret,
-    const cmp_channel_type_t *type);
+    const cmp_provider_t *type);
 static int cmp_channel_save_secret(cmp_op_t *op, json_t *secret);
 static int cmp_channel_changed(cmp_op_t *op, int rc);
-static const char *cmp_channel_phone(json_t *rec, char *buf, size_t size);
-static int cmp_channel_index(cmp_op_t *op, const char *old,
-    const char *now);
+static const cmp_provider_t *cmp_channel_provider(const json_t *rec);
+static const char *cmp_channel_route(json_t *rec, char *buf, size_t size);
+static int cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p,
+    const char *old, const char *now);
 
 
+/* the members of a channel, then one object per provider */
 static const char *const  cmp_channel_fields[] = {
-    "id", "name", "type", "whatsapp", "viber", "rate_limit_per_second",
-    "max_in_flight", "min_gap_seconds", NULL
+    "id", "name", "type", "rate_limit_per_second", "max_in_flight",
+    "min_gap_seconds", NULL
 };
 
-static const char *const  cmp_whatsapp_fields[] = {
-    "waba_id", "phone_number_id", "api_base_url", NULL
-};
-
-static const char *const  cmp_whatsapp_secrets[] = {
-    "access_token", "app_secret", "verify_token", NULL
-};
-
-static const char *const  cmp_viber_fields[] = {
-    "sender_name", "service_account_status", "api_base_url", NULL
-};
-
-static const char *const  cmp_viber_secrets[] = {
-    "auth_token", NULL
-};
-
-static const char *const  cmp_viber_statuses[] = {
-    "pending", "approved", "rejected", NULL
-};
-
-static const char *const  cmp_channel_types[] = {
-    "whatsapp", "viber", NULL
-};
+#define CMP_CHANNEL_NFIELDS                                                  \
+    (sizeof(cmp_channel_fields) / sizeof(cmp_channel_fields[0]))
 
 
-static const cmp_channel_type_t  cmp_channel_types_def[] = {
-    { "whatsapp", "whatsapp", cmp_whatsapp_fields, cmp_whatsapp_secrets,
-      "https://graph.facebook.com/v21.0", 80, 6 },
-    { "viber", "viber", cmp_viber_fields, cmp_viber_secrets,
-      "https://chatapi.viber.com/pa", 50, 0 },
-};
-
-
-static const cmp_channel_type_t *
-cmp_channel_type(const char *name)
+/* the fields a channel may have, and the types; NULL-terminated */
+static void
+cmp_channel_names(const char **fields, const char **types)
 {
-    size_t  i;
+    size_t  i, n;
 
-    for (i = 0; i < sizeof(cmp_channel_types_def)
-                    / sizeof(cmp_channel_types_def[0]); i++)
-    {
-        if (strcmp(cmp_channel_types_def[i].type, name) == 0) {
-            return &cmp_channel_types_def[i];
-        }
+    for (n = 0; cmp_channel_fields[n] != NULL; n++) {
+        fields[n] = cmp_channel_fields[n];
     }
 
-    return NULL;
+    for (i = 0; cmp_providers[i] != NULL; i++) {
+        fields[n++] = cmp_providers[i]->name;
+        types[i] = cmp_providers[i]->name;
+    }
+
+    fields[n] = NULL;
+    types[i] = NULL;
 }
 
 
 int
 cmp_channel_create(cmp_op_t *op)
 {
-    int                        rc;
-    char                       phone[160];
-    json_t                    *rec, *secret;
-    const char                *type_name;
-    const cmp_channel_type_t  *type;
+    int                    rc;
+    char                   phone[160];
+    json_t                *rec, *secret;
+    const char            *type_name;
+    const char            *fields[CMP_CHANNEL_NFIELDS + CMP_PROVIDER_MAX];
+    const char            *types[CMP_PROVIDER_MAX + 1];
+    const cmp_provider_t  *type;
+
+    cmp_channel_names(fields, types);
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
-        || cmp_check_fields(op, op->body, "", cmp_channel_fields) != CMP_OK
+        || cmp_check_fields(op, op->body, "", fields) != CMP_OK
         || cmp_check_id(op, op->body) != CMP_OK
-        || cmp_check_enum(op, op->body, "", "type", cmp_channel_types,
-                          CMP_REQUIRED, &type_name) != CMP_OK)
+        || cmp_check_enum(op, op->body, "", "type", types, CMP_REQUIRED,
+                          &type_name) != CMP_OK)
     {
         return CMP_FAIL;
     }
 
-    type = cmp_channel_type(type_name);
+    type = cmp_provider_find(type_name, strlen(type_name));
 
     rec = json_object();
     secret = json_object();
@@ -127,8 +97,8 @@ cmp_channel_create(cmp_op_t *op)
     }
 
     json_object_set_new(rec, "name", json_null());
-    json_object_set_new(rec, "type", json_string(type->type));
-    json_object_set_new(rec, type->object, json_object());
+    json_object_set_new(rec, "type", json_string(type->name));
+    json_object_set_new(rec, type->name, json_object());
     json_object_set_new(rec, "rate_limit_per_second",
                         json_integer(type->rate_limit));
     json_object_set_new(rec, "max_in_flight", json_integer(64));
@@ -145,8 +115,8 @@ cmp_channel_create(cmp_op_t *op)
     }
 
     if (rc == CMP_OK && !op->replayed) {
-        rc = cmp_channel_index(op, NULL,
-                               cmp_channel_phone(rec, phone, sizeof(phone)));
+        rc = cmp_channel_index(op, type, NULL,
+                               cmp_channel_route(rec, phone, sizeof(phone)));
     }
 
     json_decref(rec);
@@ -159,16 +129,20 @@ cmp_channel_create(cmp_op_t *op)
 int
 cmp_channel_update(cmp_op_t *op)
 {
-    int                        rc;
-    char                       old[160], now[160];
-    size_t                     len;
-    json_t                    *rec, *secret, *type_field;
-    const char                *s, *old_phone;
-    cmp_record_t               meta;
-    const cmp_channel_type_t  *type;
+    int                    rc;
+    char                   old[160], now[160];
+    size_t                 len;
+    json_t                *rec, *secret, *type_field;
+    const char            *s, *old_phone;
+    const char            *fields[CMP_CHANNEL_NFIELDS + CMP_PROVIDER_MAX];
+    const char            *types[CMP_PROVIDER_MAX + 1];
+    cmp_record_t           meta;
+    const cmp_provider_t  *type;
+
+    cmp_channel_names(fields, types);
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
-        || cmp_check_fields(op, op->body, "", cmp_channel_fields) != CMP_OK)
+        || cmp_check_fields(op, op->body, "", fields) != CMP_OK)
     {
         return CMP_FAIL;
     }
@@ -182,14 +156,15 @@ cmp_channel_update(cmp_op_t *op)
         return CMP_FAIL;
     }
 
-    type = cmp_channel_type(json_string_value(json_object_get(rec, "type")));
+    s = json_string_value(json_object_get(rec, "type"));
+    type = (s != NULL) ? cmp_provider_find(s, strlen(s)) : NULL;
 
     type_field = json_object_get(op->body, "type");
 
     if (type == NULL
         || (type_field != NULL
             && !(json_is_string(type_field)
-                 && strcmp(json_string_value(type_field), type->type) == 0)))
+                 && strcmp(json_string_value(type_field), type->name) == 0)))
     {
         json_decref(rec);
         return cmp_op_fail(op, 422, "validation_failed", "type",
@@ -215,7 +190,7 @@ cmp_channel_update(cmp_op_t *op)
                            "stored channel secrets are unreadable");
     }
 
-    old_phone = cmp_channel_phone(rec, old, sizeof(old));
+    old_phone = cmp_channel_route(rec, old, sizeof(old));
 
     rc = cmp_channel_apply(op, rec, secret, type, 0);
 
@@ -232,8 +207,8 @@ cmp_channel_update(cmp_op_t *op)
     }
 
     if (rc == CMP_OK) {
-        rc = cmp_channel_index(op, old_phone,
-                               cmp_channel_phone(rec, now, sizeof(now)));
+        rc = cmp_channel_index(op, type, old_phone,
+                               cmp_channel_route(rec, now, sizeof(now)));
     }
 
     json_decref(rec);
@@ -246,18 +221,20 @@ cmp_channel_update(cmp_op_t *op)
 int
 cmp_channel_delete(cmp_op_t *op)
 {
-    int            rc;
-    char           phone[160];
-    json_t        *rec;
-    uint64_t       refs;
-    const char    *old_phone;
-    cmp_record_t   meta;
+    int                    rc;
+    char                   phone[160];
+    json_t                *rec;
+    uint64_t               refs;
+    const char            *old_phone;
+    cmp_record_t           meta;
+    const cmp_provider_t  *type;
 
     if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
         return CMP_FAIL;
     }
 
-    old_phone = cmp_channel_phone(rec, phone, sizeof(phone));
+    type = cmp_channel_provider(rec);
+    old_phone = cmp_channel_route(rec, phone, sizeof(phone));
     json_decref(rec);
 
     rc = cmp_ref_count(op->store, op->txn, "channel", op->id, op->id_len,
@@ -277,7 +254,7 @@ cmp_channel_delete(cmp_op_t *op)
         return cmp_op_store_error(op, rc);
     }
 
-    if (cmp_channel_index(op, old_phone, NULL) != CMP_OK) {
+    if (cmp_channel_index(op, type, old_phone, NULL) != CMP_OK) {
         return CMP_FAIL;
     }
 
@@ -328,7 +305,7 @@ cmp_channel_changed(cmp_op_t *op, int rc)
 
 static int
 cmp_channel_apply(cmp_op_t *op, json_t *rec, json_t *secret,
-    const cmp_channel_type_t *type, int create)
+    const cmp_provider_t *type, int create)
 {
     const char  *name;
     json_int_t   n;
@@ -391,33 +368,38 @@ cmp_channel_apply(cmp_op_t *op, json_t *rec, json_t *secret,
  */
 static int
 cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
-    const cmp_channel_type_t *type)
+    const cmp_provider_t *type)
 {
-    json_t             *in, *out, *v;
-    const char         *s, *other;
-    const char *const  *f;
-    const char         *all[8];
-    size_t              n;
+    char                         name[64];
+    json_t                      *in, *out, *v;
+    size_t                       i, n;
+    const char                  *s;
+    const char                  *all[16];
+    const char *const           *f;
+    const cmp_provider_field_t  *pf;
 
-    other = (strcmp(type->object, "whatsapp") == 0) ? "viber" : "whatsapp";
+    for (i = 0; cmp_providers[i] != NULL; i++) {
+        s = cmp_providers[i]->name;
 
-    if (json_object_get(op->body, other) != NULL) {
-        return cmp_op_fail(op, 422, "validation_failed", other,
-                           "%s is only for %s channels", other, other);
+        if (cmp_providers[i] != type && json_object_get(op->body, s) != NULL)
+        {
+            return cmp_op_fail(op, 422, "validation_failed", s,
+                               "%s is only for %s channels", s, s);
+        }
     }
 
-    out = json_object_get(rec, type->object);
-    in = json_object_get(op->body, type->object);
+    out = json_object_get(rec, type->name);
+    in = json_object_get(op->body, type->name);
 
     if (in != NULL) {
-        if (cmp_check_object(op, in, type->object) != CMP_OK) {
+        if (cmp_check_object(op, in, type->name) != CMP_OK) {
             return CMP_FAIL;
         }
 
         n = 0;
 
-        for (f = type->fields; *f != NULL; f++) {
-            all[n++] = *f;
+        for (pf = type->fields; pf->name != NULL; pf++) {
+            all[n++] = pf->name;
         }
 
         for (f = type->secrets; *f != NULL; f++) {
@@ -426,47 +408,45 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
 
         all[n] = NULL;
 
-        if (cmp_check_fields(op, in, type->object, all) != CMP_OK) {
+        if (cmp_check_fields(op, in, type->name, all) != CMP_OK) {
             return CMP_FAIL;
         }
 
-        for (f = type->fields; *f != NULL; f++) {
-            v = json_object_get(in, *f);
+        for (pf = type->fields; pf->name != NULL; pf++) {
+            v = json_object_get(in, pf->name);
 
             if (v == NULL) {
                 continue;
             }
 
             if (json_is_null(v)) {
-                json_object_set_new(out, *f, json_null());
+                json_object_set_new(out, pf->name, json_null());
                 continue;
             }
 
-            if (strcmp(*f, "api_base_url") == 0) {
-                if (cmp_check_url(op, in, type->object, *f) != CMP_OK) {
+            if (pf->url) {
+                if (cmp_check_url(op, in, type->name, pf->name) != CMP_OK) {
                     return CMP_FAIL;
                 }
 
                 s = json_string_value(v);
 
-            } else if (strcmp(*f, "service_account_status") == 0) {
-                if (cmp_check_enum(op, in, type->object, *f,
-                                   cmp_viber_statuses, CMP_OPTIONAL, &s)
+            } else if (pf->values != NULL) {
+                if (cmp_check_enum(op, in, type->name, pf->name,
+                                   pf->values, CMP_OPTIONAL, &s)
                     != CMP_OK)
                 {
                     return CMP_FAIL;
                 }
 
-            } else if (cmp_check_string(op, in, type->object, *f, 1,
-                                        strcmp(*f, "sender_name") == 0
-                                        ? 28 : 128,
-                                        CMP_OPTIONAL, &s)
+            } else if (cmp_check_string(op, in, type->name, pf->name, 1,
+                                        pf->max, CMP_OPTIONAL, &s)
                        != CMP_OK)
             {
                 return CMP_FAIL;
             }
 
-            json_object_set_new(out, *f, json_string(s));
+            json_object_set_new(out, pf->name, json_string(s));
         }
 
         for (f = type->secrets; *f != NULL; f++) {
@@ -481,7 +461,7 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
                 continue;
             }
 
-            if (cmp_check_string(op, in, type->object, *f, 1, 4096,
+            if (cmp_check_string(op, in, type->name, *f, 1, 4096,
                                  CMP_OPTIONAL, &s)
                 != CMP_OK)
             {
@@ -492,28 +472,19 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
         }
     }
 
-    for (f = type->fields; *f != NULL; f++) {
-        if (json_object_get(out, *f) == NULL) {
-            json_object_set_new(out, *f, json_null());
+    /* null stands for the provider's default, where it has one */
+    for (pf = type->fields; pf->name != NULL; pf++) {
+        v = json_object_get(out, pf->name);
+
+        if (v == NULL || json_is_null(v)) {
+            json_object_set_new(out, pf->name,
+                                pf->dflt ? json_string(pf->dflt)
+                                         : json_null());
         }
-    }
-
-    if (json_is_null(json_object_get(out, "api_base_url"))) {
-        json_object_set_new(out, "api_base_url",
-                            json_string(type->api_base_url));
-    }
-
-    if (json_object_get(out, "service_account_status") != NULL
-        && json_is_null(json_object_get(out, "service_account_status")))
-    {
-        json_object_set_new(out, "service_account_status",
-                            json_string("pending"));
     }
 
     /* secrets show only whether they are set, never their value */
     for (f = type->secrets; *f != NULL; f++) {
-        char  name[64];
-
         snprintf(name, sizeof(name), "%s_set", *f);
         json_object_set_new(out, name,
                             json_boolean(json_object_get(secret, *f)
@@ -526,47 +497,17 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
 
 static void
 cmp_channel_readiness(json_t *rec, json_t *secret,
-    const cmp_channel_type_t *type)
+    const cmp_provider_t *type)
 {
-    char        reason[256];
-    size_t      n;
-    json_t     *obj;
-    const char *status;
+    char    reason[256];
+    size_t  n;
 
-    obj = json_object_get(rec, type->object);
-    reason[0] = '\0';
-    n = 0;
+    n = type->not_ready(json_object_get(rec, type->name), reason,
+                        sizeof(reason));
 
-    if (strcmp(type->type, "whatsapp") == 0) {
-        if (!json_is_string(json_object_get(obj, "waba_id"))) {
-            n += snprintf(reason + n, sizeof(reason) - n,
-                          "no WABA associated (waba_id is not set)");
-        }
-
-        if (!json_is_string(json_object_get(obj, "phone_number_id"))) {
-            n += snprintf(reason + n, sizeof(reason) - n, "%s%s",
-                          n ? "; " : "", "phone_number_id is not set");
-        }
-
-        if (json_object_get(secret, "access_token") == NULL) {
-            n += snprintf(reason + n, sizeof(reason) - n, "%s%s",
-                          n ? "; " : "", "access_token is not set");
-        }
-
-    } else {
-        status = json_string_value(json_object_get(obj,
-                                                   "service_account_status"));
-
-        if (status == NULL || strcmp(status, "approved") != 0) {
-            n += snprintf(reason + n, sizeof(reason) - n,
-                          "service account is %s, not approved",
-                          status ? status : "pending");
-        }
-
-        if (json_object_get(secret, "auth_token") == NULL) {
-            n += snprintf(reason + n, sizeof(reason) - n, "%s%s",
-                          n ? "; " : "", "auth_token is not set");
-        }
+    if (json_object_get(secret, type->token) == NULL && n < sizeof(reason)) {
+        n += snprintf(reason + n, sizeof(reason) - n, "%s%s is not set",
+                      n ? "; " : "", type->token);
     }
 
     json_object_set_new(rec, "ready", json_boolean(n == 0));
@@ -601,14 +542,32 @@ cmp_channel_save_secret(cmp_op_t *op, json_t *secret)
 }
 
 
-/* a WhatsApp channel's phone_number_id, copied out of the record */
-static const char *
-cmp_channel_phone(json_t *rec, char *buf, size_t size)
+static const cmp_provider_t *
+cmp_channel_provider(const json_t *rec)
 {
     const char  *s;
 
-    s = json_string_value(json_object_get(json_object_get(rec, "whatsapp"),
-                                          "phone_number_id"));
+    s = json_string_value(json_object_get(rec, "type"));
+
+    return (s != NULL) ? cmp_provider_find(s, strlen(s)) : NULL;
+}
+
+
+/* the member a callback names the channel by, copied out of the record */
+static const char *
+cmp_channel_route(json_t *rec, char *buf, size_t size)
+{
+    const char            *s;
+    const cmp_provider_t  *p;
+
+    p = cmp_channel_provider(rec);
+
+    if (p == NULL || p->route_field == NULL) {
+        return NULL;
+    }
+
+    s = json_string_value(json_object_get(json_object_get(rec, p->name),
+                                          p->route_field));
 
     if (s == NULL || strlen(s) >= size) {
         return NULL;
@@ -619,13 +578,14 @@ cmp_channel_phone(json_t *rec, char *buf, size_t size)
 
 
 /*
- * CMP_CHANNEL_PHONE_INDEX: phone_number_id -> channel id, so a WhatsApp
- * webhook finds its channel (and app_secret) without a scan.  Two
- * channels may name one number: the index names the last one written,
- * and an entry is removed only by the channel it names.
+ * The provider's route_index: route_field -> channel id, so a webhook
+ * finds its channel (and its secret) without a scan.  Two channels may
+ * name one route: the index names the last one written, and an entry is
+ * removed only by the channel it names.
  */
 static int
-cmp_channel_index(cmp_op_t *op, const char *old, const char *now)
+cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p, const char *old,
+    const char *now)
 {
     int     rc;
     char    id[CMP_ID_MAX + 1];
@@ -638,14 +598,14 @@ cmp_channel_index(cmp_op_t *op, const char *old, const char *now)
     rc = 0;
 
     if (old != NULL) {
-        rc = cmp_index_get(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX, old,
+        rc = cmp_index_get(op->store, op->txn, p->route_index, old,
                            strlen(old), id, &id_len);
 
         if (rc == 0 && id_len == op->id_len
             && memcmp(id, op->id, id_len) == 0)
         {
-            rc = cmp_index_del(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX,
-                               old, strlen(old));
+            rc = cmp_index_del(op->store, op->txn, p->route_index, old,
+                               strlen(old));
 
         } else if (rc == MDB_NOTFOUND || rc == 0) {
             rc = 0;
@@ -653,7 +613,7 @@ cmp_channel_index(cmp_op_t *op, const char *old, const char *now)
     }
 
     if (rc == 0 && now != NULL) {
-        rc = cmp_index_put(op->store, op->txn, CMP_CHANNEL_PHONE_INDEX, now,
+        rc = cmp_index_put(op->store, op->txn, p->route_index, now,
                            strlen(now), op->id, op->id_len);
     }
 

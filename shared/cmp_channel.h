@@ -12,9 +12,6 @@
 #include "cmp_op.h"
 
 
-/* index (cmp_index_*) of WhatsApp channels: phone_number_id -> id */
-#define CMP_CHANNEL_PHONE_INDEX   "wa_phone_number_id"
-
 /*
  * A meta sequence moved by every write of a channel or its secret, in
  * the same txn: campaignd reads the channels again only when it moved.

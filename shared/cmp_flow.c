@@ -21,8 +21,7 @@
 #include "cmp_json.h"
 
 
-#define CMP_FLOW_TEXT_MAX         4096     /* WhatsApp's text body limit */
-#define CMP_FLOW_VIBER_TEXT_MAX   7000
+#define CMP_FLOW_VALUE_MAX        4096     /* a set_variable's value */
 #define CMP_FLOW_BRANCHES_MAX     50
 #define CMP_FLOW_RULES_MAX        50
 #define CMP_FLOW_LABEL_MAX        60
@@ -68,8 +67,8 @@ typedef struct {
 
 
 static int cmp_flow_shape_object(const json_t *obj, const cmp_field_t *f1,
-    const cmp_field_t *f2, const char *path, char *field, size_t field_len,
-    char *err, size_t err_len);
+    const cmp_field_t *f2, const cmp_provider_field_t *f3, const char *path,
+    char *field, size_t field_len, char *err, size_t err_len);
 static int cmp_flow_shape_value(const json_t *v, const cmp_field_t *f,
     const char *path, char *field, size_t field_len, char *err,
     size_t err_len);
@@ -92,6 +91,9 @@ static int cmp_flow_var_name(const char *s);
 static void cmp_flow_check_ids(cmp_flow_check_t *c);
 static void cmp_flow_check_node(cmp_flow_check_t *c);
 static void cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n);
+static void cmp_flow_check_node_fields(cmp_flow_check_t *c,
+    const json_t *n);
+static void cmp_flow_no_send(cmp_flow_check_t *c);
 static void cmp_flow_check_condition(cmp_flow_check_t *c, const json_t *n);
 static void cmp_flow_check_http(cmp_flow_check_t *c, const json_t *n);
 static void cmp_flow_check_forward(cmp_flow_check_t *c, const json_t *n);
@@ -140,17 +142,10 @@ static const cmp_field_t  cmp_node_common[] = {
     { NULL, 0, NULL }
 };
 
-static const cmp_field_t  cmp_send_whatsapp_fields[] = {
+/* and the provider's own node_fields, strings */
+static const cmp_field_t  cmp_send_fields[] = {
     { "channel_id", CMP_F_STRING, NULL },
     { "message", CMP_F_OBJECT, cmp_message_fields },
-    { "next", CMP_F_TARGET, NULL },
-    { NULL, 0, NULL }
-};
-
-static const cmp_field_t  cmp_send_viber_fields[] = {
-    { "channel_id", CMP_F_STRING, NULL },
-    { "message", CMP_F_OBJECT, cmp_message_fields },
-    { "category", CMP_F_STRING, NULL },
     { "next", CMP_F_TARGET, NULL },
     { NULL, 0, NULL }
 };
@@ -211,10 +206,9 @@ static const cmp_field_t  cmp_end_fields[] = {
 };
 
 
+/* by cmp_node_type_e; a send node is named by its provider's node */
 static const cmp_node_def_t  cmp_node_defs[] = {
-    { "send_whatsapp", CMP_NODE_SEND_WHATSAPP, cmp_send_whatsapp_fields,
-      "box" },
-    { "send_viber", CMP_NODE_SEND_VIBER, cmp_send_viber_fields, "box" },
+    { NULL, CMP_NODE_SEND, cmp_send_fields, "box" },
     { "wait_for_reply", CMP_NODE_WAIT_FOR_REPLY, cmp_wait_fields,
       "parallelogram" },
     { "delay", CMP_NODE_DELAY, cmp_delay_fields, "parallelogram" },
@@ -236,9 +230,14 @@ static const char *const  cmp_field_kinds[] = {
 
 
 const char *
-cmp_flow_type_name(cmp_node_type_e type)
+cmp_flow_type_name(const cmp_flow_node_t *node)
 {
-    return (type < CMP_NODE_UNKNOWN) ? cmp_node_defs[type].name : "unknown";
+    if (node->type == CMP_NODE_SEND) {
+        return node->provider->node;
+    }
+
+    return (node->type < CMP_NODE_UNKNOWN) ? cmp_node_defs[node->type].name
+                                           : "unknown";
 }
 
 
@@ -251,24 +250,17 @@ cmp_flow_def(const char *name)
         return NULL;
     }
 
-    for (i = 0; i < sizeof(cmp_node_defs) / sizeof(cmp_node_defs[0]); i++) {
+    if (cmp_provider_by_node(name) != NULL) {
+        return &cmp_node_defs[CMP_NODE_SEND];
+    }
+
+    for (i = 1; i < sizeof(cmp_node_defs) / sizeof(cmp_node_defs[0]); i++) {
         if (strcmp(cmp_node_defs[i].name, name) == 0) {
             return &cmp_node_defs[i];
         }
     }
 
     return NULL;
-}
-
-
-cmp_node_type_e
-cmp_flow_type(const char *name)
-{
-    const cmp_node_def_t  *def;
-
-    def = cmp_flow_def(name);
-
-    return def ? def->type : CMP_NODE_UNKNOWN;
 }
 
 
@@ -282,10 +274,11 @@ cmp_flow_check_shape(const json_t *def, char *field, size_t field_len,
 {
     int                    rc;
     char                   path[64];
-    size_t                 i;
+    size_t                 i, k, n;
     json_t                *nodes, *node, *type;
     const char            *key;
     json_t                *v;
+    const cmp_provider_t  *p;
     const cmp_node_def_t  *nd;
 
     if (!json_is_object(def)) {
@@ -338,15 +331,27 @@ cmp_flow_check_shape(const json_t *def, char *field, size_t field_len,
 
         if (nd == NULL) {
             snprintf(field, field_len, "%s.type", path);
-            snprintf(err, err_len, "%s.type must be one of: send_whatsapp, "
-                     "send_viber, wait_for_reply, delay, condition, "
-                     "set_variable, jump, http_request, forward_to_flow, "
-                     "end", path);
+            n = snprintf(err, err_len, "%s.type must be one of: ", path);
+
+            for (k = 0; cmp_providers[k] != NULL && n < err_len; k++) {
+                n += snprintf(err + n, err_len - n, "%s, ",
+                              cmp_providers[k]->node);
+            }
+
+            for (k = 1; k < CMP_NODE_UNKNOWN && n < err_len; k++) {
+                n += snprintf(err + n, err_len - n, "%s%s",
+                              cmp_node_defs[k].name,
+                              (k + 1 < CMP_NODE_UNKNOWN) ? ", " : "");
+            }
+
             return CMP_FLOW_SHAPE_INVALID;
         }
 
-        rc = cmp_flow_shape_object(node, cmp_node_common, nd->fields, path,
-                                   field, field_len, err, err_len);
+        p = cmp_provider_by_node(json_string_value(type));
+
+        rc = cmp_flow_shape_object(node, cmp_node_common, nd->fields,
+                                   p ? p->node_fields : NULL, path, field,
+                                   field_len, err, err_len);
         if (rc != CMP_FLOW_SHAPE_OK) {
             return rc;
         }
@@ -358,14 +363,16 @@ cmp_flow_check_shape(const json_t *def, char *field, size_t field_len,
 
 static int
 cmp_flow_shape_object(const json_t *obj, const cmp_field_t *f1,
-    const cmp_field_t *f2, const char *path, char *field, size_t field_len,
-    char *err, size_t err_len)
+    const cmp_field_t *f2, const cmp_provider_field_t *f3, const char *path,
+    char *field, size_t field_len, char *err, size_t err_len)
 {
-    int                 rc;
-    char                sub[256];
-    json_t             *v;
-    const char         *key;
-    const cmp_field_t  *f;
+    int                          rc;
+    char                         sub[256];
+    json_t                      *v;
+    const char                  *key;
+    cmp_field_t                  string;
+    const cmp_field_t           *f;
+    const cmp_provider_field_t  *pf;
 
     json_object_foreach((json_t *) obj, key, v) {
         f = NULL;
@@ -379,6 +386,18 @@ cmp_flow_shape_object(const json_t *obj, const cmp_field_t *f1,
         if (f == NULL || f->name == NULL) {
             for (f = f2; f != NULL && f->name != NULL; f++) {
                 if (strcmp(f->name, key) == 0) {
+                    break;
+                }
+            }
+        }
+
+        if (f == NULL || f->name == NULL) {
+            for (pf = f3; pf != NULL && pf->name != NULL; pf++) {
+                if (strcmp(pf->name, key) == 0) {
+                    string.name = pf->name;
+                    string.kind = CMP_F_STRING;
+                    string.sub = NULL;
+                    f = &string;
                     break;
                 }
             }
@@ -443,7 +462,7 @@ cmp_flow_shape_value(const json_t *v, const cmp_field_t *f, const char *path,
         }
 
         if (f->sub != NULL) {
-            return cmp_flow_shape_object(v, f->sub, NULL, path, field,
+            return cmp_flow_shape_object(v, f->sub, NULL, NULL, path, field,
                                          field_len, err, err_len);
         }
 
@@ -483,7 +502,7 @@ cmp_flow_shape_value(const json_t *v, const cmp_field_t *f, const char *path,
                 return CMP_FLOW_SHAPE_INVALID;
             }
 
-            rc = cmp_flow_shape_object(e, f->sub, NULL, sub, field,
+            rc = cmp_flow_shape_object(e, f->sub, NULL, NULL, sub, field,
                                        field_len, err, err_len);
             if (rc != CMP_FLOW_SHAPE_OK) {
                 return rc;
@@ -688,6 +707,8 @@ cmp_flow_load(cmp_flow_t *flow, json_t *def)
 
         if (nd != NULL) {
             fn->type = nd->type;
+            fn->provider = cmp_provider_by_node(json_string_value(
+                               json_object_get(node, "type")));
             nedges += cmp_flow_count_edges(node, nd);
         }
     }
@@ -923,8 +944,8 @@ cmp_flow_var_name(const char *s)
 
 
 /*
- * Checks everything flows.md asks of a definition and appends one
- * {"node", "message"} to errors per problem.  Returns the number of
+ * Checks everything README "Chat flows" asks of a definition and
+ * appends one {"node", "message"} to errors per problem.  Returns the number of
  * problems, or -1 when a lookup or an allocation failed.
  */
 int
@@ -968,9 +989,7 @@ cmp_flow_validate(const cmp_flow_t *flow, cmp_flow_lookup_t *lookup,
         c.node = &flow->nodes[i];
         c.index = i;
 
-        if (c.node->type == CMP_NODE_SEND_WHATSAPP
-            || c.node->type == CMP_NODE_SEND_VIBER)
-        {
+        if (c.node->type == CMP_NODE_SEND) {
             sends++;
         }
 
@@ -980,8 +999,7 @@ cmp_flow_validate(const cmp_flow_t *flow, cmp_flow_lookup_t *lookup,
     c.node = NULL;
 
     if (sends == 0) {
-        cmp_flow_error(&c, "a flow needs at least one send_whatsapp or "
-                       "send_viber node");
+        cmp_flow_no_send(&c);
     }
 
     if (!c.failed) {
@@ -1085,8 +1103,7 @@ cmp_flow_check_node(cmp_flow_check_t *c)
 
     switch (node->type) {
 
-    case CMP_NODE_SEND_WHATSAPP:
-    case CMP_NODE_SEND_VIBER:
+    case CMP_NODE_SEND:
         cmp_flow_check_send(c, n);
         break;
 
@@ -1119,7 +1136,7 @@ cmp_flow_check_node(cmp_flow_check_t *c)
 
         cmp_flow_template(c, "value",
                           cmp_flow_string(c, n, "", "value", 0,
-                                          CMP_FLOW_TEXT_MAX, 1));
+                                          CMP_FLOW_VALUE_MAX, 1));
         break;
 
     case CMP_NODE_JUMP:
@@ -1149,17 +1166,15 @@ cmp_flow_check_node(cmp_flow_check_t *c)
 static void
 cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n)
 {
-    int            rc, viber;
-    char           type[32], path[64];
-    size_t         i;
-    json_t        *msg, *tpl, *params, *p;
-    const char    *id, *mtype, *want, *s;
-    static const char *const  categories[] = {
-        "promotion", "transaction", NULL
-    };
+    int                    rc;
+    char                   type[32], path[64];
+    size_t                 i;
+    json_t                *msg, *tpl, *params, *p;
+    const char            *id, *mtype, *want;
+    const cmp_provider_t  *pr;
 
-    viber = (c->node->type == CMP_NODE_SEND_VIBER);
-    want = viber ? "viber" : "whatsapp";
+    pr = c->node->provider;
+    want = pr->name;
 
     id = cmp_flow_string(c, n, "", "channel_id", 1, 64, 1);
 
@@ -1178,20 +1193,11 @@ cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n)
 
         } else if (strcmp(type, want) != 0) {
             cmp_flow_error(c, "channel \"%s\" is a %s channel; %s needs a "
-                           "%s channel", id, type,
-                           cmp_flow_type_name(c->node->type), want);
+                           "%s channel", id, type, pr->node, want);
         }
     }
 
-    if (viber) {
-        s = cmp_flow_string(c, n, "", "category", 1, 32, 1);
-
-        if (s != NULL && strcmp(s, categories[0]) != 0
-            && strcmp(s, categories[1]) != 0)
-        {
-            cmp_flow_error(c, "category must be promotion or transaction");
-        }
-    }
+    cmp_flow_check_node_fields(c, n);
 
     msg = json_object_get(n, "message");
 
@@ -1214,8 +1220,7 @@ cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n)
     if (strcmp(mtype, "text") == 0) {
         cmp_flow_template(c, "message.text",
                           cmp_flow_string(c, msg, "message", "text", 1,
-                                          viber ? CMP_FLOW_VIBER_TEXT_MAX
-                                                : CMP_FLOW_TEXT_MAX, 1));
+                                          pr->text_max, 1));
 
         if (json_object_get(msg, "template") != NULL) {
             cmp_flow_error(c, "message.template is only for messages of "
@@ -1225,9 +1230,9 @@ cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n)
         return;
     }
 
-    if (viber || strcmp(mtype, "template") != 0) {
+    if (!pr->templates || strcmp(mtype, "template") != 0) {
         cmp_flow_error(c, "message.type must be %s",
-                       viber ? "text" : "text or template");
+                       pr->templates ? "text or template" : "text");
         return;
     }
 
@@ -1269,6 +1274,65 @@ cmp_flow_check_send(cmp_flow_check_t *c, const json_t *n)
 
         cmp_flow_template(c, path, json_string_value(p));
     }
+}
+
+
+/* the provider's own members of its send node: strings, maybe an enum */
+static void
+cmp_flow_check_node_fields(cmp_flow_check_t *c, const json_t *n)
+{
+    char                         list[256];
+    size_t                       k, len;
+    const char                  *s;
+    const cmp_provider_field_t  *pf;
+
+    for (pf = c->node->provider->node_fields; pf->name != NULL; pf++) {
+        s = cmp_flow_string(c, n, "", pf->name, 1, pf->max, pf->required);
+
+        if (s == NULL || pf->values == NULL) {
+            continue;
+        }
+
+        for (k = 0; pf->values[k] != NULL; k++) {
+            if (strcmp(s, pf->values[k]) == 0) {
+                break;
+            }
+        }
+
+        if (pf->values[k] != NULL) {
+            continue;
+        }
+
+        len = 0;
+
+        for (k = 0; pf->values[k] != NULL && len < sizeof(list); k++) {
+            len += snprintf(list + len, sizeof(list) - len, "%s%s",
+                            k == 0 ? ""
+                            : pf->values[k + 1] == NULL ? " or " : ", ",
+                            pf->values[k]);
+        }
+
+        cmp_flow_error(c, "%s must be %s", pf->name, list);
+    }
+}
+
+
+static void
+cmp_flow_no_send(cmp_flow_check_t *c)
+{
+    char    list[256];
+    size_t  k, len;
+
+    len = 0;
+
+    for (k = 0; cmp_providers[k] != NULL && len < sizeof(list); k++) {
+        len += snprintf(list + len, sizeof(list) - len, "%s%s",
+                        k == 0 ? ""
+                        : cmp_providers[k + 1] == NULL ? " or " : ", ",
+                        cmp_providers[k]->node);
+    }
+
+    cmp_flow_error(c, "a flow needs at least one %s node", list);
 }
 
 
@@ -1726,9 +1790,7 @@ cmp_flow_channels(const cmp_flow_t *flow)
     }
 
     for (i = 0; i < flow->nnodes; i++) {
-        if (flow->nodes[i].type != CMP_NODE_SEND_WHATSAPP
-            && flow->nodes[i].type != CMP_NODE_SEND_VIBER)
-        {
+        if (flow->nodes[i].type != CMP_NODE_SEND) {
             continue;
         }
 
@@ -1770,8 +1832,7 @@ cmp_flow_summary(const cmp_flow_node_t *node, cmp_text_t *t)
 
     switch (node->type) {
 
-    case CMP_NODE_SEND_WHATSAPP:
-    case CMP_NODE_SEND_VIBER:
+    case CMP_NODE_SEND:
         msg = json_object_get(n, "message");
         v = json_object_get(msg, "text");
 
@@ -1911,7 +1972,7 @@ cmp_flow_preview(const cmp_flow_t *flow)
 
         json_object_set_new(o, "id", json_stringn(n->id, n->id_len));
         json_object_set_new(o, "type",
-                            json_string(cmp_flow_type_name(n->type)));
+                            json_string(cmp_flow_type_name(n)));
         json_object_set_new(o, "label", cmp_flow_label(n));
         json_array_append_new(nodes, o);
 
@@ -2008,7 +2069,7 @@ cmp_flow_dot(const cmp_flow_t *flow, const char *name, size_t *len)
 
         memset(&l, 0, sizeof(cmp_text_t));
         cmp_text_add(&l, n->id, n->id_len);
-        cmp_text_addf(&l, " (%s)\n", cmp_flow_type_name(n->type));
+        cmp_text_addf(&l, " (%s)\n", cmp_flow_type_name(n));
         cmp_text_add(&l, json_string_value(label), json_string_length(label));
 
         cmp_flow_dot_string(&t, l.data ? l.data : "", l.len);

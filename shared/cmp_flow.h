@@ -1,6 +1,6 @@
 
 /*
- * Chat flow definitions (../shared/spec/flows.md): the shape check on save,
+ * Chat flow definitions (README "Chat flows"): the shape check on save,
  * the graph, the full validation on publish, and the preview of the graph.
  */
 
@@ -12,13 +12,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "cmp_provider.h"
+
 
 #define CMP_FLOW_MAX_NODES   500
 
 
 typedef enum {
-    CMP_NODE_SEND_WHATSAPP = 0,
-    CMP_NODE_SEND_VIBER,
+    CMP_NODE_SEND = 0,            /* a provider's: node->provider */
     CMP_NODE_WAIT_FOR_REPLY,
     CMP_NODE_DELAY,
     CMP_NODE_CONDITION,
@@ -42,12 +43,13 @@ typedef struct {
 
 
 typedef struct {
-    const char          *id;          /* NULL when "id" is no string */
-    size_t               id_len;
-    cmp_node_type_e      type;
-    json_t              *json;
-    cmp_flow_edge_t     *edges;
-    size_t               nedges;
+    const char            *id;        /* NULL when "id" is no string */
+    size_t                 id_len;
+    cmp_node_type_e        type;
+    const cmp_provider_t  *provider;  /* a send node's */
+    json_t                *json;
+    cmp_flow_edge_t       *edges;
+    size_t                 nedges;
 } cmp_flow_node_t;
 
 
@@ -91,8 +93,7 @@ typedef struct {
 } cmp_flow_lookup_t;
 
 
-const char *cmp_flow_type_name(cmp_node_type_e type);
-cmp_node_type_e cmp_flow_type(const char *name);
+const char *cmp_flow_type_name(const cmp_flow_node_t *node);
 
 int cmp_flow_check_shape(const json_t *def, char *field, size_t field_len,
     char *err, size_t err_len);

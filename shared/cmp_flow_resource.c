@@ -12,6 +12,7 @@
 #include "cmp_flow_resource.h"
 #include "cmp_instance.h"
 #include "cmp_validate.h"
+#include "cmp_provider.h"
 
 
 static int cmp_flow_new(cmp_op_t *op);
@@ -31,10 +32,6 @@ static int cmp_flow_check_variables(cmp_op_t *op, json_t *vars);
 /* PATCH names the same fields; an "id" in it is refused by name */
 static const char *const  cmp_flow_fields[] = {
     "id", "name", "description", "trigger", "definition", NULL
-};
-
-static const char *const  cmp_flow_triggers[] = {
-    "manual", "whatsapp", "viber", NULL
 };
 
 static const char *const  cmp_flow_no_fields[] = {
@@ -117,8 +114,10 @@ cmp_flow_apply(cmp_op_t *op, json_t *rec, int create)
 {
     int          rc;
     char         field[256], err[256];
+    size_t       i;
     json_t      *v;
     const char  *s;
+    const char  *triggers[CMP_PROVIDER_MAX + 2];
 
     if (cmp_check_string(op, op->body, "", "name", 1, CMP_FLOW_NAME_MAX,
                          create ? CMP_REQUIRED : CMP_OPTIONAL, &s)
@@ -146,8 +145,17 @@ cmp_flow_apply(cmp_op_t *op, json_t *rec, int create)
         json_object_set_new(rec, "description", json_string(s));
     }
 
-    if (cmp_check_enum(op, op->body, "", "trigger", cmp_flow_triggers,
-                       CMP_OPTIONAL, &s)
+    /* manual, or a message on one of the providers */
+    triggers[0] = "manual";
+
+    for (i = 0; cmp_providers[i] != NULL; i++) {
+        triggers[i + 1] = cmp_providers[i]->name;
+    }
+
+    triggers[i + 1] = NULL;
+
+    if (cmp_check_enum(op, op->body, "", "trigger", triggers, CMP_OPTIONAL,
+                       &s)
         != CMP_OK)
     {
         return CMP_FAIL;
@@ -545,11 +553,12 @@ cmp_flow_trigger(cmp_op_t *op)
     int            rc;
     char           scope[16 + CMP_ID_MAX], iid[CMP_ID_MAX + 1], err[160];
     char           now[CMP_TIME_LEN + 1], *dump;
-    size_t         iid_len, len;
+    size_t         iid_len, len, n;
     json_t        *flow, *contact, *inst, *vars, *v;
     uint64_t       seq;
     cmp_record_t   meta, rec;
     const char    *contact_id, *status;
+    unsigned char  key[CMP_INSTANCE_KEY_MAX];
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
         || cmp_check_fields(op, op->body, "", cmp_flow_trigger_fields)
@@ -570,7 +579,9 @@ cmp_flow_trigger(cmp_op_t *op)
                                  op->idempotency_key_len, op->now, iid,
                                  &iid_len);
         if (rc == 0) {
-            rc = cmp_instance_get(op->store, op->txn, iid, iid_len, &rec);
+            n = cmp_instance_test_key(key, iid, iid_len);
+            rc = n ? cmp_instance_get(op->store, op->txn, key, n, &rec)
+                   : MDB_NOTFOUND;
         }
 
         if (rc == 0) {
@@ -672,7 +683,9 @@ cmp_flow_trigger(cmp_op_t *op)
     rec.json = dump;
     rec.len = len;
 
-    rc = cmp_instance_put(op->store, op->txn, iid, iid_len, &rec);
+    n = cmp_instance_test_key(key, iid, iid_len);
+    rc = n ? cmp_instance_put(op->store, op->txn, key, n, &rec)
+           : MDB_BAD_VALSIZE;
     free(dump);
 
     if (rc == 0) {

@@ -5,10 +5,13 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmp_instance.h"
+#include "cmp_json.h"
 
 
 #define CMP_INSTANCE_TEST     "#test"
@@ -57,37 +60,76 @@ cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
 }
 
 
-int
-cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
-    cmp_record_t *rec)
+size_t
+cmp_instance_test_key(unsigned char *buf, const char *id, size_t len)
 {
-    size_t         n;
-    unsigned char  buf[32 + CMP_ID_MAX];
-
     if (len == 0 || len > CMP_ID_MAX) {
-        return MDB_NOTFOUND;
+        return 0;
     }
 
-    n = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
-
-    return cmp_record_read(st, txn, CMP_DB_INSTANCES, buf, n, rec);
+    return cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
 }
 
 
 int
-cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const char *id, size_t len,
-    const cmp_record_t *rec)
+cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, cmp_record_t *rec)
 {
-    size_t         n;
-    unsigned char  buf[32 + CMP_ID_MAX];
+    return cmp_record_read(st, txn, CMP_DB_INSTANCES, key, key_len, rec);
+}
 
-    if (len == 0 || len > CMP_ID_MAX) {
-        return MDB_BAD_VALSIZE;
+
+int
+cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const cmp_record_t *rec)
+{
+    return cmp_record_write(st, txn, CMP_DB_INSTANCES, key, key_len, rec);
+}
+
+
+int
+cmp_instance_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, json_t **inst, uint64_t *seq, uint64_t *version)
+{
+    int           rc;
+    char          err[64];
+    cmp_record_t  rec;
+
+    rc = cmp_instance_get(st, txn, key, key_len, &rec);
+    if (rc != 0) {
+        return rc;
     }
 
-    n = cmp_instance_key(buf, CMP_INSTANCE_TEST, NULL, id, len);
+    *seq = rec.seq;
+    *version = rec.version;
+    *inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
 
-    return cmp_record_write(st, txn, CMP_DB_INSTANCES, buf, n, rec);
+    return (*inst == NULL) ? MDB_CORRUPTED : 0;
+}
+
+
+int
+cmp_instance_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const json_t *inst, uint64_t seq, uint64_t version)
+{
+    int           rc;
+    char         *dump;
+    cmp_record_t  rec;
+
+    dump = cmp_json_dump(inst, &rec.len);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    rec.seq = seq;
+    rec.version = version;
+    rec.json = dump;
+
+    rc = cmp_instance_put(st, txn, key, key_len, &rec);
+
+    free(dump);
+
+    return rc;
 }
 
 

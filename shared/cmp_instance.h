@@ -9,6 +9,8 @@
 #define _CMP_INSTANCE_H_INCLUDED_
 
 
+#include <jansson.h>
+
 #include "cmp_store.h"
 
 
@@ -40,13 +42,28 @@
 
 #define CMP_INSTANCE_ID_PREFIX   "in_"
 
+/* a test send's key, at most */
+#define CMP_INSTANCE_KEY_MAX     (32 + CMP_ID_MAX)
+
+
+/* "#test" NUL id: a test send's key; 0 when id is too long or empty */
+size_t cmp_instance_test_key(unsigned char *buf, const char *id,
+    size_t len);
 
 int cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
     size_t *len, uint64_t *seq);
-int cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const char *id,
-    size_t len, cmp_record_t *rec);
-int cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const char *id,
-    size_t len, const cmp_record_t *rec);
+
+/* any instance by its key: the record as stored, or its JSON parsed */
+int cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, cmp_record_t *rec);
+int cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const cmp_record_t *rec);
+int cmp_instance_load(cmp_store_t *st, MDB_txn *txn,
+    const unsigned char *key, size_t key_len, json_t **inst, uint64_t *seq,
+    uint64_t *version);
+int cmp_instance_save(cmp_store_t *st, MDB_txn *txn,
+    const unsigned char *key, size_t key_len, const json_t *inst,
+    uint64_t seq, uint64_t version);
 int cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
     const char *id, size_t len);
 int cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,

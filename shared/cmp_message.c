@@ -6,9 +6,12 @@
  */
 
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmp_message.h"
+#include "cmp_json.h"
 
 
 int
@@ -64,22 +67,79 @@ cmp_message_key(unsigned char *buf, const cmp_message_key_t *k)
 
 
 int
-cmp_message_put(cmp_store_t *st, MDB_txn *txn, const cmp_message_key_t *k,
-    const char *json, size_t len)
+cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const char **json, size_t *len)
 {
-    MDB_val        key, val;
-    unsigned char  buf[CMP_MESSAGE_KEY_MAX];
+    int      rc;
+    MDB_val  k, v;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_message_key(buf, k);
-    if (key.mv_size == 0) {
-        return MDB_BAD_VALSIZE;
+    k.mv_data = (void *) key;
+    k.mv_size = key_len;
+
+    rc = mdb_get(txn, st->dbi[CMP_DB_MESSAGES], &k, &v);
+    if (rc != 0) {
+        return rc;
     }
 
-    val.mv_data = (void *) json;
-    val.mv_size = len;
+    *json = v.mv_data;
+    *len = v.mv_size;
 
-    return mdb_put(txn, st->dbi[CMP_DB_MESSAGES], &key, &val, 0);
+    return 0;
+}
+
+
+int
+cmp_message_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const char *json, size_t len)
+{
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = key_len;
+    v.mv_data = (void *) json;
+    v.mv_size = len;
+
+    return mdb_put(txn, st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+}
+
+
+int
+cmp_message_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, json_t **msg)
+{
+    int          rc;
+    char         err[64];
+    size_t       len;
+    const char  *json;
+
+    rc = cmp_message_get(st, txn, key, key_len, &json, &len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *msg = cmp_json_parse(json, len, err, sizeof(err));
+
+    return (*msg == NULL) ? MDB_CORRUPTED : 0;
+}
+
+
+int
+cmp_message_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const json_t *msg)
+{
+    int      rc;
+    char    *dump;
+    size_t   n;
+
+    dump = cmp_json_dump(msg, &n);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    rc = cmp_message_put(st, txn, key, key_len, dump, n);
+    free(dump);
+
+    return rc;
 }
 
 

@@ -9,6 +9,8 @@
 #define _CMP_MESSAGE_H_INCLUDED_
 
 
+#include <jansson.h>
+
 #include "cmp_store.h"
 
 
@@ -63,8 +65,17 @@ typedef int (*cmp_message_visit_pt)(void *ctx, const unsigned char *key,
 int cmp_message_rank(const char *status);
 
 size_t cmp_message_key(unsigned char *buf, const cmp_message_key_t *k);
-int cmp_message_put(cmp_store_t *st, MDB_txn *txn,
-    const cmp_message_key_t *k, const char *json, size_t len);
+
+/* a message by its key: the record's text, or its JSON parsed */
+int cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const char **json, size_t *len);
+int cmp_message_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+    size_t key_len, const char *json, size_t len);
+int cmp_message_load(cmp_store_t *st, MDB_txn *txn,
+    const unsigned char *key, size_t key_len, json_t **msg);
+int cmp_message_save(cmp_store_t *st, MDB_txn *txn,
+    const unsigned char *key, size_t key_len, const json_t *msg);
+
 int cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);

@@ -18,7 +18,7 @@
 #define CMP_OK                 0
 #define CMP_FAIL              -1
 
-/* how long an Idempotency-Key is remembered; api.md promises 24 h */
+/* how long an Idempotency-Key is remembered (README "The API") */
 #define CMP_IDEMPOTENCY_TTL    (48 * 3600)
 
 

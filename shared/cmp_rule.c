@@ -1,7 +1,8 @@
 
 /*
  * Condition rules: what each operator means, exactly, for strings, numbers
- * and dates, and the limits that keep a regex from hurting the sidecar.
+ * and dates; regexes are PCRE2's, with limits that keep one from hurting
+ * the sidecar.
  */
 
 
@@ -15,18 +16,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH  8
+#include <pcre2.h>
+
 #include "cmp_rule.h"
 #include "cmp_json.h"
 
 
-typedef struct {
-    size_t  sum;
-    size_t  last;
-} cmp_regex_level_t;
+struct cmp_regex_s {
+    pcre2_code           *code;
+    pcre2_match_data     *match;
+    pcre2_match_context  *limits;
+};
 
 
-static int cmp_rule_regex_check(const char *s, size_t len, char *err,
+static int cmp_rule_regex_compile(cmp_rule_t *rule, const char *s,
+    size_t len, char *err, size_t err_len);
+static int cmp_rule_regex_counts(const char *s, size_t len, char *err,
     size_t err_len);
+static int cmp_rule_regex_match(const cmp_rule_t *rule, const char *s,
+    size_t len);
 static int cmp_rule_blank(const char *s, size_t len);
 static uint32_t cmp_fold_cp(uint32_t cp);
 static int cmp_rule_compare_text(const cmp_rule_t *rule, const char *actual,
@@ -296,195 +305,152 @@ cmp_rule_fold(const char *s, size_t len, size_t *out_len)
 
 
 /*
- * glibc expands {m,n} by copying the atom, and backtracks on
- * back-references: both can make one rule cost seconds or gigabytes, so
- * the pattern's expanded size is bounded and back-references refused.
+ * A counted repetition is a loop PCRE2 runs in full for every start
+ * position it tries: counts are bounded so that a rule stays cheap.
  */
 static int
-cmp_rule_regex_check(const char *s, size_t len, char *err, size_t err_len)
+cmp_rule_regex_counts(const char *s, size_t len, char *err, size_t err_len)
 {
-    char                c;
-    size_t              i, j, m, n, bound, depth, atom, quantified;
-    cmp_regex_level_t   lv[64];
-
-    depth = 0;
-    lv[0].sum = 0;
-    lv[0].last = 0;
-    quantified = 0;
+    size_t  i, n;
 
     for (i = 0; i < len; i++) {
-        atom = 1;
-
-        /*
-         * glibc copies the quantified tree for each stacked quantifier
-         * ("a++++"), doubling memory each time: one quantifier per atom
-         */
-        if (s[i] == '*' || s[i] == '+' || s[i] == '?'
-            || (s[i] == '{' && i + 1 < len && s[i + 1] >= '0'
-                && s[i + 1] <= '9'))
-        {
-            if (quantified) {
-                snprintf(err, err_len, "regex repeats a quantifier "
-                         "(\"%c\" after another one)", s[i]);
-                return -1;
-            }
-
-            quantified = 1;
-
-            if (s[i] == '+') {
-                /* "x+" is compiled as "xx*": its atom counts twice */
-                lv[depth].sum += lv[depth].last;
-                continue;
-            }
-
-            if (s[i] != '{') {
-                continue;
-            }
-
-        } else {
-            quantified = 0;
+        if (s[i] == '\\') {
+            i++;
+            continue;
         }
 
-        switch (s[i]) {
+        if (s[i] != '{' && s[i] != ',') {
+            continue;
+        }
 
-        case '\\':
-            if (i + 1 < len && s[i + 1] >= '1' && s[i + 1] <= '9') {
-                snprintf(err, err_len, "back-references (\\%c) are not "
-                         "supported", s[i + 1]);
-                return -1;
+        n = 0;
+
+        while (i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
+            if (n <= CMP_RULE_REGEX_COUNT_MAX) {
+                n = n * 10 + (s[i + 1] - '0');
             }
 
             i++;
-            break;
-
-        case '[':
-            j = i + 1;
-
-            if (j < len && s[j] == '^') {
-                j++;
-            }
-
-            if (j < len && s[j] == ']') {
-                j++;
-            }
-
-            while (j < len && s[j] != ']') {
-                if (s[j] == '[' && j + 1 < len
-                    && (s[j + 1] == ':' || s[j + 1] == '.'
-                        || s[j + 1] == '='))
-                {
-                    c = s[j + 1];
-                    j += 2;
-
-                    while (j + 1 < len && !(s[j] == c && s[j + 1] == ']')) {
-                        j++;
-                    }
-
-                    j += 2;
-                    continue;
-                }
-
-                j++;
-            }
-
-            i = (j < len) ? j : len;
-            break;
-
-        case '(':
-            if (depth + 1 >= sizeof(lv) / sizeof(lv[0])) {
-                snprintf(err, err_len, "regex nests groups deeper "
-                         "than %d", (int) (sizeof(lv) / sizeof(lv[0])) - 1);
-                return -1;
-            }
-
-            depth++;
-            lv[depth].sum = 0;
-            lv[depth].last = 0;
-            continue;
-
-        case ')':
-            if (depth == 0) {
-                break;
-            }
-
-            atom = lv[depth].sum ? lv[depth].sum : 1;
-            depth--;
-            break;
-
-        case '|':
-            lv[depth].last = 0;
-            continue;
-
-        case '{':
-            j = i + 1;
-            m = 0;
-            n = 0;
-
-            while (j < len && s[j] >= '0' && s[j] <= '9' && m < 100000) {
-                m = m * 10 + (s[j++] - '0');
-            }
-
-            if (j == i + 1) {
-                break;
-            }
-
-            bound = m;
-
-            if (j < len && s[j] == ',') {
-                j++;
-
-                while (j < len && s[j] >= '0' && s[j] <= '9'
-                       && n < 100000)
-                {
-                    n = n * 10 + (s[j++] - '0');
-                }
-
-                bound = (n > m) ? n : m + 1;
-            }
-
-            if (j >= len || s[j] != '}') {
-                break;
-            }
-
-            if (bound > 255) {
-                snprintf(err, err_len, "regex repetition counts above 255 "
-                         "are not supported");
-                return -1;
-            }
-
-            i = j;
-
-            if (bound > 1) {
-                lv[depth].sum += lv[depth].last * (bound - 1);
-                lv[depth].last *= bound;
-            }
-
-            if (lv[depth].sum > CMP_RULE_REGEX_COST_MAX) {
-                goto complex;
-            }
-
-            continue;
-
-        default:
-            break;
         }
 
-        lv[depth].sum += atom;
-        lv[depth].last = atom;
-
-        if (lv[depth].sum > CMP_RULE_REGEX_COST_MAX) {
-            goto complex;
+        if (n > CMP_RULE_REGEX_COUNT_MAX && i + 1 < len
+            && (s[i + 1] == '}' || s[i + 1] == ','))
+        {
+            snprintf(err, err_len, "regex repetition counts above %d are "
+                     "not supported", CMP_RULE_REGEX_COUNT_MAX);
+            return -1;
         }
     }
 
     return 0;
+}
 
-complex:
 
-    snprintf(err, err_len, "regex is too complex (it expands to more than "
-             "%d elements)", CMP_RULE_REGEX_COST_MAX);
+static int
+cmp_rule_regex_compile(cmp_rule_t *rule, const char *s, size_t len,
+    char *err, size_t err_len)
+{
+    int           rc;
+    size_t        offset;
+    uint32_t      flags, refs;
+    cmp_regex_t  *re;
+    PCRE2_UCHAR   msg[160];
+
+    if (cmp_rule_regex_counts(s, len, err, err_len) != 0) {
+        return -1;
+    }
+
+    re = calloc(1, sizeof(cmp_regex_t));
+    if (re == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+
+    rule->regex = re;
+
+    /* UTF-8 patterns; a subject that is not UTF-8 simply does not match */
+    flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+
+    if (rule->ignore_case) {
+        flags |= PCRE2_CASELESS;
+    }
+
+    re->code = pcre2_compile((PCRE2_SPTR) s, len, flags, &rc, &offset, NULL);
+
+    if (re->code == NULL) {
+        if (rc == PCRE2_ERROR_QUANTIFIER_INVALID) {
+            snprintf(err, err_len, "regex repeats a quantifier, or "
+                     "quantifies nothing (at character %zu)", offset + 1);
+
+        } else if (rc == PCRE2_ERROR_PATTERN_TOO_LARGE) {
+            snprintf(err, err_len, "regex is too complex (it compiles "
+                     "too large)");
+
+        } else {
+            pcre2_get_error_message(rc, msg, sizeof(msg));
+            snprintf(err, err_len, "regex does not compile: %s", msg);
+        }
+
+        goto failed;
+    }
+
+    /* a back-reference makes a match's cost grow with the subject */
+    if (pcre2_pattern_info(re->code, PCRE2_INFO_BACKREFMAX, &refs) == 0
+        && refs > 0)
+    {
+        snprintf(err, err_len, "back-references (\\%u) are not supported",
+                 (unsigned) refs);
+        goto failed;
+    }
+
+    re->match = pcre2_match_data_create_from_pattern(re->code, NULL);
+    re->limits = pcre2_match_context_create(NULL);
+
+    if (re->match == NULL || re->limits == NULL) {
+        snprintf(err, err_len, "out of memory");
+        goto failed;
+    }
+
+    pcre2_set_match_limit(re->limits, CMP_RULE_MATCH_LIMIT);
+    pcre2_set_depth_limit(re->limits, CMP_RULE_DEPTH_LIMIT);
+    pcre2_set_heap_limit(re->limits, CMP_RULE_HEAP_LIMIT);
+
+    return 0;
+
+failed:
+
+    /* a rule that did not compile matches nothing */
+    pcre2_match_context_free(re->limits);
+    pcre2_match_data_free(re->match);
+    pcre2_code_free(re->code);
+    free(re);
+    rule->regex = NULL;
 
     return -1;
+}
+
+
+/*
+ * A match that hits a limit is no match: the rule's other branches and
+ * the flow go on, and the cost of one reply stays bounded.
+ */
+static int
+cmp_rule_regex_match(const cmp_rule_t *rule, const char *s, size_t len)
+{
+    int           rc;
+    uint32_t      options;
+    cmp_regex_t  *re;
+
+    re = rule->regex;
+
+    /* string_matches_regex is about the whole string */
+    options = (rule->op == CMP_RULE_STRING_MATCHES_REGEX)
+              ? PCRE2_ANCHORED | PCRE2_ENDANCHORED : 0;
+
+    rc = pcre2_match(re->code, (PCRE2_SPTR) s, len, 0, options, re->match,
+                     re->limits);
+
+    return rc >= 0;
 }
 
 
@@ -492,8 +458,8 @@ int
 cmp_rule_compile(cmp_rule_t *rule, const json_t *json, char *err,
     size_t err_len)
 {
-    int            rc, flags, date_only;
-    char          *folded, msg[160];
+    int            date_only;
+    char          *folded;
     size_t         len;
     json_t        *v;
     const char    *s;
@@ -617,31 +583,7 @@ cmp_rule_compile(cmp_rule_t *rule, const json_t *json, char *err,
             return -1;
         }
 
-        if (cmp_rule_regex_check(s, len, err, err_len) != 0) {
-            return -1;
-        }
-
-        flags = REG_EXTENDED;
-
-        if (rule->ignore_case) {
-            flags |= REG_ICASE;
-        }
-
-        if (rule->op == CMP_RULE_STRING_CONTAINS_REGEX) {
-            flags |= REG_NOSUB;
-        }
-
-        rc = regcomp(&rule->regex, s, flags);
-
-        if (rc != 0) {
-            regerror(rc, &rule->regex, msg, sizeof(msg));
-            snprintf(err, err_len, "regex does not compile: %s", msg);
-            return -1;
-        }
-
-        rule->has_regex = 1;
-
-        return 0;
+        return cmp_rule_regex_compile(rule, s, len, err, err_len);
     }
 
     if (rule->ignore_case) {
@@ -671,9 +613,12 @@ cmp_rule_compile(cmp_rule_t *rule, const json_t *json, char *err,
 void
 cmp_rule_free(cmp_rule_t *rule)
 {
-    if (rule->has_regex) {
-        regfree(&rule->regex);
-        rule->has_regex = 0;
+    if (rule->regex != NULL) {
+        pcre2_match_context_free(rule->regex->limits);
+        pcre2_match_data_free(rule->regex->match);
+        pcre2_code_free(rule->regex->code);
+        free(rule->regex);
+        rule->regex = NULL;
     }
 
     free(rule->value);
@@ -777,11 +722,9 @@ cmp_rule_compare_text(const cmp_rule_t *rule, const char *actual,
 int
 cmp_rule_match(const cmp_rule_t *rule, const char *actual, size_t len)
 {
-    int          rc, date_only;
-    char        *copy;
+    int          date_only;
     double       number;
     int64_t      time, day, a, b;
-    regmatch_t   m;
 
     if (actual == NULL) {
         actual = "";
@@ -807,31 +750,11 @@ cmp_rule_match(const cmp_rule_t *rule, const char *actual, size_t len)
 
     case CMP_RULE_STRING_MATCHES_REGEX:
     case CMP_RULE_STRING_CONTAINS_REGEX:
-        if (!rule->has_regex) {
+        if (rule->regex == NULL) {
             return 0;
         }
 
-        /* regexec() wants a C string; text after a NUL is not matched */
-        copy = malloc(len + 1);
-        if (copy == NULL) {
-            return 0;
-        }
-
-        memcpy(copy, actual, len);
-        copy[len] = '\0';
-
-        if (rule->op == CMP_RULE_STRING_CONTAINS_REGEX) {
-            rc = (regexec(&rule->regex, copy, 0, NULL, 0) == 0);
-
-        } else {
-            /* POSIX matches leftmost-longest: whole iff [0, len) */
-            rc = (regexec(&rule->regex, copy, 1, &m, 0) == 0
-                  && m.rm_so == 0 && (size_t) m.rm_eo == strlen(copy));
-        }
-
-        free(copy);
-
-        return rc;
+        return cmp_rule_regex_match(rule, actual, len);
 
     case CMP_RULE_NUMBER_EQUALS:
     case CMP_RULE_NUMBER_GREATER_THAN:

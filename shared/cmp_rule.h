@@ -11,13 +11,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <regex.h>
 #include <jansson.h>
 
 
-/* a pattern longer than this, or expanding further, is refused */
+/* a pattern longer than this, or counting higher, is refused */
 #define CMP_RULE_REGEX_MAX       512
-#define CMP_RULE_REGEX_COST_MAX  10000
+#define CMP_RULE_REGEX_COUNT_MAX 255
+
+/*
+ * What one match may cost (PCRE2's limits, per rule): backtracking
+ * steps, nested backtracking frames, and KiB of heap for those frames.
+ */
+#define CMP_RULE_MATCH_LIMIT     100000
+#define CMP_RULE_DEPTH_LIMIT     1000
+#define CMP_RULE_HEAP_LIMIT      1024
+
+
+typedef struct cmp_regex_s  cmp_regex_t;
 
 
 typedef enum {
@@ -48,8 +58,7 @@ typedef struct {
     int64_t         day;        /* days since 1970-01-01 as written */
     unsigned        date_only:1;
     unsigned        ignore_case:1;
-    unsigned        has_regex:1;
-    regex_t         regex;
+    cmp_regex_t    *regex;      /* the regex operators' */
 } cmp_rule_t;
 
 

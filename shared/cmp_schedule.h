@@ -1,7 +1,8 @@
 
 /*
- * Schedule arithmetic of campaigns (scheduler.md "Schedule"): when a run
- * is due, how many were missed, when the next one is.  No store, no clock.
+ * Schedule arithmetic of campaigns (README "Scheduling and dispatch"):
+ * when a run is due, how many were missed, when the next one is.  No
+ * store, no clock.
  */
 
 

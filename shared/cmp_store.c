@@ -267,6 +267,11 @@ cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
         }
     }
 
+    /* every process logs it at crit: the environment is at fault */
+    if (rc != 0 && st->fail != NULL) {
+        st->fail(st->fail_data, "mdb_txn_begin()", rc);
+    }
+
     return rc;
 }
 
@@ -283,6 +288,11 @@ cmp_store_txn_renew(cmp_store_t *st, MDB_txn *txn)
         if (rc == 0) {
             rc = mdb_txn_renew(txn);
         }
+    }
+
+    /* every process logs it at crit: the environment is at fault */
+    if (rc != 0 && st->fail != NULL) {
+        st->fail(st->fail_data, "mdb_txn_renew()", rc);
     }
 
     return rc;

@@ -25,6 +25,20 @@
 /* record value header: be64 creation sequence, be64 version */
 #define CMP_RECORD_HEADER       16
 
+/*
+ * LMDB wants the same maxreaders in every process of an environment:
+ * room for every worker, every pool thread and campaignd, with margin
+ */
+#define CMP_STORE_READERS       1024
+
+/* max_size (campaign_store, campaignd --max-size): default and least */
+#define CMP_STORE_SIZE_DEFAULT  ((size_t) 1024 * 1024 * 1024)
+#define CMP_STORE_SIZE_MIN      ((size_t) 1024 * 1024)
+
+/* meta: campaignd's heartbeat (GET /health) and its requests in flight */
+#define CMP_META_HEARTBEAT      "campaignd_heartbeat"
+#define CMP_META_IN_FLIGHT      "campaignd_in_flight"
+
 
 typedef enum {
     CMP_DB_META = 0,
@@ -65,10 +79,18 @@ typedef struct {
 } cmp_kind_t;
 
 
+/* what a process hears of an environment failure (a txn that cannot begin) */
+typedef void (*cmp_store_fail_pt)(void *data, const char *what, int rc);
+
+
 typedef struct {
     MDB_env       *env;
     MDB_dbi        dbi[CMP_DB_COUNT];
     size_t         max_bytes;
+
+    /* set by the process after cmp_store_open(); NULL: silent */
+    cmp_store_fail_pt   fail;
+    void               *fail_data;
 } cmp_store_t;
 
 

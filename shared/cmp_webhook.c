@@ -1,11 +1,10 @@
 
 /*
- * Provider callbacks: the two payload parsers (no nginx, so they can be
- * fuzzed and unit tested) and the transaction that applies their events.
+ * Provider callbacks: the transaction that applies the events a
+ * provider's parser (cmp_provider.h) made of a payload.
  */
 
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +13,6 @@
 #include "cmp_message.h"
 #include "cmp_counter.h"
 
-
-static const char *cmp_webhook_str(json_t *obj, const char *name);
-static int64_t cmp_webhook_time(json_t *v);
-static json_t *cmp_webhook_event(json_t *events, const char *type);
-static int cmp_webhook_id_ok(const char *s, const char *what, char *err,
-    size_t err_len);
-static int cmp_webhook_wa_statuses(json_t *events, json_t *list,
-    const char *route, char *err, size_t err_len);
-static int cmp_webhook_wa_messages(json_t *events, json_t *list,
-    const char *route, char *err, size_t err_len);
-static void cmp_webhook_wa_preferences(json_t *events, json_t *list,
-    const char *route);
-static const char *cmp_webhook_wa_text(json_t *msg, const char *type);
-static json_t *cmp_webhook_wa_error(json_t *errors);
 
 static int cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind,
     const char *a, const char *b, const char *c);
@@ -55,582 +40,6 @@ static json_t *cmp_webhook_record(cmp_op_t *op, const char *type,
     json_t *ev);
 
 
-/* ------------------------------------------------------------ parsing */
-
-
-static const char *
-cmp_webhook_str(json_t *obj, const char *name)
-{
-    return json_string_value(json_object_get(obj, name));
-}
-
-
-/* WhatsApp sends unix seconds as a string, Viber milliseconds as a number */
-static int64_t
-cmp_webhook_time(json_t *v)
-{
-    int64_t      t;
-    const char  *s;
-
-    if (json_is_integer(v)) {
-        t = json_integer_value(v);
-        return (t > 100000000000LL) ? t / 1000 : t;
-    }
-
-    s = json_string_value(v);
-    if (s == NULL) {
-        return 0;
-    }
-
-    t = 0;
-
-    for ( /* void */ ; *s >= '0' && *s <= '9'; s++) {
-        if (t > 1000000000000LL) {
-            return 0;
-        }
-
-        t = t * 10 + (*s - '0');
-    }
-
-    return (*s == '\0') ? t : 0;
-}
-
-
-static json_t *
-cmp_webhook_event(json_t *events, const char *type)
-{
-    json_t  *ev;
-
-    ev = json_object();
-    if (ev == NULL || json_array_append_new(events, ev) != 0) {
-        return NULL;
-    }
-
-    json_object_set_new(ev, "type", json_string(type));
-
-    return ev;
-}
-
-
-/* ids become index keys; LMDB keys are at most 511 bytes */
-static int
-cmp_webhook_id_ok(const char *s, const char *what, char *err, size_t err_len)
-{
-    size_t  len;
-
-    if (s == NULL) {
-        snprintf(err, err_len, "%s is missing", what);
-        return 0;
-    }
-
-    len = strlen(s);
-
-    if (len == 0 || len > CMP_WEBHOOK_ID_MAX) {
-        snprintf(err, err_len, "%s must be 1 to %d characters", what,
-                 CMP_WEBHOOK_ID_MAX);
-        return 0;
-    }
-
-    return 1;
-}
-
-
-int
-cmp_webhook_whatsapp_parse(const char *body, size_t len, json_t **events,
-    char *err, size_t err_len)
-{
-    size_t       i, j;
-    json_t      *root, *entry, *e, *changes, *ch, *value, *list, *out;
-    const char  *route;
-
-    *events = NULL;
-
-    root = cmp_json_parse(body, len, err, err_len);
-    if (root == NULL) {
-        return CMP_FAIL;
-    }
-
-    out = json_array();
-    entry = json_object_get(root, "entry");
-
-    if (out == NULL || !json_is_array(entry)) {
-        snprintf(err, err_len, "the payload has no \"entry\" array");
-        goto failed;
-    }
-
-    json_array_foreach(entry, i, e) {
-        changes = json_object_get(e, "changes");
-
-        json_array_foreach(changes, j, ch) {
-            value = json_object_get(ch, "value");
-
-            if (!json_is_object(value)) {
-                continue;
-            }
-
-            route = cmp_webhook_str(json_object_get(value, "metadata"),
-                                    "phone_number_id");
-
-            if ((json_array_size(json_object_get(value, "statuses"))
-                 || json_array_size(json_object_get(value, "messages"))
-                 || json_array_size(json_object_get(value,
-                                                    "user_preferences")))
-                && !cmp_webhook_id_ok(route, "metadata.phone_number_id",
-                                      err, err_len))
-            {
-                goto failed;
-            }
-
-            list = json_object_get(value, "statuses");
-
-            if (cmp_webhook_wa_statuses(out, list, route, err, err_len)
-                != CMP_OK)
-            {
-                goto failed;
-            }
-
-            list = json_object_get(value, "messages");
-
-            if (cmp_webhook_wa_messages(out, list, route, err, err_len)
-                != CMP_OK)
-            {
-                goto failed;
-            }
-
-            list = json_object_get(value, "user_preferences");
-            cmp_webhook_wa_preferences(out, list, route);
-        }
-    }
-
-    json_decref(root);
-    *events = out;
-
-    return CMP_OK;
-
-failed:
-
-    json_decref(root);
-    json_decref(out);
-
-    return CMP_FAIL;
-}
-
-
-static int
-cmp_webhook_wa_statuses(json_t *events, json_t *list, const char *route,
-    char *err, size_t err_len)
-{
-    size_t       i;
-    json_t      *st, *ev;
-    const char  *id, *status, *opaque;
-
-    json_array_foreach(list, i, st) {
-        id = cmp_webhook_str(st, "id");
-        status = cmp_webhook_str(st, "status");
-
-        if (!cmp_webhook_id_ok(id, "statuses[].id", err, err_len)) {
-            return CMP_FAIL;
-        }
-
-        if (status == NULL || strlen(status) > 32) {
-            snprintf(err, err_len, "statuses[].status must be a string");
-            return CMP_FAIL;
-        }
-
-        ev = cmp_webhook_event(events, "status");
-        if (ev == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return CMP_FAIL;
-        }
-
-        json_object_set_new(ev, "route", json_string(route));
-        json_object_set_new(ev, "provider_message_id", json_string(id));
-        json_object_set_new(ev, "status", json_string(status));
-        json_object_set_new(ev, "timestamp",
-                            json_integer(cmp_webhook_time(
-                                json_object_get(st, "timestamp"))));
-
-        opaque = cmp_webhook_str(st, "biz_opaque_callback_data");
-
-        if (opaque != NULL) {
-            json_object_set_new(ev, "opaque", json_string(opaque));
-        }
-
-        json_object_set_new(ev, "error", cmp_webhook_wa_error(
-                                             json_object_get(st, "errors")));
-    }
-
-    return CMP_OK;
-}
-
-
-/* the first error, in the fields the message ledger keeps */
-static json_t *
-cmp_webhook_wa_error(json_t *errors)
-{
-    json_t      *e, *out, *code;
-    const char  *s;
-
-    e = json_array_get(errors, 0);
-
-    if (!json_is_object(e)) {
-        return json_null();
-    }
-
-    out = json_object();
-    if (out == NULL) {
-        return json_null();
-    }
-
-    code = json_object_get(e, "code");
-
-    if (json_is_integer(code)) {
-        json_object_set_new(out, "code", json_integer(
-                                             json_integer_value(code)));
-    }
-
-    s = cmp_webhook_str(e, "title");
-    if (s != NULL) {
-        json_object_set_new(out, "title", json_string(s));
-    }
-
-    s = cmp_webhook_str(e, "message");
-    if (s != NULL) {
-        json_object_set_new(out, "message", json_string(s));
-    }
-
-    s = cmp_webhook_str(json_object_get(e, "error_data"), "details");
-    if (s != NULL) {
-        json_object_set_new(out, "details", json_string(s));
-    }
-
-    return out;
-}
-
-
-static int
-cmp_webhook_wa_messages(json_t *events, json_t *list, const char *route,
-    char *err, size_t err_len)
-{
-    size_t       i;
-    json_t      *msg, *ev;
-    const char  *from, *id, *type, *text, *context;
-
-    json_array_foreach(list, i, msg) {
-        from = cmp_webhook_str(msg, "from");
-        id = cmp_webhook_str(msg, "id");
-        type = cmp_webhook_str(msg, "type");
-
-        if (!cmp_webhook_id_ok(from, "messages[].from", err, err_len)
-            || !cmp_webhook_id_ok(id, "messages[].id", err, err_len))
-        {
-            return CMP_FAIL;
-        }
-
-        ev = cmp_webhook_event(events, "reply");
-        if (ev == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return CMP_FAIL;
-        }
-
-        text = cmp_webhook_wa_text(msg, type);
-
-        json_object_set_new(ev, "route", json_string(route));
-        json_object_set_new(ev, "from", json_string(from));
-        json_object_set_new(ev, "provider_message_id", json_string(id));
-        json_object_set_new(ev, "message_type",
-                            type ? json_string(type) : json_null());
-        json_object_set_new(ev, "text", text ? json_string(text)
-                                             : json_null());
-        json_object_set_new(ev, "timestamp",
-                            json_integer(cmp_webhook_time(
-                                json_object_get(msg, "timestamp"))));
-
-        context = cmp_webhook_str(json_object_get(msg, "context"), "id");
-
-        if (context != NULL && strlen(context) <= CMP_WEBHOOK_ID_MAX) {
-            json_object_set_new(ev, "context_id", json_string(context));
-        }
-
-        if (text != NULL && cmp_webhook_opt_out_word(text, strlen(text))) {
-            json_object_set_new(ev, "stop", json_true());
-        }
-    }
-
-    return CMP_OK;
-}
-
-
-/* what the contact said, whichever way: typed, a button, a list choice */
-static const char *
-cmp_webhook_wa_text(json_t *msg, const char *type)
-{
-    json_t      *in;
-    const char  *s;
-
-    if (type == NULL) {
-        return NULL;
-    }
-
-    if (strcmp(type, "text") == 0) {
-        return cmp_webhook_str(json_object_get(msg, "text"), "body");
-    }
-
-    if (strcmp(type, "button") == 0) {
-        s = cmp_webhook_str(json_object_get(msg, "button"), "text");
-        return s ? s : cmp_webhook_str(json_object_get(msg, "button"),
-                                       "payload");
-    }
-
-    if (strcmp(type, "interactive") == 0) {
-        in = json_object_get(msg, "interactive");
-        s = cmp_webhook_str(json_object_get(in, "button_reply"), "title");
-
-        if (s == NULL) {
-            s = cmp_webhook_str(json_object_get(in, "list_reply"), "title");
-        }
-
-        return s;
-    }
-
-    return NULL;
-}
-
-
-static void
-cmp_webhook_wa_preferences(json_t *events, json_t *list, const char *route)
-{
-    size_t       i;
-    json_t      *p, *ev;
-    const char  *wa_id, *category, *value;
-
-    json_array_foreach(list, i, p) {
-        wa_id = cmp_webhook_str(p, "wa_id");
-        category = cmp_webhook_str(p, "category");
-        value = cmp_webhook_str(p, "value");
-
-        /* other categories or values say nothing about marketing consent */
-        if (wa_id == NULL || strlen(wa_id) > CMP_WEBHOOK_ID_MAX
-            || category == NULL || value == NULL
-            || strcmp(category, "marketing_messages") != 0
-            || (strcmp(value, "stop") != 0 && strcmp(value, "resume") != 0))
-        {
-            continue;
-        }
-
-        ev = cmp_webhook_event(events, value[0] == 's' ? "opt_out"
-                                                        : "opt_in");
-        if (ev == NULL) {
-            return;
-        }
-
-        json_object_set_new(ev, "route", json_string(route));
-        json_object_set_new(ev, "from", json_string(wa_id));
-        json_object_set_new(ev, "reason", json_string("user_preferences"));
-        json_object_set_new(ev, "timestamp",
-                            json_integer(cmp_webhook_time(
-                                json_object_get(p, "timestamp"))));
-    }
-}
-
-
-int
-cmp_webhook_viber_parse(const char *body, size_t len, json_t **events,
-    char *err, size_t err_len)
-{
-    char         token[32];
-    json_t      *root, *out, *ev, *v, *msg;
-    const char  *event, *from, *text, *status;
-
-    *events = NULL;
-
-    root = cmp_json_parse(body, len, err, err_len);
-    if (root == NULL) {
-        return CMP_FAIL;
-    }
-
-    out = json_array();
-    event = cmp_webhook_str(root, "event");
-
-    if (out == NULL || event == NULL) {
-        snprintf(err, err_len, "the payload has no \"event\"");
-        goto failed;
-    }
-
-    /* a message_token is a 64-bit number; the ledger keys it as text */
-    token[0] = '\0';
-    v = json_object_get(root, "message_token");
-
-    if (json_is_integer(v)) {
-        snprintf(token, sizeof(token), "%lld",
-                 (long long) json_integer_value(v));
-
-    } else if (json_is_string(v) && json_string_length(v) > 0
-               && json_string_length(v) < sizeof(token))
-    {
-        snprintf(token, sizeof(token), "%s", json_string_value(v));
-    }
-
-    status = NULL;
-
-    if (strcmp(event, "delivered") == 0) {
-        status = "delivered";
-
-    } else if (strcmp(event, "seen") == 0) {
-        status = "read";
-
-    } else if (strcmp(event, "failed") == 0) {
-        status = "failed";
-    }
-
-    if (status != NULL) {
-        from = cmp_webhook_str(root, "user_id");
-
-        if (token[0] == '\0') {
-            snprintf(err, err_len, "a \"%s\" event needs a message_token",
-                     event);
-            goto failed;
-        }
-
-        ev = cmp_webhook_event(out, "status");
-        if (ev == NULL) {
-            goto nomem;
-        }
-
-        json_object_set_new(ev, "provider_message_id", json_string(token));
-        json_object_set_new(ev, "status", json_string(status));
-
-        if (from != NULL && strlen(from) <= CMP_WEBHOOK_ID_MAX) {
-            json_object_set_new(ev, "from", json_string(from));
-        }
-
-        v = json_object_get(root, "desc");
-
-        json_object_set_new(ev, "error", json_is_string(v)
-                            ? json_pack("{s:O}", "message", v)
-                            : json_null());
-
-    } else if (strcmp(event, "message") == 0) {
-        from = cmp_webhook_str(json_object_get(root, "sender"), "id");
-        msg = json_object_get(root, "message");
-        text = cmp_webhook_str(msg, "text");
-
-        if (!cmp_webhook_id_ok(from, "sender.id", err, err_len)) {
-            goto failed;
-        }
-
-        ev = cmp_webhook_event(out, "reply");
-        if (ev == NULL) {
-            goto nomem;
-        }
-
-        json_object_set_new(ev, "from", json_string(from));
-        json_object_set_new(ev, "text", text ? json_string(text)
-                                             : json_null());
-        json_object_set(ev, "message_type",
-                        json_is_string(json_object_get(msg, "type"))
-                        ? json_object_get(msg, "type") : json_null());
-
-        if (token[0] != '\0') {
-            json_object_set_new(ev, "provider_message_id",
-                                json_string(token));
-        }
-
-        v = json_object_get(msg, "tracking_data");
-
-        if (json_is_string(v) && json_string_length(v) <= 2 * 256) {
-            json_object_set(ev, "opaque", v);
-        }
-
-        if (text != NULL && cmp_webhook_opt_out_word(text, strlen(text))) {
-            json_object_set_new(ev, "stop", json_true());
-        }
-
-    } else if (strcmp(event, "subscribed") == 0
-               || strcmp(event, "unsubscribed") == 0
-               || strcmp(event, "conversation_started") == 0)
-    {
-        /* subscribed and conversation_started name a user object */
-        from = cmp_webhook_str(json_object_get(root, "user"), "id");
-
-        if (from == NULL) {
-            from = cmp_webhook_str(root, "user_id");
-        }
-
-        if (!cmp_webhook_id_ok(from, "the user id", err, err_len)) {
-            goto failed;
-        }
-
-        ev = cmp_webhook_event(out, event[0] == 's' ? "opt_in"
-                                    : event[0] == 'u' ? "opt_out"
-                                    : "conversation_started");
-        if (ev == NULL) {
-            goto nomem;
-        }
-
-        json_object_set_new(ev, "from", json_string(from));
-        json_object_set_new(ev, "reason", json_string(event));
-
-    } else {
-        ev = cmp_webhook_event(out, strcmp(event, "webhook") == 0
-                                    ? "ping" : "ignored");
-        if (ev == NULL) {
-            goto nomem;
-        }
-    }
-
-    json_object_set_new(ev, "timestamp",
-                        json_integer(cmp_webhook_time(
-                            json_object_get(root, "timestamp"))));
-
-    json_decref(root);
-    *events = out;
-
-    return CMP_OK;
-
-nomem:
-
-    snprintf(err, err_len, "out of memory");
-
-failed:
-
-    json_decref(root);
-    json_decref(out);
-
-    return CMP_FAIL;
-}
-
-
-/* STOP or UNSUBSCRIBE, in any case, with blanks around */
-int
-cmp_webhook_opt_out_word(const char *text, size_t len)
-{
-    size_t             n, i;
-    const char        *s;
-    static const char *words[] = { "stop", "unsubscribe" };
-
-    while (len > 0 && isspace((unsigned char) *text)) {
-        text++;
-        len--;
-    }
-
-    while (len > 0 && isspace((unsigned char) text[len - 1])) {
-        len--;
-    }
-
-    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        s = words[i];
-        n = strlen(s);
-
-        if (len == n && strncasecmp(text, s, n) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /* ----------------------------------------------------------- applying */
 
 
@@ -644,7 +53,7 @@ cmp_webhook_apply(cmp_op_t *op)
     cmp_webhook_t  *wh = op->data;
 
     json_array_foreach(wh->events, i, ev) {
-        type = cmp_webhook_str(ev, "type");
+        type = cmp_provider_str(ev, "type");
 
         if (strcmp(type, "status") == 0) {
             rc = cmp_webhook_status(op, wh, ev);
@@ -693,8 +102,7 @@ cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind, const char *a,
     size_t       n, len, i, id_len;
     const char  *index, *part[3];
 
-    index = (wh->provider == CMP_WEBHOOK_VIBER) ? "viber_event"
-                                                : "wa_event";
+    index = wh->provider->event_index;
     part[0] = a;
     part[1] = b;
     part[2] = c;
@@ -914,38 +322,29 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
 
 
 /*
- * WhatsApp names a contact by its number without "+", Viber by the
- * subscriber id.  Returns 0 when found, 1 when not, -1 on an error.
+ * A callback names a contact by its address on the provider (WhatsApp:
+ * the number without "+").  Returns 0 when found, 1 when not, -1 on an
+ * error.
  */
 static int
 cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, const char *from,
     char *id, size_t *id_len)
 {
     int     rc;
-    char    phone[CMP_WEBHOOK_ID_MAX + 2];
+    char    key[CMP_PROVIDER_ID_MAX + 8];
     size_t  n;
 
     if (from == NULL) {
         return 1;
     }
 
-    n = strlen(from);
-
-    if (wh->provider == CMP_WEBHOOK_VIBER) {
-        rc = cmp_index_get(op->store, op->txn, "viber_id", from, n, id,
-                           id_len);
-
-    } else {
-        if (n > CMP_WEBHOOK_ID_MAX) {
-            return 1;
-        }
-
-        phone[0] = '+';
-        memcpy(phone + 1, from, n);
-
-        rc = cmp_index_get(op->store, op->txn, "phone", phone, n + 1, id,
-                           id_len);
+    n = cmp_provider_contact_key(wh->provider, from, key, sizeof(key));
+    if (n == 0) {
+        return 1;
     }
+
+    rc = cmp_index_get(op->store, op->txn, wh->provider->address_index, key,
+                       n, id, id_len);
 
     if (rc == MDB_NOTFOUND) {
         return 1;
@@ -1092,8 +491,8 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     const char     *status, *old, *id, *s;
     unsigned char   key[CMP_MESSAGE_KEY_MAX];
 
-    status = cmp_webhook_str(ev, "status");
-    id = cmp_webhook_str(ev, "provider_message_id");
+    status = cmp_provider_str(ev, "status");
+    id = cmp_provider_str(ev, "provider_message_id");
     rank = cmp_message_rank(status);
 
     /* "deleted" and the like are no states of the ledger */
@@ -1101,7 +500,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return CMP_OK;
     }
 
-    found = cmp_webhook_message(op, cmp_webhook_str(ev, "opaque"), id, key,
+    found = cmp_webhook_message(op, cmp_provider_str(ev, "opaque"), id, key,
                                 &key_len, &msg);
     if (found < 0) {
         return CMP_FAIL;
@@ -1130,7 +529,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return cmp_webhook_inbox(op, rec);
     }
 
-    s = cmp_webhook_str(msg, "status");
+    s = cmp_provider_str(msg, "status");
 
     if (s != NULL && cmp_message_rank(s) >= rank) {
         wh->duplicates++;
@@ -1192,8 +591,8 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     const char     *id, *from;
     unsigned char   key[CMP_MESSAGE_KEY_MAX];
 
-    id = cmp_webhook_str(ev, "provider_message_id");
-    from = cmp_webhook_str(ev, "from");
+    id = cmp_provider_str(ev, "provider_message_id");
+    from = cmp_provider_str(ev, "from");
 
     if (id != NULL) {
         rc = cmp_webhook_seen(op, wh, 'm', id, NULL, NULL);
@@ -1212,8 +611,8 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     }
 
     /* the message answered: WhatsApp's context, Viber's tracking_data */
-    found = cmp_webhook_message(op, cmp_webhook_str(ev, "opaque"),
-                                cmp_webhook_str(ev, "context_id"), key,
+    found = cmp_webhook_message(op, cmp_provider_str(ev, "opaque"),
+                                cmp_provider_str(ev, "context_id"), key,
                                 &key_len, &msg);
     if (found < 0) {
         return CMP_FAIL;
@@ -1309,8 +708,8 @@ cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, int out)
     json_t      *rec;
     const char  *from, *reason;
 
-    from = cmp_webhook_str(ev, "from");
-    reason = cmp_webhook_str(ev, "reason");
+    from = cmp_provider_str(ev, "from");
+    reason = cmp_provider_str(ev, "reason");
 
     snprintf(ts, sizeof(ts), "%lld",
              (long long) json_integer_value(json_object_get(ev,
@@ -1363,7 +762,7 @@ cmp_webhook_started(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     json_t      *rec;
     const char  *from;
 
-    from = cmp_webhook_str(ev, "from");
+    from = cmp_provider_str(ev, "from");
 
     snprintf(ts, sizeof(ts), "%lld",
              (long long) json_integer_value(json_object_get(ev,

@@ -1,7 +1,7 @@
 
 /*
- * Provider callbacks (WhatsApp Cloud API, Viber bot API): parsing into one
- * neutral event list, and applying a list in one write transaction.
+ * Provider callbacks: the neutral event list every provider's parser
+ * (cmp_provider_t.parse) makes, applied in one write transaction.
  */
 
 
@@ -10,13 +10,7 @@
 
 
 #include "cmp_op.h"
-
-
-#define CMP_WEBHOOK_WHATSAPP    1
-#define CMP_WEBHOOK_VIBER       2
-
-/* longest provider id kept (a wamid is at most 128 characters) */
-#define CMP_WEBHOOK_ID_MAX      256
+#include "cmp_provider.h"
 
 /* counters not moved by a status change: they only ever grow */
 #define CMP_WEBHOOK_REPLIED     "replied"
@@ -27,7 +21,7 @@
  *
  *   "type": "status" | "reply" | "opt_out" | "opt_in" |
  *           "conversation_started" | "ping" | "ignored"
- *   "route":        WhatsApp phone_number_id naming the channel
+ *   "route":        the provider's route_field naming the channel
  *   "channel_id":   filled in by the caller once the signature is checked
  *   "provider_message_id", "status", "error" (object), "opaque" (our hex
  *   message id echoed back), "context_id" (the message a reply answers),
@@ -56,22 +50,16 @@
 
 
 typedef struct {
-    int            provider;
-    json_t        *events;
+    const cmp_provider_t  *provider;
+    json_t                *events;
 
     /* what applying found, for the caller's log */
-    unsigned       applied;
-    unsigned       duplicates;
-    unsigned       unknown;
-    char           unknown_id[CMP_WEBHOOK_ID_MAX + 1];
+    unsigned               applied;
+    unsigned               duplicates;
+    unsigned               unknown;
+    char                   unknown_id[CMP_PROVIDER_ID_MAX + 1];
 } cmp_webhook_t;
 
-
-int cmp_webhook_whatsapp_parse(const char *body, size_t len, json_t **events,
-    char *err, size_t err_len);
-int cmp_webhook_viber_parse(const char *body, size_t len, json_t **events,
-    char *err, size_t err_len);
-int cmp_webhook_opt_out_word(const char *text, size_t len);
 
 /* a cmp_op_pt: op->data is a cmp_webhook_t whose events have channel_id */
 int cmp_webhook_apply(cmp_op_t *op);

@@ -20,17 +20,7 @@
 
 #define CMP_CAMPAIGND_VERSION      "0.1.0"
 
-/*
- * LMDB wants the same maxreaders in every process of an environment: the
- * module opens with 1024 (NGX_HTTP_CAMPAIGN_MAX_READERS).
- */
-#define CMP_CAMPAIGND_READERS      1024
-
 #define CMP_CAMPAIGND_CONCURRENCY  256
-#define CMP_CAMPAIGND_MAX_SIZE     ((size_t) 1024 * 1024 * 1024)
-
-/* the module refuses a max_size under 1m; so does campaignd */
-#define CMP_CAMPAIGND_MIN_SIZE     ((size_t) 1024 * 1024)
 
 /* how long in-flight requests get to finish after SIGTERM */
 #define CMP_CAMPAIGND_STOP_WAIT    10
@@ -57,6 +47,7 @@ typedef struct {
     int                  ready_fd;      /* --daemon: the waiting parent */
     unsigned long        ticks;
     int64_t              minute;        /* seconds; tests shrink it */
+    struct cmp_http_s   *http;
     struct cmp_engine_s *engine;
     struct cmp_dispatch_s *dispatch;
     unsigned             queued:1;      /* new messages to dispatch */

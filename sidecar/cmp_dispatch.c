@@ -1,7 +1,8 @@
 
 /*
- * The dispatcher: queued messages to the providers through libcurl's
- * multi interface; the ledger says "sending" before and "sent" after.
+ * The dispatcher: queued messages to the providers through cmp_http; the
+ * ledger says "sending" before and "sent" after, in the same txn as the
+ * outcome the flow engine is told of.
  */
 
 
@@ -14,39 +15,29 @@
 
 #include "cmp_dispatch.h"
 #include "cmp_bucket.h"
-#include "cmp_engine.h"
 #include "cmp_ledger.h"
 #include "cmp_provider.h"
 #include "cmp_channel.h"
 #include "cmp_template.h"
 #include "cmp_json_raw.h"
-#include "cmp_net.h"
 
 
 #define CMP_DISPATCH_ATTEMPTS   5
 #define CMP_DISPATCH_SCAN       4096
-#define CMP_DISPATCH_BATCH      256
+#define CMP_DISPATCH_BATCH      256      /* sends a channel starts at once */
 #define CMP_GAP_SLOTS           65536
 #define CMP_REQUEST_TIMEOUT     30
 
 
-/*
- * A channel's request headers, shared by its requests in flight: a PATCH
- * of the token gives the channel new ones while the old finish.
- */
-typedef struct {
-    unsigned            refs;
-    struct curl_slist  *list;
-} cmp_headers_t;
-
-
 typedef struct {
     char                id[CMP_ID_MAX + 1];
-    unsigned            viber:1;
+    const cmp_provider_t *provider;
     unsigned            ok:1;          /* status ok, and sendable */
     unsigned            present:1;
     char               *url;
-    cmp_headers_t      *headers;       /* with the token */
+    cmp_http_headers_t *headers;       /* with the token; shared by its
+                                          requests in flight, a PATCH of
+                                          the token gives it new ones */
     char                sender[64];
     cmp_bucket_t        bucket;
     unsigned            max_in_flight;
@@ -56,43 +47,30 @@ typedef struct {
 } cmp_chan_t;
 
 
-typedef struct cmp_req_s  cmp_req_t;
-
-struct cmp_req_s {
-    CURL               *easy;
-    int                 chan;          /* index; -1: an http_request */
-    unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
+/* a send's part of its request (cmp_http_req_t.ctx) */
+typedef struct {
+    int                 chan;          /* index */
     size_t              mklen;
-    char               *body;          /* an http_request's */
-    cmp_text_t   send;          /* a send's body, kept with it */
-    struct curl_slist  *headers;       /* an http_request's own */
-    cmp_headers_t      *shared;        /* a send's: its channel's */
-    cmp_text_t          answer;
-    int64_t             retry_after;
-    cmp_http_done_pt    done;
-    void               *data;
-    CURLcode            result;
-    long                status;
-    cmp_req_t          *next;
-};
+    unsigned char       mkey[CMP_MESSAGE_KEY_MAX];
+} cmp_send_t;
+
+#define cmp_send(r)     ((cmp_send_t *) (r)->ctx)
 
 
 struct cmp_dispatch_s {
     cmp_campaignd_t    *cd;
     cmp_store_t        *st;
     cmp_log_t          *log;
-    cmp_net_t          *net;
-    struct pollfd       net_fd;        /* answers wait on the thread */
+    cmp_http_t         *http;
+    cmp_http_owner_t    owner;
+    cmp_dispatch_outcome_pt  outcome;  /* the flow engine's */
+    void               *data;
     cmp_chan_t         *chans;
     size_t              nchans;
-    unsigned            in_flight;
     unsigned            stopping:1;
     unsigned            refreshed:1;
     uint64_t            changes;       /* CMP_CHANNEL_CHANGES when read */
     uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
-    cmp_req_t          *finished;
-    cmp_req_t          *spare;         /* sends done, handles kept */
-    unsigned            nspare;
     cmp_text_t   patch;         /* a message record rewritten */
     MDB_txn            *txn;           /* the refresh's read txn */
 };
@@ -119,6 +97,22 @@ typedef struct {
 } cmp_msg_view_t;
 
 
+/* one answer being recorded, for the function of its class */
+typedef struct {
+    cmp_dispatch_t     *d;
+    MDB_txn            *txn;
+    cmp_chan_t         *c;
+    cmp_send_t         *s;
+    const char         *rec;           /* the message record, in the map */
+    size_t              len;
+    int64_t             now_ms;
+    cmp_msg_view_t      m;
+    cmp_answer_t        a;
+    cmp_text_t          quoted;        /* provider id or error, as JSON */
+    cmp_outcome_t       out;
+} cmp_dispatch_answer_t;
+
+
 typedef enum {
     CMP_TAKE_SENDING = 0,    /* marked "sending", its request made */
     CMP_TAKE_DROP,           /* the entry is stale, or the message skipped */
@@ -127,38 +121,33 @@ typedef enum {
 } cmp_take_e;
 
 
-static size_t cmp_dispatch_write(char *ptr, size_t size, size_t n,
-    void *userdata);
-static size_t cmp_dispatch_header(char *ptr, size_t size, size_t n,
-    void *userdata);
 static int64_t cmp_dispatch_msec(void);
 static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
-    int64_t now_ms, MDB_txn *parent, cmp_req_t **out);
+    int64_t now_ms, MDB_txn *parent, cmp_http_req_t **out);
 static void cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn,
-    int64_t now, cmp_req_t **reqs);
+    int64_t now, cmp_http_req_t **reqs);
 static void cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
-    cmp_req_t *reqs);
-static cmp_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
+    cmp_http_req_t *reqs);
+static cmp_http_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
     const char *rec, size_t len, const unsigned char *mkey, size_t mklen);
 static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
-    int64_t now_ms, cmp_req_t **req);
+    int64_t now_ms, cmp_http_req_t **req);
 static int cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m);
 static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
     const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now);
-static void cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r);
-static void cmp_dispatch_free_list(cmp_dispatch_t *d, cmp_req_t *reqs);
-static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_req_t *reqs);
-static cmp_headers_t *cmp_dispatch_headers(cmp_headers_t *old,
-    const char *auth);
-static void cmp_dispatch_headers_release(cmp_headers_t *h);
-static void cmp_dispatch_finished(cmp_dispatch_t *d);
+static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_http_req_t *reqs);
+static void cmp_dispatch_answers(void *data, cmp_http_req_t *reqs);
 static int cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn,
-    cmp_req_t *r, int64_t now_ms);
+    cmp_http_req_t *r, int64_t now_ms);
+static int cmp_dispatch_sent(cmp_dispatch_answer_t *x);
+static int cmp_dispatch_refused(cmp_dispatch_answer_t *x);
+static int cmp_dispatch_throttled(cmp_dispatch_answer_t *x);
+static int cmp_dispatch_blocked(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn,
     const char *contact);
 static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn,
@@ -180,14 +169,10 @@ cmp_dispatch_is(const json_t *v, const char *s)
 
 
 cmp_dispatch_t *
-cmp_dispatch_create(cmp_campaignd_t *cd)
+cmp_dispatch_create(cmp_campaignd_t *cd, cmp_http_t *http,
+    cmp_dispatch_outcome_pt outcome, void *data)
 {
-    char             err[128];
     cmp_dispatch_t  *d;
-
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        return NULL;
-    }
 
     d = calloc(1, sizeof(cmp_dispatch_t));
     if (d == NULL) {
@@ -197,6 +182,9 @@ cmp_dispatch_create(cmp_campaignd_t *cd)
     d->cd = cd;
     d->st = &cd->store;
     d->log = &cd->log;
+    d->http = http;
+    d->outcome = outcome;
+    d->data = data;
     d->gap = calloc(CMP_GAP_SLOTS, sizeof(uint64_t));
 
     if (d->gap == NULL) {
@@ -204,16 +192,12 @@ cmp_dispatch_create(cmp_campaignd_t *cd)
         return NULL;
     }
 
-    d->net = cmp_net_create((long) cd->concurrency, err, sizeof(err));
-
-    if (d->net == NULL) {
-        cmp_log_error(d->log, CMP_LOG_CRIT, "%s", err);
-        cmp_dispatch_destroy(d);
-        return NULL;
-    }
-
-    d->net_fd.fd = cmp_net_fd(d->net);
-    d->net_fd.events = POLLIN;
+    /* a send's handle is kept for the next one, up to the concurrency */
+    d->owner.done = cmp_dispatch_answers;
+    d->owner.data = d;
+    d->owner.ctx_size = sizeof(cmp_send_t);
+    d->owner.max_spare = cd->concurrency;
+    cmp_http_owner_add(http, &d->owner);
 
     return d;
 }
@@ -222,28 +206,15 @@ cmp_dispatch_create(cmp_campaignd_t *cd)
 void
 cmp_dispatch_destroy(cmp_dispatch_t *d)
 {
-    size_t      i;
-    cmp_req_t  *r;
+    size_t  i;
 
     if (d == NULL) {
         return;
     }
 
-    /* first: then no easy handle is in the thread's hands */
-    cmp_net_destroy(d->net);
-
     for (i = 0; i < d->nchans; i++) {
         free(d->chans[i].url);
-        cmp_dispatch_headers_release(d->chans[i].headers);
-    }
-
-    while (d->spare != NULL) {
-        r = d->spare;
-        d->spare = r->next;
-        curl_easy_cleanup(r->easy);
-        cmp_text_free(&r->answer);
-        cmp_text_free(&r->send);
-        free(r);
+        cmp_http_headers_release(d->chans[i].headers);
     }
 
     cmp_text_free(&d->patch);
@@ -251,7 +222,6 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
     free(d->chans);
     free(d->gap);
     free(d);
-    curl_global_cleanup();
 }
 
 
@@ -263,37 +233,6 @@ cmp_dispatch_msec(void)
     (void) clock_gettime(CLOCK_REALTIME, &ts);
 
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
-static size_t
-cmp_dispatch_write(char *ptr, size_t size, size_t n, void *userdata)
-{
-    cmp_req_t *r = userdata;
-
-    /* an answer is small; a huge one is cut, not kept */
-    if (r->answer.len < 65536) {
-        cmp_text_add(&r->answer, ptr, size * n);
-    }
-
-    return size * n;
-}
-
-
-static size_t
-cmp_dispatch_header(char *ptr, size_t size, size_t n, void *userdata)
-{
-    cmp_req_t *r = userdata;
-
-    size_t  len;
-
-    len = size * n;
-
-    if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
-        r->retry_after = strtoll(ptr + 12, NULL, 10);
-    }
-
-    return len;
 }
 
 
@@ -353,13 +292,14 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
 {
     cmp_dispatch_t *d = ctx;
 
-    int          viber, ok;
-    char         err[64], *url, *auth;
-    size_t       i, n, slen;
-    json_t      *ch, *p, *secret;
-    int64_t      now;
-    cmp_chan_t  *c, *chans;
-    const char  *base, *pnid, *token, *s, *status;
+    int                    ok;
+    char                   err[64], *url, *auth;
+    size_t                 i, n, slen;
+    json_t                *ch, *p, *secret;
+    int64_t                now;
+    cmp_chan_t            *c, *chans;
+    const char            *token, *s, *status;
+    const cmp_provider_t  *pr;
 
     if (len > CMP_ID_MAX) {
         return 0;
@@ -399,66 +339,45 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     c->present = 1;
 
     s = json_string_value(json_object_get(ch, "type"));
-    viber = (s != NULL && strcmp(s, "viber") == 0);
-    c->viber = viber;
+    pr = (s != NULL) ? cmp_provider_find(s, strlen(s)) : NULL;
 
-    p = json_object_get(ch, viber ? "viber" : "whatsapp");
-    base = json_string_value(json_object_get(p, "api_base_url"));
-    pnid = json_string_value(json_object_get(p, "phone_number_id"));
-    s = json_string_value(json_object_get(p, "sender_name"));
-    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
-
-    if (base == NULL) {
-        base = viber ? "https://chatapi.viber.com/pa"
-                     : "https://graph.facebook.com/v21.0";
+    if (pr == NULL) {
+        pr = cmp_providers[0];
     }
+
+    c->provider = pr;
+
+    p = json_object_get(ch, pr->name);
+    s = (pr->sender_field != NULL)
+        ? json_string_value(json_object_get(p, pr->sender_field)) : NULL;
+    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
 
     token = NULL;
     secret = NULL;
 
     if (cmp_secret_get(d->st, d->txn, id, len, &s, &slen) == 0) {
         secret = cmp_json_parse(s, slen, err, sizeof(err));
-        token = json_string_value(json_object_get(secret, viber
-                                                          ? "auth_token"
-                                                          : "access_token"));
+        token = json_string_value(json_object_get(secret, pr->token));
     }
 
     url = NULL;
     auth = NULL;
-    n = strlen(base) + (pnid ? strlen(pnid) : 0) + 32;
 
-    if ((viber || pnid != NULL) && token != NULL) {
-        url = malloc(n);
-        auth = malloc(strlen(token) + 32);
-
-        if (url != NULL && auth != NULL) {
-            if (viber) {
-                snprintf(url, n, "%s/send_message", base);
-                sprintf(auth, "X-Viber-Auth-Token: %s", token);
-
-            } else {
-                snprintf(url, n, "%s/%s/messages", base, pnid);
-                sprintf(auth, "Authorization: Bearer %s", token);
-            }
-        }
+    if (token != NULL && pr->endpoint(p, token, &url, &auth) != 0) {
+        url = NULL;
+        auth = NULL;
     }
 
     json_decref(secret);
 
     free(c->url);
     c->url = url;
-    c->headers = cmp_dispatch_headers(c->headers, auth);
+    c->headers = cmp_http_headers(c->headers, auth);
     free(auth);
 
     status = json_string_value(json_object_get(ch, "status"));
     ok = (url != NULL && c->headers != NULL
           && (status == NULL || strcmp(status, "error") != 0));
-
-    /* a Viber account no longer approved: its messages wait, as unready */
-    if (viber) {
-        s = json_string_value(json_object_get(p, "service_account_status"));
-        ok = ok && s != NULL && strcmp(s, "approved") == 0;
-    }
 
     if (c->ok != ok) {
         cmp_log_error(d->log, ok ? CMP_LOG_INFO : CMP_LOG_WARN,
@@ -536,7 +455,7 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             break;
         }
 
-        if (cmp_msg_get(d->st, txn, mkey, mklen, &msg) != 0) {
+        if (cmp_message_load(d->st, txn, mkey, mklen, &msg) != 0) {
             continue;
         }
 
@@ -550,7 +469,7 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             }
 
             if (rc == 0) {
-                rc = cmp_msg_put(d->st, txn, mkey, mklen, msg);
+                rc = cmp_message_save(d->st, txn, mkey, mklen, msg);
             }
 
             if (rc == 0) {
@@ -643,7 +562,7 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
 {
     int         rc;
     MDB_txn    *txn;
-    cmp_req_t  *reqs;
+    cmp_http_req_t  *reqs;
 
     if (d->stopping || !d->cd->queued) {
         return;
@@ -665,7 +584,7 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
 /* every channel's next messages, marked "sending" in txn, into *reqs */
 static void
 cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn, int64_t now,
-    cmp_req_t **reqs)
+    cmp_http_req_t **reqs)
 {
     size_t  i;
 
@@ -687,7 +606,7 @@ cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn, int64_t now,
  */
 static void
 cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
-    cmp_req_t *reqs)
+    cmp_http_req_t *reqs)
 {
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
@@ -704,7 +623,7 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
         cmp_log_error(d->log, CMP_LOG_ERR, "dispatch txn failed: %s",
                       mdb_strerror(rc));
 
-        cmp_dispatch_free_list(d, reqs);
+        cmp_http_free_list(d->http, reqs);
 
         d->cd->queued = 1;
         return;
@@ -717,7 +636,8 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
 
 /*
  * A contact may opt out while its campaign message waits in the queue:
- * campaign messages are never sent to an opted-out contact (api.md).
+ * campaign messages are never sent to an opted-out contact (README
+ * "Webhooks").
  */
 static int
 cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
@@ -800,14 +720,14 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
  */
 static void
 cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
-    MDB_txn *parent, cmp_req_t **out)
+    MDB_txn *parent, cmp_http_req_t **out)
 {
     int                    rc, cap, n, scanned, ndel, lane, take;
     char                   prefix[CMP_ID_MAX + 2];
     size_t                 plen, mklen;
     MDB_val                k, v;
     MDB_txn               *txn;
-    cmp_req_t             *reqs, *r;
+    cmp_http_req_t             *reqs, *r;
     cmp_chan_t            *c;
     MDB_cursor            *cur;
     cmp_campaign_cache_t   cache;
@@ -825,8 +745,8 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
 
     cap = (int) c->max_in_flight - (int) c->in_flight;
 
-    if ((int) d->cd->concurrency - (int) d->in_flight < cap) {
-        cap = (int) d->cd->concurrency - (int) d->in_flight;
+    if ((int) d->cd->concurrency - (int) cmp_http_in_flight(d->http) < cap) {
+        cap = (int) d->cd->concurrency - (int) cmp_http_in_flight(d->http);
     }
 
     if (cap > CMP_DISPATCH_BATCH) {
@@ -948,10 +868,10 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
 
         memcpy(sk, "#sending", 9);
-        memcpy(sk + 9, r->mkey, r->mklen);
+        memcpy(sk + 9, cmp_send(r)->mkey, cmp_send(r)->mklen);
 
         k.mv_data = sk;
-        k.mv_size = 9 + r->mklen;
+        k.mv_size = 9 + cmp_send(r)->mklen;
         v.mv_data = c->id;
         v.mv_size = strlen(c->id);
 
@@ -971,7 +891,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: queue txn failed: "
                       "%s", c->id, mdb_strerror(rc));
 
-        cmp_dispatch_free_list(d, reqs);
+        cmp_http_free_list(d->http, reqs);
 
         d->cd->queued = 1;
         return;
@@ -998,7 +918,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
 static int
 cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
-    int64_t now_ms, cmp_req_t **req)
+    int64_t now_ms, cmp_http_req_t **req)
 {
     int              rc;
     char             num[24];
@@ -1038,7 +958,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     reason = NULL;
 
     if (m.campaign[0] != '\0') {
-        /* suspended or ended: never sent (scheduler.md) */
+        /* suspended or ended: never sent */
         if (!cmp_dispatch_campaign_open(d, txn, m.campaign, cache,
                                         now_ms / 1000))
         {
@@ -1086,7 +1006,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
                               set, 1, now_ms / 1000);
     if (rc != 0) {
         if (*req != NULL) {
-            cmp_dispatch_free_req(d, *req);
+            cmp_http_free(d->http, *req);
             *req = NULL;
         }
 
@@ -1209,351 +1129,83 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
 
 
 /*
- * A send's request: a spare one when there is, so its easy handle (and
- * what libcurl keeps in it between transfers) is set up once.
+ * A send's request: cmp_http keeps the dispatcher's finished ones, so a
+ * handle (and the connection it keeps) is set up once.
  */
-static cmp_req_t *
+static cmp_http_req_t *
 cmp_dispatch_request(cmp_dispatch_t *d, int ci, const char *rec, size_t len,
     const unsigned char *mkey, size_t mklen)
 {
-    int          rc;
-    cmp_req_t   *r;
-    cmp_chan_t  *c;
+    cmp_send_t      *s;
+    cmp_chan_t      *c;
+    cmp_http_req_t  *r;
 
     c = &d->chans[ci];
 
-    if (d->spare != NULL) {
-        r = d->spare;
-        d->spare = r->next;
-        d->nspare--;
-        r->next = NULL;
-
-    } else {
-        r = calloc(1, sizeof(cmp_req_t));
-        if (r == NULL) {
-            return NULL;
-        }
-
-        r->easy = curl_easy_init();
-        if (r->easy == NULL) {
-            free(r);
-            return NULL;
-        }
-
-        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION,
-                         cmp_dispatch_header);
-        curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_TIMEOUT,
-                         (long) CMP_REQUEST_TIMEOUT);
-        curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-
-        /* a channel's api_base_url reaches the provider over HTTP only */
-        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    }
-
-    r->chan = ci;
-    r->retry_after = -1;
-    r->result = CURLE_OK;
-    r->status = 0;
-    memcpy(r->mkey, mkey, mklen);
-    r->mklen = mklen;
-
-    rc = c->viber ? cmp_viber_body(rec, len, c->sender, &r->send)
-                  : cmp_whatsapp_body(rec, len, &r->send);
-
-    if (rc != 0) {
-        cmp_dispatch_free_req(d, r);
+    r = cmp_http_new(d->http, &d->owner);
+    if (r == NULL) {
         return NULL;
     }
 
-    r->shared = c->headers;
-    r->shared->refs++;
+    s = cmp_send(r);
+    s->chan = ci;
+    memcpy(s->mkey, mkey, mklen);
+    s->mklen = mklen;
 
-    curl_easy_setopt(r->easy, CURLOPT_URL, c->url);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->send.data);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) r->send.len);
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->shared->list);
+    if (c->provider->body(rec, len, c->sender, &r->body) != 0
+        || cmp_http_prepare(r, c->url, 1, c->headers, NULL, 0,
+                            CMP_REQUEST_TIMEOUT) != 0)
+    {
+        cmp_http_free(d->http, r);
+        return NULL;
+    }
 
     return r;
 }
 
 
-/* a channel's headers, the old ones kept while the token is the same */
-static cmp_headers_t *
-cmp_dispatch_headers(cmp_headers_t *old, const char *auth)
-{
-    cmp_headers_t      *h;
-    struct curl_slist  *l;
-
-    if (old != NULL && auth != NULL
-        && strcmp(old->list->next->data, auth) == 0)
-    {
-        return old;
-    }
-
-    cmp_dispatch_headers_release(old);
-
-    if (auth == NULL) {
-        return NULL;
-    }
-
-    h = malloc(sizeof(cmp_headers_t));
-    if (h == NULL) {
-        return NULL;
-    }
-
-    /* the token's line second: cmp_dispatch_headers() compares it */
-    l = curl_slist_append(NULL, "Content-Type: application/json");
-    l = (l != NULL) ? curl_slist_append(l, auth) : NULL;
-    l = (l != NULL) ? curl_slist_append(l, "Expect:") : NULL;
-
-    if (l == NULL) {
-        /* curl_slist_append() frees nothing on failure: a leak is rare */
-        free(h);
-        return NULL;
-    }
-
-    h->refs = 1;
-    h->list = l;
-
-    return h;
-}
-
-
-static void
-cmp_dispatch_headers_release(cmp_headers_t *h)
-{
-    if (h != NULL && --h->refs == 0) {
-        curl_slist_free_all(h->list);
-        free(h);
-    }
-}
-
-
-int
-cmp_dispatch_http(cmp_dispatch_t *d, const char *method, const char *url,
-    struct curl_slist *headers, const char *body, long timeout,
-    cmp_http_done_pt done, void *data)
-{
-    cmp_req_t  *r;
-
-    if (d->stopping) {
-        return -1;
-    }
-
-    r = calloc(1, sizeof(cmp_req_t));
-    if (r == NULL) {
-        return -1;
-    }
-
-    r->chan = -1;
-    r->retry_after = -1;
-    r->done = done;
-    r->data = data;
-    r->easy = curl_easy_init();
-
-    if (r->easy == NULL) {
-        free(r);
-        return -1;
-    }
-
-    curl_easy_setopt(r->easy, CURLOPT_URL, url);
-
-    /*
-     * The URL is a template the flow renders: whatever it renders to, the
-     * operator's backend is reached over HTTP, never file:// or gopher://
-     */
-    curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-
-    if (strcmp(method, "POST") == 0) {
-        r->body = strdup(body ? body : "");
-        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
-    }
-
-    r->headers = curl_slist_append(headers, "Expect:");
-
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, cmp_dispatch_write);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout);
-
-    cmp_dispatch_submit(d, r);
-
-    return 0;
-}
-
-
-/* requests never started: their messages stay as the txn left them */
-static void
-cmp_dispatch_free_list(cmp_dispatch_t *d, cmp_req_t *reqs)
-{
-    cmp_req_t  *r;
-
-    while (reqs != NULL) {
-        r = reqs;
-        reqs = r->next;
-        cmp_dispatch_free_req(d, r);
-    }
-}
-
-
-/* a send's request is kept for the next one, up to the concurrency */
-static void
-cmp_dispatch_free_req(cmp_dispatch_t *d, cmp_req_t *r)
-{
-    cmp_dispatch_headers_release(r->shared);
-    r->shared = NULL;
-    free(r->body);
-    r->body = NULL;
-
-    if (r->chan >= 0 && d->nspare < d->cd->concurrency) {
-        r->answer.len = 0;
-        r->answer.failed = 0;
-
-        if (r->answer.data != NULL) {
-            r->answer.data[0] = '\0';
-        }
-
-        r->next = d->spare;
-        d->spare = r;
-        d->nspare++;
-        return;
-    }
-
-    if (r->easy != NULL) {
-        curl_easy_cleanup(r->easy);
-    }
-
-    curl_slist_free_all(r->headers);
-    cmp_text_free(&r->answer);
-    cmp_text_free(&r->send);
-    free(r);
-}
-
-
-int
-cmp_dispatch_poll_fds(cmp_dispatch_t *d, struct pollfd **fds,
-    int64_t *timeout_ms)
+/* the bucket or a gap holds messages back: look again soon */
+void
+cmp_dispatch_timeout(cmp_dispatch_t *d, int64_t *timeout_ms)
 {
     if (d->cd->queued && !d->stopping && *timeout_ms > 10) {
-        /* the bucket or a gap holds messages back: look again soon */
         *timeout_ms = 10;
     }
-
-    d->net_fd.revents = 0;
-    *fds = &d->net_fd;
-
-    return 1;
 }
 
 
-/* the answers the network thread has for us, in one write txn */
-void
-cmp_dispatch_poll_done(cmp_dispatch_t *d)
-{
-    size_t          i, k;
-    cmp_req_t      *r;
-    cmp_net_done_t  done[CMP_DISPATCH_BATCH];
-
-    while (d->in_flight > 0) {
-        k = cmp_net_done(d->net, done, CMP_DISPATCH_BATCH);
-
-        for (i = 0; i < k; i++) {
-            r = NULL;
-            curl_easy_getinfo(done[i].easy, CURLINFO_PRIVATE, (char **) &r);
-
-            r->result = done[i].result;
-            curl_easy_getinfo(done[i].easy, CURLINFO_RESPONSE_CODE,
-                              &r->status);
-
-            d->in_flight--;
-
-            if (r->chan >= 0) {
-                d->chans[r->chan].in_flight--;
-            }
-
-            r->next = d->finished;
-            d->finished = r;
-        }
-
-        if (k < CMP_DISPATCH_BATCH) {
-            break;
-        }
-    }
-
-    if (d->finished != NULL) {
-        cmp_dispatch_finished(d);
-    }
-}
-
-
-/*
- * Requests to the network thread, counted in flight; if it is gone (it
- * never goes before us), they end at once as failed transfers.
- */
+/* the network only after the commit: each counted in flight on its own */
 static void
-cmp_dispatch_submit(cmp_dispatch_t *d, cmp_req_t *reqs)
+cmp_dispatch_submit(cmp_dispatch_t *d, cmp_http_req_t *reqs)
 {
-    size_t      n;
-    CURL       *easy[CMP_DISPATCH_BATCH];
-    cmp_req_t  *r, *next;
+    cmp_http_req_t  *r;
 
-    while (reqs != NULL) {
-        n = 0;
-
-        for (r = reqs; r != NULL && n < CMP_DISPATCH_BATCH; r = r->next) {
-            easy[n++] = r->easy;
-        }
-
-        next = r;
-
-        if (cmp_net_submit(d->net, easy, n) == 0) {
-            for (r = reqs; r != next; r = r->next) {
-                d->in_flight++;
-
-                if (r->chan >= 0) {
-                    d->chans[r->chan].in_flight++;
-                }
-            }
-
-            reqs = next;
-            continue;
-        }
-
-        while (reqs != next) {
-            r = reqs;
-            reqs = r->next;
-            r->result = CURLE_FAILED_INIT;
-            r->next = d->finished;
-            d->finished = r;
-        }
+    for (r = reqs; r != NULL; r = r->next) {
+        d->chans[cmp_send(r)->chan].in_flight++;
     }
+
+    cmp_http_submit(d->http, reqs);
 }
 
 
 /* every answer of this pass in one write txn */
 static void
-cmp_dispatch_finished(cmp_dispatch_t *d)
+cmp_dispatch_answers(void *data, cmp_http_req_t *list)
 {
-    int         rc;
-    int64_t     now;
-    MDB_txn    *txn;
-    cmp_req_t  *r, *list, *http, *reqs;
+    cmp_dispatch_t *d = data;
 
-    list = d->finished;
-    d->finished = NULL;
-    http = NULL;
+    int              rc;
+    int64_t          now;
+    MDB_txn         *txn;
+    cmp_http_req_t  *r, *reqs;
+
     reqs = NULL;
     txn = NULL;
     now = cmp_dispatch_msec();
+
+    for (r = list; r != NULL; r = r->next) {
+        d->chans[cmp_send(r)->chan].in_flight--;
+    }
 
     rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
 
@@ -1564,9 +1216,7 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
     }
 
     for (r = list; rc == 0 && r != NULL; r = r->next) {
-        if (r->chan >= 0) {
-            rc = cmp_dispatch_record(d, txn, r, now);
-        }
+        rc = cmp_dispatch_record(d, txn, r, now);
     }
 
     /*
@@ -1583,30 +1233,7 @@ cmp_dispatch_finished(cmp_dispatch_t *d)
         cmp_dispatch_commit(d, txn, rc, reqs);
     }
 
-    while (list != NULL) {
-        r = list;
-        list = r->next;
-
-        if (r->chan < 0) {
-            r->next = http;
-            http = r;
-            continue;
-        }
-
-        cmp_dispatch_free_req(d, r);
-    }
-
-    /* http_request answers: the engine writes in txns of its own */
-    while (http != NULL) {
-        r = http;
-        http = r->next;
-
-        r->done(r->data, r->result == CURLE_OK ? r->status : 0,
-                r->answer.data, r->answer.len,
-                r->result == CURLE_OK ? NULL : curl_easy_strerror(r->result));
-
-        cmp_dispatch_free_req(d, r);
-    }
+    cmp_http_free_list(d->http, list);
 }
 
 
@@ -1630,238 +1257,290 @@ cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
 }
 
 
-/* one answer, classified (scheduler.md), into the ledger */
+/* one answer, classified, into the ledger */
 static int
-cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_req_t *r,
+cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_http_req_t *r,
     int64_t now_ms)
 {
-    int               rc;
-    char              detail[320], num[24], due[24];
-    size_t            len;
-    json_t           *body;
-    int64_t           now, backoff, hold;
-    MDB_val           k, v;
-    cmp_op_t          op;
-    cmp_chan_t       *c;
-    cmp_text_t quoted;
-    const char       *rec, *s;
-    cmp_answer_t      a;
-    cmp_json_field_t    set[3];
-    cmp_msg_view_t    m;
-    cmp_outcome_t     out;
+    int                     rc;
+    char                    detail[320];
+    MDB_val                 k, v;
+    const char             *s;
+    cmp_dispatch_answer_t   x;
 
-    c = &d->chans[r->chan];
-    now = now_ms / 1000;
+    memset(&x, 0, sizeof(cmp_dispatch_answer_t));
+    x.d = d;
+    x.txn = txn;
+    x.s = cmp_send(r);
+    x.c = &d->chans[x.s->chan];
+    x.now_ms = now_ms;
 
-    if (r->result != CURLE_OK) {
-        snprintf(detail, sizeof(detail), "network: %s",
-                 curl_easy_strerror(r->result));
-        cmp_answer_transport(0, -1, detail, &a);
-
-    } else if (c->viber) {
-        cmp_viber_classify(r->status, r->answer.data, r->answer.len,
-                           r->retry_after, &a);
+    if (r->error != NULL) {
+        snprintf(detail, sizeof(detail), "network: %s", r->error);
+        cmp_answer_transport(0, -1, detail, &x.a);
 
     } else {
-        cmp_whatsapp_classify(r->status, r->answer.data, r->answer.len,
-                              r->retry_after, &a);
+        x.c->provider->classify(r->status, r->answer.data, r->answer.len,
+                                r->retry_after, &x.a);
     }
 
-    rc = cmp_dispatch_sending_del(d, txn, r->mkey, r->mklen);
+    rc = cmp_dispatch_sending_del(d, txn, x.s->mkey, x.s->mklen);
     if (rc != 0) {
         return rc;
     }
 
-    k.mv_data = r->mkey;
-    k.mv_size = r->mklen;
+    k.mv_data = x.s->mkey;
+    k.mv_size = x.s->mklen;
 
     rc = mdb_get(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v);
     if (rc != 0) {
         return (rc == MDB_NOTFOUND) ? 0 : rc;
     }
 
-    rec = v.mv_data;
-    len = v.mv_size;
+    x.rec = v.mv_data;
+    x.len = v.mv_size;
 
-    if (cmp_dispatch_view(rec, len, &m) != 0) {
+    if (cmp_dispatch_view(x.rec, x.len, &x.m) != 0) {
         return 0;
     }
 
-    if (a.klass == CMP_ANSWER_THROTTLED
-        && m.attempts >= CMP_DISPATCH_ATTEMPTS)
+    if (x.a.klass == CMP_ANSWER_THROTTLED
+        && x.m.attempts >= CMP_DISPATCH_ATTEMPTS)
     {
-        a.klass = CMP_ANSWER_REFUSED;
+        x.a.klass = CMP_ANSWER_REFUSED;
     }
 
     /* what the record keeps of the answer: the provider id, or why not */
-    s = (a.klass == CMP_ANSWER_SENT) ? a.provider_id : a.error;
+    s = (x.a.klass == CMP_ANSWER_SENT) ? x.a.provider_id : x.a.error;
 
-    memset(&quoted, 0, sizeof(cmp_text_t));
-    cmp_json_write_string(&quoted, s, strlen(s));
+    cmp_json_write_string(&x.quoted, s, strlen(s));
 
-    if (quoted.failed) {
-        cmp_text_free(&quoted);
+    if (x.quoted.failed) {
+        cmp_text_free(&x.quoted);
         return ENOMEM;
     }
 
-    memset(&out, 0, sizeof(cmp_outcome_t));
-    out.id = m.id;
-    out.instance = m.instance;
-    out.campaign = m.campaign[0] ? m.campaign : NULL;
+    x.out.id = x.m.id;
+    x.out.instance = x.m.instance;
+    x.out.campaign = x.m.campaign[0] ? x.m.campaign : NULL;
+    x.out.contact = x.m.contact;
 
-    switch (a.klass) {
+    switch (x.a.klass) {
 
     case CMP_ANSWER_SENT:
-        c->throttles = 0;
-
-        set[0].name = "provider_message_id";
-        set[0].value = quoted.data;
-        set[0].len = quoted.len;
-        set[1].name = "error";
-        set[1].value = "null";
-        set[1].len = 4;
-
-        /* a webhook may have been quicker: status never moves back */
-        out.status = (cmp_message_rank(m.status)
-                      <= cmp_message_rank("sending")) ? "sent" : m.status;
-
-        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
-                                  out.status, set, 2, now);
-
-        if (rc == 0 && a.provider_id[0] != '\0') {
-            k.mv_data = a.provider_id;
-            k.mv_size = strlen(a.provider_id);
-            v.mv_data = r->mkey;
-            v.mv_size = r->mklen;
-            rc = mdb_put(txn, d->st->dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k, &v,
-                         0);
-        }
-
-        if (rc == 0) {
-            rc = cmp_engine_outcome(d->cd->engine, txn, &out, CMP_EVENT_SENT,
-                                    now);
-        }
-
-        cmp_log_error(d->log, CMP_LOG_DEBUG, "campaign %s run %d contact %s "
-                      "message %s: sent, %s",
-                      m.campaign[0] ? m.campaign : "-", (int) m.run,
-                      m.contact, m.id, a.provider_id);
+        rc = cmp_dispatch_sent(&x);
         break;
 
     case CMP_ANSWER_REFUSED:
-        set[0].name = "error";
-        set[0].value = quoted.data;
-        set[0].len = quoted.len;
-
-        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
-                                  "failed", set, 1, now);
-
-        if (rc == 0) {
-            out.status = "failed";
-            out.error = a.error;
-            rc = cmp_engine_outcome(d->cd->engine, txn, &out,
-                                    CMP_EVENT_HTTP_FAIL, now);
-        }
-
-        if (rc == 0 && a.opt_out) {
-            rc = cmp_engine_contact_opt_out(d->cd->engine, txn, m.contact,
-                                            now);
-        }
-
-        cmp_log_error(d->log, CMP_LOG_INFO, "campaign %s run %d contact %s "
-                      "message %s: failed after %d attempt(s): %s",
-                      m.campaign[0] ? m.campaign : "-", (int) m.run,
-                      m.contact, m.id, (int) m.attempts, a.error);
+        rc = cmp_dispatch_refused(&x);
         break;
 
     case CMP_ANSWER_THROTTLED:
-        c->throttles++;
-
-        backoff = 1000LL << (m.attempts > 1 ? m.attempts - 1 : 0);
-
-        if (a.retry_after > 0 && a.retry_after * 1000 > backoff) {
-            backoff = a.retry_after * 1000;
-        }
-
-        backoff += random() % (backoff / 2 + 1);
-
-        hold = (a.retry_after > 0) ? a.retry_after * 1000
-               : 250LL << (c->throttles < 6 ? c->throttles : 6);
-        cmp_bucket_hold(&c->bucket, now_ms + hold);
-
-        set[0].name = "error";
-        set[0].value = quoted.data;
-        set[0].len = quoted.len;
-        set[1].name = "next_attempt_at";
-        set[1].value = due;
-        set[1].len = snprintf(due, sizeof(due), "%lld",
-                              (long long) (now_ms + backoff) / 1000);
-
-        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
-                                  "queued", set, 2, now);
-
-        if (rc == 0) {
-            rc = cmp_timer_put(d->st, txn, now_ms + backoff, CMP_TIMER_RETRY,
-                               r->mkey, r->mklen);
-        }
-
-        cmp_log_error(d->log, CMP_LOG_INFO, "channel %s message %s: "
-                      "throttled (%s), attempt %d, again in %lld ms", c->id,
-                      m.id, a.error, (int) m.attempts, (long long) backoff);
+        rc = cmp_dispatch_throttled(&x);
         break;
 
-    case CMP_ANSWER_BLOCKED:
-        /* not the message's fault: it waits, uncounted, for the channel */
-        set[0].name = "attempts";
-        set[0].value = num;
-        set[0].len = snprintf(num, sizeof(num), "%lld",
-                              (long long) m.attempts - 1);
-
-        rc = cmp_dispatch_rewrite(d, txn, r->mkey, r->mklen, rec, len, &m,
-                                  "queued", set, 1, now);
-
-        if (rc == 0) {
-            rc = cmp_queue_put(d->st, txn, c->id, m.lane, r->mkey, r->mklen);
-        }
-
-        if (rc == 0 && c->ok) {
-            body = json_object();
-            cmp_op_init(&op, d->st, NULL, &cmp_kind_channels);
-            op.txn = txn;
-            op.now = now;
-            op.body = body;
-            op.id_len = strlen(c->id);
-            memcpy(op.id, c->id, op.id_len + 1);
-
-            snprintf(detail, sizeof(detail), "provider refused the sender: "
-                     "%s", a.error);
-
-            if (cmp_channel_set_status(&op, "error", detail) != CMP_OK) {
-                rc = EIO;
-            }
-
-            cmp_op_free(&op);
-            json_decref(body);
-
-            cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: %s; dispatch "
-                          "stopped until the channel is changed", c->id,
-                          detail);
-        }
-
-        c->ok = 0;
+    default: /* CMP_ANSWER_BLOCKED */
+        rc = cmp_dispatch_blocked(&x);
         break;
     }
 
-    cmp_text_free(&quoted);
+    cmp_text_free(&x.quoted);
 
     return rc;
 }
 
 
-unsigned
-cmp_dispatch_in_flight(cmp_dispatch_t *d)
+static int
+cmp_dispatch_sent(cmp_dispatch_answer_t *x)
 {
-    return d->in_flight;
+    int                rc;
+    MDB_val            k, v;
+    cmp_msg_view_t    *m;
+    cmp_json_field_t   set[2];
+
+    m = &x->m;
+    x->c->throttles = 0;
+
+    set[0].name = "provider_message_id";
+    set[0].value = x->quoted.data;
+    set[0].len = x->quoted.len;
+    set[1].name = "error";
+    set[1].value = "null";
+    set[1].len = 4;
+
+    /* a webhook may have been quicker: status never moves back */
+    x->out.status = (cmp_message_rank(m->status)
+                     <= cmp_message_rank("sending")) ? "sent" : m->status;
+    x->out.event = CMP_EVENT_SENT;
+
+    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
+                              x->len, m, x->out.status, set, 2,
+                              x->now_ms / 1000);
+
+    if (rc == 0 && x->a.provider_id[0] != '\0') {
+        k.mv_data = x->a.provider_id;
+        k.mv_size = strlen(x->a.provider_id);
+        v.mv_data = x->s->mkey;
+        v.mv_size = x->s->mklen;
+        rc = mdb_put(x->txn, x->d->st->dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k,
+                     &v, 0);
+    }
+
+    if (rc == 0) {
+        rc = x->d->outcome(x->d->data, x->txn, &x->out, x->now_ms / 1000);
+    }
+
+    cmp_log_error(x->d->log, CMP_LOG_DEBUG, "campaign %s run %d contact %s "
+                  "message %s: sent, %s",
+                  m->campaign[0] ? m->campaign : "-", (int) m->run,
+                  m->contact, m->id, x->a.provider_id);
+
+    return rc;
+}
+
+
+static int
+cmp_dispatch_refused(cmp_dispatch_answer_t *x)
+{
+    int                rc;
+    cmp_msg_view_t    *m;
+    cmp_json_field_t   set[1];
+
+    m = &x->m;
+
+    set[0].name = "error";
+    set[0].value = x->quoted.data;
+    set[0].len = x->quoted.len;
+
+    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
+                              x->len, m, "failed", set, 1, x->now_ms / 1000);
+
+    if (rc == 0) {
+        x->out.status = "failed";
+        x->out.error = x->a.error;
+        x->out.event = CMP_EVENT_HTTP_FAIL;
+        x->out.opt_out = x->a.opt_out;
+        rc = x->d->outcome(x->d->data, x->txn, &x->out, x->now_ms / 1000);
+    }
+
+    cmp_log_error(x->d->log, CMP_LOG_INFO, "campaign %s run %d contact %s "
+                  "message %s: failed after %d attempt(s): %s",
+                  m->campaign[0] ? m->campaign : "-", (int) m->run,
+                  m->contact, m->id, (int) m->attempts, x->a.error);
+
+    return rc;
+}
+
+
+/* again later, with backoff and jitter; the channel slows down too */
+static int
+cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
+{
+    int                rc;
+    char               due[24];
+    int64_t            backoff, hold;
+    cmp_chan_t        *c;
+    cmp_msg_view_t    *m;
+    cmp_answer_t      *a;
+    cmp_json_field_t   set[2];
+
+    c = x->c;
+    m = &x->m;
+    a = &x->a;
+
+    c->throttles++;
+
+    backoff = 1000LL << (m->attempts > 1 ? m->attempts - 1 : 0);
+
+    if (a->retry_after > 0 && a->retry_after * 1000 > backoff) {
+        backoff = a->retry_after * 1000;
+    }
+
+    backoff += random() % (backoff / 2 + 1);
+
+    hold = (a->retry_after > 0) ? a->retry_after * 1000
+           : 250LL << (c->throttles < 6 ? c->throttles : 6);
+    cmp_bucket_hold(&c->bucket, x->now_ms + hold);
+
+    set[0].name = "error";
+    set[0].value = x->quoted.data;
+    set[0].len = x->quoted.len;
+    set[1].name = "next_attempt_at";
+    set[1].value = due;
+    set[1].len = snprintf(due, sizeof(due), "%lld",
+                          (long long) (x->now_ms + backoff) / 1000);
+
+    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
+                              x->len, m, "queued", set, 2, x->now_ms / 1000);
+
+    if (rc == 0) {
+        rc = cmp_timer_put(x->d->st, x->txn, x->now_ms + backoff,
+                           CMP_TIMER_RETRY, x->s->mkey, x->s->mklen);
+    }
+
+    cmp_log_error(x->d->log, CMP_LOG_INFO, "channel %s message %s: "
+                  "throttled (%s), attempt %d, again in %lld ms", c->id,
+                  m->id, a->error, (int) m->attempts, (long long) backoff);
+
+    return rc;
+}
+
+
+/* not the message's fault: it waits, uncounted, for the channel */
+static int
+cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
+{
+    int                rc;
+    char               detail[320], num[24];
+    json_t            *body;
+    cmp_op_t           op;
+    cmp_chan_t        *c;
+    cmp_msg_view_t    *m;
+    cmp_json_field_t   set[1];
+
+    c = x->c;
+    m = &x->m;
+
+    set[0].name = "attempts";
+    set[0].value = num;
+    set[0].len = snprintf(num, sizeof(num), "%lld",
+                          (long long) m->attempts - 1);
+
+    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
+                              x->len, m, "queued", set, 1, x->now_ms / 1000);
+
+    if (rc == 0) {
+        rc = cmp_queue_put(x->d->st, x->txn, c->id, m->lane, x->s->mkey,
+                           x->s->mklen);
+    }
+
+    if (rc == 0 && c->ok) {
+        body = json_object();
+        cmp_op_init(&op, x->d->st, NULL, &cmp_kind_channels);
+        op.txn = x->txn;
+        op.now = x->now_ms / 1000;
+        op.body = body;
+        op.id_len = strlen(c->id);
+        memcpy(op.id, c->id, op.id_len + 1);
+
+        snprintf(detail, sizeof(detail), "provider refused the sender: %s",
+                 x->a.error);
+
+        if (cmp_channel_set_status(&op, "error", detail) != CMP_OK) {
+            rc = EIO;
+        }
+
+        cmp_op_free(&op);
+        json_decref(body);
+
+        cmp_log_error(x->d->log, CMP_LOG_ERR, "channel %s: %s; dispatch "
+                      "stopped until the channel is changed", c->id,
+                      detail);
+    }
+
+    c->ok = 0;
+
+    return rc;
 }
 
 

@@ -1,123 +1,29 @@
 
 /*
- * The flow engine's store side: instances of campaign runs and test
- * sends, their messages, timers, replies and cancellation.
+ * The flow engine's instances: one per contact per run (and per test
+ * send), loaded, walked node by node, stored, finished and cancelled.
  */
 
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmp_engine.h"
-#include "cmp_ledger.h"
-#include "cmp_dispatch.h"
-#include "cmp_counter.h"
-#include "cmp_instance.h"
-#include "cmp_op.h"
-#include "cmp_json_raw.h"
+#include "cmp_engine_int.h"
 
 
-#define CMP_FLOW_CACHE   16
-
-
-typedef struct {
-    char              id[CMP_ID_MAX + 1];
-    uint64_t          version;
-    json_t           *rec;
-    cmp_flow_t        flow;
-    uint64_t          used;
-} cmp_flow_cached_t;
-
-
-struct cmp_engine_s {
-    cmp_campaignd_t    *cd;
-    cmp_store_t        *st;
-    cmp_log_t          *log;
-    uint64_t            clock;
-    cmp_flow_cached_t   flows[CMP_FLOW_CACHE];
-
-    /* the campaign last read, by its stored bytes: a run reads it often */
-    char               *campaign_raw;
-    size_t              campaign_len;
-    json_t             *campaign;
-
-    cmp_text_t   text;          /* a message record being written */
-};
-
-
-/* one instance being walked, inside a write txn */
-typedef struct {
-    cmp_engine_t       *e;
-    MDB_txn            *txn;
-    int64_t             now;
-    unsigned char       key[CMP_IKEY_MAX];
-    size_t              key_len;
-    json_t             *inst;
-    uint64_t            seq;
-    uint64_t            version;
-    json_t             *contact;
-    json_t             *campaign;
-    const cmp_flow_t   *flow;
-} cmp_exec_t;
-
-
-/* an http_request in flight */
-typedef struct {
-    cmp_engine_t       *e;
-    unsigned char       key[CMP_IKEY_MAX];
-    size_t              key_len;
-} cmp_http_call_t;
-
-
-static json_t *cmp_engine_campaign(cmp_engine_t *e,
-    const cmp_record_t *r);
+static json_t *cmp_engine_campaign(cmp_engine_t *e, const cmp_record_t *r);
 static const cmp_flow_t *cmp_engine_flow(cmp_engine_t *e, MDB_txn *txn,
     const char *id);
-static int cmp_engine_run(cmp_exec_t *x);
-static int cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node,
-    int *parked);
-static int cmp_engine_finish(cmp_exec_t *x);
-static int cmp_engine_save(cmp_exec_t *x);
 static int cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key,
     size_t len);
 static void cmp_engine_load_contact(cmp_exec_t *x);
-static int cmp_engine_load(cmp_exec_t *x, const unsigned char *key,
-    size_t len);
-static void cmp_engine_unload(cmp_exec_t *x);
-static int cmp_engine_set_timer(cmp_exec_t *x, int64_t due_ms);
-static int cmp_engine_clear_timer(cmp_exec_t *x);
-static int cmp_engine_message_text(cmp_exec_t *x,
-    const cmp_message_key_t *mk, const char *hex, const char *channel,
-    const char *status, const char *error, const char *recipient,
-    const json_t *payload, int lane, int viber);
-static int cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf,
-    size_t *len);
-static const char *cmp_engine_address(const json_t *contact, int viber,
-    char *buf, size_t size);
-static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
-    cmp_http_call_t **call);
-static void cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call);
-static void cmp_engine_http_done(void *data, long status, const char *body,
-    size_t len, const char *error);
-static int cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    int64_t now);
-static int cmp_engine_count_reply(cmp_exec_t *x);
-static int cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    cmp_exec_t *x);
-static int cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn,
-    json_t *ev, int64_t now);
-static int cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    int64_t now);
-static int cmp_engine_is_stop_word(const char *text);
-static int cmp_engine_is(const json_t *v, const char *s);
-static int cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn,
-    const char *id, size_t len, int64_t now);
+static int cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn,
+    const cmp_outcome_t *out, cmp_event_e ev, int64_t now);
 
 
-static int
+int
 cmp_engine_is(const json_t *v, const char *s)
 {
     return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
@@ -125,7 +31,7 @@ cmp_engine_is(const json_t *v, const char *s)
 
 
 cmp_engine_t *
-cmp_engine_create(cmp_campaignd_t *cd)
+cmp_engine_create(cmp_campaignd_t *cd, cmp_http_t *http)
 {
     cmp_engine_t  *e;
 
@@ -137,6 +43,11 @@ cmp_engine_create(cmp_campaignd_t *cd)
     e->cd = cd;
     e->st = &cd->store;
     e->log = &cd->log;
+    e->http = http;
+
+    e->owner.done = cmp_engine_http_answers;
+    e->owner.data = e;
+    cmp_http_owner_add(http, &e->owner);
 
     return e;
 }
@@ -376,32 +287,8 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
 }
 
 
-static const char *
-cmp_engine_address(const json_t *contact, int viber, char *buf,
-    size_t size)
-{
-    const char  *s;
-
-    if (viber) {
-        s = json_string_value(json_object_get(contact, "viber_id"));
-        return (s != NULL && *s != '\0') ? s : NULL;
-    }
-
-    s = json_string_value(json_object_get(contact, "phone"));
-
-    if (s == NULL || *s == '\0') {
-        return NULL;
-    }
-
-    /* the Cloud API's "to" and its webhooks' "from": digits, no '+' */
-    snprintf(buf, size, "%s", (*s == '+') ? s + 1 : s);
-
-    return buf;
-}
-
-
 /* walks the instance until it parks, then stores it */
-static int
+int
 cmp_engine_run(cmp_exec_t *x)
 {
     int                     rc, parked, n;
@@ -514,315 +401,8 @@ cmp_engine_run(cmp_exec_t *x)
 }
 
 
-/*
- * A send node: its message in the ledger, queued, and the instance
- * parked on it.  A contact without an address on the channel gets a
- * skipped message and the instance goes on.
- */
-static int
-cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
-{
-    int                  rc, viber, lane, test;
-    char                 addr[64], hex[2 * CMP_MESSAGE_KEY_MAX + 1];
-    char                 camp[CMP_ID_MAX + 2], *text;
-    size_t               i, len, mlen;
-    json_t              *payload, *m, *tpl, *params, *p, *msgs;
-    MDB_val              k, v;
-    uint16_t             step;
-    const char          *channel, *addr_s, *iid, *status, *error;
-    cmp_template_ctx_t   tctx;
-    cmp_message_key_t    mk;
-    unsigned char        mkey[CMP_MESSAGE_KEY_MAX];
-
-    *parked = 0;
-
-    viber = (node->type == CMP_NODE_SEND_VIBER);
-    channel = json_string_value(json_object_get(node->json, "channel_id"));
-    addr_s = cmp_engine_address(x->contact, viber, addr, sizeof(addr));
-    test = (x->campaign == NULL);
-
-    msgs = json_object_get(x->inst, "messages");
-    if (!json_is_array(msgs)) {
-        msgs = json_array();
-        json_object_set_new(x->inst, "messages", msgs);
-    }
-
-    step = 0;
-
-    json_array_foreach(msgs, i, m) {
-        if (json_equal(json_object_get(m, "node_id"),
-                       json_object_get(node->json, "id")))
-        {
-            step++;
-        }
-    }
-
-    memset(&mk, 0, sizeof(cmp_message_key_t));
-
-    if (test) {
-        iid = json_string_value(json_object_get(x->inst, "id"));
-        snprintf(camp, sizeof(camp), "#%s", iid ? iid : "");
-        mk.campaign = camp;
-        mk.run = 0;
-
-    } else {
-        mk.campaign = json_string_value(json_object_get(x->campaign, "id"));
-        mk.run = (uint32_t) json_integer_value(json_object_get(x->inst,
-                                                               "run"));
-    }
-
-    mk.campaign_len = strlen(mk.campaign);
-    mk.contact = json_string_value(json_object_get(x->inst, "contact_id"));
-    mk.contact_len = strlen(mk.contact);
-    mk.node = node->id;
-    mk.node_len = node->id_len;
-    mk.step = step;
-
-    mlen = cmp_message_key(mkey, &mk);
-    if (mlen == 0) {
-        return MDB_BAD_VALSIZE;
-    }
-
-    cmp_hex(hex, mkey, mlen);
-
-    /* the payload as rendered now: a retry sends the very same text */
-    memset(&tctx, 0, sizeof(cmp_template_ctx_t));
-    tctx.contact = x->contact;
-    tctx.vars = json_object_get(x->inst, "variables");
-    tctx.run = mk.run;
-
-    if (!test) {
-        tctx.campaign_id = mk.campaign;
-        tctx.campaign_name = json_string_value(json_object_get(x->campaign,
-                                                               "name"));
-        tctx.group_id = json_string_value(json_object_get(x->campaign,
-                                                          "group_id"));
-    }
-
-    m = json_object_get(node->json, "message");
-    payload = json_object();
-
-    tpl = json_object_get(m, "template");
-
-    if (tpl != NULL) {
-        params = json_array();
-
-        json_array_foreach(json_object_get(tpl, "body_params"), i, p) {
-            text = json_is_string(p)
-                   ? cmp_template_render(json_string_value(p),
-                                         json_string_length(p), &tctx, &len)
-                   : NULL;
-            json_array_append_new(params, text ? json_stringn(text, len)
-                                               : json_string(""));
-            free(text);
-        }
-
-        json_object_set_new(payload, "type", json_string("template"));
-        json_object_set_new(payload, "template",
-            json_pack("{s:O, s:O, s:o}",
-                      "name", json_object_get(tpl, "name"),
-                      "language", json_object_get(tpl, "language"),
-                      "body_params", params));
-
-    } else {
-        p = json_object_get(m, "text");
-        text = json_is_string(p)
-               ? cmp_template_render(json_string_value(p),
-                                     json_string_length(p), &tctx, &len)
-               : NULL;
-
-        json_object_set_new(payload, "type", json_string("text"));
-        json_object_set_new(payload, "text", text ? json_stringn(text, len)
-                                                  : json_string(""));
-        free(text);
-    }
-
-    /* a flow already under way (a test send, a message after the first) */
-    lane = (test || json_array_size(msgs) > 0) ? CMP_LANE_CONVERSATION
-                                               : CMP_LANE_BULK;
-
-    status = (addr_s != NULL) ? "queued" : "skipped";
-    error = (addr_s != NULL) ? NULL : viber ? "no_viber_id" : "no_phone";
-
-    rc = cmp_msg_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
-                            mk.run, NULL, status);
-
-    if (rc == 0) {
-        rc = cmp_engine_message_text(x, &mk, hex, channel, status, error,
-                                     addr_s, payload, lane, viber);
-    }
-
-    json_decref(payload);
-
-    if (rc == 0) {
-        k.mv_data = mkey;
-        k.mv_size = mlen;
-        v.mv_data = x->e->text.data;
-        v.mv_size = x->e->text.len;
-
-        rc = mdb_put(x->txn, x->e->st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
-    }
-
-    if (rc == 0 && addr_s != NULL) {
-        rc = cmp_queue_put(x->e->st, x->txn, channel, lane, mkey, mlen);
-        x->e->cd->queued = 1;
-    }
-
-    json_array_append_new(msgs,
-        json_pack("{s:s, s:s%, s:s, s:s, s:o}", "id", hex,
-                  "node_id", node->id, node->id_len,
-                  "channel_id", channel ? channel : "",
-                  "status", status,
-                  "error", error ? json_string(error) : json_null()));
-
-    if (rc == 0 && addr_s != NULL) {
-        *parked = 1;
-        json_object_set_new(x->inst, "awaiting", json_string(hex));
-        json_object_set_new(x->inst, "last_channel",
-                            json_string(channel ? channel : ""));
-        json_object_set_new(x->inst, "last_address", json_string(addr_s));
-    }
-
-    return rc;
-}
-
-
-/*
- * A new message record, written as text in the member order of
- * cmp_message.h (jansson would write the same bytes) into e->text.
- */
-static int
-cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
-    const char *hex, const char *channel, const char *status,
-    const char *error, const char *recipient, const json_t *payload,
-    int lane, int viber)
-{
-    char                when[CMP_TIME_LEN + 1];
-    const char         *s;
-    cmp_text_t  *w;
-
-    w = &x->e->text;
-    cmp_text_reset(w);
-    cmp_time_format(x->now, when);
-
-    cmp_text_literal(w, "{\"id\":");
-    cmp_json_write_string(w, hex, strlen(hex));
-    cmp_text_literal(w, ",\"run\":");
-    cmp_json_write_integer(w, mk->run);
-    cmp_text_literal(w, ",\"contact_id\":");
-    cmp_json_write_string(w, mk->contact, mk->contact_len);
-    cmp_text_literal(w, ",\"node_id\":");
-    cmp_json_write_string(w, mk->node, mk->node_len);
-    cmp_text_literal(w, ",\"channel_id\":");
-    s = channel ? channel : "";
-    cmp_json_write_string(w, s, strlen(s));
-    cmp_text_literal(w, ",\"status\":");
-    cmp_json_write_string(w, status, strlen(status));
-    cmp_text_literal(w, ",\"provider_message_id\":null,\"error\":");
-
-    if (error != NULL) {
-        cmp_json_write_string(w, error, strlen(error));
-
-    } else {
-        cmp_text_literal(w, "null");
-    }
-
-    cmp_text_literal(w, ",\"attempts\":0,\"updated_at\":");
-    cmp_json_write_string(w, when, CMP_TIME_LEN);
-    cmp_text_literal(w, ",\"campaign_id\":");
-
-    if (x->campaign != NULL) {
-        cmp_json_write_string(w, mk->campaign, mk->campaign_len);
-
-    } else {
-        cmp_text_literal(w, "null");
-    }
-
-    cmp_text_literal(w, ",\"instance\":");
-    s = json_string_value(json_object_get(x->inst, "id"));
-    s = s ? s : "";
-    cmp_json_write_string(w, s, strlen(s));
-    cmp_text_literal(w, ",\"recipient\":");
-    s = recipient ? recipient : "";
-    cmp_json_write_string(w, s, strlen(s));
-    cmp_text_literal(w, ",\"payload\":");
-    cmp_json_write_value(w, payload);
-    cmp_text_literal(w, ",\"lane\":");
-    cmp_json_write_integer(w, lane);
-
-    if (viber) {
-        cmp_text_literal(w, ",\"type\":\"viber\"}");
-
-    } else {
-        cmp_text_literal(w, ",\"type\":\"whatsapp\"}");
-    }
-
-    return w->failed ? ENOMEM : 0;
-}
-
-
-/* "#wait" NUL channel NUL address of the last message sent */
-static int
-cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf, size_t *len)
-{
-    const char  *ch, *addr;
-
-    ch = json_string_value(json_object_get(x->inst, "last_channel"));
-    addr = json_string_value(json_object_get(x->inst, "last_address"));
-
-    if (ch == NULL || addr == NULL) {
-        return -1;
-    }
-
-    *len = cmp_fkey(buf, "#wait", ch, strlen(ch), addr, strlen(addr));
-
-    return (*len == 0) ? -1 : 0;
-}
-
-
-static int
-cmp_engine_set_timer(cmp_exec_t *x, int64_t due_ms)
-{
-    int  rc;
-
-    rc = cmp_engine_clear_timer(x);
-
-    if (rc == 0) {
-        rc = cmp_timer_put(x->e->st, x->txn, due_ms, CMP_TIMER_INSTANCE,
-                           x->key, x->key_len);
-    }
-
-    if (rc == 0) {
-        json_object_set_new(x->inst, "timer_ms", json_integer(due_ms));
-    }
-
-    return rc;
-}
-
-
-static int
-cmp_engine_clear_timer(cmp_exec_t *x)
-{
-    int      rc;
-    json_t  *t;
-
-    t = json_object_get(x->inst, "timer_ms");
-
-    if (!json_is_integer(t)) {
-        return 0;
-    }
-
-    rc = cmp_timer_del(x->e->st, x->txn, json_integer_value(t),
-                       CMP_TIMER_INSTANCE, x->key, x->key_len);
-
-    json_object_del(x->inst, "timer_ms");
-
-    return rc;
-}
-
-
 /* the instance is over: no timer, no wait, no longer live */
-static int
+int
 cmp_engine_finish(cmp_exec_t *x)
 {
     int            rc;
@@ -864,7 +444,7 @@ cmp_engine_finish(cmp_exec_t *x)
 }
 
 
-static int
+int
 cmp_engine_save(cmp_exec_t *x)
 {
     char  when[CMP_TIME_LEN + 1];
@@ -874,13 +454,13 @@ cmp_engine_save(cmp_exec_t *x)
 
     x->version++;
 
-    return cmp_inst_put(x->e->st, x->txn, x->key, x->key_len, x->inst,
+    return cmp_instance_save(x->e->st, x->txn, x->key, x->key_len, x->inst,
                         x->seq, x->version);
 }
 
 
 /* an instance with what walking it needs: flow, contact, campaign */
-static int
+int
 cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len)
 {
     int  rc;
@@ -907,7 +487,7 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
     memmove(x->key, key, len);
     x->key_len = len;
 
-    rc = cmp_inst_get(x->e->st, x->txn, key, len, &x->inst, &x->seq,
+    rc = cmp_instance_load(x->e->st, x->txn, key, len, &x->inst, &x->seq,
                       &x->version);
     if (rc != 0) {
         return rc;
@@ -963,7 +543,7 @@ cmp_engine_load_contact(cmp_exec_t *x)
 }
 
 
-static void
+void
 cmp_engine_unload(cmp_exec_t *x)
 {
     json_decref(x->inst);
@@ -976,7 +556,7 @@ cmp_engine_unload(cmp_exec_t *x)
 }
 
 
-static int
+int
 cmp_engine_live(const json_t *inst)
 {
     const char  *s;
@@ -993,6 +573,24 @@ cmp_engine_live(const json_t *inst)
  * on it goes on (sent) or ends (failed); a test send's list follows.
  */
 int
+cmp_engine_dispatched(void *data, MDB_txn *txn, const cmp_outcome_t *out,
+    int64_t now)
+{
+    cmp_engine_t *e = data;
+
+    int  rc;
+
+    rc = cmp_engine_outcome(e, txn, out, out->event, now);
+
+    if (rc == 0 && out->opt_out) {
+        rc = cmp_engine_contact_opt_out(e, txn, out->contact, now);
+    }
+
+    return rc;
+}
+
+
+static int
 cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     cmp_event_e ev, int64_t now)
 {
@@ -1019,7 +617,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
 
     } else {
         /* test sends are keyed by their id, in the "#test" family */
-        n = cmp_ikey_test(key, out->instance, strlen(out->instance));
+        n = cmp_instance_test_key(key, out->instance, strlen(out->instance));
 
         if (n == 0) {
             return 0;
@@ -1179,7 +777,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
             {
                 mlen = strlen(aw) / 2;
 
-                if (cmp_msg_get(e->st, txn, mkey, mlen, &msg) == 0) {
+                if (cmp_message_load(e->st, txn, mkey, mlen, &msg) == 0) {
                     if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
                     {
                         /* its queue entry goes when dispatch meets it */
@@ -1188,7 +786,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                         rc = cmp_msg_status(e->st, txn, msg, "skipped",
                                             now);
                         if (rc == 0) {
-                            rc = cmp_msg_put(e->st, txn, mkey, mlen, msg);
+                            rc = cmp_message_save(e->st, txn, mkey, mlen, msg);
                         }
                     }
 
@@ -1236,428 +834,6 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
 }
 
 
-/* due timers: woken delays, timed-out waits, http calls to make */
-int
-cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
-{
-    int               rc, n, type, ncalls;
-    size_t            klen;
-    MDB_val           k, v;
-    json_t           *msg;
-    MDB_txn          *txn;
-    int64_t           due;
-    cmp_exec_t        x;
-    MDB_cursor       *cur;
-    cmp_http_call_t  *calls[CMP_ENGINE_CHUNK], *call;
-    unsigned char     key[CMP_FKEY_MAX + 9];
-
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        return 0;
-    }
-
-    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
-
-    if (rc == 0) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        mdb_cursor_close(cur);
-    }
-
-    due = (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
-                                      : INT64_MAX;
-    mdb_txn_abort(txn);
-
-    if (due > now_ms) {
-        return 0;
-    }
-
-    rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
-    if (rc != 0) {
-        return 0;
-    }
-
-    ncalls = 0;
-
-    for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
-        if (rc != 0) {
-            break;
-        }
-
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-
-        if (rc != 0 || k.mv_size < 9
-            || (int64_t) cmp_be64_get(k.mv_data) > now_ms
-            || k.mv_size > sizeof(key))
-        {
-            mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
-            break;
-        }
-
-        memcpy(key, k.mv_data, k.mv_size);
-        klen = k.mv_size;
-        type = key[8];
-
-        rc = mdb_cursor_del(cur, 0);
-        mdb_cursor_close(cur);
-
-        if (rc != 0) {
-            break;
-        }
-
-        if (type == CMP_TIMER_RETRY) {
-            /* a throttled message's time to go again */
-            if (cmp_msg_get(e->st, txn, key + 9, klen - 9, &msg) == 0) {
-                if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
-                {
-                    rc = cmp_queue_put(e->st, txn,
-                             json_string_value(json_object_get(msg,
-                                                               "channel_id")),
-                             (int) json_integer_value(json_object_get(msg,
-                                                                   "lane")),
-                             key + 9, klen - 9);
-                    e->cd->queued = 1;
-                }
-
-                json_decref(msg);
-            }
-
-            if (rc != 0) {
-                break;
-            }
-
-            continue;
-        }
-
-        memset(&x, 0, sizeof(cmp_exec_t));
-        x.e = e;
-        x.txn = txn;
-        x.now = now_ms / 1000;
-
-        rc = cmp_engine_load(&x, key + 9, klen - 9);
-
-        if (rc == MDB_NOTFOUND) {
-            rc = 0;
-            continue;
-        }
-
-        if (rc != 0) {
-            break;
-        }
-
-        /* the timer is gone already */
-        json_object_del(x.inst, "timer_ms");
-
-        call = NULL;
-        rc = cmp_engine_wake(&x, now_ms, &call);
-        cmp_engine_unload(&x);
-
-        if (call != NULL) {
-            calls[ncalls++] = call;
-        }
-
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    if (rc != 0) {
-        cmp_log_error(e->log, CMP_LOG_ERR, "timers failed: %s",
-                      mdb_strerror(rc));
-        mdb_txn_abort(txn);
-        ncalls = 0;
-
-    } else if ((rc = mdb_txn_commit(txn)) != 0) {
-        cmp_log_error(e->log, CMP_LOG_ERR, "timers: commit failed: %s",
-                      mdb_strerror(rc));
-        ncalls = 0;
-    }
-
-    for (n = 0; n < ncalls; n++) {
-        cmp_engine_http_start(e, calls[n]);
-    }
-
-    return (rc == 0);
-}
-
-
-static int
-cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_http_call_t **call)
-{
-    int                     rc;
-    json_t                 *t;
-    unsigned char           wk[CMP_FKEY_MAX];
-    size_t                  wlen;
-    const cmp_flow_node_t  *node;
-
-    if (!cmp_engine_live(x->inst) || x->flow == NULL) {
-        return x->flow == NULL ? cmp_engine_finish(x) : 0;
-    }
-
-    node = cmp_node_current(x->flow, x->inst);
-
-    if (node == NULL) {
-        return cmp_engine_run(x);
-    }
-
-    switch (node->type) {
-
-    case CMP_NODE_WAIT_FOR_REPLY:
-        if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
-            MDB_val  k, v;
-
-            k.mv_data = wk;
-            k.mv_size = wlen;
-
-            if (mdb_get(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, &v) == 0
-                && v.mv_size == x->key_len
-                && memcmp(v.mv_data, x->key, x->key_len) == 0)
-            {
-                rc = mdb_del(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k,
-                             NULL);
-                if (rc != 0) {
-                    return rc;
-                }
-            }
-        }
-
-        return cmp_node_resume(x->flow, x->inst, CMP_EVENT_TIMEOUT, NULL,
-                               NULL)
-               ? cmp_engine_run(x) : cmp_engine_finish(x);
-
-    case CMP_NODE_DELAY:
-        return cmp_node_resume(x->flow, x->inst, CMP_EVENT_WOKEN, NULL, NULL)
-               ? cmp_engine_run(x) : cmp_engine_finish(x);
-
-    case CMP_NODE_HTTP_REQUEST:
-        /* should campaignd die during the call, this timer repeats it */
-        t = json_object_get(node->json, "timeout_seconds");
-        rc = cmp_engine_set_timer(x, now_ms + 1000
-                                  * ((json_is_integer(t)
-                                      ? json_integer_value(t) : 5) + 5));
-        if (rc != 0) {
-            return rc;
-        }
-
-        *call = calloc(1, sizeof(cmp_http_call_t));
-
-        if (*call != NULL) {
-            (*call)->e = x->e;
-            memcpy((*call)->key, x->key, x->key_len);
-            (*call)->key_len = x->key_len;
-        }
-
-        return cmp_engine_save(x);
-
-    default:
-        return cmp_engine_run(x);
-    }
-}
-
-
-/* renders and starts an http_request node's call, after the commit */
-static void
-cmp_engine_http_start(cmp_engine_t *e, cmp_http_call_t *call)
-{
-    int                     rc;
-    char                   *url, *body, *val, *line;
-    size_t                  len, vlen;
-    json_t                 *v, *t;
-    MDB_txn                *txn;
-    cmp_exec_t              x;
-    const char             *key, *method;
-    struct curl_slist      *headers;
-    cmp_template_ctx_t      tctx;
-    const cmp_flow_node_t  *node;
-
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        free(call);
-        return;
-    }
-
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-
-    if (cmp_engine_load(&x, call->key, call->key_len) != 0) {
-        mdb_txn_abort(txn);
-        free(call);
-        return;
-    }
-
-    node = x.flow ? cmp_node_current(x.flow, x.inst) : NULL;
-
-    if (node == NULL || node->type != CMP_NODE_HTTP_REQUEST) {
-        cmp_engine_unload(&x);
-        mdb_txn_abort(txn);
-        free(call);
-        return;
-    }
-
-    memset(&tctx, 0, sizeof(cmp_template_ctx_t));
-    tctx.contact = x.contact;
-    tctx.vars = json_object_get(x.inst, "variables");
-    tctx.run = json_integer_value(json_object_get(x.inst, "run"));
-
-    if (x.campaign != NULL) {
-        tctx.campaign_id = json_string_value(json_object_get(x.campaign,
-                                                             "id"));
-        tctx.campaign_name = json_string_value(json_object_get(x.campaign,
-                                                               "name"));
-        tctx.group_id = json_string_value(json_object_get(x.campaign,
-                                                          "group_id"));
-    }
-
-    v = json_object_get(node->json, "url");
-    url = cmp_template_render(json_string_value(v) ? json_string_value(v)
-                                                   : "",
-                              json_string_length(v), &tctx, &len);
-
-    v = json_object_get(node->json, "body");
-    body = json_is_string(v)
-           ? cmp_template_render(json_string_value(v), json_string_length(v),
-                                 &tctx, &len)
-           : NULL;
-
-    headers = NULL;
-
-    json_object_foreach(json_object_get(node->json, "headers"), key, v) {
-        val = json_is_string(v)
-              ? cmp_template_render(json_string_value(v),
-                                    json_string_length(v), &tctx, &vlen)
-              : NULL;
-
-        line = malloc(strlen(key) + (val ? vlen : 0) + 3);
-
-        if (line != NULL) {
-            sprintf(line, "%s: %s", key, val ? val : "");
-            headers = curl_slist_append(headers, line);
-            free(line);
-        }
-
-        free(val);
-    }
-
-    method = json_string_value(json_object_get(node->json, "method"));
-    t = json_object_get(node->json, "timeout_seconds");
-
-    cmp_engine_unload(&x);
-    mdb_txn_abort(txn);
-
-    if (url == NULL
-        || cmp_dispatch_http(e->cd->dispatch, method ? method : "GET", url,
-                             headers, body,
-                             json_is_integer(t) ? (long) json_integer_value(t)
-                                                : 5,
-                             cmp_engine_http_done, call) != 0)
-    {
-        curl_slist_free_all(headers);
-        cmp_engine_http_done(call, 0, NULL, 0, "the request could not start");
-    }
-
-    free(url);
-    free(body);
-}
-
-
-static void
-cmp_engine_http_done(void *data, long status, const char *body, size_t len,
-    const char *error)
-{
-    cmp_http_call_t *call = data;
-
-    int                     rc, ok;
-    char                    err[64];
-    json_t                 *answer;
-    MDB_txn                *txn;
-    cmp_exec_t              x;
-    cmp_engine_t           *e;
-    const cmp_flow_node_t  *node;
-
-    e = call->e;
-    answer = NULL;
-    ok = (error == NULL && status >= 200 && status < 300);
-
-    if (ok) {
-        answer = cmp_json_parse(body ? body : "", len, err, sizeof(err));
-        ok = (answer != NULL);
-    }
-
-    rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
-    if (rc != 0) {
-        json_decref(answer);
-        free(call);
-        return;
-    }
-
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = time(NULL);
-
-    rc = cmp_engine_load(&x, call->key, call->key_len);
-
-    if (rc == 0) {
-        node = x.flow ? cmp_node_current(x.flow, x.inst) : NULL;
-
-        if (cmp_engine_live(x.inst) && node != NULL
-            && node->type == CMP_NODE_HTTP_REQUEST)
-        {
-            rc = cmp_engine_clear_timer(&x);
-
-            if (rc == 0) {
-                rc = cmp_node_resume(x.flow, x.inst,
-                                     ok ? CMP_EVENT_HTTP_OK
-                                        : CMP_EVENT_HTTP_FAIL, NULL, answer)
-                     ? cmp_engine_run(&x) : cmp_engine_finish(&x);
-            }
-        }
-
-        cmp_engine_unload(&x);
-    }
-
-    if (rc == 0 || rc == MDB_NOTFOUND) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
-
-    if (rc != 0) {
-        cmp_log_error(e->log, CMP_LOG_ERR, "http_request outcome not "
-                      "recorded: %s", mdb_strerror(rc));
-    }
-
-    json_decref(answer);
-    free(call);
-}
-
-
-static int
-cmp_engine_is_stop_word(const char *text)
-{
-    size_t       n;
-    const char  *end;
-
-    while (isspace((unsigned char) *text)) {
-        text++;
-    }
-
-    end = text + strlen(text);
-
-    while (end > text && isspace((unsigned char) end[-1])) {
-        end--;
-    }
-
-    n = end - text;
-
-    return (n == 4 && strncasecmp(text, "STOP", 4) == 0)
-           || (n == 11 && strncasecmp(text, "UNSUBSCRIBE", 11) == 0);
-}
-
-
 /* marks a contact opted out (131050, STOP, a Viber unsubscribe) */
 int
 cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
@@ -1701,419 +877,4 @@ cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
     json_decref(body);
 
     return rc;
-}
-
-
-/*
- * "replied" counts messages answered, as the webhook counts them when a
- * reply quotes one: the message answered is the last one the instance
- * sent, marked with "replied_at" so that a later reply quoting it is not
- * counted again by the webhook (nor this one again by us).
- */
-static int
-cmp_engine_count_reply(cmp_exec_t *x)
-{
-    int            rc;
-    char           when[CMP_TIME_LEN + 1];
-    size_t         n, len;
-    json_t        *msgs, *msg;
-    const char    *id;
-    unsigned char  key[CMP_MESSAGE_KEY_MAX];
-
-    msgs = json_object_get(x->inst, "messages");
-    n = json_array_size(msgs);
-    id = (n > 0) ? json_string_value(json_object_get(json_array_get(msgs,
-                                                                    n - 1),
-                                                     "id"))
-                 : NULL;
-    len = (id != NULL) ? strlen(id) : 0;
-
-    if (id == NULL || len / 2 > CMP_MESSAGE_KEY_MAX
-        || cmp_unhex(key, id, len) != 0
-        || cmp_msg_get(x->e->st, x->txn, key, len / 2, &msg) != 0)
-    {
-        return cmp_count(x->e->st, x->txn, x->inst, "replied", 1);
-    }
-
-    rc = 0;
-
-    if (json_object_get(msg, "replied_at") == NULL) {
-        cmp_time_format(x->now, when);
-        json_object_set_new(msg, "replied_at", json_string(when));
-
-        rc = cmp_msg_put(x->e->st, x->txn, key, len / 2, msg);
-
-        if (rc == 0) {
-            rc = cmp_count(x->e->st, x->txn, msg, "replied", 1);
-        }
-    }
-
-    json_decref(msg);
-
-    return rc;
-}
-
-
-/*
- * The contact's newest instance waiting on the event's channel, loaded
- * into x and no longer registered as waiting.  1: none waits.
- */
-static int
-cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, cmp_exec_t *x)
-{
-    int            rc;
-    size_t         len;
-    MDB_val        k, v;
-    const char    *ch, *from;
-    unsigned char  wk[CMP_FKEY_MAX];
-
-    ch = json_string_value(json_object_get(ev, "channel_id"));
-    from = json_string_value(json_object_get(ev, "from"));
-
-    if (ch == NULL || from == NULL) {
-        return 1;
-    }
-
-    /* WhatsApp's "from" has no '+'; our addresses have none either */
-    if (*from == '+') {
-        from++;
-    }
-
-    len = cmp_fkey(wk, "#wait", ch, strlen(ch), from, strlen(from));
-    if (len == 0) {
-        return 1;
-    }
-
-    k.mv_data = wk;
-    k.mv_size = len;
-
-    rc = mdb_get(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v);
-
-    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size > CMP_IKEY_MAX)) {
-        return 1;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    memcpy(x->key, v.mv_data, v.mv_size);
-    x->key_len = v.mv_size;
-
-    rc = mdb_del(txn, e->st->dbi[CMP_DB_INSTANCES], &k, NULL);
-    if (rc != 0) {
-        return rc;
-    }
-
-    rc = cmp_engine_load(x, x->key, x->key_len);
-
-    return (rc == MDB_NOTFOUND) ? 1 : rc;
-}
-
-
-/* a contact's reply wakes its newest waiting instance on that channel */
-static int
-cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
-{
-    int                     rc;
-    cmp_exec_t              x;
-    const char             *text;
-    const cmp_flow_node_t  *node;
-
-    text = json_string_value(json_object_get(ev, "text"));
-
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
-
-    rc = cmp_engine_waiting(e, txn, ev, &x);
-    if (rc != 0) {
-        return (rc == 1) ? 0 : rc;
-    }
-
-    /* the webhook already counted a reply that quoted our message */
-    rc = json_is_true(json_object_get(ev, "counted"))
-         ? 0 : cmp_engine_count_reply(&x);
-
-    node = (x.flow != NULL) ? cmp_node_current(x.flow, x.inst) : NULL;
-
-    /* the webhook flags its opt-out words; ours are the default ones */
-    if (rc == 0
-        && (json_is_true(json_object_get(ev, "stop"))
-            || (text != NULL && cmp_engine_is_stop_word(text))))
-    {
-        rc = cmp_engine_contact_opt_out(e, txn,
-                 json_string_value(json_object_get(x.inst, "contact_id")),
-                 now);
-
-        if (rc == 0 && cmp_engine_live(x.inst)) {
-            json_object_set_new(x.inst, "status", json_string("cancelled"));
-            rc = cmp_engine_finish(&x);
-        }
-
-    } else if (rc == 0 && cmp_engine_live(x.inst) && node != NULL
-               && node->type == CMP_NODE_WAIT_FOR_REPLY)
-    {
-        rc = cmp_engine_clear_timer(&x);
-
-        if (rc == 0) {
-            rc = cmp_node_resume(x.flow, x.inst, CMP_EVENT_REPLY,
-                                 text ? text : "", NULL)
-                 ? cmp_engine_run(&x) : cmp_engine_finish(&x);
-        }
-    }
-
-    cmp_engine_unload(&x);
-
-    return rc;
-}
-
-
-/*
- * The webhook opted the contact out itself (Viber's unsubscribed,
- * WhatsApp's marketing preference): an instance waiting for that
- * contact's answer must not send anything more.
- */
-static int
-cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    int64_t now)
-{
-    int         rc;
-    cmp_exec_t  x;
-
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
-
-    rc = cmp_engine_waiting(e, txn, ev, &x);
-    if (rc != 0) {
-        return (rc == 1) ? 0 : rc;
-    }
-
-    if (cmp_engine_live(x.inst)) {
-        json_object_set_new(x.inst, "status", json_string("cancelled"));
-        json_object_set_new(x.inst, "error", json_string("opted_out"));
-        rc = cmp_engine_finish(&x);
-    }
-
-    cmp_engine_unload(&x);
-
-    return rc;
-}
-
-
-static int
-cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
-    int64_t now)
-{
-    char         id[CMP_ID_MAX + 1], phone[40];
-    size_t       len;
-    const char  *cid, *from;
-
-    cid = json_string_value(json_object_get(ev, "contact_id"));
-
-    if (cid != NULL) {
-        return cmp_engine_contact_opt_out(e, txn, cid, now);
-    }
-
-    from = json_string_value(json_object_get(ev, "from"));
-
-    if (from == NULL) {
-        return 0;
-    }
-
-    snprintf(phone, sizeof(phone), "%s%s", (*from == '+') ? "" : "+", from);
-
-    if (cmp_index_get(e->st, txn, "phone", phone, strlen(phone), id, &len)
-        != 0)
-    {
-        return 0;
-    }
-
-    return cmp_engine_contact_opt_out(e, txn, id, now);
-}
-
-
-/* webhook events the module wrote: replies and opt-outs */
-int
-cmp_engine_inbox(cmp_engine_t *e, int64_t now)
-{
-    int          rc, n;
-    char         err[64];
-    MDB_val      k, v;
-    json_t      *ev;
-    MDB_txn     *txn;
-    MDB_cursor  *cur;
-    const char  *type;
-
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        return 0;
-    }
-
-    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_INBOX], &cur);
-
-    if (rc == 0) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        mdb_cursor_close(cur);
-    }
-
-    mdb_txn_abort(txn);
-
-    if (rc != 0) {
-        return 0;
-    }
-
-    rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
-    if (rc != 0) {
-        return 0;
-    }
-
-    for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_INBOX], &cur);
-        if (rc != 0) {
-            break;
-        }
-
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-
-        if (rc != 0) {
-            mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
-            break;
-        }
-
-        ev = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
-
-        rc = mdb_cursor_del(cur, 0);
-        mdb_cursor_close(cur);
-
-        if (rc != 0) {
-            json_decref(ev);
-            break;
-        }
-
-        type = json_string_value(json_object_get(ev, "type"));
-
-        if (type != NULL && strcmp(type, "reply") == 0) {
-            rc = cmp_engine_reply(e, txn, ev, now);
-
-        } else if (type != NULL && strcmp(type, "opt_out") == 0) {
-            rc = cmp_engine_opt_out_event(e, txn, ev, now);
-
-        } else if (type != NULL && strcmp(type, "opted_out") == 0) {
-            rc = cmp_engine_opted_out(e, txn, ev, now);
-        }
-
-        json_decref(ev);
-
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    if (rc != 0) {
-        cmp_log_error(e->log, CMP_LOG_ERR, "inbox: %s", mdb_strerror(rc));
-        mdb_txn_abort(txn);
-        return 0;
-    }
-
-    rc = mdb_txn_commit(txn);
-
-    return (rc == 0 && n == CMP_ENGINE_CHUNK);
-}
-
-
-static int
-cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
-    size_t len, int64_t now)
-{
-    int         rc;
-    char        err[64];
-    cmp_exec_t  x;
-
-    memset(&x, 0, sizeof(cmp_exec_t));
-    x.e = e;
-    x.txn = txn;
-    x.now = now;
-
-    x.key_len = cmp_ikey_test(x.key, id, len);
-
-    rc = cmp_engine_load(&x, x.key, x.key_len);
-    if (rc != 0) {
-        return (rc == MDB_NOTFOUND) ? 0 : rc;
-    }
-
-    (void) err;
-
-    if (!cmp_engine_is(json_object_get(x.inst, "status"), "queued"))
-    {
-        cmp_engine_unload(&x);
-        return 0;
-    }
-
-    json_object_set_new(x.inst, "status", json_string("running"));
-
-    if (x.flow == NULL) {
-        json_object_set_new(x.inst, "status", json_string("failed"));
-        rc = cmp_engine_finish(&x);
-
-    } else {
-        rc = cmp_engine_run(&x);
-    }
-
-    cmp_engine_unload(&x);
-
-    return rc;
-}
-
-
-/* test sends queued by POST /flows/{id}/trigger, oldest first */
-int
-cmp_engine_tests(cmp_engine_t *e, int64_t now)
-{
-    int       rc, n;
-    char      id[CMP_ID_MAX + 1];
-    size_t    len;
-    MDB_txn  *txn;
-    uint64_t  seq;
-
-    for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
-        if (rc != 0) {
-            return 0;
-        }
-
-        rc = cmp_instance_next_queued(e->st, txn, &seq, id, &len);
-
-        if (rc != 0) {
-            mdb_txn_abort(txn);
-            return 0;
-        }
-
-        rc = cmp_instance_dequeue(e->st, txn, seq, id, len);
-
-        if (rc == 0) {
-            rc = cmp_engine_test_start(e, txn, id, len, now);
-        }
-
-        if (rc == 0) {
-            rc = mdb_txn_commit(txn);
-
-        } else {
-            mdb_txn_abort(txn);
-        }
-
-        if (rc != 0) {
-            cmp_log_error(e->log, CMP_LOG_ERR, "test send %s: %s", id,
-                          mdb_strerror(rc));
-            return 0;
-        }
-
-        cmp_log_error(e->log, CMP_LOG_INFO, "test send %s started", id);
-    }
-
-    return 1;
 }

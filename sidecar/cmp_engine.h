@@ -14,6 +14,8 @@
 
 #include "cmp_campaignd.h"
 #include "cmp_node.h"
+#include "cmp_http.h"
+#include "cmp_dispatch.h"
 
 
 /* instances (timers, replies, test sends) handled in one write txn */
@@ -23,24 +25,15 @@
 typedef struct cmp_engine_s  cmp_engine_t;
 
 
-/* a message's outcome, as the dispatcher recorded it */
-typedef struct {
-    const char         *id;         /* the message's hex id */
-    const char         *instance;   /* the id of the instance parked on it */
-    const char         *campaign;   /* NULL: a test send */
-    const char         *status;     /* its status now */
-    const char         *error;      /* NULL: none */
-} cmp_outcome_t;
-
-
-cmp_engine_t *cmp_engine_create(cmp_campaignd_t *cd);
+cmp_engine_t *cmp_engine_create(cmp_campaignd_t *cd, cmp_http_t *http);
 void cmp_engine_destroy(cmp_engine_t *e);
 
 int cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     const json_t *campaign, uint32_t run, const char *contact_id,
     size_t contact_len, json_t *contact, int *skipped);
-int cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn,
-    const cmp_outcome_t *out, cmp_event_e ev, int64_t now);
+/* a cmp_dispatch_outcome_pt: data is the engine */
+int cmp_engine_dispatched(void *data, MDB_txn *txn, const cmp_outcome_t *out,
+    int64_t now);
 int cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
     int64_t now);
 int cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,

@@ -23,11 +23,11 @@ cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
     rc = cmp_store_txn_begin(st, NULL, 0, &txn);
 
     if (rc == 0) {
-        rc = cmp_meta_put_u64(st, txn, CMP_HEARTBEAT_KEY, (uint64_t) now);
+        rc = cmp_meta_put_u64(st, txn, CMP_META_HEARTBEAT, (uint64_t) now);
 
         /* the gauge rides in the same txn: no second write a second */
         if (rc == 0) {
-            rc = cmp_meta_put_u64(st, txn, CMP_IN_FLIGHT_KEY, hb->in_flight);
+            rc = cmp_meta_put_u64(st, txn, CMP_META_IN_FLIGHT, hb->in_flight);
         }
 
         if (rc == 0) {

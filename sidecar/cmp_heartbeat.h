@@ -15,13 +15,6 @@
 #include "cmp_log.h"
 
 
-/* the module's ngx_http_campaign_read_health() reads this very key */
-#define CMP_HEARTBEAT_KEY    "campaignd_heartbeat"
-
-/* and campaign_metrics' campaign_dispatch_in_flight reads this one */
-#define CMP_IN_FLIGHT_KEY    "campaignd_in_flight"
-
-
 typedef struct {
     int64_t        last;            /* unix seconds of the last beat */
     uint64_t       in_flight;       /* provider requests out, the loop's */

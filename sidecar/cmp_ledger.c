@@ -42,21 +42,6 @@ cmp_ikey_run(unsigned char *buf, const char *campaign, size_t clen,
 }
 
 
-/* the test-send family of cmp_instance.c: "#test" NUL id */
-size_t
-cmp_ikey_test(unsigned char *buf, const char *id, size_t len)
-{
-    if (len > CMP_ID_MAX) {
-        return 0;
-    }
-
-    memcpy(buf, "#test", 6);
-    memcpy(buf + 6, id, len);
-
-    return 6 + len;
-}
-
-
 size_t
 cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
     const void *b, size_t blen)
@@ -80,100 +65,6 @@ cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
     }
 
     return n;
-}
-
-
-int
-cmp_inst_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t **inst, uint64_t *seq, uint64_t *version)
-{
-    int           rc;
-    char          err[64];
-    cmp_record_t  rec;
-
-    rc = cmp_record_read(st, txn, CMP_DB_INSTANCES, key, len, &rec);
-    if (rc != 0) {
-        return rc;
-    }
-
-    *seq = rec.seq;
-    *version = rec.version;
-    *inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
-
-    return (*inst == NULL) ? MDB_CORRUPTED : 0;
-}
-
-
-int
-cmp_inst_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t *inst, uint64_t seq, uint64_t version)
-{
-    int           rc;
-    char         *dump;
-    cmp_record_t  rec;
-
-    dump = cmp_json_dump(inst, &rec.len);
-    if (dump == NULL) {
-        return ENOMEM;
-    }
-
-    rec.seq = seq;
-    rec.version = version;
-    rec.json = dump;
-
-    rc = cmp_record_write(st, txn, CMP_DB_INSTANCES, key, len, &rec);
-
-    free(dump);
-
-    return rc;
-}
-
-
-int
-cmp_msg_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t **msg)
-{
-    int      rc;
-    char     err[64];
-    MDB_val  k, v;
-
-    k.mv_data = (void *) key;
-    k.mv_size = len;
-
-    rc = mdb_get(txn, st->dbi[CMP_DB_MESSAGES], &k, &v);
-    if (rc != 0) {
-        return rc;
-    }
-
-    *msg = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
-
-    return (*msg == NULL) ? MDB_CORRUPTED : 0;
-}
-
-
-int
-cmp_msg_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t *msg)
-{
-    int      rc;
-    char    *dump;
-    size_t   n;
-    MDB_val  k, v;
-
-    dump = cmp_json_dump(msg, &n);
-    if (dump == NULL) {
-        return ENOMEM;
-    }
-
-    k.mv_data = (void *) key;
-    k.mv_size = len;
-    v.mv_data = dump;
-    v.mv_size = n;
-
-    rc = mdb_put(txn, st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
-    free(dump);
-
-    return rc;
 }
 
 

@@ -41,19 +41,9 @@
 
 size_t cmp_ikey_run(unsigned char *buf, const char *campaign, size_t clen,
     uint32_t run, const char *contact, size_t len);
-size_t cmp_ikey_test(unsigned char *buf, const char *id, size_t len);
 size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
     size_t alen, const void *b, size_t blen);
 
-int cmp_inst_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t **inst, uint64_t *seq, uint64_t *version);
-int cmp_inst_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t *inst, uint64_t seq, uint64_t version);
-
-int cmp_msg_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t **msg);
-int cmp_msg_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
-    size_t len, json_t *msg);
 int cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
     const char *to, int64_t now);
 int cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,

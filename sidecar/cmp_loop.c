@@ -14,6 +14,7 @@
 #include "cmp_loop.h"
 #include "cmp_signal.h"
 #include "cmp_scheduler.h"
+#include "cmp_http.h"
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
 
@@ -127,10 +128,11 @@ cmp_loop_drain(cmp_campaignd_t *cd)
     int64_t  end;
 
     cmp_dispatch_stop_starting(cd->dispatch);
+    cmp_http_stop(cd->http);
 
     end = cmp_loop_msec() + CMP_CAMPAIGND_STOP_WAIT * 1000;
 
-    while (cmp_dispatch_in_flight(cd->dispatch) > 0
+    while (cmp_http_in_flight(cd->http) > 0
            && cmp_loop_msec() < end)
     {
         if (cmp_loop_wait(cd, 100) != 0) {
@@ -138,10 +140,10 @@ cmp_loop_drain(cmp_campaignd_t *cd)
         }
     }
 
-    if (cmp_dispatch_in_flight(cd->dispatch) > 0) {
+    if (cmp_http_in_flight(cd->http) > 0) {
         cmp_log_error(&cd->log, CMP_LOG_WARN, "%u request(s) still in "
                       "flight after %d s; they are sent again on the next "
-                      "start", cmp_dispatch_in_flight(cd->dispatch),
+                      "start", cmp_http_in_flight(cd->http),
                       CMP_CAMPAIGND_STOP_WAIT);
     }
 
@@ -164,7 +166,7 @@ cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
         return;
     }
 
-    rc = cmp_meta_put_u64(&cd->store, txn, CMP_IN_FLIGHT_KEY, 0);
+    rc = cmp_meta_put_u64(&cd->store, txn, CMP_META_IN_FLIGHT, 0);
 
     if (rc == 0) {
         (void) mdb_txn_commit(txn);
@@ -184,7 +186,7 @@ cmp_loop_tick(cmp_campaignd_t *cd)
 
     cd->ticks++;
 
-    cd->heartbeat.in_flight = cmp_dispatch_in_flight(cd->dispatch);
+    cd->heartbeat.in_flight = cmp_http_in_flight(cd->http);
 
     (void) cmp_heartbeat_write(&cd->heartbeat, &cd->store, &cd->log,
                                (int64_t) time(NULL));
@@ -243,11 +245,12 @@ cmp_loop_msec(void)
 static int
 cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
 {
-    int               n, rc;
-    struct pollfd    *fds;
+    int               rc;
+    struct pollfd    *fd;
     struct timespec   ts;
 
-    n = cmp_dispatch_poll_fds(cd->dispatch, &fds, &msec);
+    cmp_dispatch_timeout(cd->dispatch, &msec);
+    fd = cmp_http_poll_fd(cd->http);
 
     if (msec < 0) {
         msec = 0;
@@ -256,7 +259,7 @@ cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
     ts.tv_sec = msec / 1000;
     ts.tv_nsec = (msec % 1000) * 1000000;
 
-    rc = ppoll(fds, n, &ts, &cd->wait_mask);
+    rc = ppoll(fd, 1, &ts, &cd->wait_mask);
 
     if (rc == -1 && errno != EINTR) {
         cmp_log_error(&cd->log, CMP_LOG_CRIT, "ppoll() failed: %s",
@@ -264,7 +267,7 @@ cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec)
         return -1;
     }
 
-    cmp_dispatch_poll_done(cd->dispatch);
+    cmp_http_poll_done(cd->http);
 
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "cmp_daemon.h"
 #include "cmp_loop.h"
 #include "cmp_signal.h"
+#include "cmp_http.h"
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
 
@@ -55,6 +56,7 @@ static int cmp_main_start(cmp_campaignd_t *cd);
 static int cmp_main_open_store(cmp_campaignd_t *cd, char *err,
     size_t err_len);
 static void cmp_main_stop(cmp_campaignd_t *cd);
+static void cmp_main_store_fail(void *data, const char *what, int rc);
 static void cmp_main_free(cmp_campaignd_t *cd);
 
 
@@ -120,7 +122,7 @@ cmp_main_options(cmp_campaignd_t *cd, int argc, char **argv)
     {
         cd->minute = atoi(getenv("CAMPAIGND_TEST_MINUTE"));
     }
-    cd->max_size = CMP_CAMPAIGND_MAX_SIZE;
+    cd->max_size = CMP_STORE_SIZE_DEFAULT;
 
     /* our own messages: getopt's do not say what a valid value is */
     opterr = 0;
@@ -213,7 +215,7 @@ cmp_main_option(cmp_campaignd_t *cd, int opt, const char *arg)
 
     case CMP_OPT_MAX_SIZE:
         if (cmp_main_parse_size(arg, &cd->max_size) != 0
-            || cd->max_size < CMP_CAMPAIGND_MIN_SIZE)
+            || cd->max_size < CMP_STORE_SIZE_MIN)
         {
             return cmp_main_usage_error("invalid --max-size \"%s\": a size "
                                         "like 512m or 1g, at least 1m", arg);
@@ -451,11 +453,20 @@ cmp_main_start(cmp_campaignd_t *cd)
         goto failed;
     }
 
-    cd->engine = cmp_engine_create(cd);
-    cd->dispatch = cmp_dispatch_create(cd);
+    cd->http = cmp_http_create(cd->concurrency, err, sizeof(err));
+    if (cd->http == NULL) {
+        goto failed;
+    }
+
+    /* the dispatcher reports each message's outcome to the engine */
+    cd->engine = cmp_engine_create(cd, cd->http);
+    cd->dispatch = (cd->engine != NULL)
+                   ? cmp_dispatch_create(cd, cd->http, cmp_engine_dispatched,
+                                         cd->engine)
+                   : NULL;
 
     if (cd->engine == NULL || cd->dispatch == NULL) {
-        snprintf(err, sizeof(err), "out of memory, or libcurl failed");
+        snprintf(err, sizeof(err), "out of memory");
         goto failed;
     }
 
@@ -526,12 +537,14 @@ cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
     MDB_envinfo  info;
 
     rc = cmp_store_open(&cd->store, cd->store_path, cd->max_size,
-                        CMP_CAMPAIGND_READERS, err, err_len);
+                        CMP_STORE_READERS, err, err_len);
     if (rc != 0) {
         return -1;
     }
 
     cd->store_open = 1;
+    cd->store.fail = cmp_main_store_fail;
+    cd->store.fail_data = &cd->log;
 
     /* size 0: adopt the size recorded in the store */
     rc = mdb_env_set_mapsize(cd->store.env, 0);
@@ -571,6 +584,17 @@ cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
 }
 
 
+/* a txn that cannot begin: the environment's fault (readers, memory) */
+static void
+cmp_main_store_fail(void *data, const char *what, int rc)
+{
+    cmp_log_t *log = data;
+
+    cmp_log_error(log, CMP_LOG_CRIT, "store: %s failed: %s", what,
+                  mdb_strerror(rc));
+}
+
+
 /*
  * The dispatcher will stop starting requests here and wait for those in
  * flight, CMP_CAMPAIGND_STOP_WAIT seconds at most, before the store closes.
@@ -587,6 +611,9 @@ cmp_main_stop(cmp_campaignd_t *cd)
                       cmp_signal_name(cmp_signal_stop));
     }
 
+    /* first: then no request is in the network thread's hands */
+    cmp_http_destroy(cd->http);
+    cd->http = NULL;
     cmp_dispatch_destroy(cd->dispatch);
     cd->dispatch = NULL;
     cmp_engine_destroy(cd->engine);

@@ -43,7 +43,7 @@ cmp_node_current(const cmp_flow_t *flow, const json_t *inst)
 
 /*
  * Moves to target; no target means the flow ends there (a node without
- * "next" ends the instance, flows.md).  Returns 0 when it ended.
+ * "next" ends the instance).  Returns 0 when it ended.
  */
 static int
 cmp_node_goto(const cmp_flow_t *flow, json_t *inst, const char *target)
@@ -225,8 +225,7 @@ cmp_node_walk(const cmp_flow_t *flow, json_t *inst, const json_t *contact,
 
         switch (node->type) {
 
-        case CMP_NODE_SEND_WHATSAPP:
-        case CMP_NODE_SEND_VIBER:
+        case CMP_NODE_SEND:
             return CMP_PARK_SEND;
 
         case CMP_NODE_HTTP_REQUEST:

@@ -1,6 +1,6 @@
 
 /*
- * Node evaluation of a flow instance (flows.md "Running semantics"): what
+ * Node evaluation of a flow instance (README "Chat flows"): what
  * needs no outside world is decided here, on the instance's JSON alone.
  */
 

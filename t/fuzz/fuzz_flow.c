@@ -85,6 +85,9 @@ fuzz_strings(json_t *v, const cmp_template_ctx_t *ctx, int depth)
         if (cmp_rule_compile(&rule, v, err, sizeof(err)) == 0) {
             (void) cmp_rule_match(&rule, "2026-01-01", 10);
             (void) cmp_rule_match(&rule, "Yes 12", 6);
+            /* backtracking patterns meet a subject that feeds them */
+            (void) cmp_rule_match(&rule, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                  "aaaaaaaaaaxxxxxxxxxxxxxxxxxxxxb", 61);
             (void) cmp_rule_match(&rule, NULL, 0);
         }
 

@@ -19,7 +19,7 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-static void fuzz_apply(int provider, json_t *events);
+static void fuzz_apply(const cmp_provider_t *provider, json_t *events);
 static int fuzz_contact(cmp_op_t *op);
 static void fuzz_cleanup(void);
 
@@ -91,7 +91,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     k.mv_data = key;
     k.mv_size = cmp_message_key(key, &mk);
 
-    (void) cmp_message_put(&fuzz_store, txn, &mk, msg, sizeof(msg) - 1);
+    (void) cmp_message_put(&fuzz_store, txn, key, k.mv_size, msg,
+                           sizeof(msg) - 1);
 
     v = k;
     k.mv_data = "wamid.A";
@@ -121,7 +122,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 
 static void
-fuzz_apply(int provider, json_t *events)
+fuzz_apply(const cmp_provider_t *provider, json_t *events)
 {
     size_t          i;
     json_t         *ev;
@@ -162,23 +163,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char     err[256];
     json_t  *events;
 
-    if (cmp_webhook_whatsapp_parse((const char *) data, size, &events, err,
+    if (cmp_whatsapp.parse((const char *) data, size, &events, err,
                                    sizeof(err))
         == CMP_OK)
     {
-        fuzz_apply(CMP_WEBHOOK_WHATSAPP, events);
+        fuzz_apply(&cmp_whatsapp, events);
         json_decref(events);
     }
 
-    if (cmp_webhook_viber_parse((const char *) data, size, &events, err,
+    if (cmp_viber.parse((const char *) data, size, &events, err,
                                 sizeof(err))
         == CMP_OK)
     {
-        fuzz_apply(CMP_WEBHOOK_VIBER, events);
+        fuzz_apply(&cmp_viber, events);
         json_decref(events);
     }
 
-    (void) cmp_webhook_opt_out_word((const char *) data, size);
+    (void) cmp_provider_opt_out_word(&cmp_whatsapp, (const char *) data,
+                                     size);
 
     return 0;
 }

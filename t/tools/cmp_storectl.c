@@ -132,7 +132,7 @@ cmp_storectl_message(cmp_op_t *op)
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    rc = cmp_message_put(op->store, op->txn, &mk, dump, len);
+    rc = cmp_message_put(op->store, op->txn, key, key_len, dump, len);
     free(dump);
 
     if (rc == 0 && argv[5] != NULL) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cmp_flow.h"
@@ -138,7 +139,7 @@ validate(const char *text, int *count)
 
 static const flow_case_t  flow_cases[] = {
 
-    { "the flows.md example is valid",
+    { "the README's example is valid",
       "{\"start\":\"hello\",\"nodes\":["
       "{\"id\":\"hello\",\"type\":\"send_whatsapp\",\"channel_id\":\"wa1\","
       "\"message\":{\"type\":\"template\",\"template\":{\"name\":\"p\","
@@ -683,6 +684,8 @@ static const rule_case_t  rule_cases[] = {
     { "string_contains_regex", "\"[0-9]{4}\"", 0, "code 1234 ok", 1 },
     { "string_contains_regex", "\"^[0-9]+$\"", 0, "code 1234", 0 },
     { "string_contains_regex", "\"stop\"", 1, "please STOP now", 1 },
+    { "string_contains_regex", "\"привет\"", 1, "ПРИВЕТ мир", 1 },
+    { "string_matches_regex", "\"[[:alpha:]]+\"", 0, "abc", 1 },
     { "number_equals", "10", 0, "10", 1 },
     { "number_equals", "10", 0, " 10.0 ", 1 },
     { "number_equals", "\"1.5\"", 0, "1.50", 1 },
@@ -786,6 +789,50 @@ test_rule_refusals(void **state)
         if (cmp_rule_compile(&rule, json, err, sizeof(err)) == 0) {
             fail_msg("accepted %s", bad[i]);
         }
+
+        cmp_rule_free(&rule);
+        json_decref(json);
+    }
+}
+
+
+/*
+ * Patterns that backtrack exponentially stay cheap: the match limits end
+ * them, and a rule that hit a limit simply does not match.
+ */
+static void
+test_rule_regex_limits(void **state)
+{
+    char          err[256], subject[64];
+    size_t        i;
+    clock_t       start;
+    json_t       *json;
+    cmp_rule_t    rule;
+    static const char *const  patterns[] = {
+        "{\"variable\":\"v\",\"op\":\"string_matches_regex\","
+            "\"value\":\"(a|a)+$\"}",
+        "{\"variable\":\"v\",\"op\":\"string_contains_regex\","
+            "\"value\":\"((a*)*)*c\"}",
+        "{\"variable\":\"v\",\"op\":\"string_matches_regex\","
+            "\"value\":\"(x+x+)+y\"}",
+    };
+
+    (void) state;
+
+    memset(subject, 'a', 40);
+    memcpy(subject + 40, "xxxxxxxxxxxxxxxxxxxxb", 22);
+
+    for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        json = json_loads(patterns[i], 0, NULL);
+        assert_non_null(json);
+
+        if (cmp_rule_compile(&rule, json, err, sizeof(err)) != 0) {
+            fail_msg("%s: %s", patterns[i], err);
+        }
+
+        start = clock();
+        assert_false(cmp_rule_match(&rule, subject, strlen(subject)));
+        assert_true(clock() - start < CLOCKS_PER_SEC);
 
         cmp_rule_free(&rule);
         json_decref(json);
@@ -981,6 +1028,7 @@ main(void)
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_rule_refusals),
+        cmocka_unit_test(test_rule_regex_limits),
         cmocka_unit_test(test_template_render),
         cmocka_unit_test(test_template_check),
         cmocka_unit_test(test_preview),

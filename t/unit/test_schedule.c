@@ -14,9 +14,8 @@
 #include <cmocka.h>
 
 #include "cmp_schedule.h"
+#include "cmp_provider.h"
 #include "../../sidecar/cmp_bucket.c"
-#include "../../sidecar/cmp_whatsapp.c"
-#include "../../sidecar/cmp_viber.c"
 #include "../../sidecar/cmp_node.c"
 
 
@@ -144,46 +143,46 @@ test_classify(void **state)
 
     (void) state;
 
-    cmp_whatsapp_classify(200, ok, strlen(ok), -1, &a);
+    cmp_whatsapp.classify(200, ok, strlen(ok), -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_SENT);
     assert_string_equal(a.provider_id, "wamid.1");
 
-    cmp_whatsapp_classify(429, "", 0, 3, &a);
+    cmp_whatsapp.classify(429, "", 0, 3, &a);
     assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
     assert_int_equal(a.retry_after, 3);
 
-    cmp_whatsapp_classify(503, "x", 1, -1, &a);
+    cmp_whatsapp.classify(503, "x", 1, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
 
-    cmp_whatsapp_classify(400, "{\"error\":{\"code\":131056}}", 25, -1, &a);
+    cmp_whatsapp.classify(400, "{\"error\":{\"code\":131056}}", 25, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
 
-    cmp_whatsapp_classify(401, "{\"error\":{\"code\":190,\"message\":\"x\"}}",
+    cmp_whatsapp.classify(401, "{\"error\":{\"code\":190,\"message\":\"x\"}}",
                           36, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_BLOCKED);
 
-    cmp_whatsapp_classify(400, "{\"error\":{\"code\":368}}", 22, -1, &a);
+    cmp_whatsapp.classify(400, "{\"error\":{\"code\":368}}", 22, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_BLOCKED);
 
-    cmp_whatsapp_classify(400, "{\"error\":{\"code\":131050}}", 25, -1, &a);
+    cmp_whatsapp.classify(400, "{\"error\":{\"code\":131050}}", 25, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_REFUSED);
     assert_true(a.opt_out);
 
-    cmp_whatsapp_classify(400, "{\"error\":{\"code\":132001}}", 25, -1, &a);
+    cmp_whatsapp.classify(400, "{\"error\":{\"code\":132001}}", 25, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_REFUSED);
     assert_false(a.opt_out);
 
-    cmp_viber_classify(200, "{\"status\":0,\"message_token\":54}", 31, -1, &a);
+    cmp_viber.classify(200, "{\"status\":0,\"message_token\":54}", 31, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_SENT);
     assert_string_equal(a.provider_id, "54");
 
-    cmp_viber_classify(200, "{\"status\":12}", 13, -1, &a);
+    cmp_viber.classify(200, "{\"status\":12}", 13, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
 
-    cmp_viber_classify(200, "{\"status\":2}", 12, -1, &a);
+    cmp_viber.classify(200, "{\"status\":2}", 12, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_BLOCKED);
 
-    cmp_viber_classify(200, "{\"status\":6}", 12, -1, &a);
+    cmp_viber.classify(200, "{\"status\":6}", 12, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_REFUSED);
 }
 

@@ -43,8 +43,8 @@ static int test_setup(void **state);
 static int test_teardown(void **state);
 static json_t *test_wa(const char *value);
 static json_t *test_viber(const char *body);
-static void test_apply(test_env_t *env, int provider, json_t *events,
-    cmp_webhook_t *wh);
+static void test_apply(test_env_t *env, const cmp_provider_t *provider,
+    json_t *events, cmp_webhook_t *wh);
 static int test_counter_visit(void *ctx, uint32_t run, const char *name,
     size_t name_len, uint64_t value);
 static uint64_t test_counter(test_env_t *env, const char *campaign,
@@ -109,7 +109,7 @@ test_wa(const char *value)
 
     snprintf(buf, sizeof(buf), "%s%s%s", WA_HEAD, value, WA_TAIL);
 
-    if (cmp_webhook_whatsapp_parse(buf, strlen(buf), &events, err,
+    if (cmp_whatsapp.parse(buf, strlen(buf), &events, err,
                                    sizeof(err)) != CMP_OK)
     {
         return NULL;
@@ -125,7 +125,7 @@ test_viber(const char *body)
     char     err[160];
     json_t  *events;
 
-    if (cmp_webhook_viber_parse(body, strlen(body), &events, err,
+    if (cmp_viber.parse(body, strlen(body), &events, err,
                                 sizeof(err)) != CMP_OK)
     {
         return NULL;
@@ -138,15 +138,17 @@ test_viber(const char *body)
 static void
 test_opt_out_words(void **state)
 {
+    const cmp_provider_t  *p = &cmp_whatsapp;
+
     (void) state;
 
-    assert_true(cmp_webhook_opt_out_word("STOP", 4));
-    assert_true(cmp_webhook_opt_out_word(" stop\n", 6));
-    assert_true(cmp_webhook_opt_out_word("Unsubscribe", 11));
-    assert_false(cmp_webhook_opt_out_word("stop please", 11));
-    assert_false(cmp_webhook_opt_out_word("STOPP", 5));
-    assert_false(cmp_webhook_opt_out_word("  ", 2));
-    assert_false(cmp_webhook_opt_out_word("", 0));
+    assert_true(cmp_provider_opt_out_word(p, "STOP", 4));
+    assert_true(cmp_provider_opt_out_word(p, " stop\n", 6));
+    assert_true(cmp_provider_opt_out_word(p, "Unsubscribe", 11));
+    assert_false(cmp_provider_opt_out_word(p, "stop please", 11));
+    assert_false(cmp_provider_opt_out_word(p, "STOPP", 5));
+    assert_false(cmp_provider_opt_out_word(p, "  ", 2));
+    assert_false(cmp_provider_opt_out_word(p, "", 0));
 }
 
 
@@ -254,16 +256,16 @@ test_wa_refused(void **state)
 
     (void) state;
 
-    assert_int_equal(cmp_webhook_whatsapp_parse("{}", 2, &events, err,
+    assert_int_equal(cmp_whatsapp.parse("{}", 2, &events, err,
                                                 sizeof(err)), CMP_FAIL);
     assert_null(events);
-    assert_int_equal(cmp_webhook_whatsapp_parse("{\"entry\":", 9, &events,
+    assert_int_equal(cmp_whatsapp.parse("{\"entry\":", 9, &events,
                                                 err, sizeof(err)), CMP_FAIL);
 
     /* events without the number that names their channel */
     snprintf(buf, sizeof(buf), "{\"entry\":[{\"changes\":[{\"value\":{"
              "\"statuses\":[{\"id\":\"a\",\"status\":\"read\"}]}}]}]}");
-    assert_int_equal(cmp_webhook_whatsapp_parse(buf, strlen(buf), &events,
+    assert_int_equal(cmp_whatsapp.parse(buf, strlen(buf), &events,
                                                 err, sizeof(err)), CMP_FAIL);
     assert_string_equal(err, "metadata.phone_number_id is missing");
 
@@ -368,7 +370,8 @@ test_viber_refused(void **state)
 
 
 static void
-test_apply(test_env_t *env, int provider, json_t *events, cmp_webhook_t *wh)
+test_apply(test_env_t *env, const cmp_provider_t *provider, json_t *events,
+    cmp_webhook_t *wh)
 {
     size_t     i;
     json_t    *ev;
@@ -474,8 +477,9 @@ test_apply_forward_only(void **state)
     mk.step = 0;
 
     assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
-    assert_int_equal(cmp_message_put(&env->store, txn, &mk, msg,
-                                      sizeof(msg) - 1), 0);
+    assert_int_equal(cmp_message_put(&env->store, txn, key,
+                                     cmp_message_key(key, &mk), msg,
+                                     sizeof(msg) - 1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 0, "sent",
                                      1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 2, "sent",
@@ -492,7 +496,7 @@ test_apply_forward_only(void **state)
     /* a run's counter moves the campaign's totals and the store's */
     assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "sent"), 1);
 
-    test_apply(env, CMP_WEBHOOK_WHATSAPP,
+    test_apply(env, &cmp_whatsapp,
                test_wa("\"statuses\":[{\"id\":\"wamid.A\",\"status\":"
                        "\"read\"},{\"id\":\"wamid.A\",\"status\":"
                        "\"delivered\"}]"), &wh);
@@ -508,7 +512,7 @@ test_apply_forward_only(void **state)
     assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "sent"), 0);
 
     /* a reply naming the message counts once, however often it comes */
-    test_apply(env, CMP_WEBHOOK_WHATSAPP,
+    test_apply(env, &cmp_whatsapp,
                test_wa("\"messages\":[{\"from\":\"86\",\"id\":\"in1\","
                        "\"type\":\"text\",\"text\":{\"body\":\"a\"},"
                        "\"context\":{\"id\":\"wamid.A\"}},{\"from\":\"86\","
@@ -526,14 +530,14 @@ test_apply_unknown_once(void **state)
     cmp_webhook_t   wh;
     test_env_t     *env = *state;
 
-    test_apply(env, CMP_WEBHOOK_WHATSAPP,
+    test_apply(env, &cmp_whatsapp,
                test_wa("\"statuses\":[{\"id\":\"x\",\"status\":\"sent\"},"
                        "{\"id\":\"x\",\"status\":\"deleted\"}]"), &wh);
     assert_int_equal(wh.unknown, 1);
     assert_string_equal(wh.unknown_id, "x");
     assert_int_equal(test_inbox(env), 1);
 
-    test_apply(env, CMP_WEBHOOK_WHATSAPP,
+    test_apply(env, &cmp_whatsapp,
                test_wa("\"statuses\":[{\"id\":\"x\",\"status\":\"sent\"}]"),
                &wh);
     assert_int_equal(wh.unknown, 0);
@@ -541,10 +545,10 @@ test_apply_unknown_once(void **state)
     assert_int_equal(test_inbox(env), 1);
 
     /* Viber events dedupe in their own index */
-    test_apply(env, CMP_WEBHOOK_VIBER,
+    test_apply(env, &cmp_viber,
                test_viber("{\"event\":\"delivered\",\"message_token\":1}"),
                &wh);
-    test_apply(env, CMP_WEBHOOK_VIBER,
+    test_apply(env, &cmp_viber,
                test_viber("{\"event\":\"delivered\",\"message_token\":1}"),
                &wh);
     assert_int_equal(test_inbox(env), 2);

@@ -1,0 +1,295 @@
+
+/*
+ * The flow engine's timers: waits, delays, retries and http_request
+ * guards falling due, each instance woken in a write txn.
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_engine_int.h"
+
+
+static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
+    cmp_engine_call_t **call);
+
+
+/* "#wait" NUL channel NUL address of the last message sent */
+int
+cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf, size_t *len)
+{
+    const char  *ch, *addr;
+
+    ch = json_string_value(json_object_get(x->inst, "last_channel"));
+    addr = json_string_value(json_object_get(x->inst, "last_address"));
+
+    if (ch == NULL || addr == NULL) {
+        return -1;
+    }
+
+    *len = cmp_fkey(buf, "#wait", ch, strlen(ch), addr, strlen(addr));
+
+    return (*len == 0) ? -1 : 0;
+}
+
+
+int
+cmp_engine_set_timer(cmp_exec_t *x, int64_t due_ms)
+{
+    int  rc;
+
+    rc = cmp_engine_clear_timer(x);
+
+    if (rc == 0) {
+        rc = cmp_timer_put(x->e->st, x->txn, due_ms, CMP_TIMER_INSTANCE,
+                           x->key, x->key_len);
+    }
+
+    if (rc == 0) {
+        json_object_set_new(x->inst, "timer_ms", json_integer(due_ms));
+    }
+
+    return rc;
+}
+
+
+int
+cmp_engine_clear_timer(cmp_exec_t *x)
+{
+    int      rc;
+    json_t  *t;
+
+    t = json_object_get(x->inst, "timer_ms");
+
+    if (!json_is_integer(t)) {
+        return 0;
+    }
+
+    rc = cmp_timer_del(x->e->st, x->txn, json_integer_value(t),
+                       CMP_TIMER_INSTANCE, x->key, x->key_len);
+
+    json_object_del(x->inst, "timer_ms");
+
+    return rc;
+}
+
+
+/* due timers: woken delays, timed-out waits, http calls to make */
+int
+cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
+{
+    int               rc, n, type, ncalls;
+    size_t            klen;
+    MDB_val           k, v;
+    json_t           *msg;
+    MDB_txn          *txn;
+    int64_t           due;
+    cmp_exec_t        x;
+    MDB_cursor       *cur;
+    cmp_engine_call_t  *calls[CMP_ENGINE_CHUNK], *call;
+    unsigned char     key[CMP_FKEY_MAX + 9];
+
+    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return 0;
+    }
+
+    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
+
+    if (rc == 0) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mdb_cursor_close(cur);
+    }
+
+    due = (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
+                                      : INT64_MAX;
+    mdb_txn_abort(txn);
+
+    if (due > now_ms) {
+        return 0;
+    }
+
+    rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
+    if (rc != 0) {
+        return 0;
+    }
+
+    ncalls = 0;
+
+    for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
+        rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
+        if (rc != 0) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+        if (rc != 0 || k.mv_size < 9
+            || (int64_t) cmp_be64_get(k.mv_data) > now_ms
+            || k.mv_size > sizeof(key))
+        {
+            mdb_cursor_close(cur);
+            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+            break;
+        }
+
+        memcpy(key, k.mv_data, k.mv_size);
+        klen = k.mv_size;
+        type = key[8];
+
+        rc = mdb_cursor_del(cur, 0);
+        mdb_cursor_close(cur);
+
+        if (rc != 0) {
+            break;
+        }
+
+        if (type == CMP_TIMER_RETRY) {
+            /* a throttled message's time to go again */
+            if (cmp_message_load(e->st, txn, key + 9, klen - 9, &msg) == 0) {
+                if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
+                {
+                    rc = cmp_queue_put(e->st, txn,
+                             json_string_value(json_object_get(msg,
+                                                               "channel_id")),
+                             (int) json_integer_value(json_object_get(msg,
+                                                                   "lane")),
+                             key + 9, klen - 9);
+                    e->cd->queued = 1;
+                }
+
+                json_decref(msg);
+            }
+
+            if (rc != 0) {
+                break;
+            }
+
+            continue;
+        }
+
+        memset(&x, 0, sizeof(cmp_exec_t));
+        x.e = e;
+        x.txn = txn;
+        x.now = now_ms / 1000;
+
+        rc = cmp_engine_load(&x, key + 9, klen - 9);
+
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+
+        if (rc != 0) {
+            break;
+        }
+
+        /* the timer is gone already */
+        json_object_del(x.inst, "timer_ms");
+
+        call = NULL;
+        rc = cmp_engine_wake(&x, now_ms, &call);
+        cmp_engine_unload(&x);
+
+        if (call != NULL) {
+            calls[ncalls++] = call;
+        }
+
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    if (rc != 0) {
+        cmp_log_error(e->log, CMP_LOG_ERR, "timers failed: %s",
+                      mdb_strerror(rc));
+        mdb_txn_abort(txn);
+        ncalls = 0;
+
+    } else if ((rc = mdb_txn_commit(txn)) != 0) {
+        cmp_log_error(e->log, CMP_LOG_ERR, "timers: commit failed: %s",
+                      mdb_strerror(rc));
+        ncalls = 0;
+    }
+
+    for (n = 0; n < ncalls; n++) {
+        cmp_engine_http_start(e, calls[n]);
+    }
+
+    return (rc == 0);
+}
+
+
+static int
+cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
+{
+    int                     rc;
+    json_t                 *t;
+    unsigned char           wk[CMP_FKEY_MAX];
+    size_t                  wlen;
+    const cmp_flow_node_t  *node;
+
+    if (!cmp_engine_live(x->inst) || x->flow == NULL) {
+        return x->flow == NULL ? cmp_engine_finish(x) : 0;
+    }
+
+    node = cmp_node_current(x->flow, x->inst);
+
+    if (node == NULL) {
+        return cmp_engine_run(x);
+    }
+
+    switch (node->type) {
+
+    case CMP_NODE_WAIT_FOR_REPLY:
+        if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
+            MDB_val  k, v;
+
+            k.mv_data = wk;
+            k.mv_size = wlen;
+
+            if (mdb_get(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, &v) == 0
+                && v.mv_size == x->key_len
+                && memcmp(v.mv_data, x->key, x->key_len) == 0)
+            {
+                rc = mdb_del(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k,
+                             NULL);
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+        }
+
+        return cmp_node_resume(x->flow, x->inst, CMP_EVENT_TIMEOUT, NULL,
+                               NULL)
+               ? cmp_engine_run(x) : cmp_engine_finish(x);
+
+    case CMP_NODE_DELAY:
+        return cmp_node_resume(x->flow, x->inst, CMP_EVENT_WOKEN, NULL, NULL)
+               ? cmp_engine_run(x) : cmp_engine_finish(x);
+
+    case CMP_NODE_HTTP_REQUEST:
+        /* should campaignd die during the call, this timer repeats it */
+        t = json_object_get(node->json, "timeout_seconds");
+        rc = cmp_engine_set_timer(x, now_ms + 1000
+                                  * ((json_is_integer(t)
+                                      ? json_integer_value(t) : 5) + 5));
+        if (rc != 0) {
+            return rc;
+        }
+
+        *call = calloc(1, sizeof(cmp_engine_call_t));
+
+        if (*call != NULL) {
+            (*call)->e = x->e;
+            memcpy((*call)->key, x->key, x->key_len);
+            (*call)->key_len = x->key_len;
+        }
+
+        return cmp_engine_save(x);
+
+    default:
+        return cmp_engine_run(x);
+    }
+}
