@@ -252,6 +252,10 @@ Content-Type: text/plain
 
 
 === TEST 10b: biz_opaque_callback_data finds a message without the index
+No OpenAPI check: cmp_storectl writes this record without a provider id,
+so without a CHANNEL too ("channel_id": null), which campaignd never
+writes (sidecar/cmp_engine.c: a string) and the document's Message refuses.
+--- no_openapi_check
 --- init
 CampaignTest::storectl('message', 'camp', '1', 'li', 's', '2', 'sent');
 --- more_headers eval
