@@ -203,6 +203,108 @@ function openEditor(campaign, lookups, saved) {
 
 /* ---------- the list ---------- */
 
+const COLUMNS = ['Activity Name', 'Related process', 'Associated groups', 'Activity Status',
+  'Effective period', 'Execution plan', 'Next run', 'Operation'];
+
+/**
+ * One campaign's <tr>. oneLine: the windowed list's form, of one fixed height: every cell
+ * a single line (the last error after the name) with its full text as a title, but the
+ * period, which keeps its two lines (start, end) as on a short page.
+ */
+function campaignRow(c, lookups, reload, oneLine) {
+  const period = [when(c.start_time), ' –', h('br'), when(c.end_time)];
+  const cells = [
+    [h('a', { href: '#/' + path('campaigns', c.id) }, c.name),
+      c.last_error && h(oneLine ? 'span' : 'div', { class: 'field-error' }, c.last_error)],
+    lookups.flowName.get(c.flow_id) || c.flow_id,
+    lookups.groupName.get(c.group_id) || c.group_id,
+    pill(c.status),
+    period,
+    plan(c.execution_plan),
+    when(c.next_run_at) || '—',
+  ].map((content) => {
+    const td = h('td', null, content);
+    if (oneLine) td.title = td.textContent;
+    return td;
+  });
+  return h('tr', { 'data-id': c.id }, cells, h('td', null, operations(c, lookups, reload)));
+}
+
+const WINDOW_FROM = 100; // a page of more campaigns than this is windowed
+const OVERSCAN = 10;     // rows kept in the DOM above and below the visible ones
+let rowHeight = 49;      // px, as console.css sets it (3.5rem); measured on the first windowed page
+
+const gapRow = () => {
+  const td = h('td', { colspan: COLUMNS.length });
+  return { tr: h('tr', { class: 'gap', 'aria-hidden': 'true' }, td), set: (px) => { td.style.height = px + 'px'; } };
+};
+
+/*
+ * Windowed (virtual) rendering. Chromium takes about 400 ms to style and lay out a full
+ * page of 1,000 campaign rows with their buttons, hundreds of times the API's answer, and
+ * every later relayout pays it again. So a long page keeps in the DOM only the rows in
+ * and near the scrolled view of wrap (its own scroll box); a spacer row above and one
+ * below stand for the rest. Rows are of one fixed height (console.css, table.windowed:
+ * single-line cells), so row i lies at i × that height. Rows that stay in the window are
+ * kept, not rebuilt, so focus and a half-done click survive scrolling; Tab moves to the
+ * next row (kept by OVERSCAN), and the browser's scrolling it into view moves the window.
+ * rowAt(i) builds row i. Returns stop(), which detaches the listeners.
+ */
+function windowRows(wrap, tbody, count, rowAt) {
+  const above = gapRow();
+  const below = gapRow();
+  const shown = new Map(); // index -> its <tr>, in the DOM
+
+  const range = () => {
+    const top = wrap.scrollTop - tbody.offsetTop; // tbody.offsetTop: the header's height
+    const view = wrap.clientHeight || window.innerHeight;
+    const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
+    const last = Math.min(count, Math.ceil((top + view) / rowHeight) + OVERSCAN);
+    return [Math.min(first, last), last];
+  };
+
+  const update = () => {
+    const [first, last] = range();
+    for (const [i, tr] of shown) {
+      if (i < first || i >= last) {
+        tr.remove();
+        shown.delete(i);
+      }
+    }
+    let at = above.tr.nextElementSibling; // the rows kept are in order: fill in around them
+    for (let i = first; i < last; i++) {
+      const tr = shown.get(i);
+      if (tr) {
+        at = tr.nextElementSibling;
+      } else {
+        const made = rowAt(i);
+        made.setAttribute('aria-rowindex', i + 2); // the header is row 1
+        shown.set(i, made);
+        tbody.insertBefore(made, at);
+      }
+    }
+    above.set(first * rowHeight);
+    below.set((count - last) * rowHeight);
+  };
+
+  tbody.append(above.tr, below.tr);
+  below.set(count * rowHeight); // the full height first, so the scroll position holds
+  update();
+  const rows = [...shown.values()];
+  if (rows.length) { // the rows' pitch, from the span of all shown: no rounding adds up
+    const span = rows[rows.length - 1].getBoundingClientRect().bottom - rows[0].getBoundingClientRect().top;
+    rowHeight = span / rows.length || rowHeight;
+    update();
+  }
+  wrap.addEventListener('scroll', update, { passive: true });
+  const resized = new ResizeObserver(update);
+  resized.observe(wrap);
+  return () => {
+    wrap.removeEventListener('scroll', update);
+    resized.disconnect();
+  };
+}
+
 async function renderList(root) {
   root.append(h('h1', null, 'Marketing campaigns'));
   const lookups = await loadLookups();
@@ -219,25 +321,41 @@ async function renderList(root) {
 
   const status = h('div');
   const tbody = h('tbody');
+  const table = h('table', null,
+    h('thead', null, h('tr', null, COLUMNS.map((t) => h('th', { scope: 'col' }, t)))), tbody);
+  const wrap = h('div', { class: 'table-wrap' }, table);
+  const reload = () => pager.reload(false);
+  let stopWindow = () => {};
+  let firstId;
+
+  // a long page windowed (windowRows), a short one whole
+  const windowed = (on) => {
+    table.classList.toggle('windowed', on);
+    wrap.classList.toggle('windowed', on);
+    for (const [k, v] of [['tabindex', '0'], ['aria-label', 'Campaigns']]) {
+      if (on) wrap.setAttribute(k, v); else wrap.removeAttribute(k);
+    }
+  };
   const draw = (items) => {
+    stopWindow();
+    stopWindow = () => {};
     clear(status);
     clear(tbody);
+    table.dataset.items = items.length; // what the list holds, whatever is in the DOM
+    const many = items.length > WINDOW_FROM;
+    windowed(many);
+    if (many) table.setAttribute('aria-rowcount', items.length + 1); else table.removeAttribute('aria-rowcount');
+    // the same page again (after an operation) keeps its place; another page starts at its top
+    if (!items.length || items[0].id !== firstId) wrap.scrollTop = 0;
+    firstId = items.length ? items[0].id : undefined;
     if (!items.length) {
       const filtered = fName.value || fFlow.value || fGroup.value || fStatus.value;
-      tbody.append(h('tr', null, h('td', { class: 'empty', colspan: 8 },
+      tbody.append(h('tr', null, h('td', { class: 'empty', colspan: COLUMNS.length },
         filtered ? 'No campaign matches these filters.' : 'No campaigns yet.')));
-    }
-    for (const c of items) {
-      tbody.append(h('tr', { 'data-id': c.id },
-        h('td', null, h('a', { href: '#/' + path('campaigns', c.id) }, c.name),
-          c.last_error && h('div', { class: 'field-error' }, c.last_error)),
-        h('td', null, lookups.flowName.get(c.flow_id) || c.flow_id),
-        h('td', null, lookups.groupName.get(c.group_id) || c.group_id),
-        h('td', null, pill(c.status)),
-        h('td', null, when(c.start_time), ' –', h('br'), when(c.end_time)),
-        h('td', null, plan(c.execution_plan)),
-        h('td', null, when(c.next_run_at) || '—'),
-        h('td', null, operations(c, lookups, () => pager.reload(false)))));
+    } else if (many) {
+      stopWindow = windowRows(wrap, tbody, items.length, (i) => campaignRow(items[i], lookups, reload, true));
+    } else {
+      tbody.append(...items.map((c) => campaignRow(c, lookups, reload, false)));
     }
   };
   const pager = cursorPager((cursor) => {
@@ -265,10 +383,7 @@ async function renderList(root) {
       field('f-status', 'Activity Status', fStatus),
       h('span', { class: 'spacer' }), create),
     status,
-    h('div', { class: 'table-wrap' }, h('table', null,
-      h('thead', null, h('tr', null, ['Activity Name', 'Related process', 'Associated groups', 'Activity Status',
-        'Effective period', 'Execution plan', 'Next run', 'Operation'].map((t) => h('th', { scope: 'col' }, t)))),
-      tbody)),
+    wrap,
     pager.element);
   await pager.reload(true);
 }
