@@ -220,15 +220,17 @@ INJECT = r'''
 # (or is every row there)?
 FILLED = r'''
 const list = document.querySelector('main table[data-items]');
-const box = list.closest('.table-wrap').getBoundingClientRect();
+const wrap = list.closest('.table-wrap');
 const rows = [...list.tBodies[0].rows].filter(r => r.querySelector('button'));
 if (rows.length === Number(list.dataset.items)) return '';
 const first = rows.length && rows[0].getBoundingClientRect();
 const last = rows.length && rows[rows.length - 1].getBoundingClientRect();
-const bottom = Math.min(box.bottom, window.innerHeight);
-return rows.length && first.top <= box.top + 60 && last.bottom >= bottom ? ''
-  : `${rows.length} rows from ${first.top} to ${last.bottom} in a box from `
-    + `${box.top} to ${box.bottom}, the window ${window.innerHeight} high`;
+const head = list.tHead.getBoundingClientRect().bottom;
+const bottom = Math.min(wrap.getBoundingClientRect().top + wrap.clientTop
+  + wrap.clientHeight, window.innerHeight);
+return rows.length && first.top <= head + 1 && last.bottom >= bottom - 1 ? ''
+  : `${rows.length} rows from ${first.top} to ${last.bottom}, the header `
+    + `ending at ${head} and the box at ${bottom}`;
 '''
 
 # scrolls the list's box to its end; returns the names its last rows show
