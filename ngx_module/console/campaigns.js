@@ -15,7 +15,8 @@ const STATUS = { pending: 'To be executed', running: 'In progress', paused: 'Pau
 const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped'];
 const FUNNEL = ['targeted', 'sent', 'delivered', 'read', 'replied', 'failed', 'skipped'];
 const UNITS = ['minute', 'hour', 'day'];
-const PAGE_SIZE = 20;
+// a page of campaigns; a long one is windowed (windowRows), so 1000 stay quick
+const PAGE_SIZES = [20, 100, 1000];
 const LEDGER_PAGE = 50;
 const RUNS_SHOWN = 12;
 const BIG_PAGE = 1000;        // the API's largest page, for reading whole lists
@@ -314,6 +315,7 @@ async function renderList(root) {
   const fGroup = h('select', { id: 'f-group' }, options(lookups.groups, 'All'));
   const fStatus = h('select', { id: 'f-status' }, h('option', { value: '' }, 'All'),
     Object.entries(STATUS).map(([v, text]) => h('option', { value: v }, text)));
+  const fRows = h('select', { id: 'f-rows' }, PAGE_SIZES.map((n) => h('option', { value: n }, n)));
   const create = h('button', {
     type: 'button', class: 'primary', disabled: !ctx.canWrite,
     onclick: () => openEditor(null, lookups, () => pager.reload(true)),
@@ -359,7 +361,7 @@ async function renderList(root) {
     }
   };
   const pager = cursorPager((cursor) => {
-    const q = new URLSearchParams({ limit: PAGE_SIZE });
+    const q = new URLSearchParams({ limit: fRows.value });
     if (fName.value.trim()) q.set('name', fName.value.trim());
     if (fFlow.value) q.set('flow_id', fFlow.value);
     if (fGroup.value) q.set('group_id', fGroup.value);
@@ -373,7 +375,7 @@ async function renderList(root) {
     clearTimeout(typing);
     typing = setTimeout(() => pager.reload(true), 250); // one request per pause, not per key
   });
-  for (const s of [fFlow, fGroup, fStatus]) s.addEventListener('change', () => pager.reload(true));
+  for (const s of [fFlow, fGroup, fStatus, fRows]) s.addEventListener('change', () => pager.reload(true));
 
   root.append(
     h('div', { class: 'toolbar' },
@@ -381,6 +383,7 @@ async function renderList(root) {
       field('f-flow', 'Related process', fFlow),
       field('f-group', 'Associated groups', fGroup),
       field('f-status', 'Activity Status', fStatus),
+      field('f-rows', 'Rows per page', fRows),
       h('span', { class: 'spacer' }), create),
     status,
     wrap,

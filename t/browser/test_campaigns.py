@@ -434,6 +434,35 @@ class Campaigns(ConsoleTest):
                           'the page before the one starting %s' % top)
         self.assertEqual(self.shown_list(order), first)
 
+    def test_long_page_windowed(self):
+        # 1000 rows per page: the list holds every campaign of the page but
+        # keeps only those near the view in the DOM, and scrolls to the last
+        self.basics('lp', contacts=0)
+        for i in range(150):
+            self.campaign('lp-%03d' % i, 'Long %03d' % i, 'lp-f', 'lp-g')
+        order = [c['name'] for c in self.items('flow_id=lp-f')]
+        self.assertEqual(len(order), 150)
+
+        self.open('campaigns', heading='Marketing campaigns')
+        self.choose(self.field('Related process', self.main()), 'lp-f')
+        self.choose(self.field('Rows per page', self.main()), '1000')
+        table = self.wait_for(lambda: (lambda t: t if t.get_attribute(
+            'data-items') == '150' else None)(self.main().find_element(
+                By.TAG_NAME, 'table')), 'a page of all 150 campaigns')
+        self.assertEqual(self.shown_list(order)[0], 'Long 149',
+                         'newest first, the first row in view')
+        in_dom = len(table.find_elements(By.XPATH, './/tbody/tr[.//button]'))
+        self.assertLess(in_dom, 150, 'only the rows near the view are built')
+        self.assertFalse(self.named('Long 000'), 'the last is not built yet')
+        self.assertFalse(self.button('Next page').is_enabled())
+
+        box = table.find_element(By.XPATH, './ancestor::div[1]')
+        self.d.execute_script(
+            'arguments[0].scrollTop = arguments[0].scrollHeight', box)
+        self.wait_for(lambda: self.named('Long 000'),
+                      'the last campaign after scrolling to the end')
+        self.assertEqual(self.row_buttons('Long 000')['Delete'], True)
+
     # -- a campaign's detail: its funnel, its ledger, the CSV ---------------
 
     def test_detail_funnel_ledger_csv(self):
