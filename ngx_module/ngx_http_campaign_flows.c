@@ -69,7 +69,7 @@ ngx_http_campaign_route_t  ngx_http_campaign_flow_routes[] = {
 
     ngx_http_campaign_route("flows", "trigger", 1, NGX_HTTP_POST,
                             NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
-                            cmp_flow_trigger, &cmp_kind_flows),
+                            cmp_flow_test_send, &cmp_kind_flows),
 
     ngx_http_campaign_route("flows", "instances", 1,
                             NGX_HTTP_GET|NGX_HTTP_HEAD, 0,

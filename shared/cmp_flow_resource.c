@@ -24,7 +24,7 @@ static int cmp_flow_channel_type(void *data, const char *id, size_t len,
     char *type, size_t size);
 static int cmp_flow_status(void *data, const char *id, size_t len,
     int *status);
-static int cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
+static int cmp_flow_test_send_reply(cmp_op_t *op, const char *id, size_t len,
     const char *status);
 static int cmp_flow_check_variables(cmp_op_t *op, json_t *vars);
 
@@ -38,7 +38,7 @@ static const char *const  cmp_flow_no_fields[] = {
     NULL
 };
 
-static const char *const  cmp_flow_trigger_fields[] = {
+static const char *const  cmp_flow_test_send_fields[] = {
     "contact_id", "variables", NULL
 };
 
@@ -523,7 +523,7 @@ cmp_flow_check_variables(cmp_op_t *op, json_t *vars)
 
 
 static int
-cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
+cmp_flow_test_send_reply(cmp_op_t *op, const char *id, size_t len,
     const char *status)
 {
     int      rc;
@@ -548,7 +548,7 @@ cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
  * retry answers the first instance with its status now.
  */
 int
-cmp_flow_trigger(cmp_op_t *op)
+cmp_flow_test_send(cmp_op_t *op)
 {
     int            rc;
     char           scope[16 + CMP_ID_MAX], iid[CMP_ID_MAX + 1], err[160];
@@ -561,7 +561,7 @@ cmp_flow_trigger(cmp_op_t *op)
     unsigned char  key[CMP_INSTANCE_KEY_MAX];
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
-        || cmp_check_fields(op, op->body, "", cmp_flow_trigger_fields)
+        || cmp_check_fields(op, op->body, "", cmp_flow_test_send_fields)
            != CMP_OK)
     {
         return CMP_FAIL;
@@ -590,7 +590,7 @@ cmp_flow_trigger(cmp_op_t *op)
             inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
             status = json_string_value(json_object_get(inst, "status"));
 
-            rc = cmp_flow_trigger_reply(op, iid, iid_len,
+            rc = cmp_flow_test_send_reply(op, iid, iid_len,
                                         status ? status : "queued");
             json_decref(inst);
 
@@ -704,7 +704,7 @@ cmp_flow_trigger(cmp_op_t *op)
         return cmp_op_store_error(op, rc);
     }
 
-    return cmp_flow_trigger_reply(op, iid, iid_len, "queued");
+    return cmp_flow_test_send_reply(op, iid, iid_len, "queued");
 }
 
 

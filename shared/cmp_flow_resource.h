@@ -30,7 +30,7 @@ int cmp_flow_update(cmp_op_t *op);
 int cmp_flow_delete(cmp_op_t *op);
 int cmp_flow_publish(cmp_op_t *op);
 int cmp_flow_unpublish(cmp_op_t *op);
-int cmp_flow_trigger(cmp_op_t *op);
+int cmp_flow_test_send(cmp_op_t *op);
 
 json_t *cmp_flow_export(const json_t *record);
 void cmp_flow_lookup_init(cmp_flow_lookup_t *lookup, cmp_flow_store_t *data,

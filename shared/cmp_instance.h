@@ -42,8 +42,8 @@
 
 #define CMP_INSTANCE_ID_PREFIX   "in_"
 
-/* a test send's key, at most */
-#define CMP_INSTANCE_KEY_MAX     (32 + CMP_ID_MAX)
+/* an instance's key, at most: a campaign run's, or a test send's */
+#define CMP_INSTANCE_KEY_MAX     (CMP_ID_MAX * 2 + 16)
 
 
 /* "#test" NUL id: a test send's key; 0 when id is too long or empty */

@@ -94,7 +94,7 @@ typedef struct {
     uint32_t            run;
     int64_t             attempts;
     int                 lane;
-} cmp_msg_view_t;
+} cmp_message_view_t;
 
 
 /* one answer being recorded, for the function of its class */
@@ -106,7 +106,7 @@ typedef struct {
     const char         *rec;           /* the message record, in the map */
     size_t              len;
     int64_t             now_ms;
-    cmp_msg_view_t      m;
+    cmp_message_view_t      m;
     cmp_answer_t        a;
     cmp_text_t          quoted;        /* provider id or error, as JSON */
     cmp_outcome_t       out;
@@ -135,10 +135,11 @@ static cmp_http_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
 static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
     int64_t now_ms, cmp_http_req_t **req);
-static int cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m);
+static int cmp_dispatch_view(const char *rec, size_t len,
+    cmp_message_view_t *m);
 static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
+    const cmp_message_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now);
 static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_http_req_t *reqs);
 static void cmp_dispatch_answers(void *data, cmp_http_req_t *reqs);
@@ -465,7 +466,8 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             rc = cmp_count(d->st, txn, msg, "possible_duplicates", 1);
 
             if (rc == 0) {
-                rc = cmp_msg_status(d->st, txn, msg, "queued", time(NULL));
+                rc = cmp_message_set_status(d->st, txn, msg, "queued",
+                                            time(NULL));
             }
 
             if (rc == 0) {
@@ -928,7 +930,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     cmp_chan_t      *c;
     const char      *rec, *reason;
     cmp_json_field_t   set[1];
-    cmp_msg_view_t   m;
+    cmp_message_view_t   m;
 
     c = &d->chans[ci];
     *req = NULL;
@@ -1021,7 +1023,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 
 /* the members dispatch decides by, in one pass; -1: not a message record */
 static int
-cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
+cmp_dispatch_view(const char *rec, size_t len, cmp_message_view_t *m)
 {
     cmp_json_field_t  f[9] = {
         { "status", NULL, 0 }, { "id", NULL, 0 }, { "campaign_id", NULL, 0 },
@@ -1080,7 +1082,7 @@ cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
 static int
 cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
+    const cmp_message_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now)
 {
     int              rc;
@@ -1112,7 +1114,7 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
         return (d->patch.failed) ? ENOMEM : MDB_CORRUPTED;
     }
 
-    rc = cmp_msg_count_move(d->st, txn,
+    rc = cmp_message_count_move(d->st, txn,
                             m->campaign[0] ? m->campaign : NULL, m->run,
                             m->status, to);
     if (rc != 0) {
@@ -1355,7 +1357,7 @@ cmp_dispatch_sent(cmp_dispatch_answer_t *x)
 {
     int                rc;
     MDB_val            k, v;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_json_field_t   set[2];
 
     m = &x->m;
@@ -1403,7 +1405,7 @@ static int
 cmp_dispatch_refused(cmp_dispatch_answer_t *x)
 {
     int                rc;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_json_field_t   set[1];
 
     m = &x->m;
@@ -1440,7 +1442,7 @@ cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
     char               due[24];
     int64_t            backoff, hold;
     cmp_chan_t        *c;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_answer_t      *a;
     cmp_json_field_t   set[2];
 
@@ -1495,7 +1497,7 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
     json_t            *body;
     cmp_op_t           op;
     cmp_chan_t        *c;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_json_field_t   set[1];
 
     c = x->c;

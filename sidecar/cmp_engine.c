@@ -187,7 +187,7 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     size_t contact_len, json_t *contact, int *skipped)
 {
     int            rc;
-    char           hex[2 * CMP_IKEY_MAX + 1], when[CMP_TIME_LEN + 1];
+    char           hex[2 * CMP_INSTANCE_KEY_MAX + 1], when[CMP_TIME_LEN + 1];
     size_t         len;
     MDB_val        k, v;
     json_t        *vars;
@@ -235,7 +235,7 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     x.e = e;
     x.txn = txn;
     x.now = now;
-    x.key_len = cmp_ikey_run(x.key, cid, strlen(cid), run, contact_id,
+    x.key_len = cmp_instance_run_key(x.key, cid, strlen(cid), run, contact_id,
                              contact_len);
     x.flow = cmp_engine_flow(e, txn,
                  json_string_value(json_object_get(campaign, "flow_id")));
@@ -599,7 +599,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     json_t                 *m, *error;
     cmp_exec_t              x;
     const char             *awaiting;
-    unsigned char           key[CMP_IKEY_MAX];
+    unsigned char           key[CMP_INSTANCE_KEY_MAX];
     const cmp_flow_node_t  *next;
 
     if (out->instance == NULL || out->instance[0] == '\0') {
@@ -609,7 +609,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     if (out->campaign != NULL) {
         n = strlen(out->instance) / 2;
 
-        if (n > CMP_IKEY_MAX
+        if (n > CMP_INSTANCE_KEY_MAX
             || cmp_unhex(key, out->instance, strlen(out->instance)) != 0)
         {
             return 0;
@@ -703,7 +703,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
     cmp_exec_t     x;
     MDB_cursor    *cur;
     const char    *aw, *contact;
-    unsigned char  prefix[CMP_FKEY_MAX], key[CMP_IKEY_MAX];
+    unsigned char  prefix[CMP_FKEY_MAX], key[CMP_INSTANCE_KEY_MAX];
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     uint32_t       run;
 
@@ -745,7 +745,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                            ((unsigned char *) v.mv_data)[2],
                            ((unsigned char *) v.mv_data)[3] });
 
-        klen = cmp_ikey_run(key, campaign, len, run, contact,
+        klen = cmp_instance_run_key(key, campaign, len, run, contact,
                             k.mv_size - plen);
 
         rc = mdb_cursor_del(cur, 0);
@@ -783,7 +783,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                         /* its queue entry goes when dispatch meets it */
                         json_object_set_new(msg, "error",
                                             json_string("campaign_stopped"));
-                        rc = cmp_msg_status(e->st, txn, msg, "skipped",
+                        rc = cmp_message_set_status(e->st, txn, msg, "skipped",
                                             now);
                         if (rc == 0) {
                             rc = cmp_message_save(e->st, txn, mkey, mlen, msg);

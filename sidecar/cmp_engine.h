@@ -41,7 +41,7 @@ int cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
 
 int cmp_engine_timers(cmp_engine_t *e, int64_t now_ms);
 int cmp_engine_inbox(cmp_engine_t *e, int64_t now);
-int cmp_engine_tests(cmp_engine_t *e, int64_t now);
+int cmp_engine_test_sends(cmp_engine_t *e, int64_t now);
 
 
 #endif /* _CMP_ENGINE_H_INCLUDED_ */

@@ -113,7 +113,7 @@ cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now,
 
     rc = mdb_get(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v);
 
-    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size > CMP_IKEY_MAX)) {
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size > CMP_INSTANCE_KEY_MAX)) {
         return 1;
     }
 

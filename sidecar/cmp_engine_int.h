@@ -54,7 +54,7 @@ typedef struct {
     cmp_engine_t       *e;
     MDB_txn            *txn;
     int64_t             now;
-    unsigned char       key[CMP_IKEY_MAX];
+    unsigned char       key[CMP_INSTANCE_KEY_MAX];
     size_t              key_len;
     json_t             *inst;
     uint64_t            seq;
@@ -68,7 +68,7 @@ typedef struct {
 /* an http_request in flight */
 typedef struct {
     cmp_engine_t       *e;
-    unsigned char       key[CMP_IKEY_MAX];
+    unsigned char       key[CMP_INSTANCE_KEY_MAX];
     size_t              key_len;
 } cmp_engine_call_t;
 

@@ -149,7 +149,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     status = (addr_s != NULL) ? "queued" : "skipped";
     error = (addr_s != NULL) ? NULL : node->provider->no_address;
 
-    rc = cmp_msg_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
+    rc = cmp_message_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
                             mk.run, NULL, status);
 
     if (rc == 0) {

@@ -10,12 +10,12 @@
 #include "cmp_engine_int.h"
 
 
-static int cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
-    size_t len, int64_t now);
+static int cmp_engine_test_send_start(cmp_engine_t *e, MDB_txn *txn,
+    const char *id, size_t len, int64_t now);
 
 
 static int
-cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
+cmp_engine_test_send_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
     size_t len, int64_t now)
 {
     int         rc;
@@ -60,7 +60,7 @@ cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
 
 /* test sends queued by POST /flows/{id}/trigger, oldest first */
 int
-cmp_engine_tests(cmp_engine_t *e, int64_t now)
+cmp_engine_test_sends(cmp_engine_t *e, int64_t now)
 {
     int       rc, n;
     char      id[CMP_ID_MAX + 1];
@@ -84,7 +84,7 @@ cmp_engine_tests(cmp_engine_t *e, int64_t now)
         rc = cmp_instance_dequeue(e->st, txn, seq, id, len);
 
         if (rc == 0) {
-            rc = cmp_engine_test_start(e, txn, id, len, now);
+            rc = cmp_engine_test_send_start(e, txn, id, len, now);
         }
 
         if (rc == 0) {

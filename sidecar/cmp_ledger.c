@@ -15,11 +15,11 @@
 #include "cmp_json.h"
 
 
-static const char *cmp_msg_counted(const char *status);
+static const char *cmp_message_counted(const char *status);
 
 
 size_t
-cmp_ikey_run(unsigned char *buf, const char *campaign, size_t clen,
+cmp_instance_run_key(unsigned char *buf, const char *campaign, size_t clen,
     uint32_t run, const char *contact, size_t len)
 {
     unsigned char  *p;
@@ -70,7 +70,7 @@ cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
 
 /* "sending" is still "queued" to the stats: it is not done yet */
 static const char *
-cmp_msg_counted(const char *status)
+cmp_message_counted(const char *status)
 {
     if (status == NULL) {
         return NULL;
@@ -119,13 +119,13 @@ cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
  * +1 on the new; "skipped" only ever grows.  The caller stores msg.
  */
 int
-cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg, const char *to,
-    int64_t now)
+cmp_message_set_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
+    const char *to, int64_t now)
 {
     int   rc;
     char  when[CMP_TIME_LEN + 1];
 
-    rc = cmp_msg_count_move(st, txn,
+    rc = cmp_message_count_move(st, txn,
              json_string_value(json_object_get(msg, "campaign_id")),
              (uint32_t) json_integer_value(json_object_get(msg, "run")),
              json_string_value(json_object_get(msg, "status")), to);
@@ -140,14 +140,14 @@ cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg, const char *to,
 
 /* the counters of a message moving from one status to another */
 int
-cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_message_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     uint32_t run, const char *from, const char *to)
 {
     int          rc;
     const char  *a, *b;
 
-    a = cmp_msg_counted(from);
-    b = cmp_msg_counted(to);
+    a = cmp_message_counted(from);
+    b = cmp_message_counted(to);
     rc = 0;
 
     if (a == NULL || strcmp(a, b) != 0) {
@@ -166,7 +166,7 @@ cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
 
 /* the ledger key of a message record, from its hex "id" */
 int
-cmp_msg_key(const json_t *msg, unsigned char *key, size_t *len)
+cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len)
 {
     const char  *id;
     size_t       n;

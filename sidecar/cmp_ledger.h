@@ -14,6 +14,7 @@
 
 #include "cmp_store.h"
 #include "cmp_message.h"
+#include "cmp_instance.h"
 
 
 /*
@@ -30,7 +31,6 @@
  *   be64 due-ms, type, key               -> empty
  *     type 'I': an instance to wake, 'R': a message to queue again
  */
-#define CMP_IKEY_MAX        (CMP_ID_MAX * 2 + 16)
 #define CMP_FKEY_MAX        (CMP_ID_MAX * 3 + 32)
 #define CMP_LANE_CONVERSATION   0
 #define CMP_LANE_BULK           1
@@ -39,16 +39,16 @@
 #define CMP_TIMER_RETRY     'R'
 
 
-size_t cmp_ikey_run(unsigned char *buf, const char *campaign, size_t clen,
-    uint32_t run, const char *contact, size_t len);
+size_t cmp_instance_run_key(unsigned char *buf, const char *campaign,
+    size_t clen, uint32_t run, const char *contact, size_t len);
 size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
     size_t alen, const void *b, size_t blen);
 
-int cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
+int cmp_message_set_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
     const char *to, int64_t now);
-int cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
-    uint32_t run, const char *from, const char *to);
-int cmp_msg_key(const json_t *msg, unsigned char *key, size_t *len);
+int cmp_message_count_move(cmp_store_t *st, MDB_txn *txn,
+    const char *campaign, uint32_t run, const char *from, const char *to);
+int cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len);
 int cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *msg_or_inst,
     const char *name, int64_t delta);
 int cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,

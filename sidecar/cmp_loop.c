@@ -196,7 +196,7 @@ cmp_loop_tick(cmp_campaignd_t *cd)
 
     cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, now);
-    (void) cmp_engine_tests(cd->engine, now);
+    (void) cmp_engine_test_sends(cd->engine, now);
 
     /* a crashed worker's reader slot would pin old pages for ever */
     if (cd->ticks % CMP_CAMPAIGND_READER_CHECK == 0) {
