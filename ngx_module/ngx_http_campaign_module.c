@@ -448,7 +448,7 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     }
 
     dead = 0;
-    (void) mdb_reader_check(mcf->store.env, &dead);
+    (void) cmp_store_reader_check(&mcf->store, &dead);
 
     if (dead > 0) {
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
@@ -459,13 +459,13 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     mcf->store.fail = ngx_http_campaign_store_fail;
     mcf->store.fail_data = cycle->log;
 
-    rc = cmp_store_txn_begin(&mcf->store, NULL, MDB_RDONLY, &mcf->read_txn);
+    rc = cmp_store_txn_begin(&mcf->store, NULL, CMP_RDONLY, &mcf->read_txn);
     if (rc != 0) {
         cmp_store_close(&mcf->store);
         return NGX_OK;
     }
 
-    mdb_txn_reset(mcf->read_txn);
+    cmp_txn_reset(mcf->read_txn);
     mcf->store_ok = 1;
 
     return NGX_OK;
@@ -499,7 +499,7 @@ ngx_http_campaign_store_fail(void *data, const char *what, int rc)
     ngx_log_t *log = data;
 
     ngx_log_error(NGX_LOG_CRIT, log, 0, "campaign_store: %s failed: %s",
-                  what, mdb_strerror(rc));
+                  what, cmp_strerror(rc));
 }
 
 
@@ -514,7 +514,7 @@ ngx_http_campaign_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    mdb_txn_abort(mcf->read_txn);
+    cmp_txn_abort(mcf->read_txn);
     mcf->read_txn = NULL;
     cmp_store_close(&mcf->store);
     mcf->store_ok = 0;

@@ -581,7 +581,7 @@ cmp_flow_test_send(cmp_op_t *op)
         if (rc == 0) {
             n = cmp_instance_test_key(key, iid, iid_len);
             rc = n ? cmp_instance_get(op->store, op->txn, key, n, &rec)
-                   : MDB_NOTFOUND;
+                   : CMP_NOTFOUND;
         }
 
         if (rc == 0) {
@@ -597,7 +597,7 @@ cmp_flow_test_send(cmp_op_t *op)
             return rc;
         }
 
-        if (rc != MDB_NOTFOUND) {
+        if (rc != CMP_NOTFOUND) {
             json_decref(flow);
             return cmp_op_store_error(op, rc);
         }
@@ -623,7 +623,7 @@ cmp_flow_test_send(cmp_op_t *op)
     rc = cmp_record_get(op->store, op->txn, &cmp_kind_contacts, contact_id,
                         strlen(contact_id), &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         json_decref(flow);
         return cmp_op_fail(op, 422, "validation_failed", "contact_id",
                            "no contact \"%s\"", contact_id);
@@ -685,7 +685,7 @@ cmp_flow_test_send(cmp_op_t *op)
 
     n = cmp_instance_test_key(key, iid, iid_len);
     rc = n ? cmp_instance_put(op->store, op->txn, key, n, &rec)
-           : MDB_BAD_VALSIZE;
+           : CMP_BAD_VALSIZE;
     free(dump);
 
     if (rc == 0) {
@@ -726,7 +726,7 @@ cmp_flow_export(const json_t *record)
 
 void
 cmp_flow_lookup_init(cmp_flow_lookup_t *lookup, cmp_flow_store_t *data,
-    cmp_store_t *st, MDB_txn *txn, const char *self_id)
+    cmp_store_t *st, cmp_txn_t *txn, const char *self_id)
 {
     memset(lookup, 0, sizeof(cmp_flow_lookup_t));
 
@@ -755,7 +755,7 @@ cmp_flow_channel_type(void *data, const char *id, size_t len, char *type,
     rc = cmp_record_get(fs->store, fs->txn, &cmp_kind_channels, id, len,
                         &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_FLOW_MISSING;
     }
 
@@ -784,7 +784,7 @@ cmp_flow_status(void *data, const char *id, size_t len, int *status)
 
     rc = cmp_record_get(fs->store, fs->txn, &cmp_kind_flows, id, len, &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_FLOW_MISSING;
     }
 

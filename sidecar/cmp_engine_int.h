@@ -52,7 +52,7 @@ struct cmp_engine_s {
 /* one instance being walked, inside a write txn */
 typedef struct {
     cmp_engine_t       *e;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     int64_t             now;
     unsigned char       key[CMP_INSTANCE_KEY_MAX];
     size_t              key_len;

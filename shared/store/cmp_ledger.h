@@ -44,21 +44,21 @@ size_t cmp_instance_run_key(unsigned char *buf, const char *campaign,
 size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
     size_t alen, const void *b, size_t blen);
 
-int cmp_message_set_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
+int cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
     const char *to, int64_t now);
-int cmp_message_count_move(cmp_store_t *st, MDB_txn *txn,
+int cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn,
     const char *campaign, uint32_t run, const char *from, const char *to);
 int cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len);
-int cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *msg_or_inst,
+int cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *msg_or_inst,
     const char *name, int64_t delta);
-int cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     uint32_t run, const char *name, int64_t delta);
 
-int cmp_queue_put(cmp_store_t *st, MDB_txn *txn, const char *channel,
+int cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     int lane, const unsigned char *mkey, size_t mlen);
-int cmp_timer_put(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+int cmp_timer_put(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len);
-int cmp_timer_del(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+int cmp_timer_del(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len);
 
 void cmp_hex(char *dst, const unsigned char *src, size_t len);

@@ -67,16 +67,16 @@ cmp_message_key(unsigned char *buf, const cmp_message_key_t *k)
 
 
 int
-cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char **json, size_t *len)
 {
-    int      rc;
-    MDB_val  k, v;
+    int        rc;
+    cmp_val_t  k, v;
 
     k.mv_data = (void *) key;
     k.mv_size = key_len;
 
-    rc = mdb_get(txn, st->dbi[CMP_DB_MESSAGES], &k, &v);
+    rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, &v);
     if (rc != 0) {
         return rc;
     }
@@ -89,22 +89,22 @@ cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
 
 
 int
-cmp_message_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *json, size_t len)
 {
-    MDB_val  k, v;
+    cmp_val_t  k, v;
 
     k.mv_data = (void *) key;
     k.mv_size = key_len;
     v.mv_data = (void *) json;
     v.mv_size = len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+    return cmp_db_put(st, txn, CMP_DB_MESSAGES, &k, &v, 0);
 }
 
 
 int
-cmp_message_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_message_load(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, json_t **msg)
 {
     int          rc;
@@ -119,12 +119,12 @@ cmp_message_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
 
     *msg = cmp_json_parse(json, len, err, sizeof(err));
 
-    return (*msg == NULL) ? MDB_CORRUPTED : 0;
+    return (*msg == NULL) ? CMP_CORRUPTED : 0;
 }
 
 
 int
-cmp_message_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const json_t *msg)
 {
     int      rc;
@@ -148,14 +148,14 @@ cmp_message_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
  * just after the key "after" when given; run 0 means every run.
  */
 int
-cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx)
 {
     int            rc;
     size_t         prefix;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
     unsigned char  buf[CMP_MESSAGE_KEY_MAX];
 
     if (campaign_len > CMP_ID_MAX) {
@@ -173,7 +173,7 @@ cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
         buf[prefix++] = (unsigned char) run;
     }
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_MESSAGES], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_MESSAGES, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -182,19 +182,19 @@ cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
         key.mv_data = (void *) after;
         key.mv_size = after_len;
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
         if (rc == 0 && key.mv_size == after_len
             && memcmp(key.mv_data, after, after_len) == 0)
         {
-            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
         }
 
     } else {
         key.mv_data = buf;
         key.mv_size = prefix;
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
     }
 
     while (rc == 0) {
@@ -208,10 +208,10 @@ cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
             break;
         }
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }

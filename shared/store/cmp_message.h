@@ -67,16 +67,16 @@ int cmp_message_rank(const char *status);
 size_t cmp_message_key(unsigned char *buf, const cmp_message_key_t *k);
 
 /* a message by its key: the record's text, or its JSON parsed */
-int cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char **json, size_t *len);
-int cmp_message_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *json, size_t len);
-int cmp_message_load(cmp_store_t *st, MDB_txn *txn,
+int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **msg);
-int cmp_message_save(cmp_store_t *st, MDB_txn *txn,
+int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *msg);
 
-int cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);
 

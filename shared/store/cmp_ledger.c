@@ -82,7 +82,7 @@ cmp_message_counted(const char *status)
 
 /* a campaign's counter, in its run and the totals; test sends count not */
 int
-cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
+cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
     const char *name, int64_t delta)
 {
     return cmp_count_in(st, txn,
@@ -93,7 +93,7 @@ cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
 
 
 int
-cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     uint32_t run, const char *name, int64_t delta)
 {
     int  rc;
@@ -119,7 +119,7 @@ cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
  * +1 on the new; "skipped" only ever grows.  The caller stores msg.
  */
 int
-cmp_message_set_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
+cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
     const char *to, int64_t now)
 {
     int   rc;
@@ -140,7 +140,7 @@ cmp_message_set_status(cmp_store_t *st, MDB_txn *txn, json_t *msg,
 
 /* the counters of a message moving from one status to another */
 int
-cmp_message_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     uint32_t run, const char *from, const char *to)
 {
     int          rc;
@@ -192,19 +192,19 @@ cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len)
 
 
 int
-cmp_queue_put(cmp_store_t *st, MDB_txn *txn, const char *channel, int lane,
+cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
     const unsigned char *mkey, size_t mlen)
 {
     int            rc;
     size_t         n;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     uint64_t       seq;
     unsigned char  buf[CMP_ID_MAX + 16];
 
     n = strlen(channel);
 
     if (n > CMP_ID_MAX) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     rc = cmp_seq_next(st, txn, "campaignd_queue", &seq);
@@ -223,19 +223,19 @@ cmp_queue_put(cmp_store_t *st, MDB_txn *txn, const char *channel, int lane,
     v.mv_data = (void *) mkey;
     v.mv_size = mlen;
 
-    return mdb_put(txn, st->dbi[CMP_DB_QUEUE], &k, &v, 0);
+    return cmp_db_put(st, txn, CMP_DB_QUEUE, &k, &v, 0);
 }
 
 
 int
-cmp_timer_put(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+cmp_timer_put(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len)
 {
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     unsigned char  buf[9 + CMP_FKEY_MAX];
 
     if (len > CMP_FKEY_MAX) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     cmp_be64_put(buf, (uint64_t) due_ms);
@@ -247,16 +247,16 @@ cmp_timer_put(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
     v.mv_data = "";
     v.mv_size = 0;
 
-    return mdb_put(txn, st->dbi[CMP_DB_TIMERS], &k, &v, 0);
+    return cmp_db_put(st, txn, CMP_DB_TIMERS, &k, &v, 0);
 }
 
 
 int
-cmp_timer_del(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
+cmp_timer_del(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len)
 {
     int            rc;
-    MDB_val        k;
+    cmp_val_t      k;
     unsigned char  buf[9 + CMP_FKEY_MAX];
 
     if (len > CMP_FKEY_MAX) {
@@ -270,9 +270,9 @@ cmp_timer_del(cmp_store_t *st, MDB_txn *txn, int64_t due_ms, int type,
     k.mv_data = buf;
     k.mv_size = 9 + len;
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_TIMERS], &k, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_TIMERS, &k, NULL);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }
 
 

@@ -50,25 +50,25 @@
 size_t cmp_instance_test_key(unsigned char *buf, const char *id,
     size_t len);
 
-int cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
+int cmp_instance_id_generate(cmp_store_t *st, cmp_txn_t *txn, char *id,
     size_t *len, uint64_t *seq);
 
 /* any instance by its key: the record as stored, or its JSON parsed */
-int cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_instance_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, cmp_record_t *rec);
-int cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_instance_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const cmp_record_t *rec);
-int cmp_instance_load(cmp_store_t *st, MDB_txn *txn,
+int cmp_instance_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **inst, uint64_t *seq,
     uint64_t *version);
-int cmp_instance_save(cmp_store_t *st, MDB_txn *txn,
+int cmp_instance_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *inst,
     uint64_t seq, uint64_t version);
-int cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+int cmp_instance_enqueue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len);
-int cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+int cmp_instance_dequeue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len);
-int cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
+int cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
     char *id, size_t *len);
 
 
