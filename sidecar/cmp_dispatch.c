@@ -15,7 +15,10 @@
 
 #include "cmp_dispatch.h"
 #include "cmp_bucket.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 #include "cmp_provider.h"
 #include "cmp_channel.h"
 #include "cmp_template.h"
@@ -158,8 +161,6 @@ static int64_t cmp_dispatch_gap_last(cmp_dispatch_t *d, uint64_t h);
 static void cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h,
     int64_t now_ms);
 static int cmp_dispatch_is(const json_t *v, const char *s);
-static int cmp_dispatch_sending_del(cmp_dispatch_t *d, cmp_txn_t *txn,
-    const unsigned char *mkey, size_t mklen);
 
 
 static int
@@ -433,21 +434,22 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             break;
         }
 
-        k.mv_data = "#sending";
-        k.mv_size = 9;
+        k.mv_data = CMP_QUEUE_SENDING;
+        k.mv_size = CMP_QUEUE_SENDING_LEN;
 
         rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
 
-        if (rc != 0 || k.mv_size <= 9 || memcmp(k.mv_data, "#sending", 9)
-            || k.mv_size - 9 > CMP_MESSAGE_KEY_MAX)
+        if (rc != 0 || k.mv_size <= CMP_QUEUE_SENDING_LEN
+            || memcmp(k.mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+            || k.mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
         {
             cmp_cursor_close(cur);
             rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
             break;
         }
 
-        mklen = k.mv_size - 9;
-        memcpy(mkey, (char *) k.mv_data + 9, mklen);
+        mklen = k.mv_size - CMP_QUEUE_SENDING_LEN;
+        memcpy(mkey, (char *) k.mv_data + CMP_QUEUE_SENDING_LEN, mklen);
 
         rc = cmp_cursor_del(cur, 0);
         cmp_cursor_close(cur);
@@ -867,17 +869,8 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
 
     /* the in-flight marker: what a restart must look at again */
     for (r = reqs; rc == 0 && r != NULL; r = r->next) {
-        unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
-
-        memcpy(sk, "#sending", 9);
-        memcpy(sk + 9, cmp_send(r)->mkey, cmp_send(r)->mklen);
-
-        k.mv_data = sk;
-        k.mv_size = 9 + cmp_send(r)->mklen;
-        v.mv_data = c->id;
-        v.mv_size = strlen(c->id);
-
-        rc = cmp_db_put(d->st, txn, CMP_DB_QUEUE, &k, &v, 0);
+        rc = cmp_queue_sending_put(d->st, txn, cmp_send(r)->mkey,
+                                   cmp_send(r)->mklen, c->id);
     }
 
     free(dels);
@@ -1239,26 +1232,6 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
 }
 
 
-static int
-cmp_dispatch_sending_del(cmp_dispatch_t *d, cmp_txn_t *txn,
-    const unsigned char *mkey, size_t mklen)
-{
-    int            rc;
-    cmp_val_t      k;
-    unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
-
-    memcpy(sk, "#sending", 9);
-    memcpy(sk + 9, mkey, mklen);
-
-    k.mv_data = sk;
-    k.mv_size = 9 + mklen;
-
-    rc = cmp_db_del(d->st, txn, CMP_DB_QUEUE, &k, NULL);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
-}
-
-
 /* one answer, classified, into the ledger */
 static int
 cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
@@ -1286,7 +1259,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
                                 r->retry_after, &x.a);
     }
 
-    rc = cmp_dispatch_sending_del(d, txn, x.s->mkey, x.s->mklen);
+    rc = cmp_queue_sending_del(d->st, txn, x.s->mkey, x.s->mklen);
     if (rc != 0) {
         return rc;
     }

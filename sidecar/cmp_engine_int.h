@@ -10,7 +10,10 @@
 
 
 #include "cmp_engine.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 #include "cmp_counter.h"
 #include "cmp_instance.h"
 #include "cmp_op.h"

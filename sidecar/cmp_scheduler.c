@@ -15,7 +15,10 @@
 #include "cmp_group.h"
 #include "cmp_schedule.h"
 #include "cmp_engine.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 
 
 #define CMP_SCHED_MAX   4096

@@ -218,3 +218,53 @@ cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
 
     return rc;
 }
+
+
+size_t
+cmp_instance_run_key(unsigned char *buf, const char *campaign, size_t clen,
+    uint32_t run, const char *contact, size_t len)
+{
+    unsigned char  *p;
+
+    if (clen > CMP_ID_MAX || len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    p = buf;
+    memcpy(p, campaign, clen);
+    p += clen;
+    *p++ = '\0';
+    *p++ = (unsigned char) (run >> 24);
+    *p++ = (unsigned char) (run >> 16);
+    *p++ = (unsigned char) (run >> 8);
+    *p++ = (unsigned char) run;
+    memcpy(p, contact, len);
+
+    return (p - buf) + len;
+}
+
+
+size_t
+cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+    size_t  n;
+
+    n = strlen(family) + 1;
+
+    if (n + alen + 1 + blen > CMP_FKEY_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, family, n);
+    memcpy(buf + n, a, alen);
+    n += alen;
+
+    if (b != NULL) {
+        buf[n++] = '\0';
+        memcpy(buf + n, b, blen);
+        n += blen;
+    }
+
+    return n;
+}

@@ -40,6 +40,16 @@
  * message sent) up to date, and bumps the version on every change.
  */
 
+/*
+ * campaignd's families in CMP_DB_INSTANCES (campaign ids never contain
+ * '#', so they never mix with a campaign's instances):
+ *   campaign NUL be32-run contact        -> be64 seq, be64 version, JSON
+ *   "#live" NUL campaign NUL contact     -> be32 run of its live instance
+ *   "#wait" NUL channel NUL address      -> instance key (newest waiting)
+ *   "#fill" NUL campaign                 -> be32 run, last contact done
+ */
+#define CMP_FKEY_MAX             (CMP_ID_MAX * 3 + 32)
+
 #define CMP_INSTANCE_ID_PREFIX   "in_"
 
 /* an instance's key, at most: a campaign run's, or a test send's */
@@ -70,6 +80,13 @@ int cmp_instance_dequeue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len);
 int cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
     char *id, size_t *len);
+
+
+/* a campaign run's instance key; a family's key ("#live" NUL a NUL b) */
+size_t cmp_instance_run_key(unsigned char *buf, const char *campaign,
+    size_t clen, uint32_t run, const char *contact, size_t len);
+size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
+    size_t alen, const void *b, size_t blen);
 
 
 #endif /* _CMP_INSTANCE_H_INCLUDED_ */

@@ -12,6 +12,10 @@
 
 #include "cmp_message.h"
 #include "cmp_json.h"
+#include "cmp_counter.h"
+
+
+static const char *cmp_message_counted(const char *status);
 
 
 int
@@ -214,4 +218,166 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     cmp_cursor_close(cur);
 
     return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* "sending" is still "queued" to the stats: it is not done yet */
+static const char *
+cmp_message_counted(const char *status)
+{
+    if (status == NULL) {
+        return NULL;
+    }
+
+    return strcmp(status, "sending") == 0 ? "queued" : status;
+}
+
+
+/* a campaign's counter, in its run and the totals; test sends count not */
+int
+cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
+    const char *name, int64_t delta)
+{
+    return cmp_count_in(st, txn,
+               json_string_value(json_object_get(rec, "campaign_id")),
+               (uint32_t) json_integer_value(json_object_get(rec, "run")),
+               name, delta);
+}
+
+
+int
+cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta)
+{
+    int  rc;
+
+    if (campaign == NULL || campaign[0] == '\0') {
+        return 0;
+    }
+
+    rc = cmp_counter_add(st, txn, campaign, strlen(campaign),
+                         CMP_COUNTER_TOTAL, name, delta);
+
+    if (rc == 0 && run != 0) {
+        rc = cmp_counter_add(st, txn, campaign, strlen(campaign), run, name,
+                             delta);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A status change with its counters (cmp_message.h): -1 on the old,
+ * +1 on the new; "skipped" only ever grows.  The caller stores msg.
+ */
+int
+cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
+    const char *to, int64_t now)
+{
+    int   rc;
+    char  when[CMP_TIME_LEN + 1];
+
+    rc = cmp_message_count_move(st, txn,
+             json_string_value(json_object_get(msg, "campaign_id")),
+             (uint32_t) json_integer_value(json_object_get(msg, "run")),
+             json_string_value(json_object_get(msg, "status")), to);
+
+    json_object_set_new(msg, "status", json_string(to));
+    cmp_time_format(now, when);
+    json_object_set_new(msg, "updated_at", json_string(when));
+
+    return rc;
+}
+
+
+/* the counters of a message moving from one status to another */
+int
+cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *from, const char *to)
+{
+    int          rc;
+    const char  *a, *b;
+
+    a = cmp_message_counted(from);
+    b = cmp_message_counted(to);
+    rc = 0;
+
+    if (a == NULL || strcmp(a, b) != 0) {
+        if (a != NULL && strcmp(a, "skipped") != 0) {
+            rc = cmp_count_in(st, txn, campaign, run, a, -1);
+        }
+
+        if (rc == 0) {
+            rc = cmp_count_in(st, txn, campaign, run, b, 1);
+        }
+    }
+
+    return rc;
+}
+
+
+/* the ledger key of a message record, from its hex "id" */
+int
+cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len)
+{
+    const char  *id;
+    size_t       n;
+
+    id = json_string_value(json_object_get(msg, "id"));
+
+    if (id == NULL) {
+        return -1;
+    }
+
+    n = strlen(id);
+
+    if (n % 2 || n / 2 > CMP_MESSAGE_KEY_MAX
+        || cmp_unhex(key, id, n) != 0)
+    {
+        return -1;
+    }
+
+    *len = n / 2;
+
+    return 0;
+}
+
+
+void
+cmp_hex(char *dst, const unsigned char *src, size_t len)
+{
+    size_t             i;
+    static const char  digits[] = "0123456789abcdef";
+
+    for (i = 0; i < len; i++) {
+        *dst++ = digits[src[i] >> 4];
+        *dst++ = digits[src[i] & 0xf];
+    }
+
+    *dst = '\0';
+}
+
+
+int
+cmp_unhex(unsigned char *dst, const char *src, size_t len)
+{
+    int     hi, lo;
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        hi = (src[i] >= '0' && src[i] <= '9') ? src[i] - '0'
+             : (src[i] >= 'a' && src[i] <= 'f') ? src[i] - 'a' + 10 : -1;
+        lo = (src[i + 1] >= '0' && src[i + 1] <= '9') ? src[i + 1] - '0'
+             : (src[i + 1] >= 'a' && src[i + 1] <= 'f') ? src[i + 1] - 'a'
+                                                         + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        *dst++ = (unsigned char) (hi << 4 | lo);
+    }
+
+    return 0;
 }

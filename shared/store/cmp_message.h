@@ -81,4 +81,18 @@ int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);
 
 
+/* statuses and the counters that follow them; hex ids of keys */
+int cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *msg_or_inst,
+    const char *name, int64_t delta);
+int cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta);
+int cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
+    const char *to, int64_t now);
+int cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn,
+    const char *campaign, uint32_t run, const char *from, const char *to);
+int cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len);
+void cmp_hex(char *dst, const unsigned char *src, size_t len);
+int cmp_unhex(unsigned char *dst, const char *src, size_t len);
+
+
 #endif /* _CMP_MESSAGE_H_INCLUDED_ */
