@@ -12,10 +12,11 @@ CAMPAIGND_ASAN = $(BUILD)/asan/campaignd
 CC          ?= cc
 WARN         = -Wall -Wextra -Werror
 CFLAGS      ?= -g -O2
-CMP_CFLAGS   = $(CFLAGS) $(WARN) -std=gnu99 -Ishared -D_GNU_SOURCE
+CMP_CFLAGS   = $(CFLAGS) $(WARN) -std=gnu99 -Ishared -Ishared/store \
+               -D_GNU_SOURCE
 
-SHARED_SRCS  = $(wildcard shared/*.c)
-SHARED_HDRS  = $(wildcard shared/*.h)
+SHARED_SRCS  = $(wildcard shared/*.c shared/store/*.c)
+SHARED_HDRS  = $(wildcard shared/*.h shared/store/*.h)
 SIDECAR_SRCS = $(wildcard sidecar/*.c)
 SIDECAR_HDRS = $(wildcard sidecar/*.h)
 MODULE_SRCS  = $(wildcard ngx_module/*.c) $(wildcard ngx_module/*.h)
@@ -50,7 +51,7 @@ module: $(MODULE)
 
 # Debian's own recipe: its configure flags, our build dir, "make modules"
 # configure again whenever a source file is added or removed
-$(BUILD)/Makefile: config shared ngx_module ngx_module/console
+$(BUILD)/Makefile: config shared shared/store ngx_module ngx_module/console
 	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
@@ -200,8 +201,9 @@ FUZZ_BIN     = $(BUILD)/fuzz/fuzz_flow
 
 $(FUZZ_BIN): t/fuzz/fuzz_flow.c $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -D_GNU_SOURCE \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -Ishared/store \
+	    -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
 	    -o $@ $< $(SHARED_SRCS) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
@@ -217,8 +219,9 @@ FUZZ_WEBHOOK = $(BUILD)/fuzz/fuzz_webhook
 
 $(FUZZ_WEBHOOK): t/fuzz/fuzz_webhook.c $(SHARED_SRCS) $(SHARED_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -D_GNU_SOURCE \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(FUZZ_CC) -g -O1 -Wall -Wextra -std=gnu99 -Ishared -Ishared/store \
+	    -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
 	    -o $@ $< $(SHARED_SRCS) $(LIBS)
 
 fuzz-webhook: $(FUZZ_WEBHOOK)

@@ -19,7 +19,7 @@
 typedef struct {
     ngx_http_campaign_text_t   text;
     cmp_store_t               *store;
-    MDB_txn                   *txn;
+    cmp_txn_t                 *txn;
     ngx_str_t                  name;        /* folded */
     ngx_str_t                  flow_id;
     ngx_str_t                  group_id;
@@ -58,7 +58,7 @@ static ngx_int_t ngx_http_campaign_messages(ngx_http_request_t *r,
 static int ngx_http_campaign_messages_visit(void *data,
     const unsigned char *key, size_t key_len, const char *json, size_t len);
 static ngx_int_t ngx_http_campaign_exists(ngx_http_request_t *r,
-    ngx_http_campaign_ctx_t *ctx, MDB_txn *txn, json_t **record);
+    ngx_http_campaign_ctx_t *ctx, cmp_txn_t *txn, json_t **record);
 
 
 ngx_http_campaign_route_t  ngx_http_campaign_campaign_routes[] = {
@@ -203,7 +203,7 @@ ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
     if (rc != 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     return ngx_http_campaign_page_send(r, &f.text, f.more, f.last_seq);
@@ -267,7 +267,7 @@ ngx_http_campaign_filter_visit(void *data, const cmp_campaign_entry_t *e)
 
 static ngx_int_t
 ngx_http_campaign_exists(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx,
-    MDB_txn *txn, json_t **record)
+    cmp_txn_t *txn, json_t **record)
 {
     int                             rc;
     char                            err[64];
@@ -279,7 +279,7 @@ ngx_http_campaign_exists(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx,
     rc = cmp_record_get(&mcf->store, txn, &cmp_kind_campaigns,
                         (char *) ctx->id.data, ctx->id.len, &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return NGX_DECLINED;
     }
 
@@ -308,7 +308,7 @@ ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
     int                             rc;
     size_t                          i;
     json_t                         *campaign, *out;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     ngx_int_t                       found;
     ngx_http_campaign_stats_t       s;
     ngx_http_campaign_main_conf_t  *mcf;
@@ -366,7 +366,7 @@ ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
         json_decref(out);
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     return ngx_http_campaign_send_json(r, NGX_HTTP_OK, out, 0);
@@ -421,7 +421,7 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
 {
     int                             rc;
     size_t                          after_len;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     uint32_t                        run;
     ngx_int_t                       n, found;
     ngx_str_t                       value;

@@ -173,7 +173,7 @@ ngx_http_campaign_contacts_by_phone(ngx_http_request_t *r, ngx_str_t *phone)
     int                             rc;
     char                            id[CMP_ID_MAX + 1];
     size_t                          id_len, len;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     cmp_record_t                    rec;
     ngx_http_campaign_main_conf_t  *mcf;
 
@@ -200,11 +200,11 @@ ngx_http_campaign_contacts_by_phone(ngx_http_request_t *r, ngx_str_t *phone)
                             &rec);
     }
 
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    if (rc != 0 && rc != CMP_NOTFOUND) {
         ngx_http_campaign_read_end(r);
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     len = sizeof("{\"items\":[],\"next_cursor\":null}") - 1
@@ -237,7 +237,7 @@ ngx_http_campaign_contacts_by_name(ngx_http_request_t *r, ngx_str_t *q)
     int                             rc;
     u_char                          after[CMP_FOLD_MAX + 1 + CMP_ID_MAX];
     size_t                          after_len;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     ngx_int_t                       n;
     const char                     *field, *message;
     ngx_http_campaign_key_page_t    page;
@@ -322,7 +322,7 @@ ngx_http_campaign_key_page_send(ngx_http_request_t *r, int rc,
     if (rc != 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     p = ngx_pnalloc(r->pool,
@@ -555,7 +555,7 @@ ngx_http_campaign_import_args(ngx_http_request_t *r,
     ngx_http_campaign_import_t *imp)
 {
     int                             rc;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     ngx_str_t                       value;
     cmp_record_t                    rec;
 
@@ -597,7 +597,7 @@ ngx_http_campaign_import_args(ngx_http_request_t *r,
 
     ngx_http_campaign_read_end(r);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
                    "not_found", "group_id", "no group \"%s\"",
                    imp->group_id);
@@ -606,7 +606,7 @@ ngx_http_campaign_import_args(ngx_http_request_t *r,
     if (rc != 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     return NGX_OK;
@@ -718,7 +718,7 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
     rc = cmp_store_txn_begin(imp->store, NULL, 0, &ci.txn);
     if (rc != 0) {
         ngx_http_campaign_import_fail(imp, 503, "store_unavailable", NULL,
-                                      mdb_strerror(rc));
+                                      cmp_strerror(rc));
         return;
     }
 
@@ -727,9 +727,9 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
         rc = cmp_record_get(imp->store, ci.txn, &cmp_kind_groups,
                             ci.group_id, ci.group_id_len, &group);
         if (rc != 0) {
-            mdb_txn_abort(ci.txn);
-            ngx_http_campaign_import_fail(imp, rc == MDB_NOTFOUND ? 404 : 503,
-                                          rc == MDB_NOTFOUND
+            cmp_txn_abort(ci.txn);
+            ngx_http_campaign_import_fail(imp, rc == CMP_NOTFOUND ? 404 : 503,
+                                          rc == CMP_NOTFOUND
                                           ? "not_found" : "store_unavailable",
                                           "group_id",
                                           "the group was deleted during "
@@ -771,23 +771,23 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
         rc = cmp_contact_import_flush(&ci);
 
         if (rc == 0) {
-            rc = mdb_txn_commit(ci.txn);
+            rc = cmp_txn_commit(ci.txn);
 
         } else {
-            mdb_txn_abort(ci.txn);
+            cmp_txn_abort(ci.txn);
         }
 
         if (rc != 0) {
             ngx_http_campaign_import_fail(imp,
-                                          rc == MDB_MAP_FULL ? 507 : 503,
-                                          rc == MDB_MAP_FULL
+                                          rc == CMP_MAP_FULL ? 507 : 503,
+                                          rc == CMP_MAP_FULL
                                           ? "storage_full"
                                           : "store_unavailable",
-                                          NULL, mdb_strerror(rc));
+                                          NULL, cmp_strerror(rc));
         }
 
     } else {
-        mdb_txn_abort(ci.txn);
+        cmp_txn_abort(ci.txn);
     }
 
     if (imp->code != NULL) {

@@ -69,7 +69,7 @@ ngx_http_campaign_route_t  ngx_http_campaign_flow_routes[] = {
 
     ngx_http_campaign_route("flows", "trigger", 1, NGX_HTTP_POST,
                             NGX_HTTP_CAMPAIGN_BODY_JSON, NULL,
-                            cmp_flow_trigger, &cmp_kind_flows),
+                            cmp_flow_test_send, &cmp_kind_flows),
 
     ngx_http_campaign_route("flows", "instances", 2,
                             NGX_HTTP_GET|NGX_HTTP_HEAD, 0,
@@ -91,7 +91,7 @@ ngx_http_campaign_flow_get(ngx_http_request_t *r,
     int                             err;
     char                            msg[160];
     json_t                         *json;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     cmp_record_t                    rec;
     ngx_http_campaign_main_conf_t  *mcf;
 
@@ -110,14 +110,14 @@ ngx_http_campaign_flow_get(ngx_http_request_t *r,
     if (err != 0) {
         ngx_http_campaign_read_end(r);
 
-        if (err == MDB_NOTFOUND) {
+        if (err == CMP_NOTFOUND) {
             *rc = ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
                       "not_found", NULL, "no flow \"%V\"", &ctx->id);
 
         } else {
             *rc = ngx_http_campaign_send_error(r,
                       NGX_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-                      NULL, "store error: %s", mdb_strerror(err));
+                      NULL, "store error: %s", cmp_strerror(err));
         }
 
         return NULL;
@@ -269,7 +269,7 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
     char                            msg[160];
     size_t                          n;
     json_t                         *json;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     const char                     *flow_id;
     cmp_record_t                    rec;
     ngx_http_campaign_main_conf_t  *mcf;
@@ -291,13 +291,13 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
     n = cmp_instance_test_key(key, (char *) ctx->sub_id.data,
                               ctx->sub_id.len);
     err = n ? cmp_instance_get(&mcf->store, txn, key, n, &rec)
-            : MDB_NOTFOUND;
+            : CMP_NOTFOUND;
 
-    if (err != 0 && err != MDB_NOTFOUND) {
+    if (err != 0 && err != CMP_NOTFOUND) {
         ngx_http_campaign_read_end(r);
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(err));
+                   cmp_strerror(err));
     }
 
     json = NULL;

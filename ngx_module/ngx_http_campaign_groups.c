@@ -147,7 +147,7 @@ ngx_http_campaign_members_list(ngx_http_request_t *r,
     int                             rc;
     u_char                          after[CMP_ID_MAX];
     size_t                          after_len;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     ngx_int_t                       n;
     const char                     *field, *message;
     cmp_record_t                    group;
@@ -177,7 +177,7 @@ ngx_http_campaign_members_list(ngx_http_request_t *r,
     rc = cmp_record_get(&mcf->store, txn, &cmp_kind_groups,
                         (char *) ctx->id.data, ctx->id.len, &group);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         ngx_http_campaign_read_end(r);
         return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
                    "not_found", NULL, "no group \"%V\"", &ctx->id);

@@ -184,7 +184,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
 {
     u_char                           *p, *last, *start;
     int                               rc;
-    MDB_txn                          *txn;
+    cmp_txn_t                        *txn;
     size_t                            used, max;
     uint64_t                          beat, in_flight;
     ngx_int_t                         n;
@@ -234,7 +234,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     if (rc == 0) {
         rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT,
                               &beat);
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             beat = 0;
             rc = 0;
         }
@@ -243,7 +243,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     if (rc == 0) {
         rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_IN_FLIGHT,
                               &in_flight);
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             in_flight = 0;
             rc = 0;
         }
@@ -254,7 +254,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     if (rc != 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     cmp_store_usage(&mcf->store, &used, &max);

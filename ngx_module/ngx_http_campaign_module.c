@@ -27,6 +27,21 @@ static ngx_int_t ngx_http_campaign_init_process(ngx_cycle_t *cycle);
 static void ngx_http_campaign_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_campaign_store_fail(void *data, const char *what,
     int rc);
+static ngx_int_t ngx_http_campaign_conf_enum(ngx_str_t *value,
+    ngx_conf_enum_t *e, ngx_uint_t *out);
+
+
+/* campaign_api write=on|off */
+static ngx_conf_enum_t  ngx_http_campaign_write[] = {
+    { ngx_string("off"), 0 },
+    { ngx_string("on"), 1 },
+    { ngx_null_string, 0 }
+};
+
+/* campaign_store batch=: LMDB bounds a transaction's dirty pages */
+static ngx_conf_num_bounds_t  ngx_http_campaign_batch_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000
+};
 
 
 static ngx_command_t  ngx_http_campaign_commands[] = {
@@ -259,11 +274,14 @@ ngx_http_campaign_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_strncmp(value[i].data, "batch=", 6) == 0) {
             n = ngx_atoi(value[i].data + 6, value[i].len - 6);
 
-            /* LMDB bounds a transaction's dirty pages; so do we */
-            if (n < 1 || n > 10000) {
+            if (n == NGX_ERROR || n < ngx_http_campaign_batch_bounds.low
+                || n > ngx_http_campaign_batch_bounds.high)
+            {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid batch \"%V\": a number from 1 "
-                                   "to 10000 is expected", &value[i]);
+                                   "invalid batch \"%V\": a number from %i "
+                                   "to %i is expected", &value[i],
+                                   ngx_http_campaign_batch_bounds.low,
+                                   ngx_http_campaign_batch_bounds.high);
                 return NGX_CONF_ERROR;
             }
 
@@ -333,7 +351,8 @@ ngx_http_campaign_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_campaign_loc_conf_t *lcf = conf;
 
-    ngx_str_t                 *value;
+    ngx_str_t                 *value, v;
+    ngx_uint_t                 write;
     ngx_http_core_loc_conf_t  *clcf;
 
     if (lcf->api != NGX_CONF_UNSET) {
@@ -345,10 +364,17 @@ ngx_http_campaign_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     lcf->write = 0;
 
     if (cf->args->nelts == 2) {
-        if (ngx_strcmp(value[1].data, "write=on") == 0) {
-            lcf->write = 1;
+        v.data = value[1].data + 6;
+        v.len = (value[1].len > 6) ? value[1].len - 6 : 0;
 
-        } else if (ngx_strcmp(value[1].data, "write=off") != 0) {
+        if (ngx_strncmp(value[1].data, "write=", 6) == 0
+            && ngx_http_campaign_conf_enum(&v, ngx_http_campaign_write,
+                                           &write)
+               == NGX_OK)
+        {
+            lcf->write = write;
+
+        } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid parameter \"%V\": "
                                "\"write=on\" or \"write=off\" is expected",
@@ -453,7 +479,7 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     }
 
     dead = 0;
-    (void) mdb_reader_check(mcf->store.env, &dead);
+    (void) cmp_store_reader_check(&mcf->store, &dead);
 
     if (dead > 0) {
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
@@ -464,16 +490,36 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     mcf->store.fail = ngx_http_campaign_store_fail;
     mcf->store.fail_data = cycle->log;
 
-    rc = cmp_store_txn_begin(&mcf->store, NULL, MDB_RDONLY, &mcf->read_txn);
+    rc = cmp_store_txn_begin(&mcf->store, NULL, CMP_RDONLY, &mcf->read_txn);
     if (rc != 0) {
         cmp_store_close(&mcf->store);
         return NGX_OK;
     }
 
-    mdb_txn_reset(mcf->read_txn);
+    cmp_txn_reset(mcf->read_txn);
     mcf->store_ok = 1;
 
     return NGX_OK;
+}
+
+
+/* a parameter's value in an enum table, as ngx_conf_set_enum_slot() */
+static ngx_int_t
+ngx_http_campaign_conf_enum(ngx_str_t *value, ngx_conf_enum_t *e,
+    ngx_uint_t *out)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        if (e[i].name.len == value->len
+            && ngx_strncasecmp(e[i].name.data, value->data, value->len) == 0)
+        {
+            *out = e[i].value;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -484,7 +530,7 @@ ngx_http_campaign_store_fail(void *data, const char *what, int rc)
     ngx_log_t *log = data;
 
     ngx_log_error(NGX_LOG_CRIT, log, 0, "campaign_store: %s failed: %s",
-                  what, mdb_strerror(rc));
+                  what, cmp_strerror(rc));
 }
 
 
@@ -499,7 +545,7 @@ ngx_http_campaign_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    mdb_txn_abort(mcf->read_txn);
+    cmp_txn_abort(mcf->read_txn);
     mcf->read_txn = NULL;
     cmp_store_close(&mcf->store);
     mcf->store_ok = 0;

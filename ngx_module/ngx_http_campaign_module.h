@@ -17,7 +17,6 @@
 #include <ngx_thread_pool.h>
 #endif
 
-#include <lmdb.h>
 #include <jansson.h>
 
 #include "cmp_store.h"
@@ -70,7 +69,7 @@ typedef struct {
     /* per worker, from init_process on */
     cmp_store_t                  store;
     ngx_flag_t                   store_ok;
-    MDB_txn                     *read_txn;
+    cmp_txn_t                   *read_txn;
     ngx_http_campaign_writer_t   writer;
 
     /* a full store is logged once an interval (reply.c) */
@@ -189,7 +188,7 @@ ngx_int_t ngx_http_campaign_writer_post(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 void ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf);
 
-MDB_txn *ngx_http_campaign_read_begin(ngx_http_request_t *r);
+cmp_txn_t *ngx_http_campaign_read_begin(ngx_http_request_t *r);
 void ngx_http_campaign_read_end(ngx_http_request_t *r);
 ngx_int_t ngx_http_campaign_read_record(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);

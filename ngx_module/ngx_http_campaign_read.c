@@ -36,7 +36,7 @@ static int ngx_http_campaign_list_visit(void *data, const char *id,
     size_t id_len, const cmp_record_t *rec);
 
 
-MDB_txn *
+cmp_txn_t *
 ngx_http_campaign_read_begin(ngx_http_request_t *r)
 {
     int                             rc;
@@ -61,7 +61,7 @@ ngx_http_campaign_read_end(ngx_http_request_t *r)
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
-    mdb_txn_reset(mcf->read_txn);
+    cmp_txn_reset(mcf->read_txn);
 }
 
 
@@ -71,7 +71,7 @@ ngx_http_campaign_read_record(ngx_http_request_t *r,
 {
     u_char                         *p;
     int                             rc;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     cmp_record_t                    rec;
     ngx_http_campaign_main_conf_t  *mcf;
 
@@ -89,7 +89,7 @@ ngx_http_campaign_read_record(ngx_http_request_t *r,
     if (rc != 0) {
         ngx_http_campaign_read_end(r);
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             return ngx_http_campaign_send_error(r, NGX_HTTP_NOT_FOUND,
                        "not_found", NULL, "no %s \"%V\"",
                        ctx->route->kind->singular, &ctx->id);
@@ -97,7 +97,7 @@ ngx_http_campaign_read_record(ngx_http_request_t *r,
 
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     p = ngx_pnalloc(r->pool, rec.len);
@@ -248,7 +248,7 @@ ngx_http_campaign_read_list_match(ngx_http_request_t *r,
     void *data)
 {
     int                             rc;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     uint64_t                        before;
     const char                     *field, *message;
     ngx_http_campaign_list_t        list;
@@ -292,7 +292,7 @@ ngx_http_campaign_read_list_match(ngx_http_request_t *r,
     if (rc != 0) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "store_unavailable", NULL, "store error: %s",
-                   mdb_strerror(rc));
+                   cmp_strerror(rc));
     }
 
     return ngx_http_campaign_page_send(r, &list.text, list.more,
@@ -337,7 +337,7 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
     u_char                         *p;
     int                             rc;
     size_t                          used, max;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     uint64_t                        beat;
     ngx_str_t                       arg;
     ngx_uint_t                      alive, required;

@@ -37,15 +37,15 @@ static ngx_int_t ngx_http_campaign_webhook_verify(ngx_http_request_t *r);
 static ngx_int_t ngx_http_campaign_webhook_signature(ngx_http_request_t *r,
     u_char *sig);
 static ngx_int_t ngx_http_campaign_webhook_route(ngx_http_request_t *r,
-    MDB_txn *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
+    cmp_txn_t *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
 static ngx_int_t ngx_http_campaign_webhook_signer(ngx_http_request_t *r,
-    MDB_txn *txn, ngx_str_t *body, u_char *sig, ngx_str_t *channel);
+    cmp_txn_t *txn, ngx_str_t *body, u_char *sig, ngx_str_t *channel);
 static ngx_int_t ngx_http_campaign_webhook_channels(ngx_http_request_t *r,
-    MDB_txn *txn, const char *route, ngx_array_t **ids);
+    cmp_txn_t *txn, const char *route, ngx_array_t **ids);
 static int ngx_http_campaign_webhook_scan(void *data, const char *id,
     size_t id_len, const cmp_record_t *rec);
 static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
-    MDB_txn *txn, ngx_str_t *channel, const char *name, ngx_str_t *body,
+    cmp_txn_t *txn, ngx_str_t *channel, const char *name, ngx_str_t *body,
     u_char *sig, ngx_str_t *token);
 static void ngx_http_campaign_webhook_cleanup(void *data);
 
@@ -206,7 +206,7 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
     char                            err[160];
     size_t                          i;
     json_t                         *ev;
-    MDB_txn                        *txn;
+    cmp_txn_t                      *txn;
     ngx_int_t                       ok;
     ngx_str_t                       channel;
     cmp_webhook_t                  *wh;
@@ -372,7 +372,7 @@ ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
  * several is checked against each.  Events then carry their channel's id.
  */
 static ngx_int_t
-ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
+ngx_http_campaign_webhook_route(ngx_http_request_t *r, cmp_txn_t *txn,
     cmp_webhook_t *wh, ngx_str_t *body, u_char *sig)
 {
     int                             rc;
@@ -411,7 +411,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
             channel.data = (u_char *) id;
             channel.len = id_len;
 
-        } else if (rc == MDB_NOTFOUND) {
+        } else if (rc == CMP_NOTFOUND) {
             /* channels written before the index existed */
             if (ngx_http_campaign_webhook_channels(r, txn, route, &found)
                 != NGX_OK)
@@ -430,7 +430,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
 
         } else {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "campaign_store: %s", mdb_strerror(rc));
+                          "campaign_store: %s", cmp_strerror(rc));
             return NGX_ERROR;
         }
 
@@ -460,7 +460,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, MDB_txn *txn,
 
 /* the configured channel, or the provider's channel whose secret signed */
 static ngx_int_t
-ngx_http_campaign_webhook_signer(ngx_http_request_t *r, MDB_txn *txn,
+ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
     ngx_str_t *body, u_char *sig, ngx_str_t *channel)
 {
     ngx_int_t                      ok;
@@ -507,7 +507,7 @@ ngx_http_campaign_webhook_signer(ngx_http_request_t *r, MDB_txn *txn,
 static ngx_int_t
 ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 {
-    MDB_txn                       *txn;
+    cmp_txn_t                     *txn;
     ngx_int_t                      ok;
     ngx_str_t                      mode, token, challenge, *ids;
     ngx_uint_t                     k;
@@ -574,7 +574,7 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 
 /* ids of the location's provider's channels (with route); there are few */
 static ngx_int_t
-ngx_http_campaign_webhook_channels(ngx_http_request_t *r, MDB_txn *txn,
+ngx_http_campaign_webhook_channels(ngx_http_request_t *r, cmp_txn_t *txn,
     const char *route, ngx_array_t **ids)
 {
     int                                rc;
@@ -603,7 +603,7 @@ ngx_http_campaign_webhook_channels(ngx_http_request_t *r, MDB_txn *txn,
     if (rc != 0 || scan->error) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "campaign webhook: listing channels failed: %s",
-                      rc ? mdb_strerror(rc) : "out of memory");
+                      rc ? cmp_strerror(rc) : "out of memory");
         return NGX_ERROR;
     }
 
@@ -667,7 +667,7 @@ ngx_http_campaign_webhook_scan(void *data, const char *id, size_t id_len,
  * time.  NGX_OK on a match, NGX_DECLINED on none.
  */
 static ngx_int_t
-ngx_http_campaign_webhook_secret(ngx_http_request_t *r, MDB_txn *txn,
+ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
     ngx_str_t *channel, const char *name, ngx_str_t *body, u_char *sig,
     ngx_str_t *token)
 {
@@ -686,13 +686,13 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, MDB_txn *txn,
     rc = cmp_secret_get(&mcf->store, txn, (char *) channel->data,
                         channel->len, &s, &len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return NGX_DECLINED;
     }
 
     if (rc != 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "campaign_store: %s", mdb_strerror(rc));
+                      "campaign_store: %s", cmp_strerror(rc));
         return NGX_ERROR;
     }
 

@@ -206,7 +206,7 @@ ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
 {
     int                       rc;
     int64_t                   now;
-    MDB_txn                  *txn, *child;
+    cmp_txn_t                *txn, *child;
     cmp_op_t                 *op;
     cmp_store_t              *st;
     ngx_queue_t              *q;
@@ -242,7 +242,7 @@ ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
         op->txn = child;
 
         if (op->run(op) == CMP_OK) {
-            rc = mdb_txn_commit(child);
+            rc = cmp_txn_commit(child);
 
             if (rc != 0) {
                 cmp_op_store_error(op, rc);
@@ -250,7 +250,7 @@ ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
             }
 
         } else {
-            mdb_txn_abort(child);
+            cmp_txn_abort(child);
         }
 
         op->txn = NULL;
@@ -260,7 +260,7 @@ ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
         return;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = cmp_txn_commit(txn);
 
     if (rc == 0) {
         return;
@@ -268,8 +268,8 @@ ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
 
     /* nothing of the batch is durable: every success becomes a failure */
     ngx_log_error(NGX_LOG_ERR, log, 0,
-                  "campaign_store: mdb_txn_commit() failed: %s",
-                  mdb_strerror(rc));
+                  "campaign_store: cmp_txn_commit() failed: %s",
+                  cmp_strerror(rc));
 
     for (q = ngx_queue_head(batch);
          q != ngx_queue_sentinel(batch);

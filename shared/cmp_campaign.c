@@ -665,7 +665,7 @@ cmp_campaign_check_flow(cmp_op_t *op, const char *flow_id)
     rc = cmp_record_get(op->store, op->txn, &cmp_kind_flows, flow_id,
                         strlen(flow_id), &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return cmp_op_fail(op, 422, "validation_failed", "flow_id",
                            "no flow \"%s\"", flow_id);
     }
@@ -730,7 +730,7 @@ cmp_campaign_check_channels(cmp_op_t *op, json_t *flow)
         rc = cmp_record_get(op->store, op->txn, &cmp_kind_channels, id,
                             strlen(id), &rec);
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             return cmp_op_fail(op, 422, "validation_failed", "channels",
                                "channel \"%s\" of node \"%s\" does not "
                                "exist", id,
@@ -775,7 +775,7 @@ cmp_campaign_check_group(cmp_op_t *op, const char *group_id)
     rc = cmp_record_get(op->store, op->txn, &cmp_kind_groups, group_id,
                         strlen(group_id), &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return cmp_op_fail(op, 422, "validation_failed", "group_id",
                            "no group \"%s\"", group_id);
     }
@@ -826,20 +826,20 @@ static int
 cmp_campaign_index(cmp_op_t *op, json_t *rec, uint64_t seq, int status,
     int add)
 {
-    int            rc;
-    char          *p;
-    json_t        *v;
-    size_t         i, len;
-    MDB_val        key, val;
-    unsigned char  buf[CMP_INDEX_PREFIX_LEN + 9];
+    int                       rc;
+    char                     *p;
+    json_t                   *v;
+    size_t                    i, len;
+    cmp_val_t                 key, val;
+    unsigned char             buf[CMP_INDEX_PREFIX_LEN + 9];
     static const char *const  fields[] = { "flow_id", "group_id", "name" };
 
     key.mv_data = buf;
     key.mv_size = cmp_campaign_index_key(buf, status, seq);
 
     if (!add) {
-        rc = mdb_del(op->txn, op->store->dbi[CMP_DB_INDEX], &key, NULL);
-        return (rc == 0 || rc == MDB_NOTFOUND) ? CMP_OK
+        rc = cmp_db_del(op->store, op->txn, CMP_DB_INDEX, &key, NULL);
+        return (rc == 0 || rc == CMP_NOTFOUND) ? CMP_OK
                                                : cmp_op_store_error(op, rc);
     }
 
@@ -851,8 +851,8 @@ cmp_campaign_index(cmp_op_t *op, json_t *rec, uint64_t seq, int status,
 
     val.mv_size = len;
 
-    rc = mdb_put(op->txn, op->store->dbi[CMP_DB_INDEX], &key, &val,
-                 MDB_RESERVE);
+    rc = cmp_db_put(op->store, op->txn, CMP_DB_INDEX, &key, &val,
+                 CMP_RESERVE);
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }
@@ -886,14 +886,14 @@ cmp_campaign_index(cmp_op_t *op, json_t *rec, uint64_t seq, int status,
  * by creation sequence, so a status filter reads only its own entries.
  */
 int
-cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
+cmp_campaign_scan(cmp_store_t *st, cmp_txn_t *txn, unsigned statuses,
     uint64_t before_seq, cmp_campaign_visit_pt visit, void *ctx)
 {
     int                    rc, i, best;
-    MDB_val                key[CMP_CAMPAIGN_NSTATUS], val[CMP_CAMPAIGN_NSTATUS];
+    cmp_val_t              key[CMP_CAMPAIGN_NSTATUS], val[CMP_CAMPAIGN_NSTATUS];
     uint64_t               seq;
     const char            *p, *end;
-    MDB_cursor            *cur[CMP_CAMPAIGN_NSTATUS];
+    cmp_cursor_t          *cur[CMP_CAMPAIGN_NSTATUS];
     unsigned char          buf[CMP_CAMPAIGN_NSTATUS][CMP_INDEX_PREFIX_LEN
                                                      + 9];
     cmp_campaign_entry_t   e;
@@ -908,7 +908,7 @@ cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
             continue;
         }
 
-        rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INDEX], &cur[i]);
+        rc = cmp_cursor_open(st, txn, CMP_DB_INDEX, &cur[i]);
         if (rc != 0) {
             goto done;
         }
@@ -919,13 +919,13 @@ cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
                                                 before_seq ? before_seq
                                                            : UINT64_MAX);
 
-        rc = mdb_cursor_get(cur[i], &key[i], &val[i], MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_SET_RANGE);
 
-        if (rc == MDB_NOTFOUND) {
-            rc = mdb_cursor_get(cur[i], &key[i], &val[i], MDB_LAST);
+        if (rc == CMP_NOTFOUND) {
+            rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_LAST);
 
         } else if (rc == 0) {
-            rc = mdb_cursor_get(cur[i], &key[i], &val[i], MDB_PREV);
+            rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_PREV);
         }
 
         if (rc == 0
@@ -933,10 +933,10 @@ cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
                 || memcmp(key[i].mv_data, buf[i], CMP_INDEX_PREFIX_LEN + 1)
                    != 0))
         {
-            rc = MDB_NOTFOUND;
+            rc = CMP_NOTFOUND;
         }
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             key[i].mv_size = 0;
             rc = 0;
 
@@ -991,17 +991,17 @@ cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
             break;
         }
 
-        rc = mdb_cursor_get(cur[best], &key[best], &val[best], MDB_PREV);
+        rc = cmp_cursor_get(cur[best], &key[best], &val[best], CMP_PREV);
 
         if (rc == 0
             && (key[best].mv_size != CMP_INDEX_PREFIX_LEN + 9
                 || memcmp(key[best].mv_data, buf[best],
                           CMP_INDEX_PREFIX_LEN + 1) != 0))
         {
-            rc = MDB_NOTFOUND;
+            rc = CMP_NOTFOUND;
         }
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             key[best].mv_size = 0;
             rc = 0;
 
@@ -1014,7 +1014,7 @@ done:
 
     for (i = 0; i < CMP_CAMPAIGN_NSTATUS; i++) {
         if (cur[i] != NULL) {
-            mdb_cursor_close(cur[i]);
+            cmp_cursor_close(cur[i]);
         }
     }
 

@@ -56,7 +56,7 @@ int cmp_campaign_set_runs(cmp_op_t *op, int64_t runs, int64_t missed_runs,
     int64_t next_run_at);
 
 int cmp_campaign_status_parse(const char *s, size_t len);
-int cmp_campaign_scan(cmp_store_t *st, MDB_txn *txn, unsigned statuses,
+int cmp_campaign_scan(cmp_store_t *st, cmp_txn_t *txn, unsigned statuses,
     uint64_t before_seq, cmp_campaign_visit_pt visit, void *ctx);
 size_t cmp_fold(char *dst, const char *src, size_t len);
 

@@ -176,7 +176,7 @@ cmp_channel_update(cmp_op_t *op)
     if (rc == 0) {
         secret = cmp_json_parse(s, len, op->message, sizeof(op->message));
 
-    } else if (rc == MDB_NOTFOUND) {
+    } else if (rc == CMP_NOTFOUND) {
         secret = json_object();
 
     } else {
@@ -607,7 +607,7 @@ cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p, const char *old,
             rc = cmp_index_del(op->store, op->txn, p->route_index, old,
                                strlen(old));
 
-        } else if (rc == MDB_NOTFOUND || rc == 0) {
+        } else if (rc == CMP_NOTFOUND || rc == 0) {
             rc = 0;
         }
     }

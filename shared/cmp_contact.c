@@ -292,7 +292,7 @@ cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
     rc = cmp_index_get(op->store, op->txn, "phone", phone, strlen(phone),
                        op->id, &op->id_len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         op->id_len = 0;
 
         rec = cmp_contact_blank();
@@ -409,7 +409,7 @@ cmp_contact_import_flush(cmp_contact_import_t *imp)
  * store's index layout: "<index>\0<key>".
  */
 int
-cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
+cmp_contact_name_walk(cmp_store_t *st, cmp_txn_t *txn, const char *prefix,
     size_t prefix_len, const char *after, size_t after_len,
     cmp_record_visit_pt visit, void *ctx)
 {
@@ -417,8 +417,8 @@ cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
     char           low[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
     char           start[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
     size_t         low_len, head;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
     cmp_record_t   rec;
 
     head = sizeof(CMP_NAME_INDEX);
@@ -427,15 +427,15 @@ cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
     low_len = head + cmp_text_fold(low + head, CMP_FOLD_MAX, prefix,
                                    prefix_len);
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INDEX], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_INDEX, &cur);
     if (rc != 0) {
         return rc;
     }
 
     if (after != NULL) {
         if (after_len > CMP_NAME_KEY_MAX) {
-            mdb_cursor_close(cur);
-            return MDB_BAD_VALSIZE;
+            cmp_cursor_close(cur);
+            return CMP_BAD_VALSIZE;
         }
 
         /* the page cursor is a position: start right after it */
@@ -444,19 +444,19 @@ cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
         key.mv_data = start;
         key.mv_size = head + after_len;
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
         if (rc == 0 && key.mv_size == head + after_len
             && memcmp(key.mv_data, start, key.mv_size) == 0)
         {
-            rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
         }
 
     } else {
         key.mv_data = low;
         key.mv_size = low_len;
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
     }
 
     while (rc == 0
@@ -474,16 +474,16 @@ cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
                 break;
             }
 
-        } else if (rc != MDB_NOTFOUND) {
+        } else if (rc != CMP_NOTFOUND) {
             break;
         }
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }
 
 
@@ -726,7 +726,7 @@ cmp_contact_phone_free(cmp_op_t *op, const char *phone)
     rc = cmp_index_get(op->store, op->txn, "phone", phone, strlen(phone),
                        id, &id_len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_OK;
     }
 
@@ -846,7 +846,7 @@ cmp_contact_viber_del(cmp_op_t *op, const char *viber_id)
     rc = cmp_index_get(op->store, op->txn, CMP_VIBER_INDEX, viber_id,
                        strlen(viber_id), id, &id_len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return 0;
     }
 

@@ -23,7 +23,7 @@ typedef enum {
 /* one chunk of an import, run in one write transaction */
 typedef struct {
     cmp_store_t   *store;
-    MDB_txn       *txn;
+    cmp_txn_t     *txn;
     int64_t        now;
     unsigned       ignore:1;            /* on_duplicate=ignore */
     const char    *group_id;            /* NULL: no group */
@@ -43,7 +43,7 @@ int cmp_contact_import_line(cmp_contact_import_t *imp, json_t *line,
     cmp_import_outcome_e *outcome);
 int cmp_contact_import_flush(cmp_contact_import_t *imp);
 
-int cmp_contact_name_walk(cmp_store_t *st, MDB_txn *txn, const char *prefix,
+int cmp_contact_name_walk(cmp_store_t *st, cmp_txn_t *txn, const char *prefix,
     size_t prefix_len, const char *after, size_t after_len,
     cmp_record_visit_pt visit, void *ctx);
 

@@ -24,7 +24,7 @@ static int cmp_flow_channel_type(void *data, const char *id, size_t len,
     char *type, size_t size);
 static int cmp_flow_status(void *data, const char *id, size_t len,
     int *status);
-static int cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
+static int cmp_flow_test_send_reply(cmp_op_t *op, const char *id, size_t len,
     const char *status);
 static int cmp_flow_check_variables(cmp_op_t *op, json_t *vars);
 
@@ -38,7 +38,7 @@ static const char *const  cmp_flow_no_fields[] = {
     NULL
 };
 
-static const char *const  cmp_flow_trigger_fields[] = {
+static const char *const  cmp_flow_test_send_fields[] = {
     "contact_id", "variables", NULL
 };
 
@@ -523,7 +523,7 @@ cmp_flow_check_variables(cmp_op_t *op, json_t *vars)
 
 
 static int
-cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
+cmp_flow_test_send_reply(cmp_op_t *op, const char *id, size_t len,
     const char *status)
 {
     int      rc;
@@ -548,7 +548,7 @@ cmp_flow_trigger_reply(cmp_op_t *op, const char *id, size_t len,
  * retry answers the first instance with its status now.
  */
 int
-cmp_flow_trigger(cmp_op_t *op)
+cmp_flow_test_send(cmp_op_t *op)
 {
     int            rc;
     char           scope[16 + CMP_ID_MAX], iid[CMP_ID_MAX + 1], err[160];
@@ -561,7 +561,7 @@ cmp_flow_trigger(cmp_op_t *op)
     unsigned char  key[CMP_INSTANCE_KEY_MAX];
 
     if (cmp_check_object(op, op->body, "") != CMP_OK
-        || cmp_check_fields(op, op->body, "", cmp_flow_trigger_fields)
+        || cmp_check_fields(op, op->body, "", cmp_flow_test_send_fields)
            != CMP_OK)
     {
         return CMP_FAIL;
@@ -581,7 +581,7 @@ cmp_flow_trigger(cmp_op_t *op)
         if (rc == 0) {
             n = cmp_instance_test_key(key, iid, iid_len);
             rc = n ? cmp_instance_get(op->store, op->txn, key, n, &rec)
-                   : MDB_NOTFOUND;
+                   : CMP_NOTFOUND;
         }
 
         if (rc == 0) {
@@ -590,14 +590,14 @@ cmp_flow_trigger(cmp_op_t *op)
             inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
             status = json_string_value(json_object_get(inst, "status"));
 
-            rc = cmp_flow_trigger_reply(op, iid, iid_len,
+            rc = cmp_flow_test_send_reply(op, iid, iid_len,
                                         status ? status : "queued");
             json_decref(inst);
 
             return rc;
         }
 
-        if (rc != MDB_NOTFOUND) {
+        if (rc != CMP_NOTFOUND) {
             json_decref(flow);
             return cmp_op_store_error(op, rc);
         }
@@ -623,7 +623,7 @@ cmp_flow_trigger(cmp_op_t *op)
     rc = cmp_record_get(op->store, op->txn, &cmp_kind_contacts, contact_id,
                         strlen(contact_id), &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         json_decref(flow);
         return cmp_op_fail(op, 422, "validation_failed", "contact_id",
                            "no contact \"%s\"", contact_id);
@@ -685,7 +685,7 @@ cmp_flow_trigger(cmp_op_t *op)
 
     n = cmp_instance_test_key(key, iid, iid_len);
     rc = n ? cmp_instance_put(op->store, op->txn, key, n, &rec)
-           : MDB_BAD_VALSIZE;
+           : CMP_BAD_VALSIZE;
     free(dump);
 
     if (rc == 0) {
@@ -704,7 +704,7 @@ cmp_flow_trigger(cmp_op_t *op)
         return cmp_op_store_error(op, rc);
     }
 
-    return cmp_flow_trigger_reply(op, iid, iid_len, "queued");
+    return cmp_flow_test_send_reply(op, iid, iid_len, "queued");
 }
 
 
@@ -726,7 +726,7 @@ cmp_flow_export(const json_t *record)
 
 void
 cmp_flow_lookup_init(cmp_flow_lookup_t *lookup, cmp_flow_store_t *data,
-    cmp_store_t *st, MDB_txn *txn, const char *self_id)
+    cmp_store_t *st, cmp_txn_t *txn, const char *self_id)
 {
     memset(lookup, 0, sizeof(cmp_flow_lookup_t));
 
@@ -755,7 +755,7 @@ cmp_flow_channel_type(void *data, const char *id, size_t len, char *type,
     rc = cmp_record_get(fs->store, fs->txn, &cmp_kind_channels, id, len,
                         &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_FLOW_MISSING;
     }
 
@@ -784,7 +784,7 @@ cmp_flow_status(void *data, const char *id, size_t len, int *status)
 
     rc = cmp_record_get(fs->store, fs->txn, &cmp_kind_flows, id, len, &rec);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_FLOW_MISSING;
     }
 

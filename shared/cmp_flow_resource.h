@@ -19,7 +19,7 @@
 
 typedef struct {
     cmp_store_t   *store;
-    MDB_txn       *txn;
+    cmp_txn_t     *txn;
     int            rc;          /* the store error a lookup met */
 } cmp_flow_store_t;
 
@@ -30,11 +30,11 @@ int cmp_flow_update(cmp_op_t *op);
 int cmp_flow_delete(cmp_op_t *op);
 int cmp_flow_publish(cmp_op_t *op);
 int cmp_flow_unpublish(cmp_op_t *op);
-int cmp_flow_trigger(cmp_op_t *op);
+int cmp_flow_test_send(cmp_op_t *op);
 
 json_t *cmp_flow_export(const json_t *record);
 void cmp_flow_lookup_init(cmp_flow_lookup_t *lookup, cmp_flow_store_t *data,
-    cmp_store_t *st, MDB_txn *txn, const char *self_id);
+    cmp_store_t *st, cmp_txn_t *txn, const char *self_id);
 
 
 #endif /* _CMP_FLOW_RESOURCE_H_INCLUDED_ */

@@ -190,9 +190,9 @@ cmp_group_delete(cmp_op_t *op)
     char           fold[CMP_FOLD_MAX], pair[CMP_PAIR_MAX];
     size_t         fold_len, glen;
     json_t        *rec;
-    MDB_val        key, val, back;
+    cmp_val_t      key, val, back;
     uint64_t       refs;
-    MDB_cursor    *cur;
+    cmp_cursor_t  *cur;
     const char    *name;
     cmp_record_t   meta;
 
@@ -218,7 +218,7 @@ cmp_group_delete(cmp_op_t *op)
                            (unsigned long long) refs);
     }
 
-    rc = mdb_cursor_open(op->txn, op->store->dbi[CMP_DB_MEMBERS], &cur);
+    rc = cmp_cursor_open(op->store, op->txn, CMP_DB_MEMBERS, &cur);
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }
@@ -227,7 +227,7 @@ cmp_group_delete(cmp_op_t *op)
     key.mv_data = pair;
     key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     while (rc == 0
            && key.mv_size > glen
@@ -238,12 +238,12 @@ cmp_group_delete(cmp_op_t *op)
                                     (char *) key.mv_data + glen + 1,
                                     key.mv_size - glen - 1, op->id, glen);
 
-        rc = mdb_del(op->txn, op->store->dbi[CMP_DB_MEMBER_OF], &back, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
+        rc = cmp_db_del(op->store, op->txn, CMP_DB_MEMBER_OF, &back, NULL);
+        if (rc != 0 && rc != CMP_NOTFOUND) {
             break;
         }
 
-        rc = mdb_cursor_del(cur, 0);
+        rc = cmp_cursor_del(cur, 0);
         if (rc != 0) {
             break;
         }
@@ -251,12 +251,12 @@ cmp_group_delete(cmp_op_t *op)
         /* seek again: the first pair left is the next one */
         key.mv_data = pair;
         key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    if (rc != 0 && rc != CMP_NOTFOUND) {
         return cmp_op_store_error(op, rc);
     }
 
@@ -323,7 +323,7 @@ cmp_group_name_free(cmp_op_t *op, const char *fold, size_t fold_len)
     rc = cmp_index_get(op->store, op->txn, "group_name", fold, fold_len,
                        id, &id_len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return CMP_OK;
     }
 
@@ -472,7 +472,7 @@ cmp_group_member_resolve(cmp_op_t *op, const char *list, size_t i,
 
         rc = cmp_index_get(op->store, op->txn, "phone", s, len, cid, clen);
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             return cmp_op_fail(op, 422, "validation_failed", list,
                                "no contact has phone \"%s\"", s);
         }
@@ -487,9 +487,9 @@ cmp_group_member_resolve(cmp_op_t *op, const char *list, size_t i,
     rc = cmp_valid_id(s, len)
          ? cmp_record_get(op->store, op->txn, &cmp_kind_contacts, s, len,
                           &rec)
-         : MDB_NOTFOUND;
+         : CMP_NOTFOUND;
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return cmp_op_fail(op, 422, "validation_failed", list,
                            "no contact \"%.64s\"", s);
     }
@@ -507,12 +507,12 @@ cmp_group_member_resolve(cmp_op_t *op, const char *list, size_t i,
 
 
 int
-cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
+cmp_member_add(cmp_store_t *st, cmp_txn_t *txn, const char *gid, size_t glen,
     const char *cid, size_t clen, int *added)
 {
-    int      rc;
-    char     buf[CMP_PAIR_MAX];
-    MDB_val  key, val;
+    int        rc;
+    char       buf[CMP_PAIR_MAX];
+    cmp_val_t  key, val;
 
     *added = 0;
 
@@ -522,10 +522,10 @@ cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
     val.mv_size = 0;
 
     /* an import adds its new contacts in id order: appends, mostly */
-    rc = cmp_put_append(txn, st->dbi[CMP_DB_MEMBERS], &key, &val,
-                        MDB_NOOVERWRITE);
+    rc = cmp_put_append(st, txn, CMP_DB_MEMBERS, &key, &val,
+                        CMP_NOOVERWRITE);
 
-    if (rc == MDB_KEYEXIST) {
+    if (rc == CMP_KEYEXIST) {
         return 0;
     }
 
@@ -535,7 +535,7 @@ cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
 
     key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
 
-    rc = cmp_put_append(txn, st->dbi[CMP_DB_MEMBER_OF], &key, &val, 0);
+    rc = cmp_put_append(st, txn, CMP_DB_MEMBER_OF, &key, &val, 0);
     if (rc != 0) {
         return rc;
     }
@@ -547,21 +547,21 @@ cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
 
 
 int
-cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
+cmp_member_remove(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *cid, size_t clen, int *removed)
 {
-    int      rc;
-    char     buf[CMP_PAIR_MAX];
-    MDB_val  key;
+    int        rc;
+    char       buf[CMP_PAIR_MAX];
+    cmp_val_t  key;
 
     *removed = 0;
 
     key.mv_data = buf;
     key.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_MEMBERS], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_MEMBERS, &key, NULL);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return 0;
     }
 
@@ -571,8 +571,8 @@ cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
 
     key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_MEMBER_OF], &key, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    rc = cmp_db_del(st, txn, CMP_DB_MEMBER_OF, &key, NULL);
+    if (rc != 0 && rc != CMP_NOTFOUND) {
         return rc;
     }
 
@@ -587,22 +587,22 @@ cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
  * contact id, or NULL); visit gets the contact id and its record.
  */
 int
-cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
+cmp_member_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid, size_t glen,
     const char *after, size_t after_len, cmp_record_visit_pt visit,
     void *ctx)
 {
     int            rc;
     char           buf[CMP_PAIR_MAX];
-    MDB_val        key, val;
-    MDB_cursor    *cur;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
     const char    *cid;
     cmp_record_t   rec;
 
     if (glen > CMP_ID_MAX || after_len > CMP_ID_MAX) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_MEMBERS], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_MEMBERS, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -611,12 +611,12 @@ cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
     key.mv_size = cmp_pair_key(buf, gid, glen, after ? after : "",
                                after ? after_len : 0);
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     if (rc == 0 && after != NULL && key.mv_size == glen + 1 + after_len
         && memcmp(key.mv_data, buf, key.mv_size) == 0)
     {
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
     }
 
     while (rc == 0
@@ -634,16 +634,16 @@ cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
                 break;
             }
 
-        } else if (rc != MDB_NOTFOUND) {
+        } else if (rc != CMP_NOTFOUND) {
             break;
         }
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }
 
 
@@ -652,7 +652,7 @@ cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid, size_t glen,
  * contact deleted) still changes the group: count and version.
  */
 int
-cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
+cmp_group_count_add(cmp_store_t *st, cmp_txn_t *txn, int64_t now,
     const char *gid, size_t glen, int64_t delta)
 {
     int            rc;
@@ -673,7 +673,7 @@ cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
 
     rec = cmp_json_parse(meta.json, meta.len, err, sizeof(err));
     if (rec == NULL) {
-        return MDB_CORRUPTED;
+        return CMP_CORRUPTED;
     }
 
     count = json_integer_value(json_object_get(rec, "contact_count"))
@@ -707,16 +707,16 @@ cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
 
 /* a deleted contact leaves every group it was in */
 int
-cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
+cmp_contact_leave_groups(cmp_store_t *st, cmp_txn_t *txn, int64_t now,
     const char *cid, size_t clen)
 {
-    int          rc;
-    char         buf[CMP_PAIR_MAX], gid[CMP_ID_MAX + 1];
-    size_t       glen;
-    MDB_val      key, val, fwd;
-    MDB_cursor  *cur;
+    int            rc;
+    char           buf[CMP_PAIR_MAX], gid[CMP_ID_MAX + 1];
+    size_t         glen;
+    cmp_val_t      key, val, fwd;
+    cmp_cursor_t  *cur;
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_MEMBER_OF], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_MEMBER_OF, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -724,7 +724,7 @@ cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
     key.mv_data = buf;
     key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     while (rc == 0
            && key.mv_size > clen + 1
@@ -734,7 +734,7 @@ cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
         glen = key.mv_size - clen - 1;
         memcpy(gid, (char *) key.mv_data + clen + 1, glen);
 
-        rc = mdb_cursor_del(cur, 0);
+        rc = cmp_cursor_del(cur, 0);
         if (rc != 0) {
             break;
         }
@@ -742,22 +742,22 @@ cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
         fwd.mv_data = buf;
         fwd.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
 
-        rc = mdb_del(txn, st->dbi[CMP_DB_MEMBERS], &fwd, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
+        rc = cmp_db_del(st, txn, CMP_DB_MEMBERS, &fwd, NULL);
+        if (rc != 0 && rc != CMP_NOTFOUND) {
             break;
         }
 
         rc = cmp_group_count_add(st, txn, now, gid, glen, -1);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
+        if (rc != 0 && rc != CMP_NOTFOUND) {
             break;
         }
 
         key.mv_data = buf;
         key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }

@@ -22,16 +22,16 @@ int cmp_group_delete(cmp_op_t *op);
 int cmp_group_members_add(cmp_op_t *op);
 int cmp_group_members_remove(cmp_op_t *op);
 
-int cmp_member_add(cmp_store_t *st, MDB_txn *txn, const char *gid,
+int cmp_member_add(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *cid, size_t clen, int *added);
-int cmp_member_remove(cmp_store_t *st, MDB_txn *txn, const char *gid,
+int cmp_member_remove(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *cid, size_t clen, int *removed);
-int cmp_member_walk(cmp_store_t *st, MDB_txn *txn, const char *gid,
+int cmp_member_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *after, size_t after_len,
     cmp_record_visit_pt visit, void *ctx);
-int cmp_group_count_add(cmp_store_t *st, MDB_txn *txn, int64_t now,
+int cmp_group_count_add(cmp_store_t *st, cmp_txn_t *txn, int64_t now,
     const char *gid, size_t glen, int64_t delta);
-int cmp_contact_leave_groups(cmp_store_t *st, MDB_txn *txn, int64_t now,
+int cmp_contact_leave_groups(cmp_store_t *st, cmp_txn_t *txn, int64_t now,
     const char *cid, size_t clen);
 
 

@@ -75,14 +75,14 @@ cmp_op_fail(cmp_op_t *op, int status, const char *code, const char *field,
 int
 cmp_op_store_error(cmp_op_t *op, int rc)
 {
-    if (rc == MDB_MAP_FULL) {
+    if (rc == CMP_MAP_FULL) {
         return cmp_op_fail(op, 507, "storage_full", NULL,
                            "the store's max_size is reached; "
                            "nothing was written");
     }
 
     return cmp_op_fail(op, 503, "store_unavailable", NULL,
-                       "store error: %s", mdb_strerror(rc));
+                       "store error: %s", cmp_strerror(rc));
 }
 
 
@@ -307,7 +307,7 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
             }
         }
 
-        if (rc != 0 && rc != MDB_NOTFOUND) {
+        if (rc != 0 && rc != CMP_NOTFOUND) {
             return cmp_op_store_error(op, rc);
         }
     }
@@ -327,7 +327,7 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
                                op->kind->singular, op->id);
         }
 
-        if (rc != MDB_NOTFOUND) {
+        if (rc != CMP_NOTFOUND) {
             return cmp_op_store_error(op, rc);
         }
 
@@ -411,7 +411,7 @@ cmp_resource_load(cmp_op_t *op, json_t **record, cmp_record_t *meta)
     rc = cmp_record_get(op->store, op->txn, op->kind, op->id, op->id_len,
                         meta);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return cmp_op_fail(op, 404, "not_found", NULL, "no %s \"%s\"",
                            op->kind->singular, op->id);
     }

@@ -34,7 +34,7 @@ typedef int (*cmp_op_pt)(cmp_op_t *op);
 
 struct cmp_op_s {
     cmp_store_t         *store;
-    MDB_txn             *txn;
+    cmp_txn_t           *txn;
     int64_t              now;
     cmp_op_pt            run;
 

@@ -133,7 +133,7 @@ cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind, const char *a,
         return 1;
     }
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         rc = cmp_index_put(op->store, op->txn, index, key, n, "1", 1);
     }
 
@@ -180,12 +180,12 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
     const char *provider_id, unsigned char *key, size_t *key_len,
     json_t **msg)
 {
-    int       rc;
-    char      err[160];
-    size_t    n;
-    MDB_val   k, v;
+    int         rc;
+    char        err[160];
+    size_t      n;
+    cmp_val_t   k, v;
 
-    rc = MDB_NOTFOUND;
+    rc = CMP_NOTFOUND;
     n = opaque ? strlen(opaque) : 0;
 
     if (n > 0 && n % 2 == 0 && n / 2 <= CMP_MESSAGE_KEY_MAX
@@ -193,15 +193,14 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
     {
         k.mv_data = key;
         k.mv_size = n / 2;
-        rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v);
+        rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGES, &k, &v);
     }
 
-    if (rc == MDB_NOTFOUND && provider_id != NULL) {
+    if (rc == CMP_NOTFOUND && provider_id != NULL) {
         k.mv_data = (void *) provider_id;
         k.mv_size = strlen(provider_id);
 
-        rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGE_BY_PROVIDER],
-                     &k, &v);
+        rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
 
         if (rc == 0) {
             /* the raw key (it has NUL separators), or its hex form */
@@ -220,11 +219,11 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
             }
 
             k.mv_data = key;
-            rc = mdb_get(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v);
+            rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGES, &k, &v);
         }
     }
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return 1;
     }
 
@@ -291,11 +290,11 @@ static int
 cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     size_t key_len, json_t *msg)
 {
-    int       rc;
-    char     *dump;
-    char      now[CMP_TIME_LEN + 1];
-    size_t    len;
-    MDB_val   k, v;
+    int         rc;
+    char       *dump;
+    char        now[CMP_TIME_LEN + 1];
+    size_t      len;
+    cmp_val_t   k, v;
 
     cmp_time_format(op->now, now);
     json_object_set_new(msg, "updated_at", json_string(now));
@@ -310,7 +309,7 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     v.mv_data = dump;
     v.mv_size = len;
 
-    rc = mdb_put(op->txn, op->store->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+    rc = cmp_db_put(op->store, op->txn, CMP_DB_MESSAGES, &k, &v, 0);
     free(dump);
 
     if (rc != 0) {
@@ -346,7 +345,7 @@ cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, const char *from,
     rc = cmp_index_get(op->store, op->txn, wh->provider->address_index, key,
                        n, id, id_len);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         return 1;
     }
 
@@ -442,7 +441,7 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
     int            rc;
     char          *dump;
     size_t         len;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     uint64_t       seq;
     unsigned char  buf[8];
 
@@ -467,7 +466,7 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
         v.mv_data = dump;
         v.mv_size = len;
 
-        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_INBOX], &k, &v, 0);
+        rc = cmp_db_put(op->store, op->txn, CMP_DB_INBOX, &k, &v, 0);
     }
 
     free(dump);

@@ -15,7 +15,10 @@
 
 #include "cmp_dispatch.h"
 #include "cmp_bucket.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 #include "cmp_provider.h"
 #include "cmp_channel.h"
 #include "cmp_template.h"
@@ -72,7 +75,7 @@ struct cmp_dispatch_s {
     uint64_t            changes;       /* CMP_CHANNEL_CHANGES when read */
     uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
     cmp_text_t   patch;         /* a message record rewritten */
-    MDB_txn            *txn;           /* the refresh's read txn */
+    cmp_txn_t          *txn;           /* the refresh's read txn */
 };
 
 
@@ -94,19 +97,19 @@ typedef struct {
     uint32_t            run;
     int64_t             attempts;
     int                 lane;
-} cmp_msg_view_t;
+} cmp_message_view_t;
 
 
 /* one answer being recorded, for the function of its class */
 typedef struct {
     cmp_dispatch_t     *d;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     cmp_chan_t         *c;
     cmp_send_t         *s;
     const char         *rec;           /* the message record, in the map */
     size_t              len;
     int64_t             now_ms;
-    cmp_msg_view_t      m;
+    cmp_message_view_t      m;
     cmp_answer_t        a;
     cmp_text_t          quoted;        /* provider id or error, as JSON */
     cmp_outcome_t       out;
@@ -125,40 +128,39 @@ static int64_t cmp_dispatch_msec(void);
 static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
-    int64_t now_ms, MDB_txn *parent, cmp_http_req_t **out);
-static void cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn,
+    int64_t now_ms, cmp_txn_t *parent, cmp_http_req_t **out);
+static void cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn,
     int64_t now, cmp_http_req_t **reqs);
-static void cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
+static void cmp_dispatch_commit(cmp_dispatch_t *d, cmp_txn_t *txn, int rc,
     cmp_http_req_t *reqs);
 static cmp_http_req_t *cmp_dispatch_request(cmp_dispatch_t *d, int ci,
     const char *rec, size_t len, const unsigned char *mkey, size_t mklen);
-static int cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
+static int cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
     int64_t now_ms, cmp_http_req_t **req);
-static int cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m);
-static int cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
+static int cmp_dispatch_view(const char *rec, size_t len,
+    cmp_message_view_t *m);
+static int cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
+    const cmp_message_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now);
 static void cmp_dispatch_submit(cmp_dispatch_t *d, cmp_http_req_t *reqs);
 static void cmp_dispatch_answers(void *data, cmp_http_req_t *reqs);
-static int cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn,
+static int cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn,
     cmp_http_req_t *r, int64_t now_ms);
 static int cmp_dispatch_sent(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_refused(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_throttled(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_blocked(cmp_dispatch_answer_t *x);
-static int cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn,
+static int cmp_dispatch_opted_out(cmp_dispatch_t *d, cmp_txn_t *txn,
     const char *contact);
-static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn,
+static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn,
     const char *id, cmp_campaign_cache_t *cache, int64_t now);
 static uint64_t cmp_dispatch_hash(const char *ch, const char *rcpt);
 static int64_t cmp_dispatch_gap_last(cmp_dispatch_t *d, uint64_t h);
 static void cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h,
     int64_t now_ms);
 static int cmp_dispatch_is(const json_t *v, const char *s);
-static int cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
-    const unsigned char *mkey, size_t mklen);
 
 
 static int
@@ -244,14 +246,14 @@ cmp_dispatch_msec(void)
 void
 cmp_dispatch_refresh(cmp_dispatch_t *d)
 {
-    size_t    i;
-    MDB_txn  *txn;
-    uint64_t  changes;
+    size_t      i;
+    cmp_txn_t  *txn;
+    uint64_t    changes;
 
     /* and the queue gets a look, whatever woke it */
     d->cd->queued = 1;
 
-    if (cmp_store_txn_begin(d->st, NULL, MDB_RDONLY, &txn) != 0) {
+    if (cmp_store_txn_begin(d->st, NULL, CMP_RDONLY, &txn) != 0) {
         return;
     }
 
@@ -260,7 +262,7 @@ cmp_dispatch_refresh(cmp_dispatch_t *d)
     }
 
     if (d->refreshed && changes == d->changes) {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         return;
     }
 
@@ -282,7 +284,7 @@ cmp_dispatch_refresh(cmp_dispatch_t *d)
         }
     }
 
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 }
 
 
@@ -412,10 +414,10 @@ int
 cmp_dispatch_recover(cmp_dispatch_t *d)
 {
     int            rc, n;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     json_t        *msg;
-    MDB_txn       *txn;
-    MDB_cursor    *cur;
+    cmp_txn_t     *txn;
+    cmp_cursor_t  *cur;
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     size_t         mklen;
 
@@ -427,29 +429,30 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
     }
 
     for ( ;; ) {
-        rc = mdb_cursor_open(txn, d->st->dbi[CMP_DB_QUEUE], &cur);
+        rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
         if (rc != 0) {
             break;
         }
 
-        k.mv_data = "#sending";
-        k.mv_size = 9;
+        k.mv_data = CMP_QUEUE_SENDING;
+        k.mv_size = CMP_QUEUE_SENDING_LEN;
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
 
-        if (rc != 0 || k.mv_size <= 9 || memcmp(k.mv_data, "#sending", 9)
-            || k.mv_size - 9 > CMP_MESSAGE_KEY_MAX)
+        if (rc != 0 || k.mv_size <= CMP_QUEUE_SENDING_LEN
+            || memcmp(k.mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+            || k.mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
         {
-            mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+            cmp_cursor_close(cur);
+            rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
             break;
         }
 
-        mklen = k.mv_size - 9;
-        memcpy(mkey, (char *) k.mv_data + 9, mklen);
+        mklen = k.mv_size - CMP_QUEUE_SENDING_LEN;
+        memcpy(mkey, (char *) k.mv_data + CMP_QUEUE_SENDING_LEN, mklen);
 
-        rc = mdb_cursor_del(cur, 0);
-        mdb_cursor_close(cur);
+        rc = cmp_cursor_del(cur, 0);
+        cmp_cursor_close(cur);
 
         if (rc != 0) {
             break;
@@ -465,7 +468,8 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             rc = cmp_count(d->st, txn, msg, "possible_duplicates", 1);
 
             if (rc == 0) {
-                rc = cmp_msg_status(d->st, txn, msg, "queued", time(NULL));
+                rc = cmp_message_set_status(d->st, txn, msg, "queued",
+                                            time(NULL));
             }
 
             if (rc == 0) {
@@ -490,13 +494,13 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
     }
 
     if (rc != 0) {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         cmp_log_error(d->log, CMP_LOG_ERR, "recovering messages in flight "
-                      "failed: %s", mdb_strerror(rc));
+                      "failed: %s", cmp_strerror(rc));
         return -1;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = cmp_txn_commit(txn);
 
     if (rc == 0 && n > 0) {
         cmp_log_error(d->log, CMP_LOG_WARN, "%d message(s) were in flight "
@@ -560,8 +564,8 @@ cmp_dispatch_gap_set(cmp_dispatch_t *d, uint64_t h, int64_t now_ms)
 void
 cmp_dispatch_pump(cmp_dispatch_t *d)
 {
-    int         rc;
-    MDB_txn    *txn;
+    int              rc;
+    cmp_txn_t       *txn;
     cmp_http_req_t  *reqs;
 
     if (d->stopping || !d->cd->queued) {
@@ -571,7 +575,7 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
     rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
     if (rc != 0) {
         cmp_log_error(d->log, CMP_LOG_ERR, "queue txn failed: %s",
-                      mdb_strerror(rc));
+                      cmp_strerror(rc));
         return;
     }
 
@@ -583,7 +587,7 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
 
 /* every channel's next messages, marked "sending" in txn, into *reqs */
 static void
-cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn, int64_t now,
+cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn, int64_t now,
     cmp_http_req_t **reqs)
 {
     size_t  i;
@@ -605,14 +609,14 @@ cmp_dispatch_pump_all(cmp_dispatch_t *d, MDB_txn *txn, int64_t now,
  * only once it is committed, and never if it is not.
  */
 static void
-cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
+cmp_dispatch_commit(cmp_dispatch_t *d, cmp_txn_t *txn, int rc,
     cmp_http_req_t *reqs)
 {
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = cmp_txn_commit(txn);
 
     } else {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
     }
 
     if (rc != 0) {
@@ -621,7 +625,7 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
          * messages taken stay queued.
          */
         cmp_log_error(d->log, CMP_LOG_ERR, "dispatch txn failed: %s",
-                      mdb_strerror(rc));
+                      cmp_strerror(rc));
 
         cmp_http_free_list(d->http, reqs);
 
@@ -640,7 +644,7 @@ cmp_dispatch_commit(cmp_dispatch_t *d, MDB_txn *txn, int rc,
  * "Webhooks").
  */
 static int
-cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
+cmp_dispatch_opted_out(cmp_dispatch_t *d, cmp_txn_t *txn, const char *contact)
 {
     int            out;
     char           err[64];
@@ -673,7 +677,7 @@ cmp_dispatch_opted_out(cmp_dispatch_t *d, MDB_txn *txn, const char *contact)
 
 /* a campaign's messages go only while it runs and before its end */
 static int
-cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
+cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn, const char *id,
     cmp_campaign_cache_t *cache, int64_t now)
 {
     char           err[64];
@@ -720,16 +724,16 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, MDB_txn *txn, const char *id,
  */
 static void
 cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
-    MDB_txn *parent, cmp_http_req_t **out)
+    cmp_txn_t *parent, cmp_http_req_t **out)
 {
     int                    rc, cap, n, scanned, ndel, lane, take;
     char                   prefix[CMP_ID_MAX + 2];
     size_t                 plen, mklen;
-    MDB_val                k, v;
-    MDB_txn               *txn;
-    cmp_http_req_t             *reqs, *r;
+    cmp_val_t              k, v;
+    cmp_txn_t             *txn;
+    cmp_http_req_t        *reqs, *r;
     cmp_chan_t            *c;
-    MDB_cursor            *cur;
+    cmp_cursor_t          *cur;
     cmp_campaign_cache_t   cache;
     unsigned char          mkey[CMP_MESSAGE_KEY_MAX];
     struct {
@@ -776,9 +780,9 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         return;
     }
 
-    rc = mdb_cursor_open(txn, d->st->dbi[CMP_DB_QUEUE], &cur);
+    rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
     if (rc != 0) {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         free(dels);
         return;
     }
@@ -795,7 +799,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
     k.mv_data = prefix;
     k.mv_size = plen;
 
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
 
     while (rc == 0 && n < cap && scanned < CMP_DISPATCH_SCAN) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
@@ -847,49 +851,40 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
             break;
         }
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         rc = 0;
     }
 
     for (lane = 0; rc == 0 && lane < ndel; lane++) {
         k.mv_data = dels[lane].key;
         k.mv_size = dels[lane].len;
-        rc = mdb_del(txn, d->st->dbi[CMP_DB_QUEUE], &k, NULL);
-        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+        rc = cmp_db_del(d->st, txn, CMP_DB_QUEUE, &k, NULL);
+        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
     }
 
     /* the in-flight marker: what a restart must look at again */
     for (r = reqs; rc == 0 && r != NULL; r = r->next) {
-        unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
-
-        memcpy(sk, "#sending", 9);
-        memcpy(sk + 9, cmp_send(r)->mkey, cmp_send(r)->mklen);
-
-        k.mv_data = sk;
-        k.mv_size = 9 + cmp_send(r)->mklen;
-        v.mv_data = c->id;
-        v.mv_size = strlen(c->id);
-
-        rc = mdb_put(txn, d->st->dbi[CMP_DB_QUEUE], &k, &v, 0);
+        rc = cmp_queue_sending_put(d->st, txn, cmp_send(r)->mkey,
+                                   cmp_send(r)->mklen, c->id);
     }
 
     free(dels);
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = cmp_txn_commit(txn);
 
     } else {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
     }
 
     if (rc != 0) {
         cmp_log_error(d->log, CMP_LOG_ERR, "channel %s: queue txn failed: "
-                      "%s", c->id, mdb_strerror(rc));
+                      "%s", c->id, cmp_strerror(rc));
 
         cmp_http_free_list(d->http, reqs);
 
@@ -916,19 +911,19 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
  * bucket, or marked "sending" with its request made.  -errno: failed.
  */
 static int
-cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
+cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     const unsigned char *mkey, size_t mklen, cmp_campaign_cache_t *cache,
     int64_t now_ms, cmp_http_req_t **req)
 {
-    int              rc;
-    char             num[24];
-    size_t           len;
-    MDB_val          k, v;
-    uint64_t         h;
-    cmp_chan_t      *c;
-    const char      *rec, *reason;
-    cmp_json_field_t   set[1];
-    cmp_msg_view_t   m;
+    int                  rc;
+    char                 num[24];
+    size_t               len;
+    cmp_val_t            k, v;
+    uint64_t             h;
+    cmp_chan_t          *c;
+    const char          *rec, *reason;
+    cmp_json_field_t     set[1];
+    cmp_message_view_t   m;
 
     c = &d->chans[ci];
     *req = NULL;
@@ -936,8 +931,8 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     k.mv_data = (void *) mkey;
     k.mv_size = mklen;
 
-    rc = mdb_get(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v);
-    if (rc == MDB_NOTFOUND) {
+    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
+    if (rc == CMP_NOTFOUND) {
         return CMP_TAKE_DROP;
     }
 
@@ -1021,7 +1016,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 
 /* the members dispatch decides by, in one pass; -1: not a message record */
 static int
-cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
+cmp_dispatch_view(const char *rec, size_t len, cmp_message_view_t *m)
 {
     cmp_json_field_t  f[9] = {
         { "status", NULL, 0 }, { "id", NULL, 0 }, { "campaign_id", NULL, 0 },
@@ -1078,15 +1073,15 @@ cmp_dispatch_view(const char *rec, size_t len, cmp_msg_view_t *m)
  * point into the map: it is copied out before the first write.
  */
 static int
-cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
+cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mklen, const char *rec, size_t len,
-    const cmp_msg_view_t *m, const char *to, const cmp_json_field_t *set,
+    const cmp_message_view_t *m, const char *to, const cmp_json_field_t *set,
     size_t n, int64_t now)
 {
-    int              rc;
-    char             status[24], when[CMP_TIME_LEN + 3];
-    size_t           i;
-    MDB_val          k, v;
+    int                rc;
+    char               status[24], when[CMP_TIME_LEN + 3];
+    size_t             i;
+    cmp_val_t          k, v;
     cmp_json_field_t   all[8];
 
     if (n + 2 > sizeof(all) / sizeof(all[0])) {
@@ -1109,10 +1104,10 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     }
 
     if (cmp_json_raw_patch(rec, len, all, n + 2, &d->patch) != 0) {
-        return (d->patch.failed) ? ENOMEM : MDB_CORRUPTED;
+        return (d->patch.failed) ? ENOMEM : CMP_CORRUPTED;
     }
 
-    rc = cmp_msg_count_move(d->st, txn,
+    rc = cmp_message_count_move(d->st, txn,
                             m->campaign[0] ? m->campaign : NULL, m->run,
                             m->status, to);
     if (rc != 0) {
@@ -1124,7 +1119,7 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, MDB_txn *txn,
     v.mv_data = d->patch.data;
     v.mv_size = d->patch.len;
 
-    return mdb_put(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+    return cmp_db_put(d->st, txn, CMP_DB_MESSAGES, &k, &v, 0);
 }
 
 
@@ -1196,7 +1191,7 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
 
     int              rc;
     int64_t          now;
-    MDB_txn         *txn;
+    cmp_txn_t       *txn;
     cmp_http_req_t  *r, *reqs;
 
     reqs = NULL;
@@ -1212,7 +1207,7 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
     if (rc != 0) {
         /* the messages stay "sending": a restart sends them again */
         cmp_log_error(d->log, CMP_LOG_ERR, "recording answers failed: %s",
-                      mdb_strerror(rc));
+                      cmp_strerror(rc));
     }
 
     for (r = list; rc == 0 && r != NULL; r = r->next) {
@@ -1237,34 +1232,14 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
 }
 
 
-static int
-cmp_dispatch_sending_del(cmp_dispatch_t *d, MDB_txn *txn,
-    const unsigned char *mkey, size_t mklen)
-{
-    int            rc;
-    MDB_val        k;
-    unsigned char  sk[9 + CMP_MESSAGE_KEY_MAX];
-
-    memcpy(sk, "#sending", 9);
-    memcpy(sk + 9, mkey, mklen);
-
-    k.mv_data = sk;
-    k.mv_size = 9 + mklen;
-
-    rc = mdb_del(txn, d->st->dbi[CMP_DB_QUEUE], &k, NULL);
-
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
-}
-
-
 /* one answer, classified, into the ledger */
 static int
-cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_http_req_t *r,
+cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
     int64_t now_ms)
 {
     int                     rc;
     char                    detail[320];
-    MDB_val                 k, v;
+    cmp_val_t               k, v;
     const char             *s;
     cmp_dispatch_answer_t   x;
 
@@ -1284,7 +1259,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_http_req_t *r,
                                 r->retry_after, &x.a);
     }
 
-    rc = cmp_dispatch_sending_del(d, txn, x.s->mkey, x.s->mklen);
+    rc = cmp_queue_sending_del(d->st, txn, x.s->mkey, x.s->mklen);
     if (rc != 0) {
         return rc;
     }
@@ -1292,9 +1267,9 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_http_req_t *r,
     k.mv_data = x.s->mkey;
     k.mv_size = x.s->mklen;
 
-    rc = mdb_get(txn, d->st->dbi[CMP_DB_MESSAGES], &k, &v);
+    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
     if (rc != 0) {
-        return (rc == MDB_NOTFOUND) ? 0 : rc;
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
     }
 
     x.rec = v.mv_data;
@@ -1353,10 +1328,10 @@ cmp_dispatch_record(cmp_dispatch_t *d, MDB_txn *txn, cmp_http_req_t *r,
 static int
 cmp_dispatch_sent(cmp_dispatch_answer_t *x)
 {
-    int                rc;
-    MDB_val            k, v;
-    cmp_msg_view_t    *m;
-    cmp_json_field_t   set[2];
+    int                    rc;
+    cmp_val_t              k, v;
+    cmp_message_view_t    *m;
+    cmp_json_field_t       set[2];
 
     m = &x->m;
     x->c->throttles = 0;
@@ -1382,7 +1357,7 @@ cmp_dispatch_sent(cmp_dispatch_answer_t *x)
         k.mv_size = strlen(x->a.provider_id);
         v.mv_data = x->s->mkey;
         v.mv_size = x->s->mklen;
-        rc = mdb_put(x->txn, x->d->st->dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k,
+        rc = cmp_db_put(x->d->st, x->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k,
                      &v, 0);
     }
 
@@ -1403,7 +1378,7 @@ static int
 cmp_dispatch_refused(cmp_dispatch_answer_t *x)
 {
     int                rc;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_json_field_t   set[1];
 
     m = &x->m;
@@ -1440,7 +1415,7 @@ cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
     char               due[24];
     int64_t            backoff, hold;
     cmp_chan_t        *c;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_answer_t      *a;
     cmp_json_field_t   set[2];
 
@@ -1495,7 +1470,7 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
     json_t            *body;
     cmp_op_t           op;
     cmp_chan_t        *c;
-    cmp_msg_view_t    *m;
+    cmp_message_view_t    *m;
     cmp_json_field_t   set[1];
 
     c = x->c;

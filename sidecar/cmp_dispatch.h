@@ -36,7 +36,7 @@ typedef struct {
  * Called inside the txn that recorded the outcome, so that what it
  * writes commits, or not, with the record (exactly once).
  */
-typedef int (*cmp_dispatch_outcome_pt)(void *data, MDB_txn *txn,
+typedef int (*cmp_dispatch_outcome_pt)(void *data, cmp_txn_t *txn,
     const cmp_outcome_t *out, int64_t now);
 
 

@@ -14,12 +14,12 @@
 
 
 static json_t *cmp_engine_campaign(cmp_engine_t *e, const cmp_record_t *r);
-static const cmp_flow_t *cmp_engine_flow(cmp_engine_t *e, MDB_txn *txn,
+static const cmp_flow_t *cmp_engine_flow(cmp_engine_t *e, cmp_txn_t *txn,
     const char *id);
 static int cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key,
     size_t len);
 static void cmp_engine_load_contact(cmp_exec_t *x);
-static int cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn,
+static int cmp_engine_outcome(cmp_engine_t *e, cmp_txn_t *txn,
     const cmp_outcome_t *out, cmp_event_e ev, int64_t now);
 
 
@@ -117,7 +117,7 @@ cmp_engine_campaign(cmp_engine_t *e, const cmp_record_t *r)
 
 /* flows by id, parsed once per version */
 static const cmp_flow_t *
-cmp_engine_flow(cmp_engine_t *e, MDB_txn *txn, const char *id)
+cmp_engine_flow(cmp_engine_t *e, cmp_txn_t *txn, const char *id)
 {
     int                 i, victim;
     char                err[64];
@@ -182,14 +182,14 @@ cmp_engine_flow(cmp_engine_t *e, MDB_txn *txn, const char *id)
  * fill's txn, up to its first message queued.
  */
 int
-cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
+cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     const json_t *campaign, uint32_t run, const char *contact_id,
     size_t contact_len, json_t *contact, int *skipped)
 {
     int            rc;
-    char           hex[2 * CMP_IKEY_MAX + 1], when[CMP_TIME_LEN + 1];
+    char           hex[2 * CMP_INSTANCE_KEY_MAX + 1], when[CMP_TIME_LEN + 1];
     size_t         len;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     json_t        *vars;
     uint64_t       seq;
     cmp_exec_t     x;
@@ -208,14 +208,14 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     k.mv_size = cmp_fkey(live, "#live", cid, strlen(cid), contact_id,
                          contact_len);
 
-    rc = mdb_get(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v);
+    rc = cmp_db_get(e->st, txn, CMP_DB_INSTANCES, &k, &v);
 
     if (rc == 0) {
         *skipped = 1;
         return 0;
     }
 
-    if (rc != MDB_NOTFOUND) {
+    if (rc != CMP_NOTFOUND) {
         return rc;
     }
 
@@ -226,7 +226,7 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     v.mv_data = runb;
     v.mv_size = 4;
 
-    rc = mdb_put(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v, 0);
+    rc = cmp_db_put(e->st, txn, CMP_DB_INSTANCES, &k, &v, 0);
     if (rc != 0) {
         return rc;
     }
@@ -235,7 +235,7 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     x.e = e;
     x.txn = txn;
     x.now = now;
-    x.key_len = cmp_ikey_run(x.key, cid, strlen(cid), run, contact_id,
+    x.key_len = cmp_instance_run_key(x.key, cid, strlen(cid), run, contact_id,
                              contact_len);
     x.flow = cmp_engine_flow(e, txn,
                  json_string_value(json_object_get(campaign, "flow_id")));
@@ -243,7 +243,7 @@ cmp_engine_start(cmp_engine_t *e, MDB_txn *txn, int64_t now,
     x.campaign = (json_t *) campaign;
 
     if (x.flow == NULL || x.flow->start == NULL) {
-        return MDB_NOTFOUND;
+        return CMP_NOTFOUND;
     }
 
     rc = cmp_seq_next(e->st, txn, "id:instances", &seq);
@@ -344,15 +344,15 @@ cmp_engine_run(cmp_exec_t *x)
             if (rc == 0 && park == CMP_PARK_WAIT) {
                 unsigned char  wk[CMP_FKEY_MAX];
                 size_t         wlen;
-                MDB_val        k, v;
+                cmp_val_t      k, v;
 
                 if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
                     k.mv_data = wk;
                     k.mv_size = wlen;
                     v.mv_data = x->key;
                     v.mv_size = x->key_len;
-                    rc = mdb_put(x->txn, x->e->st->dbi[CMP_DB_INSTANCES],
-                                 &k, &v, 0);
+                    rc = cmp_db_put(x->e->st, x->txn, CMP_DB_INSTANCES, &k,
+                                    &v, 0);
                 }
             }
 
@@ -407,7 +407,7 @@ cmp_engine_finish(cmp_exec_t *x)
 {
     int            rc;
     size_t         len;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     const char    *cid, *contact;
     unsigned char  buf[CMP_FKEY_MAX];
 
@@ -417,11 +417,11 @@ cmp_engine_finish(cmp_exec_t *x)
         k.mv_data = buf;
         k.mv_size = len;
 
-        if (mdb_get(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, &v) == 0
+        if (cmp_db_get(x->e->st, x->txn, CMP_DB_INSTANCES, &k, &v) == 0
             && v.mv_size == x->key_len
             && memcmp(v.mv_data, x->key, x->key_len) == 0)
         {
-            rc = mdb_del(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, NULL);
+            rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k, NULL);
         }
     }
 
@@ -433,8 +433,8 @@ cmp_engine_finish(cmp_exec_t *x)
         k.mv_size = cmp_fkey(buf, "#live", cid, strlen(cid), contact,
                              strlen(contact));
 
-        rc = mdb_del(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, NULL);
-        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+        rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k, NULL);
+        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
     }
 
     json_object_del(x->inst, "awaiting");
@@ -573,7 +573,7 @@ cmp_engine_live(const json_t *inst)
  * on it goes on (sent) or ends (failed); a test send's list follows.
  */
 int
-cmp_engine_dispatched(void *data, MDB_txn *txn, const cmp_outcome_t *out,
+cmp_engine_dispatched(void *data, cmp_txn_t *txn, const cmp_outcome_t *out,
     int64_t now)
 {
     cmp_engine_t *e = data;
@@ -591,7 +591,7 @@ cmp_engine_dispatched(void *data, MDB_txn *txn, const cmp_outcome_t *out,
 
 
 static int
-cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
+cmp_engine_outcome(cmp_engine_t *e, cmp_txn_t *txn, const cmp_outcome_t *out,
     cmp_event_e ev, int64_t now)
 {
     int                     rc;
@@ -599,7 +599,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     json_t                 *m, *error;
     cmp_exec_t              x;
     const char             *awaiting;
-    unsigned char           key[CMP_IKEY_MAX];
+    unsigned char           key[CMP_INSTANCE_KEY_MAX];
     const cmp_flow_node_t  *next;
 
     if (out->instance == NULL || out->instance[0] == '\0') {
@@ -609,7 +609,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     if (out->campaign != NULL) {
         n = strlen(out->instance) / 2;
 
-        if (n > CMP_IKEY_MAX
+        if (n > CMP_INSTANCE_KEY_MAX
             || cmp_unhex(key, out->instance, strlen(out->instance)) != 0)
         {
             return 0;
@@ -632,7 +632,7 @@ cmp_engine_outcome(cmp_engine_t *e, MDB_txn *txn, const cmp_outcome_t *out,
     /* the contact only if the flow goes on past this message */
     rc = cmp_engine_load_bare(&x, key, n);
     if (rc != 0) {
-        return (rc == MDB_NOTFOUND) ? 0 : rc;
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
     }
 
     error = (out->error != NULL) ? json_string(out->error) : json_null();
@@ -697,13 +697,13 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
 {
     int            rc, n, more;
     size_t         plen, klen, mlen;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     json_t        *msg;
-    MDB_txn       *txn;
+    cmp_txn_t     *txn;
     cmp_exec_t     x;
-    MDB_cursor    *cur;
+    cmp_cursor_t  *cur;
     const char    *aw, *contact;
-    unsigned char  prefix[CMP_FKEY_MAX], key[CMP_IKEY_MAX];
+    unsigned char  prefix[CMP_FKEY_MAX], key[CMP_INSTANCE_KEY_MAX];
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     uint32_t       run;
 
@@ -717,9 +717,9 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
         return 0;
     }
 
-    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_INSTANCES], &cur);
+    rc = cmp_cursor_open(e->st, txn, CMP_DB_INSTANCES, &cur);
     if (rc != 0) {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         return 0;
     }
 
@@ -729,12 +729,12 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
         k.mv_data = prefix;
         k.mv_size = plen;
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
 
         if (rc != 0 || k.mv_size < plen
             || memcmp(k.mv_data, prefix, plen) != 0 || v.mv_size != 4)
         {
-            rc = (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+            rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
             break;
         }
 
@@ -745,10 +745,10 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                            ((unsigned char *) v.mv_data)[2],
                            ((unsigned char *) v.mv_data)[3] });
 
-        klen = cmp_ikey_run(key, campaign, len, run, contact,
+        klen = cmp_instance_run_key(key, campaign, len, run, contact,
                             k.mv_size - plen);
 
-        rc = mdb_cursor_del(cur, 0);
+        rc = cmp_cursor_del(cur, 0);
         if (rc != 0) {
             break;
         }
@@ -760,7 +760,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
 
         rc = cmp_engine_load(&x, key, klen);
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             rc = 0;
             continue;
         }
@@ -783,7 +783,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                         /* its queue entry goes when dispatch meets it */
                         json_object_set_new(msg, "error",
                                             json_string("campaign_stopped"));
-                        rc = cmp_msg_status(e->st, txn, msg, "skipped",
+                        rc = cmp_message_set_status(e->st, txn, msg, "skipped",
                                             now);
                         if (rc == 0) {
                             rc = cmp_message_save(e->st, txn, mkey, mlen, msg);
@@ -812,21 +812,21 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
         more = 1;
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "campaign %.*s: cancelling "
                       "instances failed: %s", (int) len, campaign,
-                      mdb_strerror(rc));
-        mdb_txn_abort(txn);
+                      cmp_strerror(rc));
+        cmp_txn_abort(txn);
         return 0;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = cmp_txn_commit(txn);
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "campaign %.*s: commit failed: "
-                      "%s", (int) len, campaign, mdb_strerror(rc));
+                      "%s", (int) len, campaign, cmp_strerror(rc));
         return 0;
     }
 
@@ -836,7 +836,7 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
 
 /* marks a contact opted out (131050, STOP, a Viber unsubscribe) */
 int
-cmp_engine_contact_opt_out(cmp_engine_t *e, MDB_txn *txn,
+cmp_engine_contact_opt_out(cmp_engine_t *e, cmp_txn_t *txn,
     const char *contact_id, int64_t now)
 {
     int            rc;

@@ -30,14 +30,14 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call)
     char                   *lines[CMP_ENGINE_HEADERS];
     size_t                  len, vlen, n, i;
     json_t                 *v, *t;
-    MDB_txn                *txn;
+    cmp_txn_t              *txn;
     cmp_exec_t              x;
     const char             *key, *method;
     cmp_http_req_t         *r;
     cmp_template_ctx_t      tctx;
     const cmp_flow_node_t  *node;
 
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(e->st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         free(call);
         return;
@@ -48,7 +48,7 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call)
     x.txn = txn;
 
     if (cmp_engine_load(&x, call->key, call->key_len) != 0) {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         free(call);
         return;
     }
@@ -57,7 +57,7 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call)
 
     if (node == NULL || node->type != CMP_NODE_HTTP_REQUEST) {
         cmp_engine_unload(&x);
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
         free(call);
         return;
     }
@@ -121,7 +121,7 @@ cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call)
     }
 
     cmp_engine_unload(&x);
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
     rc = -1;
 
@@ -179,7 +179,7 @@ cmp_engine_http_done(void *data, long status, const char *body, size_t len,
     int                     rc, ok;
     char                    err[64];
     json_t                 *answer;
-    MDB_txn                *txn;
+    cmp_txn_t              *txn;
     cmp_exec_t              x;
     cmp_engine_t           *e;
     const cmp_flow_node_t  *node;
@@ -226,16 +226,16 @@ cmp_engine_http_done(void *data, long status, const char *body, size_t len,
         cmp_engine_unload(&x);
     }
 
-    if (rc == 0 || rc == MDB_NOTFOUND) {
-        rc = mdb_txn_commit(txn);
+    if (rc == 0 || rc == CMP_NOTFOUND) {
+        rc = cmp_txn_commit(txn);
 
     } else {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
     }
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "http_request outcome not "
-                      "recorded: %s", mdb_strerror(rc));
+                      "recorded: %s", cmp_strerror(rc));
     }
 
     json_decref(answer);

@@ -12,13 +12,13 @@
 
 
 static int cmp_engine_count_reply(cmp_exec_t *x);
-static int cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+static int cmp_engine_waiting(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now, cmp_exec_t *x);
-static int cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+static int cmp_engine_reply(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now);
-static int cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+static int cmp_engine_opted_out(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now);
-static int cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+static int cmp_engine_opt_out_event(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now);
 
 
@@ -77,12 +77,12 @@ cmp_engine_count_reply(cmp_exec_t *x)
  * into x and no longer registered as waiting.  1: none waits.
  */
 static int
-cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now,
+cmp_engine_waiting(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev, int64_t now,
     cmp_exec_t *x)
 {
     int            rc;
     size_t         len;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     const char    *ch, *from;
     unsigned char  wk[CMP_FKEY_MAX];
 
@@ -111,9 +111,9 @@ cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now,
     k.mv_data = wk;
     k.mv_size = len;
 
-    rc = mdb_get(txn, e->st->dbi[CMP_DB_INSTANCES], &k, &v);
+    rc = cmp_db_get(e->st, txn, CMP_DB_INSTANCES, &k, &v);
 
-    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size > CMP_IKEY_MAX)) {
+    if (rc == CMP_NOTFOUND || (rc == 0 && v.mv_size > CMP_INSTANCE_KEY_MAX)) {
         return 1;
     }
 
@@ -124,20 +124,20 @@ cmp_engine_waiting(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now,
     memcpy(x->key, v.mv_data, v.mv_size);
     x->key_len = v.mv_size;
 
-    rc = mdb_del(txn, e->st->dbi[CMP_DB_INSTANCES], &k, NULL);
+    rc = cmp_db_del(e->st, txn, CMP_DB_INSTANCES, &k, NULL);
     if (rc != 0) {
         return rc;
     }
 
     rc = cmp_engine_load(x, x->key, x->key_len);
 
-    return (rc == MDB_NOTFOUND) ? 1 : rc;
+    return (rc == CMP_NOTFOUND) ? 1 : rc;
 }
 
 
 /* a contact's reply wakes its newest waiting instance on that channel */
 static int
-cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
+cmp_engine_reply(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev, int64_t now)
 {
     int                     rc;
     cmp_exec_t              x;
@@ -192,7 +192,7 @@ cmp_engine_reply(cmp_engine_t *e, MDB_txn *txn, json_t *ev, int64_t now)
  * contact's answer must not send anything more.
  */
 static int
-cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+cmp_engine_opted_out(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now)
 {
     int         rc;
@@ -216,7 +216,7 @@ cmp_engine_opted_out(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
 
 
 static int
-cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
+cmp_engine_opt_out_event(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
     int64_t now)
 {
     char         id[CMP_ID_MAX + 1], phone[40];
@@ -251,27 +251,27 @@ cmp_engine_opt_out_event(cmp_engine_t *e, MDB_txn *txn, json_t *ev,
 int
 cmp_engine_inbox(cmp_engine_t *e, int64_t now)
 {
-    int          rc, n;
-    char         err[64];
-    MDB_val      k, v;
-    json_t      *ev;
-    MDB_txn     *txn;
-    MDB_cursor  *cur;
-    const char  *type;
+    int            rc, n;
+    char           err[64];
+    cmp_val_t      k, v;
+    json_t        *ev;
+    cmp_txn_t     *txn;
+    cmp_cursor_t  *cur;
+    const char    *type;
 
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(e->st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_INBOX], &cur);
+    rc = cmp_cursor_open(e->st, txn, CMP_DB_INBOX, &cur);
 
     if (rc == 0) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        mdb_cursor_close(cur);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+        cmp_cursor_close(cur);
     }
 
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
     if (rc != 0) {
         return 0;
@@ -283,23 +283,23 @@ cmp_engine_inbox(cmp_engine_t *e, int64_t now)
     }
 
     for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_INBOX], &cur);
+        rc = cmp_cursor_open(e->st, txn, CMP_DB_INBOX, &cur);
         if (rc != 0) {
             break;
         }
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
 
         if (rc != 0) {
-            mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+            cmp_cursor_close(cur);
+            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
             break;
         }
 
         ev = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
 
-        rc = mdb_cursor_del(cur, 0);
-        mdb_cursor_close(cur);
+        rc = cmp_cursor_del(cur, 0);
+        cmp_cursor_close(cur);
 
         if (rc != 0) {
             json_decref(ev);
@@ -326,12 +326,12 @@ cmp_engine_inbox(cmp_engine_t *e, int64_t now)
     }
 
     if (rc != 0) {
-        cmp_log_error(e->log, CMP_LOG_ERR, "inbox: %s", mdb_strerror(rc));
-        mdb_txn_abort(txn);
+        cmp_log_error(e->log, CMP_LOG_ERR, "inbox: %s", cmp_strerror(rc));
+        cmp_txn_abort(txn);
         return 0;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = cmp_txn_commit(txn);
 
     return (rc == 0 && n == CMP_ENGINE_CHUNK);
 }

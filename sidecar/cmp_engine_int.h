@@ -10,7 +10,10 @@
 
 
 #include "cmp_engine.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 #include "cmp_counter.h"
 #include "cmp_instance.h"
 #include "cmp_op.h"
@@ -52,9 +55,9 @@ struct cmp_engine_s {
 /* one instance being walked, inside a write txn */
 typedef struct {
     cmp_engine_t       *e;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     int64_t             now;
-    unsigned char       key[CMP_IKEY_MAX];
+    unsigned char       key[CMP_INSTANCE_KEY_MAX];
     size_t              key_len;
     json_t             *inst;
     uint64_t            seq;
@@ -68,7 +71,7 @@ typedef struct {
 /* an http_request in flight */
 typedef struct {
     cmp_engine_t       *e;
-    unsigned char       key[CMP_IKEY_MAX];
+    unsigned char       key[CMP_INSTANCE_KEY_MAX];
     size_t              key_len;
 } cmp_engine_call_t;
 

@@ -32,7 +32,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     char                 camp[CMP_ID_MAX + 2], *text;
     size_t               i, len, mlen;
     json_t              *payload, *m, *tpl, *params, *p, *msgs;
-    MDB_val              k, v;
+    cmp_val_t            k, v;
     uint16_t             step;
     const char          *channel, *addr_s, *iid, *status, *error;
     cmp_template_ctx_t   tctx;
@@ -85,7 +85,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
 
     mlen = cmp_message_key(mkey, &mk);
     if (mlen == 0) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     cmp_hex(hex, mkey, mlen);
@@ -149,7 +149,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     status = (addr_s != NULL) ? "queued" : "skipped";
     error = (addr_s != NULL) ? NULL : node->provider->no_address;
 
-    rc = cmp_msg_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
+    rc = cmp_message_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
                             mk.run, NULL, status);
 
     if (rc == 0) {
@@ -165,7 +165,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
         v.mv_data = x->e->text.data;
         v.mv_size = x->e->text.len;
 
-        rc = mdb_put(x->txn, x->e->st->dbi[CMP_DB_MESSAGES], &k, &v, 0);
+        rc = cmp_db_put(x->e->st, x->txn, CMP_DB_MESSAGES, &k, &v, 0);
     }
 
     if (rc == 0 && addr_s != NULL) {

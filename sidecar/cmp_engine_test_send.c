@@ -10,12 +10,12 @@
 #include "cmp_engine_int.h"
 
 
-static int cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
-    size_t len, int64_t now);
+static int cmp_engine_test_send_start(cmp_engine_t *e, cmp_txn_t *txn,
+    const char *id, size_t len, int64_t now);
 
 
 static int
-cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
+cmp_engine_test_send_start(cmp_engine_t *e, cmp_txn_t *txn, const char *id,
     size_t len, int64_t now)
 {
     int         rc;
@@ -31,7 +31,7 @@ cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
 
     rc = cmp_engine_load(&x, x.key, x.key_len);
     if (rc != 0) {
-        return (rc == MDB_NOTFOUND) ? 0 : rc;
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
     }
 
     (void) err;
@@ -60,13 +60,13 @@ cmp_engine_test_start(cmp_engine_t *e, MDB_txn *txn, const char *id,
 
 /* test sends queued by POST /flows/{id}/trigger, oldest first */
 int
-cmp_engine_tests(cmp_engine_t *e, int64_t now)
+cmp_engine_test_sends(cmp_engine_t *e, int64_t now)
 {
-    int       rc, n;
-    char      id[CMP_ID_MAX + 1];
-    size_t    len;
-    MDB_txn  *txn;
-    uint64_t  seq;
+    int         rc, n;
+    char        id[CMP_ID_MAX + 1];
+    size_t      len;
+    cmp_txn_t  *txn;
+    uint64_t    seq;
 
     for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
         rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
@@ -77,26 +77,26 @@ cmp_engine_tests(cmp_engine_t *e, int64_t now)
         rc = cmp_instance_next_queued(e->st, txn, &seq, id, &len);
 
         if (rc != 0) {
-            mdb_txn_abort(txn);
+            cmp_txn_abort(txn);
             return 0;
         }
 
         rc = cmp_instance_dequeue(e->st, txn, seq, id, len);
 
         if (rc == 0) {
-            rc = cmp_engine_test_start(e, txn, id, len, now);
+            rc = cmp_engine_test_send_start(e, txn, id, len, now);
         }
 
         if (rc == 0) {
-            rc = mdb_txn_commit(txn);
+            rc = cmp_txn_commit(txn);
 
         } else {
-            mdb_txn_abort(txn);
+            cmp_txn_abort(txn);
         }
 
         if (rc != 0) {
             cmp_log_error(e->log, CMP_LOG_ERR, "test send %s: %s", id,
-                          mdb_strerror(rc));
+                          cmp_strerror(rc));
             return 0;
         }
 

@@ -79,32 +79,32 @@ cmp_engine_clear_timer(cmp_exec_t *x)
 int
 cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 {
-    int               rc, n, type, ncalls;
-    size_t            klen;
-    MDB_val           k, v;
-    json_t           *msg;
-    MDB_txn          *txn;
-    int64_t           due;
-    cmp_exec_t        x;
-    MDB_cursor       *cur;
+    int                 rc, n, type, ncalls;
+    size_t              klen;
+    cmp_val_t           k, v;
+    json_t             *msg;
+    cmp_txn_t          *txn;
+    int64_t             due;
+    cmp_exec_t          x;
+    cmp_cursor_t       *cur;
     cmp_engine_call_t  *calls[CMP_ENGINE_CHUNK], *call;
-    unsigned char     key[CMP_FKEY_MAX + 9];
+    unsigned char       key[CMP_FKEY_MAX + 9];
 
-    rc = cmp_store_txn_begin(e->st, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(e->st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
+    rc = cmp_cursor_open(e->st, txn, CMP_DB_TIMERS, &cur);
 
     if (rc == 0) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        mdb_cursor_close(cur);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+        cmp_cursor_close(cur);
     }
 
     due = (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
                                       : INT64_MAX;
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
     if (due > now_ms) {
         return 0;
@@ -118,19 +118,19 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
     ncalls = 0;
 
     for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = mdb_cursor_open(txn, e->st->dbi[CMP_DB_TIMERS], &cur);
+        rc = cmp_cursor_open(e->st, txn, CMP_DB_TIMERS, &cur);
         if (rc != 0) {
             break;
         }
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
 
         if (rc != 0 || k.mv_size < 9
             || (int64_t) cmp_be64_get(k.mv_data) > now_ms
             || k.mv_size > sizeof(key))
         {
-            mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+            cmp_cursor_close(cur);
+            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
             break;
         }
 
@@ -138,8 +138,8 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
         klen = k.mv_size;
         type = key[8];
 
-        rc = mdb_cursor_del(cur, 0);
-        mdb_cursor_close(cur);
+        rc = cmp_cursor_del(cur, 0);
+        cmp_cursor_close(cur);
 
         if (rc != 0) {
             break;
@@ -176,7 +176,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 
         rc = cmp_engine_load(&x, key + 9, klen - 9);
 
-        if (rc == MDB_NOTFOUND) {
+        if (rc == CMP_NOTFOUND) {
             rc = 0;
             continue;
         }
@@ -203,13 +203,13 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "timers failed: %s",
-                      mdb_strerror(rc));
-        mdb_txn_abort(txn);
+                      cmp_strerror(rc));
+        cmp_txn_abort(txn);
         ncalls = 0;
 
-    } else if ((rc = mdb_txn_commit(txn)) != 0) {
+    } else if ((rc = cmp_txn_commit(txn)) != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "timers: commit failed: %s",
-                      mdb_strerror(rc));
+                      cmp_strerror(rc));
         ncalls = 0;
     }
 
@@ -244,16 +244,16 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
 
     case CMP_NODE_WAIT_FOR_REPLY:
         if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
-            MDB_val  k, v;
+            cmp_val_t  k, v;
 
             k.mv_data = wk;
             k.mv_size = wlen;
 
-            if (mdb_get(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k, &v) == 0
+            if (cmp_db_get(x->e->st, x->txn, CMP_DB_INSTANCES, &k, &v) == 0
                 && v.mv_size == x->key_len
                 && memcmp(v.mv_data, x->key, x->key_len) == 0)
             {
-                rc = mdb_del(x->txn, x->e->st->dbi[CMP_DB_INSTANCES], &k,
+                rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k,
                              NULL);
                 if (rc != 0) {
                     return rc;

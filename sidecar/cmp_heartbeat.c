@@ -17,8 +17,8 @@ int
 cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
     int64_t now)
 {
-    int       rc;
-    MDB_txn  *txn;
+    int         rc;
+    cmp_txn_t  *txn;
 
     rc = cmp_store_txn_begin(st, NULL, 0, &txn);
 
@@ -31,20 +31,20 @@ cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
         }
 
         if (rc == 0) {
-            rc = mdb_txn_commit(txn);
+            rc = cmp_txn_commit(txn);
 
         } else {
-            mdb_txn_abort(txn);
+            cmp_txn_abort(txn);
         }
     }
 
     if (rc != 0) {
         if (!hb->failing) {
-            cmp_log_error(log, rc == MDB_MAP_FULL ? CMP_LOG_CRIT
+            cmp_log_error(log, rc == CMP_MAP_FULL ? CMP_LOG_CRIT
                                                   : CMP_LOG_ERR,
                           "writing the heartbeat failed: %s; GET /health "
                           "will report the scheduler dead",
-                          mdb_strerror(rc));
+                          cmp_strerror(rc));
             hb->failing = 1;
         }
 

@@ -159,8 +159,8 @@ cmp_loop_drain(cmp_campaignd_t *cd)
 static void
 cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
 {
-    int       rc;
-    MDB_txn  *txn;
+    int         rc;
+    cmp_txn_t  *txn;
 
     if (cmp_store_txn_begin(&cd->store, NULL, 0, &txn) != 0) {
         return;
@@ -169,10 +169,10 @@ cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
     rc = cmp_meta_put_u64(&cd->store, txn, CMP_META_IN_FLIGHT, 0);
 
     if (rc == 0) {
-        (void) mdb_txn_commit(txn);
+        (void) cmp_txn_commit(txn);
 
     } else {
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
     }
 }
 
@@ -196,16 +196,16 @@ cmp_loop_tick(cmp_campaignd_t *cd)
 
     cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, now);
-    (void) cmp_engine_tests(cd->engine, now);
+    (void) cmp_engine_test_sends(cd->engine, now);
 
     /* a crashed worker's reader slot would pin old pages for ever */
     if (cd->ticks % CMP_CAMPAIGND_READER_CHECK == 0) {
         dead = 0;
-        rc = mdb_reader_check(cd->store.env, &dead);
+        rc = cmp_store_reader_check(&cd->store, &dead);
 
         if (rc != 0) {
             cmp_log_error(&cd->log, CMP_LOG_ERR,
-                          "mdb_reader_check() failed: %s", mdb_strerror(rc));
+                          "mdb_reader_check() failed: %s", cmp_strerror(rc));
 
         } else if (dead > 0) {
             cmp_log_error(&cd->log, CMP_LOG_WARN,

@@ -528,13 +528,13 @@ failed:
 /*
  * LMDB opens with the size asked for even when the store's recorded size
  * is larger (nginx's max_size, or an earlier campaignd's); taking the
- * larger keeps campaignd from hitting MDB_MAP_FULL before the module does.
+ * larger keeps campaignd from hitting CMP_MAP_FULL before the module does.
  */
 static int
 cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
 {
-    int          rc, dead;
-    MDB_envinfo  info;
+    int     rc, dead;
+    size_t  size;
 
     rc = cmp_store_open(&cd->store, cd->store_path, cd->max_size,
                         CMP_STORE_READERS, err, err_len);
@@ -546,34 +546,24 @@ cmp_main_open_store(cmp_campaignd_t *cd, char *err, size_t err_len)
     cd->store.fail = cmp_main_store_fail;
     cd->store.fail_data = &cd->log;
 
-    /* size 0: adopt the size recorded in the store */
-    rc = mdb_env_set_mapsize(cd->store.env, 0);
-
-    if (rc == 0) {
-        rc = mdb_env_info(cd->store.env, &info);
-    }
-
-    if (rc == 0 && info.me_mapsize < cd->max_size) {
-        rc = mdb_env_set_mapsize(cd->store.env, cd->max_size);
-        info.me_mapsize = cd->max_size;
-    }
+    rc = cmp_store_map_size(&cd->store, cd->max_size, &size);
 
     if (rc != 0) {
         snprintf(err, err_len, "setting the store's map size failed: %s",
-                 mdb_strerror(rc));
+                 cmp_strerror(rc));
         return -1;
     }
 
-    if (info.me_mapsize > cd->max_size) {
+    if (size > cd->max_size) {
         cmp_log_error(&cd->log, CMP_LOG_INFO, "store map size %zu bytes, "
                       "as recorded in the store (larger than --max-size)",
-                      info.me_mapsize);
+                      size);
     }
 
-    cd->store.max_bytes = info.me_mapsize;
+    cd->store.max_bytes = size;
 
     dead = 0;
-    rc = mdb_reader_check(cd->store.env, &dead);
+    rc = cmp_store_reader_check(&cd->store, &dead);
 
     if (rc == 0 && dead > 0) {
         cmp_log_error(&cd->log, CMP_LOG_WARN,
@@ -591,7 +581,7 @@ cmp_main_store_fail(void *data, const char *what, int rc)
     cmp_log_t *log = data;
 
     cmp_log_error(log, CMP_LOG_CRIT, "store: %s failed: %s", what,
-                  mdb_strerror(rc));
+                  cmp_strerror(rc));
 }
 
 

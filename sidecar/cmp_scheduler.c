@@ -15,7 +15,10 @@
 #include "cmp_group.h"
 #include "cmp_schedule.h"
 #include "cmp_engine.h"
-#include "cmp_ledger.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
 
 
 #define CMP_SCHED_MAX   4096
@@ -31,13 +34,13 @@ typedef struct {
     cmp_sched_item_t   *items;
     size_t              n;
     cmp_store_t        *st;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
 } cmp_sched_list_t;
 
 
 typedef struct {
     cmp_campaignd_t    *cd;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     int64_t             now;
     json_t             *campaign;
     json_t             *counted;      /* {"campaign_id","run"} */
@@ -56,7 +59,7 @@ static int cmp_scheduler_apply(cmp_campaignd_t *cd, cmp_op_t *op,
     json_t *rec, int64_t now);
 static int cmp_scheduler_fire(cmp_op_t *op, json_t *rec,
     const cmp_schedule_step_t *step, int64_t now);
-static int cmp_scheduler_has_live(cmp_store_t *st, MDB_txn *txn,
+static int cmp_scheduler_has_live(cmp_store_t *st, cmp_txn_t *txn,
     const char *id);
 static int cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id,
     uint32_t run, const char *after, size_t after_len, int64_t now);
@@ -65,25 +68,25 @@ static int cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
 
 
 static int
-cmp_scheduler_has_live(cmp_store_t *st, MDB_txn *txn, const char *id)
+cmp_scheduler_has_live(cmp_store_t *st, cmp_txn_t *txn, const char *id)
 {
     int            rc;
     size_t         plen;
-    MDB_val        k, v;
-    MDB_cursor    *cur;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
     unsigned char  prefix[CMP_FKEY_MAX];
 
     plen = cmp_fkey(prefix, "#live", id, strlen(id), "", 0);
 
-    if (mdb_cursor_open(txn, st->dbi[CMP_DB_INSTANCES], &cur) != 0) {
+    if (cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur) != 0) {
         return 0;
     }
 
     k.mv_data = prefix;
     k.mv_size = plen;
 
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    mdb_cursor_close(cur);
+    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    cmp_cursor_close(cur);
 
     return rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
 }
@@ -125,7 +128,7 @@ cmp_scheduler_tick(cmp_campaignd_t *cd, int64_t now)
 {
     int               rc;
     size_t            i;
-    MDB_txn          *txn;
+    cmp_txn_t        *txn;
     cmp_sched_list_t  l;
 
     l.items = malloc(CMP_SCHED_MAX * sizeof(cmp_sched_item_t));
@@ -136,7 +139,7 @@ cmp_scheduler_tick(cmp_campaignd_t *cd, int64_t now)
     l.n = 0;
     l.st = &cd->store;
 
-    rc = cmp_store_txn_begin(&cd->store, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(&cd->store, NULL, CMP_RDONLY, &txn);
 
     if (rc == 0) {
         l.txn = txn;
@@ -146,12 +149,12 @@ cmp_scheduler_tick(cmp_campaignd_t *cd, int64_t now)
                                | (1u << CMP_CAMPAIGN_PAUSED)
                                | (1u << CMP_CAMPAIGN_COMPLETED),
                                0, cmp_scheduler_visit, &l);
-        mdb_txn_abort(txn);
+        cmp_txn_abort(txn);
     }
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "scanning campaigns failed: %s",
-                      mdb_strerror(rc));
+                      cmp_strerror(rc));
     }
 
     for (i = 0; i < l.n; i++) {
@@ -211,21 +214,21 @@ cmp_scheduler_step(cmp_campaignd_t *cd, const char *id, int64_t now)
     }
 
     if (rc == 1) {
-        mdb_txn_abort(op.txn);
+        cmp_txn_abort(op.txn);
         rc = 0;
 
     } else if (rc == CMP_OK) {
-        rc = mdb_txn_commit(op.txn);
+        rc = cmp_txn_commit(op.txn);
 
         if (rc != 0) {
             cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: commit "
-                          "failed: %s", id, mdb_strerror(rc));
+                          "failed: %s", id, cmp_strerror(rc));
         }
 
     } else {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: %s", id,
                       op.message);
-        mdb_txn_abort(op.txn);
+        cmp_txn_abort(op.txn);
     }
 
     cmp_op_free(&op);
@@ -328,7 +331,7 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
 {
     int            rc;
     json_t        *cur;
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     int64_t        runs, missed;
     cmp_record_t   meta;
     unsigned char  key[CMP_FKEY_MAX], runb[4];
@@ -373,7 +376,7 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
         v.mv_data = runb;
         v.mv_size = 4;
 
-        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_INSTANCES], &k, &v, 0);
+        rc = cmp_db_put(op->store, op->txn, CMP_DB_INSTANCES, &k, &v, 0);
     }
 
     if (rc != 0) {
@@ -389,9 +392,9 @@ int
 cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
 {
     int            rc, more, n, i;
-    MDB_val        k, v;
-    MDB_txn       *txn;
-    MDB_cursor    *cur;
+    cmp_val_t      k, v;
+    cmp_txn_t     *txn;
+    cmp_cursor_t  *cur;
     struct {
         char       id[CMP_ID_MAX + 1];
         char       after[CMP_ID_MAX + 1];
@@ -399,18 +402,18 @@ cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
         uint32_t   run;
     } jobs[16];
 
-    rc = cmp_store_txn_begin(&cd->store, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(&cd->store, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
     n = 0;
 
-    if (mdb_cursor_open(txn, cd->store.dbi[CMP_DB_INSTANCES], &cur) == 0) {
+    if (cmp_cursor_open(&cd->store, txn, CMP_DB_INSTANCES, &cur) == 0) {
         k.mv_data = "#fill";
         k.mv_size = 6;
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
 
         while (rc == 0 && n < 16 && k.mv_size > 6
                && memcmp(k.mv_data, "#fill", 6) == 0)
@@ -434,13 +437,13 @@ cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
                 n++;
             }
 
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
         }
 
-        mdb_cursor_close(cur);
+        cmp_cursor_close(cur);
     }
 
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
     more = 0;
 
@@ -468,7 +471,7 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
 {
     int            rc, more;
     char           err[64];
-    MDB_val        k, v;
+    cmp_val_t      k, v;
     cmp_fill_t     f;
     const char    *gid, *s;
     cmp_record_t   r;
@@ -499,7 +502,7 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
 
     if (s == NULL || strcmp(s, "running") != 0) {
         /* suspended, ended or deleted: the rest of the run is not sent */
-        rc = mdb_del(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, NULL);
+        rc = cmp_db_del(&cd->store, f.txn, CMP_DB_INSTANCES, &k, NULL);
         goto commit;
     }
 
@@ -518,7 +521,7 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
     }
 
     if (f.done < CMP_FILL_CHUNK) {
-        rc = mdb_del(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, NULL);
+        rc = cmp_db_del(&cd->store, f.txn, CMP_DB_INSTANCES, &k, NULL);
 
         cmp_log_error(&cd->log, CMP_LOG_INFO, "campaign %s run %u: every "
                       "contact of group %s started", id, run, gid);
@@ -533,7 +536,7 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
         v.mv_data = val;
         v.mv_size = 4 + f.last_len;
 
-        rc = mdb_put(f.txn, cd->store.dbi[CMP_DB_INSTANCES], &k, &v, 0);
+        rc = cmp_db_put(&cd->store, f.txn, CMP_DB_INSTANCES, &k, &v, 0);
         more = 1;
     }
 
@@ -542,18 +545,18 @@ commit:
     json_decref(f.campaign);
     json_decref(f.counted);
 
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+    if (rc != 0 && rc != CMP_NOTFOUND) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
-                      "failed: %s", id, run, mdb_strerror(rc));
-        mdb_txn_abort(f.txn);
+                      "failed: %s", id, run, cmp_strerror(rc));
+        cmp_txn_abort(f.txn);
         return 0;
     }
 
-    rc = mdb_txn_commit(f.txn);
+    rc = cmp_txn_commit(f.txn);
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
-                      "commit failed: %s", id, run, mdb_strerror(rc));
+                      "commit failed: %s", id, run, cmp_strerror(rc));
         return 0;
     }
 

@@ -38,7 +38,7 @@ cmp_storectl_run(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_store_txn_begin(st, NULL, 0, &op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", mdb_strerror(rc));
+        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -46,13 +46,13 @@ cmp_storectl_run(cmp_store_t *st, cmp_op_t *op)
 
     if (op->run(op) != CMP_OK) {
         fprintf(stderr, "%d %s: %s\n", op->status, op->code, op->message);
-        mdb_txn_abort(op->txn);
+        cmp_txn_abort(op->txn);
         return 1;
     }
 
-    rc = mdb_txn_commit(op->txn);
+    rc = cmp_txn_commit(op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_commit: %s\n", mdb_strerror(rc));
+        fprintf(stderr, "mdb_txn_commit: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -97,7 +97,7 @@ cmp_storectl_message(cmp_op_t *op)
     char                **argv, *dump, hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     size_t                i, len, key_len;
     json_t               *rec;
-    MDB_val               k, v;
+    cmp_val_t             k, v;
     cmp_message_key_t     mk;
     cmp_storectl_args_t  *args = op->data;
     unsigned char         key[CMP_MESSAGE_KEY_MAX];
@@ -141,8 +141,8 @@ cmp_storectl_message(cmp_op_t *op)
         v.mv_data = key;
         v.mv_size = key_len;
 
-        rc = mdb_put(op->txn, op->store->dbi[CMP_DB_MESSAGE_BY_PROVIDER],
-                     &k, &v, 0);
+        rc = cmp_db_put(op->store, op->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k,
+                        &v, 0);
     }
 
     if (rc == 0) {
@@ -227,35 +227,35 @@ cmp_storectl_messages(cmp_op_t *op)
 static int
 cmp_storectl_inbox(cmp_store_t *st)
 {
-    int          rc;
-    MDB_txn     *txn;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
+    int            rc;
+    cmp_txn_t     *txn;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
 
-    rc = cmp_store_txn_begin(st, NULL, MDB_RDONLY, &txn);
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", mdb_strerror(rc));
+        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
         return 1;
     }
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INBOX], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_INBOX, &cur);
 
     if (rc == 0) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
 
         while (rc == 0) {
             printf("%llu %.*s\n",
                    (unsigned long long) cmp_be64_get(k.mv_data),
                    (int) v.mv_size, (char *) v.mv_data);
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
         }
 
-        mdb_cursor_close(cur);
+        cmp_cursor_close(cur);
     }
 
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
-    return (rc == MDB_NOTFOUND) ? 0 : 1;
+    return (rc == CMP_NOTFOUND) ? 0 : 1;
 }
 
 
@@ -269,7 +269,7 @@ cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_store_txn_begin(st, NULL, 0, &op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", mdb_strerror(rc));
+        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -289,16 +289,16 @@ cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
         if (op->run(op) != CMP_OK) {
             fprintf(stderr, "%s: %d %s: %s\n", line, op->status, op->code,
                     op->message);
-            mdb_txn_abort(op->txn);
+            cmp_txn_abort(op->txn);
             return 1;
         }
 
         cmp_op_free(op);
     }
 
-    rc = mdb_txn_commit(op->txn);
+    rc = cmp_txn_commit(op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_commit: %s\n", mdb_strerror(rc));
+        fprintf(stderr, "mdb_txn_commit: %s\n", cmp_strerror(rc));
         return 1;
     }
 

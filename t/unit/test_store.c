@@ -1,6 +1,6 @@
 
 /*
- * Unit tests of shared/cmp_store.c and the op lifecycle above it: every
+ * Unit tests of shared/store/cmp_store.c and the op lifecycle above it: every
  * key layout, the schema check, and a full map answering 507.
  */
 

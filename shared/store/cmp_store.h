@@ -1,7 +1,8 @@
 
 /*
- * The LMDB store shared by the nginx module and campaignd: one environment,
- * a fixed set of named databases, and the record layout both sides agree on.
+ * The store shared by the nginx module and campaignd, the only caller of
+ * LMDB: one environment, a fixed set of named databases, the record
+ * layout both sides agree on, and the calls everything else makes.
  */
 
 
@@ -12,6 +13,35 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <lmdb.h>
+
+
+/*
+ * The store's own names for what its callers hold and pass: a txn, a
+ * cursor, a key or a value, and the codes, flags and cursor moves they
+ * see.  Only the store calls LMDB; callers name none of its types.
+ */
+typedef struct MDB_txn     cmp_txn_t;
+typedef struct MDB_cursor  cmp_cursor_t;
+typedef struct MDB_val     cmp_val_t;
+
+#define CMP_APPEND           MDB_APPEND
+#define CMP_BAD_VALSIZE      MDB_BAD_VALSIZE
+#define CMP_CORRUPTED        MDB_CORRUPTED
+#define CMP_CREATE           MDB_CREATE
+#define CMP_FIRST            MDB_FIRST
+#define CMP_INCOMPATIBLE     MDB_INCOMPATIBLE
+#define CMP_KEYEXIST         MDB_KEYEXIST
+#define CMP_LAST             MDB_LAST
+#define CMP_MAP_FULL         MDB_MAP_FULL
+#define CMP_MAP_RESIZED      MDB_MAP_RESIZED
+#define CMP_NEXT             MDB_NEXT
+#define CMP_NOOVERWRITE      MDB_NOOVERWRITE
+#define CMP_NOTFOUND         MDB_NOTFOUND
+#define CMP_NOTLS            MDB_NOTLS
+#define CMP_PREV             MDB_PREV
+#define CMP_RDONLY           MDB_RDONLY
+#define CMP_RESERVE          MDB_RESERVE
+#define CMP_SET_RANGE        MDB_SET_RANGE
 
 
 /*
@@ -145,8 +175,8 @@ int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len, const cmp_record_t *rec);
 int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len);
-int cmp_put_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
-    unsigned flags);
+int cmp_put_append(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    cmp_val_t *key, cmp_val_t *val, unsigned flags);
 int cmp_record_list(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     uint64_t before_seq, cmp_record_visit_pt visit, void *ctx);
 
@@ -189,6 +219,26 @@ int cmp_idempotency_get(cmp_store_t *st, MDB_txn *txn, const char *scope,
 int cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
     const char *key, size_t key_len, int64_t expires, const char *id,
     size_t id_len);
+
+void cmp_txn_abort(cmp_txn_t *txn);
+int cmp_txn_commit(cmp_txn_t *txn);
+void cmp_txn_reset(cmp_txn_t *txn);
+const char *cmp_strerror(int rc);
+int cmp_store_reader_check(cmp_store_t *st, int *dead);
+int cmp_store_map_size(cmp_store_t *st, size_t want, size_t *size);
+
+int cmp_db_get(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db, cmp_val_t *key,
+    cmp_val_t *val);
+int cmp_db_put(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db, cmp_val_t *key,
+    cmp_val_t *val, unsigned flags);
+int cmp_db_del(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db, cmp_val_t *key,
+    cmp_val_t *val);
+int cmp_cursor_open(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    cmp_cursor_t **cur);
+int cmp_cursor_get(cmp_cursor_t *cur, cmp_val_t *key, cmp_val_t *val,
+    int op);
+int cmp_cursor_del(cmp_cursor_t *cur, unsigned flags);
+void cmp_cursor_close(cmp_cursor_t *cur);
 
 void cmp_be64_put(unsigned char *p, uint64_t v);
 uint64_t cmp_be64_get(const unsigned char *p);

@@ -377,7 +377,7 @@ cmp_record_write_flags(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
     val.mv_size = CMP_RECORD_HEADER + rec->len;
 
     if (flags & MDB_APPEND) {
-        rc = cmp_put_append(txn, st->dbi[db], &key, &val, MDB_RESERVE);
+        rc = cmp_put_append(st, txn, db, &key, &val, MDB_RESERVE);
 
     } else {
         rc = mdb_put(txn, st->dbi[db], &key, &val, MDB_RESERVE | flags);
@@ -424,7 +424,7 @@ cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     val.mv_data = (void *) id;
     val.mv_size = id_len;
 
-    return cmp_put_append(txn, st->dbi[kind->order], &key, &val, 0);
+    return cmp_put_append(st, txn, kind->order, &key, &val, 0);
 }
 
 
@@ -435,15 +435,15 @@ cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
  * MDB_NOOVERWRITE, MDB_KEYEXIST still means only that the key exists.
  */
 int
-cmp_put_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
-    unsigned flags)
+cmp_put_append(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
+    MDB_val *val, unsigned flags)
 {
     int  rc;
 
-    rc = mdb_put(txn, dbi, key, val, flags | MDB_APPEND);
+    rc = mdb_put(txn, st->dbi[db], key, val, flags | MDB_APPEND);
 
     if (rc == MDB_KEYEXIST) {
-        rc = mdb_put(txn, dbi, key, val, flags);
+        rc = mdb_put(txn, st->dbi[db], key, val, flags);
     }
 
     return rc;
@@ -1040,4 +1040,127 @@ cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
     val.mv_size = 8 + id_len;
 
     return mdb_put(txn, st->dbi[CMP_DB_IDEMPOTENCY], &key, &val, 0);
+}
+
+
+/* ------------------------------------------------ what callers call */
+
+
+void
+cmp_txn_abort(MDB_txn *txn)
+{
+    mdb_txn_abort(txn);
+}
+
+
+int
+cmp_txn_commit(MDB_txn *txn)
+{
+    return mdb_txn_commit(txn);
+}
+
+
+/* a read txn kept for cmp_store_txn_renew() */
+void
+cmp_txn_reset(MDB_txn *txn)
+{
+    mdb_txn_reset(txn);
+}
+
+
+/* the text of a code the store returned: its own, or an errno */
+const char *
+cmp_strerror(int rc)
+{
+    return mdb_strerror(rc);
+}
+
+
+/* reader slots of crashed processes freed; *dead: how many */
+int
+cmp_store_reader_check(cmp_store_t *st, int *dead)
+{
+    return mdb_reader_check(st->env, dead);
+}
+
+
+/*
+ * The map at least want bytes, or as large as the store records if that
+ * is larger (another process gave a larger max_size); *size: what it is.
+ */
+int
+cmp_store_map_size(cmp_store_t *st, size_t want, size_t *size)
+{
+    int          rc;
+    MDB_envinfo  info;
+
+    rc = mdb_env_set_mapsize(st->env, 0);
+
+    if (rc == 0) {
+        rc = mdb_env_info(st->env, &info);
+    }
+
+    if (rc == 0 && info.me_mapsize < want) {
+        rc = mdb_env_set_mapsize(st->env, want);
+        info.me_mapsize = want;
+    }
+
+    if (rc == 0) {
+        *size = info.me_mapsize;
+    }
+
+    return rc;
+}
+
+
+int
+cmp_db_get(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
+    MDB_val *val)
+{
+    return mdb_get(txn, st->dbi[db], key, val);
+}
+
+
+int
+cmp_db_put(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
+    MDB_val *val, unsigned flags)
+{
+    return mdb_put(txn, st->dbi[db], key, val, flags);
+}
+
+
+int
+cmp_db_del(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
+    MDB_val *val)
+{
+    return mdb_del(txn, st->dbi[db], key, val);
+}
+
+
+int
+cmp_cursor_open(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    MDB_cursor **cur)
+{
+    return mdb_cursor_open(txn, st->dbi[db], cur);
+}
+
+
+int
+cmp_cursor_get(MDB_cursor *cur, MDB_val *key, MDB_val *val, int op)
+{
+    return mdb_cursor_get(cur, key, val, (MDB_cursor_op) op);
+}
+
+
+int
+cmp_cursor_del(MDB_cursor *cur, unsigned flags)
+{
+    return mdb_cursor_del(cur, flags);
+}
+
+
+void
+cmp_cursor_close(MDB_cursor *cur)
+{
+    mdb_cursor_close(cur);
 }

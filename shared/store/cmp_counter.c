@@ -41,11 +41,11 @@ cmp_counter_key(unsigned char *buf, size_t size, const char *campaign,
 
 
 int
-cmp_counter_add(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_counter_add(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, int64_t delta)
 {
     int            rc;
-    MDB_val        key, val;
+    cmp_val_t      key, val;
     uint64_t       v;
     unsigned char  buf[256];
 
@@ -53,12 +53,12 @@ cmp_counter_add(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     key.mv_size = cmp_counter_key(buf, sizeof(buf), campaign, campaign_len,
                                   run, name);
     if (key.mv_size == 0) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
-    rc = mdb_get(txn, st->dbi[CMP_DB_COUNTERS], &key, &val);
+    rc = cmp_db_get(st, txn, CMP_DB_COUNTERS, &key, &val);
 
-    if (rc == MDB_NOTFOUND) {
+    if (rc == CMP_NOTFOUND) {
         v = 0;
 
     } else if (rc != 0) {
@@ -92,46 +92,46 @@ cmp_counter_add(cmp_store_t *st, MDB_txn *txn, const char *campaign,
 
 
 int
-cmp_counter_set(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_counter_set(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, uint64_t value)
 {
-    MDB_val        key, val;
+    cmp_val_t      key, val;
     unsigned char  buf[256], num[8];
 
     key.mv_data = buf;
     key.mv_size = cmp_counter_key(buf, sizeof(buf), campaign, campaign_len,
                                   run, name);
     if (key.mv_size == 0) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     cmp_be64_put(num, value);
     val.mv_data = num;
     val.mv_size = 8;
 
-    return mdb_put(txn, st->dbi[CMP_DB_COUNTERS], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_COUNTERS, &key, &val, 0);
 }
 
 
 /* in key order: the totals (run 0) first, then run 1, 2, ... */
 int
-cmp_counter_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_counter_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, cmp_counter_visit_pt visit, void *ctx)
 {
     int            rc;
-    MDB_val        key, val;
+    cmp_val_t      key, val;
     uint32_t       run;
-    MDB_cursor    *cur;
+    cmp_cursor_t  *cur;
     unsigned char  buf[256], *k;
 
     if (campaign_len + 1 > sizeof(buf)) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     memcpy(buf, campaign, campaign_len);
     buf[campaign_len] = '\0';
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_COUNTERS], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_COUNTERS, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -139,7 +139,7 @@ cmp_counter_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     key.mv_data = buf;
     key.mv_size = campaign_len + 1;
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     while (rc == 0) {
         k = key.mv_data;
@@ -162,32 +162,32 @@ cmp_counter_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
             break;
         }
 
-        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }
 
 
 int
-cmp_counter_drop(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+cmp_counter_drop(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len)
 {
     int            rc;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
     unsigned char  buf[256];
 
     if (campaign_len + 1 > sizeof(buf)) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     memcpy(buf, campaign, campaign_len);
     buf[campaign_len] = '\0';
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_COUNTERS], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_COUNTERS, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -195,22 +195,22 @@ cmp_counter_drop(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     key.mv_data = buf;
     key.mv_size = campaign_len + 1;
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     while (rc == 0 && key.mv_size > campaign_len
            && memcmp(key.mv_data, buf, campaign_len + 1) == 0)
     {
-        rc = mdb_cursor_del(cur, 0);
+        rc = cmp_cursor_del(cur, 0);
 
         if (rc == 0) {
             /* seek again: where a deleting cursor points is subtle */
             key.mv_data = buf;
             key.mv_size = campaign_len + 1;
-            rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+            rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
         }
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
-    return (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+    return (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
 }

@@ -26,13 +26,13 @@ typedef int (*cmp_counter_visit_pt)(void *ctx, uint32_t run,
     const char *name, size_t name_len, uint64_t value);
 
 
-int cmp_counter_add(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_counter_add(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, int64_t delta);
-int cmp_counter_set(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_counter_set(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, uint64_t value);
-int cmp_counter_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_counter_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, cmp_counter_visit_pt visit, void *ctx);
-int cmp_counter_drop(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_counter_drop(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len);
 
 

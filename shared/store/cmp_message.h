@@ -67,18 +67,32 @@ int cmp_message_rank(const char *status);
 size_t cmp_message_key(unsigned char *buf, const cmp_message_key_t *k);
 
 /* a message by its key: the record's text, or its JSON parsed */
-int cmp_message_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char **json, size_t *len);
-int cmp_message_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *json, size_t len);
-int cmp_message_load(cmp_store_t *st, MDB_txn *txn,
+int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **msg);
-int cmp_message_save(cmp_store_t *st, MDB_txn *txn,
+int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *msg);
 
-int cmp_message_scan(cmp_store_t *st, MDB_txn *txn, const char *campaign,
+int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);
+
+
+/* statuses and the counters that follow them; hex ids of keys */
+int cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *msg_or_inst,
+    const char *name, int64_t delta);
+int cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta);
+int cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
+    const char *to, int64_t now);
+int cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn,
+    const char *campaign, uint32_t run, const char *from, const char *to);
+int cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len);
+void cmp_hex(char *dst, const unsigned char *src, size_t len);
+int cmp_unhex(unsigned char *dst, const char *src, size_t len);
 
 
 #endif /* _CMP_MESSAGE_H_INCLUDED_ */

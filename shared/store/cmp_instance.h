@@ -40,36 +40,53 @@
  * message sent) up to date, and bumps the version on every change.
  */
 
+/*
+ * campaignd's families in CMP_DB_INSTANCES (campaign ids never contain
+ * '#', so they never mix with a campaign's instances):
+ *   campaign NUL be32-run contact        -> be64 seq, be64 version, JSON
+ *   "#live" NUL campaign NUL contact     -> be32 run of its live instance
+ *   "#wait" NUL channel NUL address      -> instance key (newest waiting)
+ *   "#fill" NUL campaign                 -> be32 run, last contact done
+ */
+#define CMP_FKEY_MAX             (CMP_ID_MAX * 3 + 32)
+
 #define CMP_INSTANCE_ID_PREFIX   "in_"
 
-/* a test send's key, at most */
-#define CMP_INSTANCE_KEY_MAX     (32 + CMP_ID_MAX)
+/* an instance's key, at most: a campaign run's, or a test send's */
+#define CMP_INSTANCE_KEY_MAX     (CMP_ID_MAX * 2 + 16)
 
 
 /* "#test" NUL id: a test send's key; 0 when id is too long or empty */
 size_t cmp_instance_test_key(unsigned char *buf, const char *id,
     size_t len);
 
-int cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
+int cmp_instance_id_generate(cmp_store_t *st, cmp_txn_t *txn, char *id,
     size_t *len, uint64_t *seq);
 
 /* any instance by its key: the record as stored, or its JSON parsed */
-int cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_instance_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, cmp_record_t *rec);
-int cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+int cmp_instance_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const cmp_record_t *rec);
-int cmp_instance_load(cmp_store_t *st, MDB_txn *txn,
+int cmp_instance_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **inst, uint64_t *seq,
     uint64_t *version);
-int cmp_instance_save(cmp_store_t *st, MDB_txn *txn,
+int cmp_instance_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *inst,
     uint64_t seq, uint64_t version);
-int cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+int cmp_instance_enqueue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len);
-int cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+int cmp_instance_dequeue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len);
-int cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
+int cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
     char *id, size_t *len);
+
+
+/* a campaign run's instance key; a family's key ("#live" NUL a NUL b) */
+size_t cmp_instance_run_key(unsigned char *buf, const char *campaign,
+    size_t clen, uint32_t run, const char *contact, size_t len);
+size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
+    size_t alen, const void *b, size_t blen);
 
 
 #endif /* _CMP_INSTANCE_H_INCLUDED_ */

@@ -43,7 +43,7 @@ cmp_instance_key(unsigned char *buf, const char *family,
 
 
 int
-cmp_instance_id_generate(cmp_store_t *st, MDB_txn *txn, char *id,
+cmp_instance_id_generate(cmp_store_t *st, cmp_txn_t *txn, char *id,
     size_t *len, uint64_t *seq)
 {
     int  rc;
@@ -72,7 +72,7 @@ cmp_instance_test_key(unsigned char *buf, const char *id, size_t len)
 
 
 int
-cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_instance_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, cmp_record_t *rec)
 {
     return cmp_record_read(st, txn, CMP_DB_INSTANCES, key, key_len, rec);
@@ -80,7 +80,7 @@ cmp_instance_get(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
 
 
 int
-cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_instance_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const cmp_record_t *rec)
 {
     return cmp_record_write(st, txn, CMP_DB_INSTANCES, key, key_len, rec);
@@ -88,7 +88,7 @@ cmp_instance_put(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
 
 
 int
-cmp_instance_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_instance_load(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, json_t **inst, uint64_t *seq, uint64_t *version)
 {
     int           rc;
@@ -104,12 +104,12 @@ cmp_instance_load(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
     *version = rec.version;
     *inst = cmp_json_parse(rec.json, rec.len, err, sizeof(err));
 
-    return (*inst == NULL) ? MDB_CORRUPTED : 0;
+    return (*inst == NULL) ? CMP_CORRUPTED : 0;
 }
 
 
 int
-cmp_instance_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
+cmp_instance_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const json_t *inst, uint64_t seq, uint64_t version)
 {
     int           rc;
@@ -134,14 +134,14 @@ cmp_instance_save(cmp_store_t *st, MDB_txn *txn, const unsigned char *key,
 
 
 int
-cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+cmp_instance_enqueue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len)
 {
-    MDB_val        key, val;
+    cmp_val_t      key, val;
     unsigned char  buf[32 + CMP_ID_MAX], s[8];
 
     if (len == 0 || len > CMP_ID_MAX) {
-        return MDB_BAD_VALSIZE;
+        return CMP_BAD_VALSIZE;
     }
 
     cmp_be64_put(s, seq);
@@ -151,20 +151,20 @@ cmp_instance_enqueue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
     val.mv_data = "";
     val.mv_size = 0;
 
-    return mdb_put(txn, st->dbi[CMP_DB_INSTANCES], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &key, &val, 0);
 }
 
 
 int
-cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
+cmp_instance_dequeue(cmp_store_t *st, cmp_txn_t *txn, uint64_t seq,
     const char *id, size_t len)
 {
     int            rc;
-    MDB_val        key;
+    cmp_val_t      key;
     unsigned char  buf[32 + CMP_ID_MAX], s[8];
 
     if (len == 0 || len > CMP_ID_MAX) {
-        return MDB_NOTFOUND;
+        return CMP_NOTFOUND;
     }
 
     cmp_be64_put(s, seq);
@@ -172,25 +172,25 @@ cmp_instance_dequeue(cmp_store_t *st, MDB_txn *txn, uint64_t seq,
     key.mv_data = buf;
     key.mv_size = cmp_instance_key(buf, CMP_INSTANCE_QUEUED, s, id, len);
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_INSTANCES], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_INSTANCES, &key, NULL);
 
-    return (rc == MDB_NOTFOUND) ? 0 : rc;
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }
 
 
-/* the oldest queued test send; MDB_NOTFOUND when there is none */
+/* the oldest queued test send; CMP_NOTFOUND when there is none */
 int
-cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
+cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
     char *id, size_t *len)
 {
-    int          rc;
-    size_t       n;
-    MDB_val      key, val;
-    MDB_cursor  *cur;
+    int            rc;
+    size_t         n;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
 
     n = sizeof(CMP_INSTANCE_QUEUED);
 
-    rc = mdb_cursor_open(txn, st->dbi[CMP_DB_INSTANCES], &cur);
+    rc = cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur);
     if (rc != 0) {
         return rc;
     }
@@ -198,13 +198,13 @@ cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
     key.mv_data = (void *) CMP_INSTANCE_QUEUED;
     key.mv_size = n;
 
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
     if (rc == 0) {
         if (key.mv_size <= n + 8 || key.mv_size > n + 8 + CMP_ID_MAX
             || memcmp(key.mv_data, CMP_INSTANCE_QUEUED, n) != 0)
         {
-            rc = MDB_NOTFOUND;
+            rc = CMP_NOTFOUND;
 
         } else {
             *seq = cmp_be64_get((unsigned char *) key.mv_data + n);
@@ -214,7 +214,57 @@ cmp_instance_next_queued(cmp_store_t *st, MDB_txn *txn, uint64_t *seq,
         }
     }
 
-    mdb_cursor_close(cur);
+    cmp_cursor_close(cur);
 
     return rc;
+}
+
+
+size_t
+cmp_instance_run_key(unsigned char *buf, const char *campaign, size_t clen,
+    uint32_t run, const char *contact, size_t len)
+{
+    unsigned char  *p;
+
+    if (clen > CMP_ID_MAX || len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    p = buf;
+    memcpy(p, campaign, clen);
+    p += clen;
+    *p++ = '\0';
+    *p++ = (unsigned char) (run >> 24);
+    *p++ = (unsigned char) (run >> 16);
+    *p++ = (unsigned char) (run >> 8);
+    *p++ = (unsigned char) run;
+    memcpy(p, contact, len);
+
+    return (p - buf) + len;
+}
+
+
+size_t
+cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+    size_t  n;
+
+    n = strlen(family) + 1;
+
+    if (n + alen + 1 + blen > CMP_FKEY_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, family, n);
+    memcpy(buf + n, a, alen);
+    n += alen;
+
+    if (b != NULL) {
+        buf[n++] = '\0';
+        memcpy(buf + n, b, blen);
+        n += blen;
+    }
+
+    return n;
 }

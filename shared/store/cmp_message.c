@@ -1,0 +1,383 @@
+
+/*
+ * The message ledger's keys: campaign NUL be32-run contact NUL node NUL
+ * be16-step.  A message's key is derived from what it is, so writing it
+ * again after a crash is an update, never a second message.
+ */
+
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmp_message.h"
+#include "cmp_json.h"
+#include "cmp_counter.h"
+
+
+static const char *cmp_message_counted(const char *status);
+
+
+int
+cmp_message_rank(const char *status)
+{
+    size_t  i;
+    static const char  *order[] = {
+        "queued", "sending", "sent", "delivered", "read", "failed",
+        "skipped"
+    };
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcmp(order[i], status) == 0) {
+            /* failed and skipped rank above everything: they are final */
+            return (i >= 5) ? 100 + (int) i : (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+cmp_message_key(unsigned char *buf, const cmp_message_key_t *k)
+{
+    unsigned char  *p;
+
+    if (k->campaign_len > CMP_ID_MAX || k->contact_len > CMP_ID_MAX
+        || k->node_len > CMP_ID_MAX)
+    {
+        return 0;
+    }
+
+    p = buf;
+    memcpy(p, k->campaign, k->campaign_len);
+    p += k->campaign_len;
+    *p++ = '\0';
+    *p++ = (unsigned char) (k->run >> 24);
+    *p++ = (unsigned char) (k->run >> 16);
+    *p++ = (unsigned char) (k->run >> 8);
+    *p++ = (unsigned char) k->run;
+    memcpy(p, k->contact, k->contact_len);
+    p += k->contact_len;
+    *p++ = '\0';
+    memcpy(p, k->node, k->node_len);
+    p += k->node_len;
+    *p++ = '\0';
+    *p++ = (unsigned char) (k->step >> 8);
+    *p++ = (unsigned char) k->step;
+
+    return p - buf;
+}
+
+
+int
+cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const char **json, size_t *len)
+{
+    int        rc;
+    cmp_val_t  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = key_len;
+
+    rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *json = v.mv_data;
+    *len = v.mv_size;
+
+    return 0;
+}
+
+
+int
+cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const char *json, size_t len)
+{
+    cmp_val_t  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = key_len;
+    v.mv_data = (void *) json;
+    v.mv_size = len;
+
+    return cmp_db_put(st, txn, CMP_DB_MESSAGES, &k, &v, 0);
+}
+
+
+int
+cmp_message_load(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, json_t **msg)
+{
+    int          rc;
+    char         err[64];
+    size_t       len;
+    const char  *json;
+
+    rc = cmp_message_get(st, txn, key, key_len, &json, &len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *msg = cmp_json_parse(json, len, err, sizeof(err));
+
+    return (*msg == NULL) ? CMP_CORRUPTED : 0;
+}
+
+
+int
+cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const json_t *msg)
+{
+    int      rc;
+    char    *dump;
+    size_t   n;
+
+    dump = cmp_json_dump(msg, &n);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    rc = cmp_message_put(st, txn, key, key_len, dump, n);
+    free(dump);
+
+    return rc;
+}
+
+
+/*
+ * A campaign's messages in key order (run, contact, node, step), from
+ * just after the key "after" when given; run 0 means every run.
+ */
+int
+cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t campaign_len, uint32_t run, const unsigned char *after,
+    size_t after_len, cmp_message_visit_pt visit, void *ctx)
+{
+    int            rc;
+    size_t         prefix;
+    cmp_val_t      key, val;
+    cmp_cursor_t  *cur;
+    unsigned char  buf[CMP_MESSAGE_KEY_MAX];
+
+    if (campaign_len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, campaign, campaign_len);
+    buf[campaign_len] = '\0';
+    prefix = campaign_len + 1;
+
+    if (run != 0) {
+        buf[prefix++] = (unsigned char) (run >> 24);
+        buf[prefix++] = (unsigned char) (run >> 16);
+        buf[prefix++] = (unsigned char) (run >> 8);
+        buf[prefix++] = (unsigned char) run;
+    }
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_MESSAGES, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (after != NULL) {
+        key.mv_data = (void *) after;
+        key.mv_size = after_len;
+
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
+
+        if (rc == 0 && key.mv_size == after_len
+            && memcmp(key.mv_data, after, after_len) == 0)
+        {
+            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+        }
+
+    } else {
+        key.mv_data = buf;
+        key.mv_size = prefix;
+
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
+    }
+
+    while (rc == 0) {
+        if (key.mv_size < prefix || memcmp(key.mv_data, buf, prefix) != 0) {
+            break;
+        }
+
+        if (visit(ctx, key.mv_data, key.mv_size, val.mv_data, val.mv_size)
+            != 0)
+        {
+            break;
+        }
+
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* "sending" is still "queued" to the stats: it is not done yet */
+static const char *
+cmp_message_counted(const char *status)
+{
+    if (status == NULL) {
+        return NULL;
+    }
+
+    return strcmp(status, "sending") == 0 ? "queued" : status;
+}
+
+
+/* a campaign's counter, in its run and the totals; test sends count not */
+int
+cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
+    const char *name, int64_t delta)
+{
+    return cmp_count_in(st, txn,
+               json_string_value(json_object_get(rec, "campaign_id")),
+               (uint32_t) json_integer_value(json_object_get(rec, "run")),
+               name, delta);
+}
+
+
+int
+cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *name, int64_t delta)
+{
+    int  rc;
+
+    if (campaign == NULL || campaign[0] == '\0') {
+        return 0;
+    }
+
+    rc = cmp_counter_add(st, txn, campaign, strlen(campaign),
+                         CMP_COUNTER_TOTAL, name, delta);
+
+    if (rc == 0 && run != 0) {
+        rc = cmp_counter_add(st, txn, campaign, strlen(campaign), run, name,
+                             delta);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A status change with its counters (cmp_message.h): -1 on the old,
+ * +1 on the new; "skipped" only ever grows.  The caller stores msg.
+ */
+int
+cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
+    const char *to, int64_t now)
+{
+    int   rc;
+    char  when[CMP_TIME_LEN + 1];
+
+    rc = cmp_message_count_move(st, txn,
+             json_string_value(json_object_get(msg, "campaign_id")),
+             (uint32_t) json_integer_value(json_object_get(msg, "run")),
+             json_string_value(json_object_get(msg, "status")), to);
+
+    json_object_set_new(msg, "status", json_string(to));
+    cmp_time_format(now, when);
+    json_object_set_new(msg, "updated_at", json_string(when));
+
+    return rc;
+}
+
+
+/* the counters of a message moving from one status to another */
+int
+cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    uint32_t run, const char *from, const char *to)
+{
+    int          rc;
+    const char  *a, *b;
+
+    a = cmp_message_counted(from);
+    b = cmp_message_counted(to);
+    rc = 0;
+
+    if (a == NULL || strcmp(a, b) != 0) {
+        if (a != NULL && strcmp(a, "skipped") != 0) {
+            rc = cmp_count_in(st, txn, campaign, run, a, -1);
+        }
+
+        if (rc == 0) {
+            rc = cmp_count_in(st, txn, campaign, run, b, 1);
+        }
+    }
+
+    return rc;
+}
+
+
+/* the ledger key of a message record, from its hex "id" */
+int
+cmp_message_key_parse(const json_t *msg, unsigned char *key, size_t *len)
+{
+    const char  *id;
+    size_t       n;
+
+    id = json_string_value(json_object_get(msg, "id"));
+
+    if (id == NULL) {
+        return -1;
+    }
+
+    n = strlen(id);
+
+    if (n % 2 || n / 2 > CMP_MESSAGE_KEY_MAX
+        || cmp_unhex(key, id, n) != 0)
+    {
+        return -1;
+    }
+
+    *len = n / 2;
+
+    return 0;
+}
+
+
+void
+cmp_hex(char *dst, const unsigned char *src, size_t len)
+{
+    size_t             i;
+    static const char  digits[] = "0123456789abcdef";
+
+    for (i = 0; i < len; i++) {
+        *dst++ = digits[src[i] >> 4];
+        *dst++ = digits[src[i] & 0xf];
+    }
+
+    *dst = '\0';
+}
+
+
+int
+cmp_unhex(unsigned char *dst, const char *src, size_t len)
+{
+    int     hi, lo;
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        hi = (src[i] >= '0' && src[i] <= '9') ? src[i] - '0'
+             : (src[i] >= 'a' && src[i] <= 'f') ? src[i] - 'a' + 10 : -1;
+        lo = (src[i + 1] >= '0' && src[i + 1] <= '9') ? src[i + 1] - '0'
+             : (src[i + 1] >= 'a' && src[i + 1] <= 'f') ? src[i + 1] - 'a'
+                                                         + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        *dst++ = (unsigned char) (hi << 4 | lo);
+    }
+
+    return 0;
+}
