@@ -926,7 +926,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     MDB_val          k, v;
     uint64_t         h;
     cmp_chan_t      *c;
-    const char      *rec, *reason;
+    const char      *rec, *reason, *skip;
     cmp_json_field_t   set[1];
     cmp_msg_view_t   m;
 
@@ -956,6 +956,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
     }
 
     reason = NULL;
+    skip = NULL;
 
     if (m.campaign[0] != '\0') {
         /* suspended or ended: never sent */
@@ -963,10 +964,13 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
                                         now_ms / 1000))
         {
             reason = "\"campaign_stopped\"";
+            skip = (now_ms / 1000 >= cache->end) ? CMP_SKIP_PAST_END
+                                                 : CMP_SKIP_SUSPENDED;
 
         /* an opt-out between queueing and sending still holds */
         } else if (cmp_dispatch_opted_out(d, txn, m.contact)) {
             reason = "\"opted_out\"";
+            skip = CMP_SKIP_OPTED_OUT;
         }
     }
 
@@ -977,6 +981,11 @@ cmp_dispatch_take(cmp_dispatch_t *d, MDB_txn *txn, int ci,
 
         rc = cmp_dispatch_rewrite(d, txn, mkey, mklen, rec, len, &m,
                                   "skipped", set, 1, now_ms / 1000);
+
+        if (rc == 0) {
+            rc = cmp_funnel_skip(d->st, txn, m.campaign, strlen(m.campaign),
+                                 m.run, skip);
+        }
 
         return rc ? -rc : CMP_TAKE_DROP;
     }

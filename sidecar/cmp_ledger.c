@@ -12,10 +12,8 @@
 
 #include "cmp_ledger.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 #include "cmp_json.h"
-
-
-static const char *cmp_msg_counted(const char *status);
 
 
 size_t
@@ -68,18 +66,6 @@ cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
 }
 
 
-/* "sending" is still "queued" to the stats: it is not done yet */
-static const char *
-cmp_msg_counted(const char *status)
-{
-    if (status == NULL) {
-        return NULL;
-    }
-
-    return strcmp(status, "sending") == 0 ? "queued" : status;
-}
-
-
 /* a campaign's counter, in its run and the totals; test sends count not */
 int
 cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
@@ -89,6 +75,22 @@ cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
                json_string_value(json_object_get(rec, "campaign_id")),
                (uint32_t) json_integer_value(json_object_get(rec, "run")),
                name, delta);
+}
+
+
+/* a skip's reason, beside the "skipped" counted with it */
+int
+cmp_count_skip(cmp_store_t *st, MDB_txn *txn, const json_t *rec,
+    const char *reason)
+{
+    const char  *campaign;
+
+    campaign = json_string_value(json_object_get(rec, "campaign_id"));
+
+    return cmp_funnel_skip(st, txn, campaign,
+               campaign ? strlen(campaign) : 0,
+               (uint32_t) json_integer_value(json_object_get(rec, "run")),
+               reason);
 }
 
 
@@ -115,8 +117,8 @@ cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
 
 
 /*
- * A status change with its counters (cmp_message.h): -1 on the old,
- * +1 on the new; "skipped" only ever grows.  The caller stores msg.
+ * A status change with its counters (cmp_funnel.h).  The caller stores
+ * msg.
  */
 int
 cmp_msg_status(cmp_store_t *st, MDB_txn *txn, json_t *msg, const char *to,
@@ -143,24 +145,8 @@ int
 cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     uint32_t run, const char *from, const char *to)
 {
-    int          rc;
-    const char  *a, *b;
-
-    a = cmp_msg_counted(from);
-    b = cmp_msg_counted(to);
-    rc = 0;
-
-    if (a == NULL || strcmp(a, b) != 0) {
-        if (a != NULL && strcmp(a, "skipped") != 0) {
-            rc = cmp_count_in(st, txn, campaign, run, a, -1);
-        }
-
-        if (rc == 0) {
-            rc = cmp_count_in(st, txn, campaign, run, b, 1);
-        }
-    }
-
-    return rc;
+    return cmp_funnel_move(st, txn, campaign,
+                           campaign ? strlen(campaign) : 0, run, from, to);
 }
 
 

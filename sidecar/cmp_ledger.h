@@ -14,6 +14,7 @@
 
 #include "cmp_store.h"
 #include "cmp_message.h"
+#include "cmp_funnel.h"
 
 
 /*
@@ -51,6 +52,8 @@ int cmp_msg_count_move(cmp_store_t *st, MDB_txn *txn, const char *campaign,
 int cmp_msg_key(const json_t *msg, unsigned char *key, size_t *len);
 int cmp_count(cmp_store_t *st, MDB_txn *txn, const json_t *msg_or_inst,
     const char *name, int64_t delta);
+int cmp_count_skip(cmp_store_t *st, MDB_txn *txn, const json_t *msg_or_inst,
+    const char *reason);
 int cmp_count_in(cmp_store_t *st, MDB_txn *txn, const char *campaign,
     uint32_t run, const char *name, int64_t delta);
 

@@ -127,7 +127,7 @@ CampaignTest::storectl('message', 'c2', '1', 'li', 's', '0', 'queued');
 [200, 401, 200]
 --- response_body_like eval
 [qr/ok/, qr/invalid_signature/,
- main::metrics(queued => 1, sent => 1, delivered => 1, c_pending => 1,
+ main::metrics(queued => 1, sent => 2, delivered => 1, c_pending => 1,
                c_running => 1, whatsapp_2xx => 1, whatsapp_4xx => 1)]
 
 
@@ -140,7 +140,7 @@ CampaignTest::storectl('meta', 'campaignd_in_flight', '17');
 GET /metrics
 --- error_code: 200
 --- response_body_like eval
-main::metrics(queued => 1, sent => 1, delivered => 1, c_pending => 1,
+main::metrics(queued => 1, sent => 2, delivered => 1, c_pending => 1,
               c_running => 1, age => '[5-7]', in_flight => 17)
 
 
