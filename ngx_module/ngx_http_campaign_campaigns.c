@@ -13,6 +13,7 @@
 #include "ngx_http_campaign_module.h"
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 #include "cmp_message.h"
 
 
@@ -53,6 +54,7 @@ static ngx_int_t ngx_http_campaign_stats(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 static int ngx_http_campaign_stats_visit(void *data, uint32_t run,
     const char *name, size_t name_len, uint64_t value);
+static json_t *ngx_http_campaign_stats_skips(void);
 static ngx_int_t ngx_http_campaign_messages(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 static int ngx_http_campaign_messages_visit(void *data,
@@ -350,6 +352,8 @@ ngx_http_campaign_stats(ngx_http_request_t *r, ngx_http_campaign_ctx_t *ctx)
         json_object_set_new(s.totals, names[i], json_integer(0));
     }
 
+    json_object_set_new(s.totals, "skipped_by_reason",
+                        ngx_http_campaign_stats_skips());
     json_object_set(s.totals, "missed_runs",
                     json_object_get(campaign, "missed_runs"));
     json_decref(campaign);
@@ -394,7 +398,9 @@ ngx_http_campaign_stats_visit(void *data, uint32_t run, const char *name,
 
     } else {
         if (s->run == NULL || s->run_no != run) {
-            s->run = json_pack("{s:i}", "run", (int) run);
+            s->run = json_pack("{s:i, s:o}", "run", (int) run,
+                               "skipped_by_reason",
+                               ngx_http_campaign_stats_skips());
             s->run_no = run;
             json_array_append_new(s->runs, s->run);
         }
@@ -402,7 +408,14 @@ ngx_http_campaign_stats_visit(void *data, uint32_t run, const char *name,
         target = s->run;
     }
 
-    if (ngx_strcmp(key, "fired_at") == 0) {
+    if (ngx_strncmp(key, CMP_FUNNEL_SKIPPED, sizeof(CMP_FUNNEL_SKIPPED) - 1)
+        == 0)
+    {
+        json_object_set_new(json_object_get(target, "skipped_by_reason"),
+                            key + sizeof(CMP_FUNNEL_SKIPPED) - 1,
+                            json_integer((json_int_t) value));
+
+    } else if (ngx_strcmp(key, "fired_at") == 0) {
         cmp_time_format((int64_t) value, when);
         json_object_set_new(target, key, json_string(when));
 
@@ -411,6 +424,23 @@ ngx_http_campaign_stats_visit(void *data, uint32_t run, const char *name,
     }
 
     return 0;
+}
+
+
+/* every reason, 0 until a skip of it is counted */
+static json_t *
+ngx_http_campaign_stats_skips(void)
+{
+    json_t      *skips;
+    ngx_uint_t   i;
+
+    skips = json_object();
+
+    for (i = 0; i < CMP_SKIP_NREASONS; i++) {
+        json_object_set_new(skips, cmp_skip_reasons[i], json_integer(0));
+    }
+
+    return skips;
 }
 
 

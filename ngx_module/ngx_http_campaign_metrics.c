@@ -12,10 +12,12 @@
 #include "ngx_http_campaign_module.h"
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 #include "cmp_provider.h"
 
 
-#define NGX_HTTP_CAMPAIGN_METRICS_NSTATUS   8
+#define NGX_HTTP_CAMPAIGN_METRICS_NSTAGE    6
+#define NGX_HTTP_CAMPAIGN_METRICS_NSTATUS   7
 
 
 /* one per status class (index 0: anything outside 1xx-5xx) */
@@ -27,6 +29,7 @@ typedef struct {
 
 
 typedef struct {
+    uint64_t        stages[NGX_HTTP_CAMPAIGN_METRICS_NSTAGE];
     uint64_t        messages[NGX_HTTP_CAMPAIGN_METRICS_NSTATUS];
     uint64_t        campaigns[CMP_CAMPAIGN_NSTATUS];
 } ngx_http_campaign_metrics_t;
@@ -35,6 +38,8 @@ typedef struct {
 static ngx_int_t ngx_http_campaign_metrics_handler(ngx_http_request_t *r);
 static int ngx_http_campaign_metrics_counter(void *data, uint32_t run,
     const char *name, size_t name_len, uint64_t value);
+static ngx_uint_t ngx_http_campaign_metrics_find(const char **names,
+    ngx_uint_t n, const char *name, size_t len);
 static int ngx_http_campaign_metrics_campaign(void *data,
     const cmp_campaign_entry_t *entry);
 static ngx_int_t ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone,
@@ -42,9 +47,15 @@ static ngx_int_t ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone,
 static ngx_int_t ngx_http_campaign_metrics_log(ngx_http_request_t *r);
 
 
+/* the funnel's counters (cmp_funnel.h): they only ever grow */
+static const char  *ngx_http_campaign_metrics_stages[] = {
+    "sent", "delivered", "read", "failed", "skipped", "replied"
+};
+
+
+/* the ledger's statuses, counted now ("status:" counters) */
 static const char  *ngx_http_campaign_metrics_statuses[] = {
-    "queued", "sending", "sent", "delivered", "read", "failed", "skipped",
-    "replied"
+    "queued", "sending", "sent", "delivered", "read", "failed", "skipped"
 };
 
 
@@ -277,15 +288,26 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
 
     start = p;
 
-    /* status counters move both ways: they are gauges of a sort */
     p = ngx_slprintf(p, last,
             "# HELP campaign_messages_total Messages of all campaigns "
-            "by status.\n"
-            "# TYPE campaign_messages_total gauge\n");
+            "that reached each stage.\n"
+            "# TYPE campaign_messages_total counter\n");
+
+    for (i = 0; i < NGX_HTTP_CAMPAIGN_METRICS_NSTAGE; i++) {
+        p = ngx_slprintf(p, last,
+                         "campaign_messages_total{status=\"%s\"} %uL\n",
+                         ngx_http_campaign_metrics_stages[i],
+                         acc.stages[i]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_messages Messages of all campaigns in each "
+            "status now.\n"
+            "# TYPE campaign_messages gauge\n");
 
     for (i = 0; i < NGX_HTTP_CAMPAIGN_METRICS_NSTATUS; i++) {
         p = ngx_slprintf(p, last,
-                         "campaign_messages_total{status=\"%s\"} %uL\n",
+                         "campaign_messages{status=\"%s\"} %uL\n",
                          ngx_http_campaign_metrics_statuses[i],
                          acc.messages[i]);
     }
@@ -366,23 +388,53 @@ ngx_http_campaign_metrics_counter(void *data, uint32_t run,
 {
     ngx_http_campaign_metrics_t *acc = data;
 
+    size_t      n;
     ngx_uint_t  i;
 
     if (run != CMP_COUNTER_TOTAL) {
         return 1;
     }
 
-    for (i = 0; i < NGX_HTTP_CAMPAIGN_METRICS_NSTATUS; i++) {
-        if (ngx_strlen(ngx_http_campaign_metrics_statuses[i]) == name_len
-            && ngx_strncmp(ngx_http_campaign_metrics_statuses[i], name,
-                           name_len) == 0)
-        {
+    n = sizeof(CMP_FUNNEL_STATUS) - 1;
+
+    if (name_len > n && ngx_strncmp(name, CMP_FUNNEL_STATUS, n) == 0) {
+        i = ngx_http_campaign_metrics_find(ngx_http_campaign_metrics_statuses,
+                                           NGX_HTTP_CAMPAIGN_METRICS_NSTATUS,
+                                           name + n, name_len - n);
+        if (i < NGX_HTTP_CAMPAIGN_METRICS_NSTATUS) {
             acc->messages[i] = value;
-            break;
         }
+
+        return 0;
+    }
+
+    i = ngx_http_campaign_metrics_find(ngx_http_campaign_metrics_stages,
+                                       NGX_HTTP_CAMPAIGN_METRICS_NSTAGE,
+                                       name, name_len);
+    if (i < NGX_HTTP_CAMPAIGN_METRICS_NSTAGE) {
+        acc->stages[i] = value;
     }
 
     return 0;
+}
+
+
+static ngx_uint_t
+ngx_http_campaign_metrics_find(const char **names, ngx_uint_t n,
+    const char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_strlen(names[i]) == len
+            && ngx_strncmp(names[i], name, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    /* not one of them */
+    return n;
 }
 
 

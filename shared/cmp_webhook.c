@@ -12,6 +12,7 @@
 #include "cmp_webhook.h"
 #include "cmp_message.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 
 
 static int cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind,
@@ -23,6 +24,8 @@ static int cmp_webhook_message(cmp_op_t *op, const char *opaque,
     json_t **msg);
 static int cmp_webhook_count(cmp_op_t *op, const unsigned char *key,
     size_t key_len, const char *name, int64_t delta);
+static int cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key,
+    size_t key_len, const char *from, const char *to);
 static int cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     size_t key_len, json_t *msg);
 static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh,
@@ -252,23 +255,14 @@ static int
 cmp_webhook_count(cmp_op_t *op, const unsigned char *key, size_t key_len,
     const char *name, int64_t delta)
 {
-    int                   rc;
-    size_t                n;
-    uint32_t              run;
-    const unsigned char  *p;
-
-    p = memchr(key, '\0', key_len);
+    int       rc;
+    size_t    n;
+    uint32_t  run;
 
     /* test sends ("#" + instance id) have no campaign to count for */
-    if (p == NULL || p == key || key[0] == '#'
-        || (size_t) (p - key) + 5 > key_len)
-    {
+    if (cmp_funnel_key(key, key_len, &n, &run) != 0) {
         return CMP_OK;
     }
-
-    n = p - key;
-    run = ((uint32_t) p[1] << 24) | ((uint32_t) p[2] << 16)
-          | ((uint32_t) p[3] << 8) | p[4];
 
     rc = cmp_counter_add(op->store, op->txn, (const char *) key, n,
                          CMP_COUNTER_TOTAL, name, delta);
@@ -283,6 +277,26 @@ cmp_webhook_count(cmp_op_t *op, const unsigned char *key, size_t key_len,
     }
 
     return CMP_OK;
+}
+
+
+/* the funnel's counters of a status change (cmp_funnel.h) */
+static int
+cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key, size_t key_len,
+    const char *from, const char *to)
+{
+    int       rc;
+    size_t    n;
+    uint32_t  run;
+
+    if (cmp_funnel_key(key, key_len, &n, &run) != 0) {
+        return CMP_OK;
+    }
+
+    rc = cmp_funnel_move(op->store, op->txn, (const char *) key, n, run,
+                         from, to);
+
+    return (rc != 0) ? cmp_op_store_error(op, rc) : CMP_OK;
 }
 
 
@@ -555,15 +569,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         json_object_set_new(msg, "provider_message_id", json_string(id));
     }
 
-    rc = CMP_OK;
-
-    if (old != NULL) {
-        rc = cmp_webhook_count(op, key, key_len, old, -1);
-    }
-
-    if (rc == CMP_OK) {
-        rc = cmp_webhook_count(op, key, key_len, status, 1);
-    }
+    rc = cmp_webhook_funnel(op, key, key_len, old, status);
 
     if (rc == CMP_OK) {
         rc = cmp_webhook_message_put(op, key, key_len, msg);

@@ -921,7 +921,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     cmp_val_t            k, v;
     uint64_t             h;
     cmp_chan_t          *c;
-    const char          *rec, *reason;
+    const char          *rec, *reason, *skip;
     cmp_json_field_t     set[1];
     cmp_message_view_t   m;
 
@@ -951,6 +951,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     }
 
     reason = NULL;
+    skip = NULL;
 
     if (m.campaign[0] != '\0') {
         /* suspended or ended: never sent */
@@ -958,10 +959,13 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
                                         now_ms / 1000))
         {
             reason = "\"campaign_stopped\"";
+            skip = (now_ms / 1000 >= cache->end) ? CMP_SKIP_PAST_END
+                                                 : CMP_SKIP_SUSPENDED;
 
         /* an opt-out between queueing and sending still holds */
         } else if (cmp_dispatch_opted_out(d, txn, m.contact)) {
             reason = "\"opted_out\"";
+            skip = CMP_SKIP_OPTED_OUT;
         }
     }
 
@@ -972,6 +976,11 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
 
         rc = cmp_dispatch_rewrite(d, txn, mkey, mklen, rec, len, &m,
                                   "skipped", set, 1, now_ms / 1000);
+
+        if (rc == 0) {
+            rc = cmp_funnel_skip(d->st, txn, m.campaign, strlen(m.campaign),
+                                 m.run, skip);
+        }
 
         return rc ? -rc : CMP_TAKE_DROP;
     }

@@ -184,7 +184,7 @@ cmp_engine_flow(cmp_engine_t *e, cmp_txn_t *txn, const char *id)
 int
 cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     const json_t *campaign, uint32_t run, const char *contact_id,
-    size_t contact_len, json_t *contact, int *skipped)
+    size_t contact_len, json_t *contact, const char **skipped)
 {
     int            rc;
     char           hex[2 * CMP_INSTANCE_KEY_MAX + 1], when[CMP_TIME_LEN + 1];
@@ -196,11 +196,11 @@ cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     const char    *cid;
     unsigned char  live[CMP_FKEY_MAX], runb[4];
 
-    *skipped = 0;
+    *skipped = NULL;
     cid = json_string_value(json_object_get(campaign, "id"));
 
     if (json_is_true(json_object_get(contact, "opted_out"))) {
-        *skipped = 1;
+        *skipped = CMP_SKIP_OPTED_OUT;
         return 0;
     }
 
@@ -211,7 +211,7 @@ cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     rc = cmp_db_get(e->st, txn, CMP_DB_INSTANCES, &k, &v);
 
     if (rc == 0) {
-        *skipped = 1;
+        *skipped = CMP_SKIP_LIVE_INSTANCE;
         return 0;
     }
 
@@ -689,11 +689,12 @@ cmp_engine_outcome(cmp_engine_t *e, cmp_txn_t *txn, const cmp_outcome_t *out,
 
 /*
  * A suspended or ended campaign: its live instances stop where they
- * are, their queued messages are skipped.  A chunk per call; 1: more.
+ * are, their queued messages are skipped for reason (CMP_SKIP_*).  A
+ * chunk per call; 1: more.
  */
 int
 cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
-    int64_t now)
+    const char *reason, int64_t now)
 {
     int            rc, n, more;
     size_t         plen, klen, mlen;
@@ -785,6 +786,10 @@ cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
                                             json_string("campaign_stopped"));
                         rc = cmp_message_set_status(e->st, txn, msg, "skipped",
                                             now);
+                        if (rc == 0) {
+                            rc = cmp_funnel_skip(e->st, txn, campaign, len,
+                                                 run, reason);
+                        }
                         if (rc == 0) {
                             rc = cmp_message_save(e->st, txn, mkey, mlen, msg);
                         }

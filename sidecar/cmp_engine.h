@@ -30,12 +30,12 @@ void cmp_engine_destroy(cmp_engine_t *e);
 
 int cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     const json_t *campaign, uint32_t run, const char *contact_id,
-    size_t contact_len, json_t *contact, int *skipped);
+    size_t contact_len, json_t *contact, const char **skipped);
 /* a cmp_dispatch_outcome_pt: data is the engine */
 int cmp_engine_dispatched(void *data, cmp_txn_t *txn, const cmp_outcome_t *out,
     int64_t now);
 int cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
-    int64_t now);
+    const char *reason, int64_t now);
 int cmp_engine_contact_opt_out(cmp_engine_t *e, cmp_txn_t *txn,
     const char *contact_id, int64_t now);
 

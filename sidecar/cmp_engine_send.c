@@ -152,6 +152,11 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     rc = cmp_message_count_move(x->e->st, x->txn, test ? NULL : mk.campaign,
                             mk.run, NULL, status);
 
+    if (rc == 0 && addr_s == NULL && !test) {
+        rc = cmp_funnel_skip(x->e->st, x->txn, mk.campaign, mk.campaign_len,
+                             mk.run, CMP_SKIP_NO_ADDRESS);
+    }
+
     if (rc == 0) {
         rc = cmp_engine_message_text(x, &mk, hex, channel, status, error,
                                      addr_s, payload, lane, node->provider);

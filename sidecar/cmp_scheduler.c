@@ -174,7 +174,10 @@ cmp_scheduler_tick(cmp_campaignd_t *cd, int64_t now)
         }
 
         while (cmp_engine_cancel(cd->engine, l.items[i].id,
-                                 strlen(l.items[i].id), now))
+                                 strlen(l.items[i].id),
+                                 (l.items[i].status == CMP_CAMPAIGN_PAUSED)
+                                 ? CMP_SKIP_SUSPENDED : CMP_SKIP_PAST_END,
+                                 now))
         {
             /* void */
         }
@@ -470,7 +473,7 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
     const char *after, size_t after_len, int64_t now)
 {
     int            rc, more;
-    char           err[64];
+    char           err[64], skips[160];
     cmp_val_t      k, v;
     cmp_fill_t     f;
     const char    *gid, *s;
@@ -523,8 +526,16 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
     if (f.done < CMP_FILL_CHUNK) {
         rc = cmp_db_del(&cd->store, f.txn, CMP_DB_INSTANCES, &k, NULL);
 
+        if (cmp_funnel_skips_text(&cd->store, f.txn, id, strlen(id), run,
+                                  skips, sizeof(skips))
+            != 0)
+        {
+            skips[0] = '\0';
+        }
+
         cmp_log_error(&cd->log, CMP_LOG_INFO, "campaign %s run %u: every "
-                      "contact of group %s started", id, run, gid);
+                      "contact of group %s started, %s", id, run, gid,
+                      skips);
 
     } else {
         val[0] = (unsigned char) (run >> 24);
@@ -570,9 +581,9 @@ cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
 {
     cmp_fill_t *f = ctx;
 
-    int      skipped;
-    char     err[64];
-    json_t  *contact;
+    char         err[64];
+    json_t      *contact;
+    const char  *skipped;
 
     if (f->done == CMP_FILL_CHUNK) {
         return 1;
@@ -590,8 +601,13 @@ cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
                                  f->run, id, len, contact, &skipped);
     }
 
-    if (f->rc == 0 && skipped) {
+    if (f->rc == 0 && skipped != NULL) {
         f->rc = cmp_count(&f->cd->store, f->txn, f->counted, "skipped", 1);
+
+        if (f->rc == 0) {
+            f->rc = cmp_count_skip(&f->cd->store, f->txn, f->counted,
+                                   skipped);
+        }
     }
 
     json_decref(contact);

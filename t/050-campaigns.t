@@ -364,7 +364,7 @@ CampaignTest::storectl('set-status', 'idem-1', 'completed');
 [404, 200, 200]
 --- response_body_like eval
 [qr/"code":"not_found"/,
- qr/^\{"runs":0,"targeted":0,"queued":0,"sent":0,"delivered":0,"read":0,"failed":0,"replied":0,"skipped":0,"possible_duplicates":0,"missed_runs":0,"by_run":\[\]\}$/,
+ qr/^\{"runs":0,"targeted":0,"queued":0,"sent":0,"delivered":0,"read":0,"failed":0,"replied":0,"skipped":0,"possible_duplicates":0,"skipped_by_reason":\{"opted_out":0,"live_instance":0,"no_address":0,"deferred_past_end":0,"suspended":0\},"missed_runs":0,"by_run":\[\]\}$/,
  qr/^\{"items":\[\],"next_cursor":null\}$/]
 
 
@@ -372,13 +372,14 @@ CampaignTest::storectl('set-status', 'idem-1', 'completed');
 === TEST 29: stats are the counters, totals and per run
 --- init
 for my $c (['0', 'targeted', 3], ['0', 'sent', 2], ['0', 'skipped', 1],
+           ['0', 'skipped:opted_out', 1],
            ['1', 'targeted', 3], ['1', 'sent', 2], ['1', 'fired_at', 1767225600]) {
     CampaignTest::storectl('counter', 'c1', @$c);
 }
 --- request
 GET /api/campaigns/c1/stats
 --- error_code: 200
---- response_body_like: ^\{"runs":0,"targeted":3,"queued":0,"sent":2,"delivered":0,"read":0,"failed":0,"replied":0,"skipped":1,"possible_duplicates":0,"missed_runs":0,"by_run":\[\{"run":1,"fired_at":"2026-01-01T00:00:00Z","sent":2,"targeted":3\}\]\}$
+--- response_body_like: ^\{"runs":0,"targeted":3,"queued":0,"sent":2,"delivered":0,"read":0,"failed":0,"replied":0,"skipped":1,"possible_duplicates":0,"skipped_by_reason":\{"opted_out":1,"live_instance":0,"no_address":0,"deferred_past_end":0,"suspended":0\},"missed_runs":0,"by_run":\[\{"run":1,"skipped_by_reason":\{"opted_out":0,"live_instance":0,"no_address":0,"deferred_past_end":0,"suspended":0\},"fired_at":"2026-01-01T00:00:00Z","sent":2,"targeted":3\}\]\}$
 
 
 

@@ -115,6 +115,11 @@ like(join('', @lines), qr/"text":\{"body":"Hi N1"\}/, 'the template rendered');
 is($d->{targeted}, 5, 'targeted 5');
 is($d->{sent}, 4, 'sent 4');
 is($d->{skipped}, 1, 'skipped 1 (opted out)');
+is($d->{skipped_by_reason}{opted_out}, 1, 'by reason: opted out');
+is($d->{by_run}[0]{skipped_by_reason}{opted_out}, 1, 'in its run too');
+like(CampaignTest::slurp(store_dir() . '/campaignd.log'),
+     qr/campaign once run 1: every contact of group g started, skipped 1 \(opted_out 1, live_instance 0, no_address 0, deferred_past_end 0, suspended 0\)/,
+     'the run\'s log line counts the skips by reason');
 is($d->{queued}, 0, 'none queued');
 is($d->{runs}, 1, 'one run');
 ($s, $d) = api(GET => '/campaigns/once/messages');

@@ -215,6 +215,7 @@ ok(wait_for(sub { my $x = stats('cz'); ($x->{queued} // 1) == 0 }, 5),
    'queued messages became skipped');
 $d = stats('cz');
 ok($d->{skipped} >= 15, "skipped counted ($d->{skipped})");
+is($d->{skipped_by_reason}{suspended}, $d->{skipped}, 'every one as suspended');
 
 
 
@@ -231,6 +232,7 @@ ok(wait_for(sub { my $x = stats('co'); ($x->{queued} // 1) == 0 }, 15),
 my $d = stats('co');
 is($d->{sent}, 5, 'five sent');
 ok($d->{skipped} >= 1, 'one skipped');
+is($d->{skipped_by_reason}{opted_out}, $d->{skipped}, 'as opted out');
 ok(!grep({ /"to":"8615000000066"/ } ::mock_lines()),
    'the opted-out contact received nothing');
 

@@ -174,6 +174,7 @@ campaign('cv', 'fv', 'gv');
 ok(wait_for(sub { (stats('cv')->{sent} // 0) == 3 }, 10), 'three sent');
 my $d = stats('cv');
 is($d->{skipped}, 1, 'one skipped');
+is($d->{skipped_by_reason}{no_address}, 1, 'for no address');
 is($d->{failed}, 0, 'none failed');
 my $ledger = ::ledger('cv');
 is($ledger->{v4}{status}, 'skipped', 'the contact without viber_id: skipped');

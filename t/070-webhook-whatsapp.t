@@ -58,6 +58,8 @@ our %B = (
     delivered  => wa(st('wamid.A', 'delivered')),
     read       => wa(st('wamid.A', 'read')),
     late       => wa(st('wamid.A', 'delivered')),
+    cread      => wa(st('wamid.C', 'read')),
+    clate      => wa(st('wamid.C', 'delivered')),
     failed     => wa(st('wamid.B', 'failed', ',"errors":[{"code":131026,'
                      . '"title":"Message undeliverable","message":"Message '
                      . 'undeliverable","error_data":{"details":"not on '
@@ -147,7 +149,7 @@ Content-Type: text/plain
 --- response_body_like eval
 [qr/^\{"ok":true\}$/,
  qr/"provider_message_id":"wamid.A".*"status":"delivered"|"status":"delivered".*"provider_message_id":"wamid.A"/,
- qr/"sent":1,"delivered":1,"read":0,.*"by_run":\[\{"run":1,.*"delivered":1,.*"sent":1/]
+ qr/"sent":2,"delivered":1,"read":0,.*"by_run":\[\{"run":1,.*"delivered":1,.*"sent":2/]
 
 
 
@@ -161,7 +163,7 @@ Content-Type: text/plain
 [401, 200]
 --- response_body_like eval
 [qr/^\{"error":\{"code":"invalid_signature","message":"the signature matches no channel's secret"\}\}$/,
- qr/"sent":1,"delivered":1,"read":0,/]
+ qr/"sent":2,"delivered":1,"read":0,/]
 
 
 
@@ -217,7 +219,7 @@ Content-Type: text/plain
 --- response_body_like eval
 [qr/^\{"ok":true\}$/, qr/^\{"ok":true\}$/,
  qr/"status":"read"/,
- qr/"sent":1,"delivered":0,"read":1,/]
+ qr/"sent":2,"delivered":1,"read":1,/]
 
 
 
@@ -231,7 +233,7 @@ Content-Type: text/plain
 --- error_code eval
 [200, 200, 200]
 --- response_body_like eval
-[qr/ok/, qr/ok/, qr/"sent":1,"delivered":0,"read":1,"failed":0,/]
+[qr/ok/, qr/ok/, qr/"sent":2,"delivered":1,"read":1,"failed":0,/]
 
 
 
@@ -247,7 +249,25 @@ Content-Type: text/plain
 --- response_body_like eval
 [qr/ok/,
  qr/"status":"failed".*"error":\{"code":131026,"title":"Message undeliverable","message":"Message undeliverable","details":"not on WhatsApp"\}/,
- qr/"sent":0,"delivered":0,"read":1,"failed":1,/]
+ qr/"sent":2,"delivered":1,"read":1,"failed":1,/]
+
+
+
+=== TEST 10a: a funnel: read before delivered counts both, once
+--- init
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '3', 'sent', 'wamid.C', 'wa');
+--- more_headers eval
+[main::sig($::B{cread}), main::sig($::B{clate}), main::sig($::B{cread}), ""]
+--- pipelined_requests eval
+["POST /webhooks/whatsapp\n$::B{cread}",
+ "POST /webhooks/whatsapp\n$::B{clate}",
+ "POST /webhooks/whatsapp\n$::B{cread}",
+ "GET /api/campaigns/camp/stats"]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+[qr/ok/, qr/ok/, qr/ok/,
+ qr/"sent":3,"delivered":2,"read":2,"failed":1,.*"by_run":\[\{"run":1,.*"delivered":2,.*"read":2,"sent":3/]
 
 
 

@@ -138,9 +138,9 @@ main::sig($::B{ping})
 --- error_code eval
 [200, 200, 200, 200, 200, 200]
 --- response_body_like eval
-[qr/ok/, qr/"sent":1,"delivered":1,"read":0,/, qr/ok/, qr/ok/,
+[qr/ok/, qr/"sent":2,"delivered":1,"read":0,/, qr/ok/, qr/ok/,
  qr/"provider_message_id":"4912661846655238145","error":null,"attempts":1,"updated_at":"[^"]+"\}|"status":"read"/,
- qr/"sent":1,"delivered":0,"read":1,/]
+ qr/"sent":2,"delivered":1,"read":1,/]
 
 
 

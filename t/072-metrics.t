@@ -21,6 +21,17 @@ our $Delivered = '{"object":"whatsapp_business_account","entry":[{"id":"1",'
     . '"1001"},"statuses":[{"id":"wamid.A","status":"delivered",'
     . '"timestamp":"1767225600","recipient_id":"8613800000001"}]}}]}]}';
 
+# promtool's verdict on an exposition (Debian's prometheus package)
+sub promtool {
+    my ($body) = @_;
+    my $file = store_dir() . '/metrics.txt';
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh $body;
+    close $fh;
+    my $out = `promtool check metrics < '$file' 2>&1`;
+    return "exit " . ($? >> 8) . "\n$out";
+}
+
 sub sig {
     return "X-Hub-Signature-256: sha256=" . hmac_sha256_hex($_[0], 's3cret');
 }
@@ -28,10 +39,15 @@ sub sig {
 # the whole exposition with the values given; the rest are 0
 sub metrics {
     my %v = @_;
-    my $out = "# HELP campaign_messages_total Messages of all campaigns by status.\n"
-            . "# TYPE campaign_messages_total gauge\n";
-    for my $s (qw(queued sending sent delivered read failed skipped replied)) {
+    my $out = "# HELP campaign_messages_total Messages of all campaigns that reached each stage.\n"
+            . "# TYPE campaign_messages_total counter\n";
+    for my $s (qw(sent delivered read failed skipped replied)) {
         $out .= "campaign_messages_total{status=\"$s\"} " . ($v{$s} // 0) . "\n";
+    }
+    $out .= "# HELP campaign_messages Messages of all campaigns in each status now.\n"
+          . "# TYPE campaign_messages gauge\n";
+    for my $s (qw(queued sending sent delivered read failed skipped)) {
+        $out .= "campaign_messages{status=\"$s\"} " . ($v{"now_$s"} // 0) . "\n";
     }
     $out .= "# HELP campaign_campaigns Campaigns by status.\n"
           . "# TYPE campaign_campaigns gauge\n";
@@ -127,8 +143,9 @@ CampaignTest::storectl('message', 'c2', '1', 'li', 's', '0', 'queued');
 [200, 401, 200]
 --- response_body_like eval
 [qr/ok/, qr/invalid_signature/,
- main::metrics(queued => 1, sent => 1, delivered => 1, c_pending => 1,
-               c_running => 1, whatsapp_2xx => 1, whatsapp_4xx => 1)]
+ main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sent => 1,
+               now_delivered => 1, c_pending => 1, c_running => 1,
+               whatsapp_2xx => 1, whatsapp_4xx => 1)]
 
 
 
@@ -140,8 +157,33 @@ CampaignTest::storectl('meta', 'campaignd_in_flight', '17');
 GET /metrics
 --- error_code: 200
 --- response_body_like eval
-main::metrics(queued => 1, sent => 1, delivered => 1, c_pending => 1,
-              c_running => 1, age => '[5-7]', in_flight => 17)
+main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sent => 1,
+              now_delivered => 1, c_pending => 1, c_running => 1,
+              age => '[5-7]', in_flight => 17)
+
+
+
+=== TEST 4a: messages in flight are "sending" in the gauge, the counters stay
+--- init
+CampaignTest::storectl('message', 'c2', '1', 'wu', 's', '0', 'sending');
+CampaignTest::storectl('message', 'c2', '1', 'xi', 's', '0', 'sending');
+--- request
+GET /metrics
+--- error_code: 200
+--- response_body_like eval
+main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sending => 2,
+              now_sent => 1, now_delivered => 1, c_pending => 1,
+              c_running => 1, age => '\\d+', in_flight => 17)
+
+
+
+=== TEST 4b: the exposition passes promtool check metrics
+--- request
+GET /metrics
+--- response_body_filters eval
+\&main::promtool
+--- response_body
+exit 0
 
 
 

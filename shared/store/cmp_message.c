@@ -13,9 +13,9 @@
 #include "cmp_message.h"
 #include "cmp_json.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 
 
-static const char *cmp_message_counted(const char *status);
 
 
 int
@@ -221,18 +221,6 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 }
 
 
-/* "sending" is still "queued" to the stats: it is not done yet */
-static const char *
-cmp_message_counted(const char *status)
-{
-    if (status == NULL) {
-        return NULL;
-    }
-
-    return strcmp(status, "sending") == 0 ? "queued" : status;
-}
-
-
 /* a campaign's counter, in its run and the totals; test sends count not */
 int
 cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
@@ -242,6 +230,22 @@ cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
                json_string_value(json_object_get(rec, "campaign_id")),
                (uint32_t) json_integer_value(json_object_get(rec, "run")),
                name, delta);
+}
+
+
+/* a skip's reason, beside the "skipped" counted with it */
+int
+cmp_count_skip(cmp_store_t *st, cmp_txn_t *txn, const json_t *rec,
+    const char *reason)
+{
+    const char  *campaign;
+
+    campaign = json_string_value(json_object_get(rec, "campaign_id"));
+
+    return cmp_funnel_skip(st, txn, campaign,
+               campaign ? strlen(campaign) : 0,
+               (uint32_t) json_integer_value(json_object_get(rec, "run")),
+               reason);
 }
 
 
@@ -267,10 +271,7 @@ cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 }
 
 
-/*
- * A status change with its counters (cmp_message.h): -1 on the old,
- * +1 on the new; "skipped" only ever grows.  The caller stores msg.
- */
+/* a status change with its counters (cmp_funnel.h); the caller stores msg */
 int
 cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,
     const char *to, int64_t now)
@@ -296,24 +297,8 @@ int
 cmp_message_count_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     uint32_t run, const char *from, const char *to)
 {
-    int          rc;
-    const char  *a, *b;
-
-    a = cmp_message_counted(from);
-    b = cmp_message_counted(to);
-    rc = 0;
-
-    if (a == NULL || strcmp(a, b) != 0) {
-        if (a != NULL && strcmp(a, "skipped") != 0) {
-            rc = cmp_count_in(st, txn, campaign, run, a, -1);
-        }
-
-        if (rc == 0) {
-            rc = cmp_count_in(st, txn, campaign, run, b, 1);
-        }
-    }
-
-    return rc;
+    return cmp_funnel_move(st, txn, campaign,
+                           campaign ? strlen(campaign) : 0, run, from, to);
 }
 
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cmp_store.h"
+#include "cmp_funnel.h"
 
 
 #define CMP_MESSAGE_KEY_MAX   (CMP_ID_MAX * 3 + 16)
@@ -84,6 +85,8 @@ int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 /* statuses and the counters that follow them; hex ids of keys */
 int cmp_count(cmp_store_t *st, cmp_txn_t *txn, const json_t *msg_or_inst,
     const char *name, int64_t delta);
+int cmp_count_skip(cmp_store_t *st, cmp_txn_t *txn, const json_t *msg_or_inst,
+    const char *reason);
 int cmp_count_in(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     uint32_t run, const char *name, int64_t delta);
 int cmp_message_set_status(cmp_store_t *st, cmp_txn_t *txn, json_t *msg,

@@ -12,6 +12,7 @@
 
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
+#include "cmp_funnel.h"
 #include "cmp_message.h"
 
 
@@ -87,7 +88,7 @@ cmp_storectl_counter(cmp_op_t *op)
 
 /*
  * A message as campaignd records it once sent: the ledger record, the
- * provider id index and the status counters (run 0 and the run).
+ * provider id index and the funnel's counters (cmp_funnel.h).
  * args: RUN CONTACT NODE STEP STATUS [PROVIDER_ID [CHANNEL]]
  */
 static int
@@ -146,13 +147,8 @@ cmp_storectl_message(cmp_op_t *op)
     }
 
     if (rc == 0) {
-        rc = cmp_counter_add(op->store, op->txn, op->id, op->id_len, 0,
-                             argv[4], 1);
-    }
-
-    if (rc == 0 && mk.run != 0) {
-        rc = cmp_counter_add(op->store, op->txn, op->id, op->id_len, mk.run,
-                             argv[4], 1);
+        rc = cmp_funnel_move(op->store, op->txn, op->id, op->id_len, mk.run,
+                             NULL, argv[4]);
     }
 
     printf("%s\n", hex);
