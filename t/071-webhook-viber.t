@@ -252,4 +252,4 @@ PATCH /api/contacts/li
 --- error_code eval
 [200, 200]
 --- response_body_like eval
-[qr/ok/, qr/"viber_id":"other-id","attributes":\{\},"opted_out":false/]
+[qr/ok/, qr/"viber_id":"other-id","whatsapp_user_id":null,"attributes":\{\},"opted_out":false/]
