@@ -126,6 +126,30 @@ cmp_provider_contact_key(const cmp_provider_t *p, const char *from,
 }
 
 
+/*
+ * A verify token as an index key: FNV-1a, so the index names the channel
+ * without holding the secret; the caller compares the secret itself.
+ */
+size_t
+cmp_provider_token_key(const char *token, size_t len, char *key)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) token[i];
+        h *= 1099511628211ULL;
+    }
+
+    snprintf(key, CMP_PROVIDER_TOKEN_KEY + 1, "%016llx",
+             (unsigned long long) h);
+
+    return CMP_PROVIDER_TOKEN_KEY;
+}
+
+
 /* one of p's opt-out words, in any case, with blanks around */
 int
 cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
@@ -306,6 +330,35 @@ cmp_provider_event(json_t *events, const char *type)
     json_object_set_new(ev, "type", json_string(type));
 
     return ev;
+}
+
+
+/*
+ * An event the module cannot use: kept as "ignored" with why, for the
+ * log, and with its route, which still names the channel that signed.
+ */
+void
+cmp_provider_skip(json_t *events, const char *route, const char *fmt, ...)
+{
+    char     why[160];
+    json_t  *ev;
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(why, sizeof(why), fmt, args);
+    va_end(args);
+
+    ev = cmp_provider_event(events, "ignored");
+    if (ev == NULL) {
+        return;
+    }
+
+    cmp_utf8_repair(why, strlen(why), 1);
+    json_object_set_new(ev, "why", json_string(why));
+
+    if (route != NULL) {
+        json_object_set_new(ev, "route", json_string(route));
+    }
 }
 
 

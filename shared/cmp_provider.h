@@ -19,6 +19,9 @@
 
 #define CMP_PROVIDER_MAX    8
 
+/* an index key standing for a secret: 16 hex digits of its hash */
+#define CMP_PROVIDER_TOKEN_KEY  16
+
 /* longest provider id kept (a wamid is at most 128 characters) */
 #define CMP_PROVIDER_ID_MAX 256
 
@@ -79,6 +82,9 @@ struct cmp_provider_s {
     const char                  *address_index;
     const char                  *address_prefix;
     const char                  *no_address;      /* a skipped message */
+    /* a second name callbacks may give a contact by, matched first */
+    const char                  *user_field;      /* NULL: none */
+    const char                  *user_index;
 
     /* sending: the secret that authorizes, the sender member */
     const char                  *token;
@@ -105,6 +111,8 @@ struct cmp_provider_s {
     const char                  *verify_mode;
     const char                  *verify_token;
     const char                  *verify_challenge;
+    /* hashed verify secret -> channel id (cmp_provider_token_key) */
+    const char                  *verify_index;
     /* the object member naming the channel in callbacks, and its index */
     const char                  *route_field;     /* NULL: the signature */
     const char                  *route_index;
@@ -128,6 +136,7 @@ const char *cmp_provider_address(const cmp_provider_t *p,
     const json_t *contact, char *buf, size_t size);
 size_t cmp_provider_contact_key(const cmp_provider_t *p, const char *from,
     char *buf, size_t size);
+size_t cmp_provider_token_key(const char *token, size_t len, char *key);
 int cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
     size_t len);
 
@@ -152,6 +161,8 @@ int cmp_provider_endpoint(char **url, char **auth, const char *header,
 /* for the parsers: a string member; a new event; a bounded id */
 const char *cmp_provider_str(const json_t *obj, const char *name);
 json_t *cmp_provider_event(json_t *events, const char *type);
+void cmp_provider_skip(json_t *events, const char *route, const char *fmt,
+    ...);
 int cmp_provider_id_ok(const char *s, const char *what, char *err,
     size_t err_len);
 int64_t cmp_provider_time(const json_t *v);

@@ -74,6 +74,8 @@ const cmp_provider_t  cmp_viber = {
     "viber_id",
     "",
     "no_viber_id",
+    NULL,
+    NULL,
 
     "auth_token",
     "sender_name",
@@ -85,7 +87,7 @@ const cmp_provider_t  cmp_viber = {
     "X-Viber-Content-Signature",
     "",
     "auth_token",
-    NULL, NULL, NULL, NULL,             /* no handshake */
+    NULL, NULL, NULL, NULL, NULL,       /* no handshake */
     NULL,                               /* callbacks do not name the bot */
     NULL,
     "viber_event",
@@ -251,11 +253,16 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
     }
 
     out = json_array();
+    if (out == NULL) {
+        goto nomem;
+    }
+
     event = cmp_provider_str(root, "event");
 
-    if (out == NULL || event == NULL) {
-        snprintf(err, err_len, "the payload has no \"event\"");
-        goto failed;
+    /* only a body that is no JSON is refused: the rest is skipped */
+    if (event == NULL) {
+        cmp_provider_skip(out, NULL, "the payload has no \"event\"");
+        goto done;
     }
 
     /* a message_token is a 64-bit number; the ledger keys it as text */
@@ -288,9 +295,9 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         from = cmp_provider_str(root, "user_id");
 
         if (token[0] == '\0') {
-            snprintf(err, err_len, "a \"%s\" event needs a message_token",
-                     event);
-            goto failed;
+            cmp_provider_skip(out, NULL, "a \"%s\" event needs a "
+                              "message_token", event);
+            goto done;
         }
 
         ev = cmp_provider_event(out, "status");
@@ -317,7 +324,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         text = cmp_provider_str(msg, "text");
 
         if (!cmp_provider_id_ok(from, "sender.id", err, err_len)) {
-            goto failed;
+            cmp_provider_skip(out, NULL, "%s", err);
+            goto done;
         }
 
         ev = cmp_provider_event(out, "reply");
@@ -335,6 +343,11 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         if (token[0] != '\0') {
             json_object_set_new(ev, "provider_message_id",
                                 json_string(token));
+        }
+
+        /* a sticker, a bare picture: recorded, but no answer */
+        if (text == NULL) {
+            json_object_set_new(ev, "answers", json_false());
         }
 
         v = json_object_get(msg, "tracking_data");
@@ -361,7 +374,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         }
 
         if (!cmp_provider_id_ok(from, "the user id", err, err_len)) {
-            goto failed;
+            cmp_provider_skip(out, NULL, "%s", err);
+            goto done;
         }
 
         ev = cmp_provider_event(out, event[0] == 's' ? "opt_in"
@@ -386,6 +400,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
                         json_integer(cmp_provider_time(
                             json_object_get(root, "timestamp"))));
 
+done:
+
     json_decref(root);
     *events = out;
 
@@ -394,8 +410,6 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
 nomem:
 
     snprintf(err, err_len, "out of memory");
-
-failed:
 
     json_decref(root);
     json_decref(out);
