@@ -306,6 +306,14 @@ cmp_channel_set_status(cmp_op_t *op, const char *status,
     json_object_set_new(rec, "last_error",
                         last_error ? json_string(last_error) : json_null());
 
+    /* a sender the provider refused is not ready, whatever it has */
+    if (strcmp(status, "error") == 0) {
+        json_object_set_new(rec, "ready", json_false());
+        json_object_set_new(rec, "not_ready_reason",
+                            json_string(last_error ? last_error
+                                        : "the provider refused the sender"));
+    }
+
     rc = cmp_resource_store(op, rec, &meta);
     json_decref(rec);
 
@@ -466,8 +474,16 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
                     return CMP_FAIL;
                 }
 
-            } else if (cmp_check_string(op, in, type->name, pf->name, 1,
-                                        pf->max, CMP_OPTIONAL, &s)
+            } else if (pf->digits) {
+                if (cmp_check_digits(op, in, type->name, pf->name, pf->max,
+                                     &s)
+                    != CMP_OK)
+                {
+                    return CMP_FAIL;
+                }
+
+            } else if (cmp_check_token(op, in, type->name, pf->name,
+                                       pf->max, &s)
                        != CMP_OK)
             {
                 return CMP_FAIL;
@@ -488,9 +504,8 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
                 continue;
             }
 
-            if (cmp_check_string(op, in, type->name, *f, 1, 4096,
-                                 CMP_OPTIONAL, &s)
-                != CMP_OK)
+            /* a secret goes into a header: CR or LF would inject one */
+            if (cmp_check_token(op, in, type->name, *f, 4096, &s) != CMP_OK)
             {
                 return CMP_FAIL;
             }

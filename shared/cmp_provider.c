@@ -233,6 +233,94 @@ cmp_answer_error(cmp_answer_t *a, long code, const char *text)
 }
 
 
+/* the class of code in a provider's table (ended by lo -1); 0: unknown */
+int
+cmp_answer_code(cmp_answer_t *a, long code, const cmp_answer_code_t *table)
+{
+    const cmp_answer_code_t  *t;
+
+    for (t = table; t->lo != -1; t++) {
+        if (code == t->lo || (t->hi != 0 && code >= t->lo && code <= t->hi))
+        {
+            a->klass = t->klass;
+            a->defer = t->defer;
+            a->defer_max = t->defer_max;
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A provider may echo the request's credentials in its error text; what
+ * is stored, logged or shown never carries them.  secrets: the channel's
+ * secret values, each NUL-terminated, then an empty one.
+ */
+void
+cmp_answer_redact(cmp_answer_t *a, const char *secrets)
+{
+    char        *p, *q;
+    size_t       n, len;
+    const char  *s;
+    static const char  mark[] = "[redacted]";
+
+    len = strlen(a->error);
+
+    for (s = secrets; s != NULL && *s != '\0'; s += n + 1) {
+        n = strlen(s);
+
+        while (n >= 4 && (p = strstr(a->error, s)) != NULL) {
+            memmove(p + sizeof(mark) - 1, p + n, len - (p - a->error) - n
+                                                 + 1);
+            memcpy(p, mark, sizeof(mark) - 1);
+            len = len - n + sizeof(mark) - 1;
+
+            if (len >= sizeof(a->error)) {
+                a->error[sizeof(a->error) - 1] = '\0';
+                len = sizeof(a->error) - 1;
+            }
+        }
+    }
+
+    /* whatever follows "Bearer ", a token we may not know */
+    for (p = a->error; *p != '\0'; p = q) {
+        q = p + 1;
+
+        if (strncasecmp(p, "bearer ", 7) != 0) {
+            continue;
+        }
+
+        p += 7;
+
+        for (q = p; *q != '\0' && *q != ' ' && *q != '"' && *q != ','
+                    && *q != ';' && *q != ')'; q++)
+        {
+            /* void */
+        }
+
+        if (q == p || (q - p == sizeof(mark) - 1
+                       && memcmp(p, mark, q - p) == 0))
+        {
+            continue;
+        }
+
+        n = sizeof(mark) - 1;
+
+        if ((size_t) (q - p) < n) {
+            n = q - p;
+        }
+
+        memcpy(p, mark, n);
+        memmove(p + n, q, strlen(q) + 1);
+        q = p + n;
+    }
+
+    cmp_utf8_repair(a->error, strlen(a->error), 1);
+}
+
+
 /* for the failure of a transport, or an answer we cannot read */
 void
 cmp_answer_transport(long http, int64_t retry_after, const char *what,

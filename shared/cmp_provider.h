@@ -30,7 +30,8 @@ typedef enum {
     CMP_ANSWER_SENT = 0,        /* accepted: provider_id is set */
     CMP_ANSWER_THROTTLED,       /* retry later, slow the channel down */
     CMP_ANSWER_BLOCKED,         /* the sender is refused: stop the channel */
-    CMP_ANSWER_REFUSED          /* this recipient, for good */
+    CMP_ANSWER_REFUSED,         /* this recipient, for good */
+    CMP_ANSWER_DEFERRED         /* this recipient, later; the channel goes on */
 } cmp_answer_class_e;
 
 
@@ -38,10 +39,25 @@ typedef struct {
     cmp_answer_class_e   klass;
     long                 code;          /* provider code; HTTP status */
     int64_t              retry_after;   /* seconds; -1: not given */
+    int64_t              defer;         /* deferred: first wait, seconds */
+    int64_t              defer_max;     /* the wait doubles up to this */
     unsigned             opt_out:1;     /* the recipient stopped us */
     char                 provider_id[160];
-    char                 error[256];    /* "code: text" for the ledger */
+    char                 error[512];    /* "code: text" for the ledger */
 } cmp_answer_t;
+
+
+/*
+ * A provider's codes and what they mean for us: lo..hi (hi 0: lo alone),
+ * and for a deferral its first wait and the most it grows to.
+ */
+typedef struct {
+    long                 lo;
+    long                 hi;
+    cmp_answer_class_e   klass;
+    int64_t              defer;
+    int64_t              defer_max;
+} cmp_answer_code_t;
 
 
 /* a string member of a channel's provider object or of a send node */
@@ -52,6 +68,7 @@ typedef struct {
     const char          *dflt;          /* in place of null; NULL: null */
     unsigned             url:1;         /* an http(s) URL */
     unsigned             required:1;    /* a send node's */
+    unsigned             digits:1;      /* digits only: it goes in a URL */
 } cmp_provider_field_t;
 
 
@@ -148,6 +165,9 @@ int cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
 int cmp_provider_text(const char *rec, size_t len, cmp_json_field_t *part);
 
 void cmp_answer_error(cmp_answer_t *a, long code, const char *text);
+int cmp_answer_code(cmp_answer_t *a, long code,
+    const cmp_answer_code_t *table);
+void cmp_answer_redact(cmp_answer_t *a, const char *secrets);
 void cmp_answer_transport(long http, int64_t retry_after, const char *what,
     cmp_answer_t *a);
 

@@ -32,10 +32,10 @@ static const char *const  cmp_viber_statuses[] = {
 };
 
 static const cmp_provider_field_t  cmp_viber_fields[] = {
-    { "sender_name", 28, NULL, NULL, 0, 0 },
-    { "service_account_status", 0, cmp_viber_statuses, "pending", 0, 0 },
-    { "api_base_url", 0, NULL, "https://chatapi.viber.com/pa", 1, 0 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "sender_name", 28, NULL, NULL, 0, 0, 0 },
+    { "service_account_status", 0, cmp_viber_statuses, "pending", 0, 0, 0 },
+    { "api_base_url", 0, NULL, "https://chatapi.viber.com/pa", 1, 0, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_viber_secrets[] = {
@@ -47,12 +47,32 @@ static const char *const  cmp_viber_categories[] = {
 };
 
 static const cmp_provider_field_t  cmp_viber_node_fields[] = {
-    { "category", 32, cmp_viber_categories, NULL, 0, 1 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "category", 32, cmp_viber_categories, NULL, 0, 1, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_viber_opt_out[] = {
     "stop", "unsubscribe", NULL
+};
+
+/* send_message's "status" (scheduler.md "Dispatch", README) */
+static const cmp_answer_code_t  cmp_viber_codes[] = {
+    /* 100 messages a user an hour without a reply: that user, later */
+    { 12, 0, CMP_ANSWER_DEFERRED, 3600, 86400 },
+
+    /* the bot: token, account blocked, not found, suspended, no webhook,
+       not authorized, and the account-level ones above 15 */
+    { 2, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 7, 10, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 15, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 23, 24, CMP_ANSWER_BLOCKED, 0, 0 },
+
+    /* bad or missing data, receiver not registered or subscribed, no
+       suitable device */
+    { 3, 6, CMP_ANSWER_REFUSED, 0, 0 },
+    { 11, 0, CMP_ANSWER_REFUSED, 0, 0 },
+
+    { -1, 0, CMP_ANSWER_REFUSED, 0, 0 }
 };
 
 
@@ -109,6 +129,14 @@ cmp_viber_not_ready(const json_t *obj, char *reason, size_t size)
         n += snprintf(reason + n, size - n,
                       "service account is %s, not approved",
                       status ? status : "pending");
+    }
+
+    /* Viber refuses a message without sender.name (1-28 characters) */
+    if (!json_is_string(json_object_get(obj, "sender_name"))
+        && n < size)
+    {
+        n += snprintf(reason + n, size - n, "%ssender_name is not set",
+                      n ? "; " : "");
     }
 
     return n;
@@ -216,17 +244,9 @@ cmp_viber_classify(long http, const char *body, size_t len,
         return;
     }
 
-    switch (status) {
-    case 12:
-        a->klass = CMP_ANSWER_THROTTLED;
-        break;
-    case 2: case 7: case 8: case 9: case 15:
-        a->klass = CMP_ANSWER_BLOCKED;
-        break;
-    default:
-        /* 3, 4, 5, 6, 11, and what is not known: not this recipient */
-        a->klass = CMP_ANSWER_REFUSED;
-    }
+    /* what is not listed (1, 13, 14, ...): not this recipient */
+    a->klass = CMP_ANSWER_REFUSED;
+    (void) cmp_answer_code(a, status, cmp_viber_codes);
 
     cmp_answer_error(a, status, text);
 

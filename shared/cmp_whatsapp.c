@@ -25,6 +25,7 @@ static char *cmp_whatsapp_body_json(const json_t *msg, size_t *len);
 static void cmp_whatsapp_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 static int cmp_whatsapp_in(long code, const long *list);
+static void cmp_whatsapp_answer_text(cmp_answer_t *a, json_t *err);
 static int cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
     char *err, size_t err_len);
 static void cmp_whatsapp_statuses(json_t *events, json_t *list,
@@ -39,10 +40,11 @@ static json_t *cmp_whatsapp_error(json_t *errors);
 
 
 static const cmp_provider_field_t  cmp_whatsapp_fields[] = {
-    { "waba_id", 128, NULL, NULL, 0, 0 },
-    { "phone_number_id", 128, NULL, NULL, 0, 0 },
-    { "api_base_url", 0, NULL, "https://graph.facebook.com/v21.0", 1, 0 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "waba_id", 128, NULL, NULL, 0, 0, 1 },
+    { "phone_number_id", 128, NULL, NULL, 0, 0, 1 },
+    /* v21.0 expires on 2027-01-21; v23.0 is current (providers.md) */
+    { "api_base_url", 0, NULL, "https://graph.facebook.com/v23.0", 1, 0, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_whatsapp_secrets[] = {
@@ -50,7 +52,7 @@ static const char *const  cmp_whatsapp_secrets[] = {
 };
 
 static const cmp_provider_field_t  cmp_whatsapp_node_fields[] = {
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_whatsapp_opt_out[] = {
@@ -116,16 +118,50 @@ const cmp_provider_t  cmp_whatsapp = {
 };
 
 
-static const long  cmp_whatsapp_throttled[] = {
-    130429, 131056, 80007, 4, -1
-};
+/*
+ * Every code we know, by what it means for us (scheduler.md "Dispatch",
+ * README "Provider answers"); a code not listed goes by the HTTP status.
+ */
+static const cmp_answer_code_t  cmp_whatsapp_codes[] = {
+    /* rate limits: throughput, spam rate, WABA calls, Graph's own */
+    { 130429, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 131048, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 80007, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 4, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 17, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 32, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 613, 0, CMP_ANSWER_THROTTLED, 0, 0 },
 
-static const long  cmp_whatsapp_blocked[] = {
-    0, 190, 368, 131048, 131031, 130497, -1
-};
+    /* one recipient, later: the pair rate, the per-user marketing cap */
+    { 131056, 0, CMP_ANSWER_DEFERRED, 60, 3600 },
+    { 131049, 0, CMP_ANSWER_DEFERRED, 3600, 86400 },
 
-static const long  cmp_whatsapp_refused[] = {
-    131026, 131047, 131049, 131050, 100, -1
+    /* the sender: token, capability (HTTP 500), permissions, account */
+    { 0, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 3, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 10, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 190, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 200, 299, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 368, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 130497, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131031, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131037, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131042, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131045, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131057, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131063, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 133010, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+
+    /* this recipient, for good; templates */
+    { 100, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 130472, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131026, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131047, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131050, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131051, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 132000, 132999, CMP_ANSWER_REFUSED, 0, 0 },
+
+    { -1, 0, CMP_ANSWER_REFUSED, 0, 0 }
 };
 
 
@@ -304,7 +340,6 @@ cmp_whatsapp_classify(long http, const char *body, size_t len,
 {
     long          code;
     json_t       *json, *err, *id;
-    const char   *text;
 
     json = (body != NULL && len > 0) ? json_loadb(body, len, 0, NULL)
                                      : NULL;
@@ -343,29 +378,47 @@ cmp_whatsapp_classify(long http, const char *body, size_t len,
     }
 
     code = (long) json_integer_value(json_object_get(err, "code"));
-    text = json_string_value(json_object_get(err, "message"));
 
     /* the HTTP status decides what the code list does not know */
     cmp_answer_transport(http, retry_after, "", a);
-
-    if (cmp_whatsapp_in(code, cmp_whatsapp_throttled)) {
-        a->klass = CMP_ANSWER_THROTTLED;
-
-    } else if (cmp_whatsapp_in(code, cmp_whatsapp_blocked)) {
-        a->klass = CMP_ANSWER_BLOCKED;
-
-    } else if (cmp_whatsapp_in(code, cmp_whatsapp_refused)
-               || (code >= 132000 && code <= 132999))
-    {
-        a->klass = CMP_ANSWER_REFUSED;
-    }
+    (void) cmp_answer_code(a, code, cmp_whatsapp_codes);
 
     a->code = code;
-    a->opt_out = (code == 131050);
+    a->opt_out = cmp_whatsapp_in(code, cmp_whatsapp_opt_out_codes);
 
-    cmp_answer_error(a, code, text);
+    cmp_whatsapp_answer_text(a, err);
 
     json_decref(json);
+}
+
+
+/*
+ * "code: message (details) [fbtrace_id X]": the details say what to do,
+ * the trace id is what Meta's support asks for.
+ */
+static void
+cmp_whatsapp_answer_text(cmp_answer_t *a, json_t *err)
+{
+    char         text[sizeof(a->error)];
+    size_t       n;
+    const char  *s;
+
+    s = cmp_provider_str(err, "message");
+    n = snprintf(text, sizeof(text), "%s", s ? s : "error");
+
+    s = cmp_provider_str(json_object_get(err, "error_data"), "details");
+
+    if (s != NULL && n < sizeof(text)) {
+        n += snprintf(text + n, sizeof(text) - n, " (%s)", s);
+    }
+
+    s = cmp_provider_str(err, "fbtrace_id");
+
+    if (s != NULL && n < sizeof(text)) {
+        snprintf(text + n, sizeof(text) - n, " [fbtrace_id %s]", s);
+    }
+
+    cmp_answer_error(a, a->code, text);
 }
 
 

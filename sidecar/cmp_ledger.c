@@ -68,7 +68,7 @@ cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
 }
 
 
-/* "sending" is still "queued" to the stats: it is not done yet */
+/* "sending" and "deferred" are still "queued" to the stats: not done yet */
 static const char *
 cmp_msg_counted(const char *status)
 {
@@ -76,7 +76,8 @@ cmp_msg_counted(const char *status)
         return NULL;
     }
 
-    return strcmp(status, "sending") == 0 ? "queued" : status;
+    return (strcmp(status, "sending") == 0 || strcmp(status, "deferred") == 0)
+           ? "queued" : status;
 }
 
 
