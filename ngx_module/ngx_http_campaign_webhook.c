@@ -20,13 +20,12 @@
 #define NGX_HTTP_CAMPAIGN_SIG_LEN   32      /* SHA-256 */
 
 
+/* a channel's signing secret, copied out of the store and cleansed after */
 typedef struct {
-    ngx_array_t                  ids;       /* of ngx_str_t */
-    const cmp_provider_t        *provider;
-    const char                  *route;     /* NULL: any */
-    ngx_pool_t                  *pool;
-    ngx_uint_t                   error;
-} ngx_http_campaign_webhook_scan_t;
+    ngx_str_t                    channel;
+    size_t                       len;
+    u_char                       data[4096];
+} ngx_http_campaign_webhook_key_t;
 
 
 static ngx_int_t ngx_http_campaign_webhook_handler(ngx_http_request_t *r);
@@ -38,15 +37,22 @@ static ngx_int_t ngx_http_campaign_webhook_signature(ngx_http_request_t *r,
     u_char *sig);
 static ngx_int_t ngx_http_campaign_webhook_route(ngx_http_request_t *r,
     cmp_txn_t *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
+static ngx_int_t ngx_http_campaign_webhook_accept(ngx_http_request_t *r,
+    cmp_txn_t *txn, ngx_http_campaign_webhook_key_t *key, const char *id,
+    size_t id_len, ngx_str_t *body, u_char *sig);
+static void ngx_http_campaign_webhook_assign(cmp_webhook_t *wh,
+    json_t *route, const char *id, size_t id_len, const char *why);
 static ngx_int_t ngx_http_campaign_webhook_signer(ngx_http_request_t *r,
-    cmp_txn_t *txn, ngx_str_t *body, u_char *sig, ngx_str_t *channel);
-static ngx_int_t ngx_http_campaign_webhook_channels(ngx_http_request_t *r,
-    cmp_txn_t *txn, const char *route, ngx_array_t **ids);
-static int ngx_http_campaign_webhook_scan(void *data, const char *id,
-    size_t id_len, const cmp_record_t *rec);
+    cmp_txn_t *txn, cmp_webhook_t *wh, ngx_str_t *body, u_char *sig);
+static ngx_int_t ngx_http_campaign_webhook_named(ngx_http_request_t *r,
+    cmp_txn_t *txn, cmp_webhook_t *wh, ngx_str_t *channel);
 static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
-    cmp_txn_t *txn, ngx_str_t *channel, const char *name, ngx_str_t *body,
-    u_char *sig, ngx_str_t *token);
+    cmp_txn_t *txn, const char *id, size_t id_len, const char *name,
+    ngx_http_campaign_webhook_key_t *key);
+static ngx_int_t ngx_http_campaign_webhook_hmac(
+    ngx_http_campaign_webhook_key_t *key, ngx_str_t *body, u_char *sig);
+static void ngx_http_campaign_webhook_skipped(ngx_http_request_t *r,
+    cmp_webhook_t *wh);
 static void ngx_http_campaign_webhook_cleanup(void *data);
 
 
@@ -204,11 +210,8 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
 {
     int                             rc;
     char                            err[160];
-    size_t                          i;
-    json_t                         *ev;
-    cmp_txn_t                      *txn;
+    cmp_txn_t                        *txn;
     ngx_int_t                       ok;
-    ngx_str_t                       channel;
     cmp_webhook_t                  *wh;
     ngx_pool_cleanup_t             *cln;
     ngx_http_campaign_loc_conf_t   *lcf;
@@ -255,16 +258,8 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
         ok = ngx_http_campaign_webhook_route(r, txn, wh, body, sig);
 
     } else {
-        /* callbacks that do not name the channel: the signature does */
-        ok = ngx_http_campaign_webhook_signer(r, txn, body, sig, &channel);
-
-        if (ok == NGX_OK) {
-            json_array_foreach(wh->events, i, ev) {
-                json_object_set_new(ev, "channel_id",
-                                    json_stringn((char *) channel.data,
-                                                 channel.len));
-            }
-        }
+        /* callbacks that do not name the channel: the location does */
+        ok = ngx_http_campaign_webhook_signer(r, txn, wh, body, sig);
     }
 
     ngx_http_campaign_read_end(r);
@@ -276,13 +271,16 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
 
     if (ok == NGX_DECLINED) {
         return ngx_http_campaign_send_error(r, NGX_HTTP_UNAUTHORIZED,
-                   "invalid_signature", NULL,
-                   "the signature matches no channel's secret");
+                   "invalid_signature", NULL, "%s",
+                   wh->refused ? wh->refused
+                   : "the signature matches no channel's secret");
     }
 
     if (ok != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_campaign_webhook_skipped(r, wh);
 
     return ngx_http_campaign_writer_post(r, ctx);
 }
@@ -367,155 +365,316 @@ ngx_http_campaign_webhook_signature(ngx_http_request_t *r, u_char *sig)
 
 
 /*
- * Each route (WhatsApp: phone_number_id) the payload names is a channel,
- * and the signature must be its signing secret's: a payload naming
- * several is checked against each.  Events then carry their channel's id.
+ * Each route (WhatsApp: phone_number_id) the payload names is looked up
+ * in the provider's route index: one lookup a route, never a scan.  The
+ * first known channel's signing secret costs the one HMAC; a forgery
+ * stops there.  Other known channels are accepted when their secret is
+ * the one that signed (one Meta app signs for all its numbers); events
+ * of unknown routes, or of channels of another app, are skipped.
  */
 static ngx_int_t
 ngx_http_campaign_webhook_route(ngx_http_request_t *r, cmp_txn_t *txn,
     cmp_webhook_t *wh, ngx_str_t *body, u_char *sig)
 {
-    int                             rc;
-    char                            id[CMP_ID_MAX + 1];
-    size_t                          i, j, id_len;
-    json_t                         *ev, *other;
-    ngx_int_t                       ok;
-    ngx_str_t                       channel;
-    const char                     *route;
-    ngx_array_t                    *found;
-    const cmp_provider_t           *p;
-    ngx_http_campaign_main_conf_t  *mcf;
+    int                               rc;
+    char                              id[CMP_ID_MAX + 1], why[200];
+    size_t                            i, id_len;
+    json_t                           *ev, *route;
+    ngx_int_t                         ok;
+    const char                       *s;
+    const cmp_provider_t             *p;
+    ngx_http_campaign_main_conf_t    *mcf;
+    ngx_http_campaign_webhook_key_t  *key;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
     p = wh->provider;
 
-    if (json_array_size(wh->events) == 0) {
-        /* nothing to record, yet only a signed payload gets a 200 */
-        return ngx_http_campaign_webhook_signer(r, txn, body, sig, &channel);
+    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
+    if (key == NULL) {
+        return NGX_ERROR;
     }
 
+    wh->refused = "the payload names no known channel";
+    ok = NGX_OK;
+
     json_array_foreach(wh->events, i, ev) {
-        if (json_object_get(ev, "channel_id") != NULL) {
+        route = json_object_get(ev, "route");
+        s = json_string_value(route);
+
+        if (s == NULL || json_object_get(ev, "channel_id") != NULL
+            || json_is_true(json_object_get(ev, "unrouted")))
+        {
             continue;
         }
 
-        route = json_string_value(json_object_get(ev, "route"));
-        if (route == NULL) {
-            return NGX_DECLINED;
+        rc = cmp_index_get(&mcf->store, txn, p->route_index, s,
+                           ngx_strlen(s), id, &id_len);
+
+        if (rc == CMP_NOTFOUND) {
+            snprintf(why, sizeof(why), "no %s channel has %s \"%s\"",
+                     p->title, p->route_field, s);
+            ngx_http_campaign_webhook_assign(wh, route, NULL, 0, why);
+            continue;
         }
 
-        rc = cmp_index_get(&mcf->store, txn, p->route_index, route,
-                           ngx_strlen(route), id, &id_len);
-
-        if (rc == 0) {
-            channel.data = (u_char *) id;
-            channel.len = id_len;
-
-        } else if (rc == CMP_NOTFOUND) {
-            /* channels written before the index existed */
-            if (ngx_http_campaign_webhook_channels(r, txn, route, &found)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (found->nelts == 0) {
-                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                              "campaign webhook: no %s channel has "
-                              "%s \"%s\"", p->title, p->route_field, route);
-                return NGX_DECLINED;
-            }
-
-            channel = *(ngx_str_t *) found->elts;
-
-        } else {
+        if (rc != 0) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "campaign_store: %s", cmp_strerror(rc));
-            return NGX_ERROR;
+            ok = NGX_ERROR;
+            break;
         }
 
-        ok = ngx_http_campaign_webhook_secret(r, txn, &channel,
-                                              p->signing_secret, body, sig,
-                                              NULL);
+        ok = ngx_http_campaign_webhook_accept(r, txn, key, id, id_len, body,
+                                              sig);
+
+        if (ok == NGX_ERROR || ok == NGX_ABORT) {
+            break;
+        }
+
+        if (ok == NGX_DECLINED) {
+            snprintf(why, sizeof(why), "%s channel \"%s\" (%s \"%s\") has "
+                     "no %s, or another than the one that signed",
+                     p->title, id, p->route_field, s, p->signing_secret);
+            ngx_http_campaign_webhook_assign(wh, route, NULL, 0, why);
+            ok = NGX_OK;
+            continue;
+        }
+
+        ngx_http_campaign_webhook_assign(wh, route, id, id_len, NULL);
+    }
+
+    if (ok == NGX_ABORT) {
+        /* the one HMAC did not match: a forgery, or a wrong secret */
+        wh->refused = NULL;
+        ok = NGX_DECLINED;
+
+    } else if (ok == NGX_OK && key->channel.len == 0) {
+        ok = NGX_DECLINED;
+    }
+
+    OPENSSL_cleanse(key->data, sizeof(key->data));
+
+    return ok;
+}
+
+
+/*
+ * A known channel of the payload: the first with a signing secret is
+ * checked by HMAC (NGX_ABORT: no match); the next ones only compare
+ * their secret with it.  NGX_DECLINED: this channel cannot be accepted.
+ */
+static ngx_int_t
+ngx_http_campaign_webhook_accept(ngx_http_request_t *r, cmp_txn_t *txn,
+    ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
+    ngx_str_t *body, u_char *sig)
+{
+    ngx_int_t                         ok;
+    cmp_webhook_t                    *wh;
+    ngx_http_campaign_ctx_t          *ctx;
+    ngx_http_campaign_webhook_key_t  *other;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
+    wh = ctx->op.data;
+
+    if (key->channel.len == 0) {
+        ok = ngx_http_campaign_webhook_secret(r, txn, id, id_len,
+                                              wh->provider->signing_secret,
+                                              key);
         if (ok != NGX_OK) {
             return ok;
         }
 
-        /* every event of this route belongs to this channel */
-        json_array_foreach(wh->events, j, other) {
-            if (json_object_get(other, "channel_id") == NULL
-                && json_equal(json_object_get(other, "route"),
-                              json_object_get(ev, "route")))
-            {
-                json_object_set_new(other, "channel_id",
-                                    json_stringn((char *) channel.data,
-                                                 channel.len));
-            }
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "campaign webhook: checking the signature with "
+                       "channel \"%V\"'s secret", &key->channel);
+
+        if (ngx_http_campaign_webhook_hmac(key, body, sig) != NGX_OK) {
+            return NGX_ABORT;
         }
+
+        return NGX_OK;
+    }
+
+    if (key->channel.len == id_len
+        && ngx_memcmp(key->channel.data, id, id_len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    other = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
+    if (other == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = ngx_http_campaign_webhook_secret(r, txn, id, id_len,
+                                          wh->provider->signing_secret,
+                                          other);
+
+    if (ok == NGX_OK
+        && (other->len != key->len
+            || CRYPTO_memcmp(other->data, key->data, key->len) != 0))
+    {
+        ok = NGX_DECLINED;
+    }
+
+    OPENSSL_cleanse(other->data, sizeof(other->data));
+
+    return ok;
+}
+
+
+/* the events of one route: to channel id, or (id NULL) skipped for why */
+static void
+ngx_http_campaign_webhook_assign(cmp_webhook_t *wh, json_t *route,
+    const char *id, size_t id_len, const char *why)
+{
+    size_t   i;
+    json_t  *ev;
+
+    json_array_foreach(wh->events, i, ev) {
+        if (json_object_get(ev, "channel_id") != NULL
+            || json_is_true(json_object_get(ev, "unrouted"))
+            || !json_equal(json_object_get(ev, "route"), route))
+        {
+            continue;
+        }
+
+        if (id != NULL) {
+            json_object_set_new(ev, "channel_id", json_stringn(id, id_len));
+            continue;
+        }
+
+        json_object_set_new(ev, "type", json_string("ignored"));
+        json_object_set_new(ev, "why", json_string(why));
+        json_object_set_new(ev, "unrouted", json_true());
+    }
+}
+
+
+/*
+ * Callbacks that do not name their channel (Viber): the location's
+ * channel=, else the URL's ?channel=, else the channel of the message an
+ * event is about; one lookup and one HMAC, never a scan.
+ */
+static ngx_int_t
+ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
+    cmp_webhook_t *wh, ngx_str_t *body, u_char *sig)
+{
+    size_t                            i;
+    json_t                           *ev;
+    ngx_int_t                         ok;
+    ngx_str_t                         channel;
+    ngx_http_campaign_webhook_key_t  *key;
+
+    ok = ngx_http_campaign_webhook_named(r, txn, wh, &channel);
+    if (ok != NGX_OK) {
+        return ok;
+    }
+
+    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
+    if (key == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = ngx_http_campaign_webhook_secret(r, txn, (char *) channel.data,
+                                          channel.len,
+                                          wh->provider->signing_secret,
+                                          key);
+
+    if (ok == NGX_OK) {
+        ok = ngx_http_campaign_webhook_hmac(key, body, sig);
+    }
+
+    OPENSSL_cleanse(key->data, sizeof(key->data));
+
+    if (ok != NGX_OK) {
+        return ok;
+    }
+
+    json_array_foreach(wh->events, i, ev) {
+        json_object_set_new(ev, "channel_id",
+                            json_stringn((char *) channel.data,
+                                         channel.len));
     }
 
     return NGX_OK;
 }
 
 
-/* the configured channel, or the provider's channel whose secret signed */
 static ngx_int_t
-ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
-    ngx_str_t *body, u_char *sig, ngx_str_t *channel)
+ngx_http_campaign_webhook_named(ngx_http_request_t *r, cmp_txn_t *txn,
+    cmp_webhook_t *wh, ngx_str_t *channel)
 {
-    ngx_int_t                      ok;
-    ngx_str_t                     *ids;
-    ngx_uint_t                     k;
-    ngx_array_t                   *found;
-    const char                    *secret;
-    ngx_http_campaign_loc_conf_t  *lcf;
+    int                             rc;
+    size_t                          len;
+    u_char                         *id;
+    ngx_http_campaign_loc_conf_t   *lcf;
+    ngx_http_campaign_main_conf_t  *mcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
-    secret = lcf->webhook->signing_secret;
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
     if (lcf->webhook_channel.len) {
         *channel = lcf->webhook_channel;
-
-        return ngx_http_campaign_webhook_secret(r, txn, channel, secret,
-                                                body, sig, NULL);
+        return NGX_OK;
     }
 
-    if (ngx_http_campaign_webhook_channels(r, txn, NULL, &found) != NGX_OK) {
+    if (ngx_http_campaign_query_arg(r, "channel", 0, channel) == NGX_OK
+        && channel->len > 0 && channel->len <= CMP_ID_MAX)
+    {
+        return NGX_OK;
+    }
+
+    id = ngx_pnalloc(r->pool, CMP_ID_MAX + 1);
+    if (id == NULL) {
         return NGX_ERROR;
     }
 
-    ids = found->elts;
+    rc = cmp_webhook_channel(&mcf->store, txn, wh->events, (char *) id,
+                             &len);
 
-    for (k = 0; k < found->nelts; k++) {
-        ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k], secret, body,
-                                              sig, NULL);
-        if (ok != NGX_DECLINED) {
-            *channel = ids[k];
-            return ok;
-        }
+    if (rc == CMP_NOTFOUND) {
+        wh->refused = "the callback names no channel: add ?channel=<id> "
+                      "to the webhook URL";
+        return NGX_DECLINED;
     }
 
-    return NGX_DECLINED;
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign_store: %s", cmp_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    channel->data = id;
+    channel->len = len;
+
+    return NGX_OK;
 }
 
 
 /*
  * The provider's handshake (WhatsApp: GET ?hub.mode=subscribe&
  * hub.verify_token=T&hub.challenge=C): the challenge back when T is the
- * verify secret of one of its channels.
+ * verify secret of one of its channels, found through an index of the
+ * tokens' hashes and compared in constant time.
  */
 static ngx_int_t
 ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 {
-    cmp_txn_t                     *txn;
-    ngx_int_t                      ok;
-    ngx_str_t                      mode, token, challenge, *ids;
-    ngx_uint_t                     k;
-    ngx_array_t                   *found;
-    const cmp_provider_t          *p;
-    ngx_http_campaign_loc_conf_t  *lcf;
+    int                               rc;
+    char                              hash[CMP_PROVIDER_TOKEN_KEY + 1];
+    char                              id[CMP_ID_MAX + 1];
+    size_t                            id_len, n;
+    cmp_txn_t                          *txn;
+    ngx_int_t                         ok;
+    ngx_str_t                         mode, token, challenge;
+    const cmp_provider_t             *p;
+    ngx_http_campaign_loc_conf_t     *lcf;
+    ngx_http_campaign_main_conf_t    *mcf;
+    ngx_http_campaign_webhook_key_t  *key;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
     p = lcf->webhook;
 
     if (ngx_http_campaign_query_arg(r, p->verify_mode, 0, &mode) != NGX_OK
@@ -525,10 +684,16 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
                                        &challenge)
            != NGX_OK
         || mode.len != 9 || ngx_strncmp(mode.data, "subscribe", 9) != 0
-        || token.len == 0 || challenge.len == 0 || challenge.len > 1024)
+        || token.len == 0 || token.len > 4096
+        || challenge.len == 0 || challenge.len > 1024)
     {
         return ngx_http_campaign_send_error(r, NGX_HTTP_FORBIDDEN,
                    "forbidden", NULL, "not a subscription handshake");
+    }
+
+    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     txn = ngx_http_campaign_read_begin(r);
@@ -537,20 +702,32 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
                    "store_unavailable", NULL, "cannot read the store");
     }
 
-    ok = NGX_DECLINED;
+    n = cmp_provider_token_key((char *) token.data, token.len, hash);
 
-    if (ngx_http_campaign_webhook_channels(r, txn, NULL, &found) != NGX_OK) {
-        ok = NGX_ERROR;
+    rc = cmp_index_get(&mcf->store, txn, p->verify_index, hash, n, id,
+                       &id_len);
+
+    if (rc == 0) {
+        ok = ngx_http_campaign_webhook_secret(r, txn, id, id_len,
+                                              p->verify_secret, key);
+
+        if (ok == NGX_OK
+            && (token.len != key->len
+                || CRYPTO_memcmp(token.data, key->data, key->len) != 0))
+        {
+            ok = NGX_DECLINED;
+        }
+
+    } else if (rc == CMP_NOTFOUND) {
+        ok = NGX_DECLINED;
 
     } else {
-        ids = found->elts;
-
-        for (k = 0; k < found->nelts && ok == NGX_DECLINED; k++) {
-            ok = ngx_http_campaign_webhook_secret(r, txn, &ids[k],
-                                                  p->verify_secret, NULL,
-                                                  NULL, &token);
-        }
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "campaign_store: %s", cmp_strerror(rc));
+        ok = NGX_ERROR;
     }
+
+    OPENSSL_cleanse(key->data, sizeof(key->data));
 
     ngx_http_campaign_read_end(r);
 
@@ -572,104 +749,11 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 }
 
 
-/* ids of the location's provider's channels (with route); there are few */
-static ngx_int_t
-ngx_http_campaign_webhook_channels(ngx_http_request_t *r, cmp_txn_t *txn,
-    const char *route, ngx_array_t **ids)
-{
-    int                                rc;
-    ngx_http_campaign_loc_conf_t      *lcf;
-    ngx_http_campaign_main_conf_t     *mcf;
-    ngx_http_campaign_webhook_scan_t  *scan;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
-
-    scan = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_scan_t));
-    if (scan == NULL
-        || ngx_array_init(&scan->ids, r->pool, 4, sizeof(ngx_str_t))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    scan->provider = lcf->webhook;
-    scan->route = route;
-    scan->pool = r->pool;
-
-    rc = cmp_record_list(&mcf->store, txn, &cmp_kind_channels, 0,
-                         ngx_http_campaign_webhook_scan, scan);
-
-    if (rc != 0 || scan->error) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "campaign webhook: listing channels failed: %s",
-                      rc ? cmp_strerror(rc) : "out of memory");
-        return NGX_ERROR;
-    }
-
-    *ids = &scan->ids;
-
-    return NGX_OK;
-}
-
-
-static int
-ngx_http_campaign_webhook_scan(void *data, const char *id, size_t id_len,
-    const cmp_record_t *rec)
-{
-    ngx_http_campaign_webhook_scan_t *scan = data;
-
-    char                   err[64];
-    json_t                *json;
-    ngx_str_t             *s;
-    const char            *type, *route;
-    const cmp_provider_t  *p;
-
-    json = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
-    if (json == NULL) {
-        return 0;
-    }
-
-    p = scan->provider;
-    type = json_string_value(json_object_get(json, "type"));
-    route = (scan->route != NULL)
-            ? json_string_value(json_object_get(json_object_get(json,
-                                                                p->name),
-                                                p->route_field))
-            : NULL;
-
-    if (type != NULL && ngx_strcmp(type, p->name) == 0
-        && (scan->route == NULL
-            || (route != NULL && ngx_strcmp(route, scan->route) == 0)))
-    {
-        s = ngx_array_push(&scan->ids);
-
-        if (s == NULL || (s->data = ngx_pnalloc(scan->pool, id_len)) == NULL)
-        {
-            scan->error = 1;
-            json_decref(json);
-            return 1;
-        }
-
-        ngx_memcpy(s->data, id, id_len);
-        s->len = id_len;
-    }
-
-    json_decref(json);
-
-    return 0;
-}
-
-
-/*
- * One channel's secret against what the request shows: the HMAC-SHA256
- * of body under it equal to sig, or (token) equal to it; both in constant
- * time.  NGX_OK on a match, NGX_DECLINED on none.
- */
+/* a channel's secret called name, into key; NGX_DECLINED: it has none */
 static ngx_int_t
 ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
-    ngx_str_t *channel, const char *name, ngx_str_t *body, u_char *sig,
-    ngx_str_t *token)
+    const char *id, size_t id_len, const char *name,
+    ngx_http_campaign_webhook_key_t *key)
 {
     int                             rc;
     char                            err[64];
@@ -677,14 +761,11 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
     json_t                         *json, *v;
     ngx_int_t                       ok;
     const char                     *s;
-    unsigned int                    md_len;
     ngx_http_campaign_main_conf_t  *mcf;
-    u_char                          md[EVP_MAX_MD_SIZE];
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
-    rc = cmp_secret_get(&mcf->store, txn, (char *) channel->data,
-                        channel->len, &s, &len);
+    rc = cmp_secret_get(&mcf->store, txn, id, id_len, &s, &len);
 
     if (rc == CMP_NOTFOUND) {
         return NGX_DECLINED;
@@ -707,27 +788,22 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
 
     ok = NGX_DECLINED;
 
-    if (s != NULL && slen > 0) {
-        if (token != NULL) {
-            if (token->len == slen
-                && CRYPTO_memcmp(token->data, s, slen) == 0)
-            {
-                ok = NGX_OK;
-            }
+    if (s != NULL && slen > 0 && slen <= sizeof(key->data)) {
+        key->channel.data = ngx_pnalloc(r->pool, id_len);
 
-        } else if (HMAC(EVP_sha256(), s, (int) slen, body->data, body->len,
-                        md, &md_len)
-                   != NULL)
-        {
-            if (md_len == NGX_HTTP_CAMPAIGN_SIG_LEN
-                && CRYPTO_memcmp(md, sig, NGX_HTTP_CAMPAIGN_SIG_LEN) == 0)
-            {
-                ok = NGX_OK;
-            }
+        if (key->channel.data == NULL) {
+            ok = NGX_ERROR;
 
-            OPENSSL_cleanse(md, sizeof(md));
+        } else {
+            ngx_memcpy(key->channel.data, id, id_len);
+            key->channel.len = id_len;
+            ngx_memcpy(key->data, s, slen);
+            key->len = slen;
+            ok = NGX_OK;
         }
+    }
 
+    if (s != NULL) {
         /* the parsed copy held the secret: do not leave it in the heap */
         OPENSSL_cleanse((void *) s, slen);
     }
@@ -735,6 +811,70 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
     json_decref(json);
 
     return ok;
+}
+
+
+/* the HMAC-SHA256 of body under key equal to sig, in constant time */
+static ngx_int_t
+ngx_http_campaign_webhook_hmac(ngx_http_campaign_webhook_key_t *key,
+    ngx_str_t *body, u_char *sig)
+{
+    ngx_int_t     ok;
+    unsigned int  md_len;
+    u_char        md[EVP_MAX_MD_SIZE];
+
+    ok = NGX_DECLINED;
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, body->data, body->len,
+             md, &md_len)
+        != NULL)
+    {
+        if (md_len == NGX_HTTP_CAMPAIGN_SIG_LEN
+            && CRYPTO_memcmp(md, sig, NGX_HTTP_CAMPAIGN_SIG_LEN) == 0)
+        {
+            ok = NGX_OK;
+        }
+
+        OPENSSL_cleanse(md, sizeof(md));
+    }
+
+    return ok;
+}
+
+
+/* events of a signed batch that could not be used: at info, then skipped */
+static void
+ngx_http_campaign_webhook_skipped(ngx_http_request_t *r, cmp_webhook_t *wh)
+{
+    size_t       i, n;
+    json_t      *ev;
+    const char  *type;
+
+    n = 0;
+
+    json_array_foreach(wh->events, i, ev) {
+        type = json_string_value(json_object_get(ev, "type"));
+
+        if (type == NULL || ngx_strcmp(type, "ignored") != 0
+            || json_object_get(ev, "why") == NULL)
+        {
+            continue;
+        }
+
+        /* a few lines say enough about one batch */
+        if (n++ < 8) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "campaign webhook: %s event skipped: %s",
+                          wh->provider->title,
+                          json_string_value(json_object_get(ev, "why")));
+        }
+    }
+
+    if (n > 8) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "campaign webhook: %uz more %s event(s) skipped",
+                      n - 8, wh->provider->title);
+    }
 }
 
 

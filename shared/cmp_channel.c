@@ -25,8 +25,13 @@ static int cmp_channel_save_secret(cmp_op_t *op, json_t *secret);
 static int cmp_channel_changed(cmp_op_t *op, int rc);
 static const cmp_provider_t *cmp_channel_provider(const json_t *rec);
 static const char *cmp_channel_route(json_t *rec, char *buf, size_t size);
-static int cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p,
+static int cmp_channel_index(cmp_op_t *op, const char *index,
     const char *old, const char *now);
+static const char *cmp_channel_verify_key(const cmp_provider_t *p,
+    const json_t *secret, char *buf);
+static int cmp_channel_indexes(cmp_op_t *op, const cmp_provider_t *p,
+    const char *old_route, const char *route, const char *old_verify,
+    const char *verify);
 
 
 /* the members of a channel, then one object per provider */
@@ -63,7 +68,7 @@ int
 cmp_channel_create(cmp_op_t *op)
 {
     int                    rc;
-    char                   phone[160];
+    char                   phone[160], vkey[CMP_PROVIDER_TOKEN_KEY + 1];
     json_t                *rec, *secret;
     const char            *type_name;
     const char            *fields[CMP_CHANNEL_NFIELDS + CMP_PROVIDER_MAX];
@@ -115,8 +120,11 @@ cmp_channel_create(cmp_op_t *op)
     }
 
     if (rc == CMP_OK && !op->replayed) {
-        rc = cmp_channel_index(op, type, NULL,
-                               cmp_channel_route(rec, phone, sizeof(phone)));
+        rc = cmp_channel_indexes(op, type, NULL,
+                                 cmp_channel_route(rec, phone,
+                                                   sizeof(phone)),
+                                 NULL,
+                                 cmp_channel_verify_key(type, secret, vkey));
     }
 
     json_decref(rec);
@@ -131,9 +139,11 @@ cmp_channel_update(cmp_op_t *op)
 {
     int                    rc;
     char                   old[160], now[160];
+    char                   old_key[CMP_PROVIDER_TOKEN_KEY + 1];
+    char                   new_key[CMP_PROVIDER_TOKEN_KEY + 1];
     size_t                 len;
     json_t                *rec, *secret, *type_field;
-    const char            *s, *old_phone;
+    const char            *s, *old_phone, *old_verify;
     const char            *fields[CMP_CHANNEL_NFIELDS + CMP_PROVIDER_MAX];
     const char            *types[CMP_PROVIDER_MAX + 1];
     cmp_record_t           meta;
@@ -191,6 +201,7 @@ cmp_channel_update(cmp_op_t *op)
     }
 
     old_phone = cmp_channel_route(rec, old, sizeof(old));
+    old_verify = cmp_channel_verify_key(type, secret, old_key);
 
     rc = cmp_channel_apply(op, rec, secret, type, 0);
 
@@ -207,8 +218,11 @@ cmp_channel_update(cmp_op_t *op)
     }
 
     if (rc == CMP_OK) {
-        rc = cmp_channel_index(op, type, old_phone,
-                               cmp_channel_route(rec, now, sizeof(now)));
+        rc = cmp_channel_indexes(op, type, old_phone,
+                                 cmp_channel_route(rec, now, sizeof(now)),
+                                 old_verify,
+                                 cmp_channel_verify_key(type, secret,
+                                                        new_key));
     }
 
     json_decref(rec);
@@ -222,10 +236,11 @@ int
 cmp_channel_delete(cmp_op_t *op)
 {
     int                    rc;
-    char                   phone[160];
-    json_t                *rec;
+    char                   phone[160], vkey[CMP_PROVIDER_TOKEN_KEY + 1];
+    size_t                 len;
+    json_t                *rec, *secret;
     uint64_t               refs;
-    const char            *old_phone;
+    const char            *old_phone, *old_verify, *s;
     cmp_record_t           meta;
     const cmp_provider_t  *type;
 
@@ -236,6 +251,16 @@ cmp_channel_delete(cmp_op_t *op)
     type = cmp_channel_provider(rec);
     old_phone = cmp_channel_route(rec, phone, sizeof(phone));
     json_decref(rec);
+
+    old_verify = NULL;
+
+    if (cmp_secret_get(op->store, op->txn, op->id, op->id_len, &s, &len)
+        == 0)
+    {
+        secret = cmp_json_parse(s, len, op->message, sizeof(op->message));
+        old_verify = cmp_channel_verify_key(type, secret, vkey);
+        json_decref(secret);
+    }
 
     rc = cmp_ref_count(op->store, op->txn, "channel", op->id, op->id_len,
                        &refs);
@@ -254,7 +279,9 @@ cmp_channel_delete(cmp_op_t *op)
         return cmp_op_store_error(op, rc);
     }
 
-    if (cmp_channel_index(op, type, old_phone, NULL) != CMP_OK) {
+    if (cmp_channel_indexes(op, type, old_phone, NULL, old_verify, NULL)
+        != CMP_OK)
+    {
         return CMP_FAIL;
     }
 
@@ -278,6 +305,14 @@ cmp_channel_set_status(cmp_op_t *op, const char *status,
     json_object_set_new(rec, "status", json_string(status));
     json_object_set_new(rec, "last_error",
                         last_error ? json_string(last_error) : json_null());
+
+    /* a sender the provider refused is not ready, whatever it has */
+    if (strcmp(status, "error") == 0) {
+        json_object_set_new(rec, "ready", json_false());
+        json_object_set_new(rec, "not_ready_reason",
+                            json_string(last_error ? last_error
+                                        : "the provider refused the sender"));
+    }
 
     rc = cmp_resource_store(op, rec, &meta);
     json_decref(rec);
@@ -439,8 +474,16 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
                     return CMP_FAIL;
                 }
 
-            } else if (cmp_check_string(op, in, type->name, pf->name, 1,
-                                        pf->max, CMP_OPTIONAL, &s)
+            } else if (pf->digits) {
+                if (cmp_check_digits(op, in, type->name, pf->name, pf->max,
+                                     &s)
+                    != CMP_OK)
+                {
+                    return CMP_FAIL;
+                }
+
+            } else if (cmp_check_token(op, in, type->name, pf->name,
+                                       pf->max, &s)
                        != CMP_OK)
             {
                 return CMP_FAIL;
@@ -461,9 +504,8 @@ cmp_channel_apply_provider(cmp_op_t *op, json_t *rec, json_t *secret,
                 continue;
             }
 
-            if (cmp_check_string(op, in, type->name, *f, 1, 4096,
-                                 CMP_OPTIONAL, &s)
-                != CMP_OK)
+            /* a secret goes into a header: CR or LF would inject one */
+            if (cmp_check_token(op, in, type->name, *f, 4096, &s) != CMP_OK)
             {
                 return CMP_FAIL;
             }
@@ -584,7 +626,7 @@ cmp_channel_route(json_t *rec, char *buf, size_t size)
  * removed only by the channel it names.
  */
 static int
-cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p, const char *old,
+cmp_channel_index(cmp_op_t *op, const char *index, const char *old,
     const char *now)
 {
     int     rc;
@@ -598,14 +640,13 @@ cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p, const char *old,
     rc = 0;
 
     if (old != NULL) {
-        rc = cmp_index_get(op->store, op->txn, p->route_index, old,
-                           strlen(old), id, &id_len);
+        rc = cmp_index_get(op->store, op->txn, index, old, strlen(old), id,
+                           &id_len);
 
         if (rc == 0 && id_len == op->id_len
             && memcmp(id, op->id, id_len) == 0)
         {
-            rc = cmp_index_del(op->store, op->txn, p->route_index, old,
-                               strlen(old));
+            rc = cmp_index_del(op->store, op->txn, index, old, strlen(old));
 
         } else if (rc == CMP_NOTFOUND || rc == 0) {
             rc = 0;
@@ -613,12 +654,64 @@ cmp_channel_index(cmp_op_t *op, const cmp_provider_t *p, const char *old,
     }
 
     if (rc == 0 && now != NULL) {
-        rc = cmp_index_put(op->store, op->txn, p->route_index, now,
-                           strlen(now), op->id, op->id_len);
+        rc = cmp_index_put(op->store, op->txn, index, now, strlen(now),
+                           op->id, op->id_len);
     }
 
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
+    }
+
+    return CMP_OK;
+}
+
+
+/* the index key of the channel's verify secret; NULL: none */
+static const char *
+cmp_channel_verify_key(const cmp_provider_t *p, const json_t *secret,
+    char *buf)
+{
+    json_t  *v;
+
+    if (p == NULL || p->verify_index == NULL) {
+        return NULL;
+    }
+
+    v = json_object_get(secret, p->verify_secret);
+
+    if (!json_is_string(v)) {
+        return NULL;
+    }
+
+    cmp_provider_token_key(json_string_value(v), json_string_length(v),
+                           buf);
+
+    return buf;
+}
+
+
+/* the route and the verify secret as the webhooks find them: no scans */
+static int
+cmp_channel_indexes(cmp_op_t *op, const cmp_provider_t *p,
+    const char *old_route, const char *route, const char *old_verify,
+    const char *verify)
+{
+    if (p == NULL) {
+        return CMP_OK;
+    }
+
+    if (p->route_index != NULL
+        && cmp_channel_index(op, p->route_index, old_route, route)
+           != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (p->verify_index != NULL
+        && cmp_channel_index(op, p->verify_index, old_verify, verify)
+           != CMP_OK)
+    {
+        return CMP_FAIL;
     }
 
     return CMP_OK;

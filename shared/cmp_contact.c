@@ -24,12 +24,16 @@
 #define CMP_VIBER_INDEX     "viber_id"
 #define CMP_VIBER_ID_MAX    128
 
+/* and a WhatsApp sender known by its business-scoped user id only */
+#define CMP_WA_USER_INDEX   "wa_user_id"
+
 
 typedef struct {
     char     phone[CMP_PHONE_MAX + 1];
     char     name_key[CMP_NAME_KEY_MAX];
     size_t   name_key_len;
     char     viber_id[CMP_VIBER_ID_MAX + 1];
+    char     wa_user_id[CMP_VIBER_ID_MAX + 1];
 } cmp_contact_keys_t;
 
 
@@ -48,11 +52,13 @@ static void cmp_contact_keys(cmp_op_t *op, json_t *rec,
 static int cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
     json_t *rec);
 static int cmp_contact_viber_del(cmp_op_t *op, const char *viber_id);
+static int cmp_contact_user_index(cmp_op_t *op, const char *old,
+    const char *now);
 
 
 static const char *const  cmp_contact_fields[] = {
     "id", "phone", "name", "email", "country", "remark", "viber_id",
-    "attributes", "opted_out", NULL
+    "whatsapp_user_id", "attributes", "opted_out", NULL
 };
 
 
@@ -76,6 +82,7 @@ cmp_contact_blank(void)
         || json_object_set_new(rec, "country", json_null()) != 0
         || json_object_set_new(rec, "remark", json_null()) != 0
         || json_object_set_new(rec, "viber_id", json_null()) != 0
+        || json_object_set_new(rec, "whatsapp_user_id", json_null()) != 0
         || json_object_set_new(rec, "attributes", json_object()) != 0
         || json_object_set_new(rec, "opted_out", json_false()) != 0
         || json_object_set_new(rec, "opted_out_at", json_null()) != 0)
@@ -238,6 +245,10 @@ cmp_contact_delete(cmp_op_t *op)
 
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
+    }
+
+    if (cmp_contact_user_index(op, old.wa_user_id, "") != CMP_OK) {
+        return CMP_FAIL;
     }
 
     return cmp_resource_remove(op);
@@ -547,6 +558,9 @@ cmp_contact_apply(cmp_op_t *op, json_t *in, json_t *rec)
         || cmp_contact_apply_string(op, in, rec, "remark", 0, 256) != CMP_OK
         || cmp_contact_apply_string(op, in, rec, "viber_id", 1, 128)
            != CMP_OK
+        || cmp_contact_apply_string(op, in, rec, "whatsapp_user_id", 1,
+                                    CMP_VIBER_ID_MAX)
+           != CMP_OK
         || cmp_contact_apply_attributes(op, in, rec) != CMP_OK)
     {
         return CMP_FAIL;
@@ -765,6 +779,12 @@ cmp_contact_keys(cmp_op_t *op, json_t *rec, cmp_contact_keys_t *keys)
         strcpy(keys->viber_id, s);
     }
 
+    s = json_string_value(json_object_get(rec, "whatsapp_user_id"));
+
+    if (s != NULL && strlen(s) <= CMP_VIBER_ID_MAX) {
+        strcpy(keys->wa_user_id, s);
+    }
+
     s = json_string_value(json_object_get(rec, "name"));
 
     if (s != NULL && op->id_len > 0) {
@@ -825,6 +845,57 @@ cmp_contact_reindex(cmp_op_t *op, const cmp_contact_keys_t *old,
                                now.viber_id, strlen(now.viber_id), op->id,
                                op->id_len);
         }
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return cmp_contact_user_index(op, old->wa_user_id, now.wa_user_id);
+}
+
+
+/*
+ * whatsapp_user_id is unique, as phone is: webhooks match a sender by it
+ * before the phone, so two contacts must not share one.
+ */
+static int
+cmp_contact_user_index(cmp_op_t *op, const char *old, const char *now)
+{
+    int     rc;
+    char    id[CMP_ID_MAX + 1];
+    size_t  id_len;
+
+    if (strcmp(old, now) == 0) {
+        return CMP_OK;
+    }
+
+    rc = 0;
+
+    if (now[0] != '\0') {
+        rc = cmp_index_get(op->store, op->txn, CMP_WA_USER_INDEX, now,
+                           strlen(now), id, &id_len);
+
+        if (rc == 0
+            && !(id_len == op->id_len && memcmp(id, op->id, id_len) == 0))
+        {
+            return cmp_op_fail(op, 409, "conflict", "whatsapp_user_id",
+                               "whatsapp_user_id %s is already taken by "
+                               "contact \"%.*s\"", now, (int) id_len, id);
+        }
+
+        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    if (rc == 0 && old[0] != '\0') {
+        rc = cmp_index_del(op->store, op->txn, CMP_WA_USER_INDEX, old,
+                           strlen(old));
+        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    if (rc == 0 && now[0] != '\0') {
+        rc = cmp_index_put(op->store, op->txn, CMP_WA_USER_INDEX, now,
+                           strlen(now), op->id, op->id_len);
     }
 
     if (rc != 0) {

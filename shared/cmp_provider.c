@@ -126,6 +126,30 @@ cmp_provider_contact_key(const cmp_provider_t *p, const char *from,
 }
 
 
+/*
+ * A verify token as an index key: FNV-1a, so the index names the channel
+ * without holding the secret; the caller compares the secret itself.
+ */
+size_t
+cmp_provider_token_key(const char *token, size_t len, char *key)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) token[i];
+        h *= 1099511628211ULL;
+    }
+
+    snprintf(key, CMP_PROVIDER_TOKEN_KEY + 1, "%016llx",
+             (unsigned long long) h);
+
+    return CMP_PROVIDER_TOKEN_KEY;
+}
+
+
 /* one of p's opt-out words, in any case, with blanks around */
 int
 cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
@@ -205,6 +229,94 @@ cmp_answer_error(cmp_answer_t *a, long code, const char *text)
 {
     snprintf(a->error, sizeof(a->error), "%ld: %s", code,
              text ? text : "error");
+    cmp_utf8_repair(a->error, strlen(a->error), 1);
+}
+
+
+/* the class of code in a provider's table (ended by lo -1); 0: unknown */
+int
+cmp_answer_code(cmp_answer_t *a, long code, const cmp_answer_code_t *table)
+{
+    const cmp_answer_code_t  *t;
+
+    for (t = table; t->lo != -1; t++) {
+        if (code == t->lo || (t->hi != 0 && code >= t->lo && code <= t->hi))
+        {
+            a->klass = t->klass;
+            a->defer = t->defer;
+            a->defer_max = t->defer_max;
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A provider may echo the request's credentials in its error text; what
+ * is stored, logged or shown never carries them.  secrets: the channel's
+ * secret values, each NUL-terminated, then an empty one.
+ */
+void
+cmp_answer_redact(cmp_answer_t *a, const char *secrets)
+{
+    char        *p, *q;
+    size_t       n, len;
+    const char  *s;
+    static const char  mark[] = "[redacted]";
+
+    len = strlen(a->error);
+
+    for (s = secrets; s != NULL && *s != '\0'; s += n + 1) {
+        n = strlen(s);
+
+        while (n >= 4 && (p = strstr(a->error, s)) != NULL) {
+            memmove(p + sizeof(mark) - 1, p + n, len - (p - a->error) - n
+                                                 + 1);
+            memcpy(p, mark, sizeof(mark) - 1);
+            len = len - n + sizeof(mark) - 1;
+
+            if (len >= sizeof(a->error)) {
+                a->error[sizeof(a->error) - 1] = '\0';
+                len = sizeof(a->error) - 1;
+            }
+        }
+    }
+
+    /* whatever follows "Bearer ", a token we may not know */
+    for (p = a->error; *p != '\0'; p = q) {
+        q = p + 1;
+
+        if (strncasecmp(p, "bearer ", 7) != 0) {
+            continue;
+        }
+
+        p += 7;
+
+        for (q = p; *q != '\0' && *q != ' ' && *q != '"' && *q != ','
+                    && *q != ';' && *q != ')'; q++)
+        {
+            /* void */
+        }
+
+        if (q == p || (q - p == sizeof(mark) - 1
+                       && memcmp(p, mark, q - p) == 0))
+        {
+            continue;
+        }
+
+        n = sizeof(mark) - 1;
+
+        if ((size_t) (q - p) < n) {
+            n = q - p;
+        }
+
+        memcpy(p, mark, n);
+        memmove(p + n, q, strlen(q) + 1);
+        q = p + n;
+    }
+
     cmp_utf8_repair(a->error, strlen(a->error), 1);
 }
 
@@ -306,6 +418,35 @@ cmp_provider_event(json_t *events, const char *type)
     json_object_set_new(ev, "type", json_string(type));
 
     return ev;
+}
+
+
+/*
+ * An event the module cannot use: kept as "ignored" with why, for the
+ * log, and with its route, which still names the channel that signed.
+ */
+void
+cmp_provider_skip(json_t *events, const char *route, const char *fmt, ...)
+{
+    char     why[160];
+    json_t  *ev;
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(why, sizeof(why), fmt, args);
+    va_end(args);
+
+    ev = cmp_provider_event(events, "ignored");
+    if (ev == NULL) {
+        return;
+    }
+
+    cmp_utf8_repair(why, strlen(why), 1);
+    json_object_set_new(ev, "why", json_string(why));
+
+    if (route != NULL) {
+        json_object_set_new(ev, "route", json_string(route));
+    }
 }
 
 

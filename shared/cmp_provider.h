@@ -19,6 +19,9 @@
 
 #define CMP_PROVIDER_MAX    8
 
+/* an index key standing for a secret: 16 hex digits of its hash */
+#define CMP_PROVIDER_TOKEN_KEY  16
+
 /* longest provider id kept (a wamid is at most 128 characters) */
 #define CMP_PROVIDER_ID_MAX 256
 
@@ -27,7 +30,8 @@ typedef enum {
     CMP_ANSWER_SENT = 0,        /* accepted: provider_id is set */
     CMP_ANSWER_THROTTLED,       /* retry later, slow the channel down */
     CMP_ANSWER_BLOCKED,         /* the sender is refused: stop the channel */
-    CMP_ANSWER_REFUSED          /* this recipient, for good */
+    CMP_ANSWER_REFUSED,         /* this recipient, for good */
+    CMP_ANSWER_DEFERRED         /* this recipient, later; the channel goes on */
 } cmp_answer_class_e;
 
 
@@ -35,10 +39,25 @@ typedef struct {
     cmp_answer_class_e   klass;
     long                 code;          /* provider code; HTTP status */
     int64_t              retry_after;   /* seconds; -1: not given */
+    int64_t              defer;         /* deferred: first wait, seconds */
+    int64_t              defer_max;     /* the wait doubles up to this */
     unsigned             opt_out:1;     /* the recipient stopped us */
     char                 provider_id[160];
-    char                 error[256];    /* "code: text" for the ledger */
+    char                 error[512];    /* "code: text" for the ledger */
 } cmp_answer_t;
+
+
+/*
+ * A provider's codes and what they mean for us: lo..hi (hi 0: lo alone),
+ * and for a deferral its first wait and the most it grows to.
+ */
+typedef struct {
+    long                 lo;
+    long                 hi;
+    cmp_answer_class_e   klass;
+    int64_t              defer;
+    int64_t              defer_max;
+} cmp_answer_code_t;
 
 
 /* a string member of a channel's provider object or of a send node */
@@ -49,6 +68,7 @@ typedef struct {
     const char          *dflt;          /* in place of null; NULL: null */
     unsigned             url:1;         /* an http(s) URL */
     unsigned             required:1;    /* a send node's */
+    unsigned             digits:1;      /* digits only: it goes in a URL */
 } cmp_provider_field_t;
 
 
@@ -79,6 +99,9 @@ struct cmp_provider_s {
     const char                  *address_index;
     const char                  *address_prefix;
     const char                  *no_address;      /* a skipped message */
+    /* a second name callbacks may give a contact by, matched first */
+    const char                  *user_field;      /* NULL: none */
+    const char                  *user_index;
 
     /* sending: the secret that authorizes, the sender member */
     const char                  *token;
@@ -105,6 +128,8 @@ struct cmp_provider_s {
     const char                  *verify_mode;
     const char                  *verify_token;
     const char                  *verify_challenge;
+    /* hashed verify secret -> channel id (cmp_provider_token_key) */
+    const char                  *verify_index;
     /* the object member naming the channel in callbacks, and its index */
     const char                  *route_field;     /* NULL: the signature */
     const char                  *route_index;
@@ -128,6 +153,7 @@ const char *cmp_provider_address(const cmp_provider_t *p,
     const json_t *contact, char *buf, size_t size);
 size_t cmp_provider_contact_key(const cmp_provider_t *p, const char *from,
     char *buf, size_t size);
+size_t cmp_provider_token_key(const char *token, size_t len, char *key);
 int cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
     size_t len);
 
@@ -139,6 +165,9 @@ int cmp_provider_opt_out_word(const cmp_provider_t *p, const char *text,
 int cmp_provider_text(const char *rec, size_t len, cmp_json_field_t *part);
 
 void cmp_answer_error(cmp_answer_t *a, long code, const char *text);
+int cmp_answer_code(cmp_answer_t *a, long code,
+    const cmp_answer_code_t *table);
+void cmp_answer_redact(cmp_answer_t *a, const char *secrets);
 void cmp_answer_transport(long http, int64_t retry_after, const char *what,
     cmp_answer_t *a);
 
@@ -152,6 +181,8 @@ int cmp_provider_endpoint(char **url, char **auth, const char *header,
 /* for the parsers: a string member; a new event; a bounded id */
 const char *cmp_provider_str(const json_t *obj, const char *name);
 json_t *cmp_provider_event(json_t *events, const char *type);
+void cmp_provider_skip(json_t *events, const char *route, const char *fmt,
+    ...);
 int cmp_provider_id_ok(const char *s, const char *what, char *err,
     size_t err_len);
 int64_t cmp_provider_time(const json_t *v);

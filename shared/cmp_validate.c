@@ -212,6 +212,7 @@ int
 cmp_check_url(cmp_op_t *op, json_t *obj, const char *path, const char *name)
 {
     char        field[128];
+    size_t      n;
     const char *s;
 
     if (cmp_check_string(op, obj, path, name, 1, 2048, CMP_OPTIONAL, &s)
@@ -220,8 +221,17 @@ cmp_check_url(cmp_op_t *op, json_t *obj, const char *path, const char *name)
         return CMP_FAIL;
     }
 
-    if (s == NULL
-        || strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
+    if (s == NULL) {
+        return CMP_OK;
+    }
+
+    n = (strncmp(s, "http://", 7) == 0) ? 7
+        : (strncmp(s, "https://", 8) == 0) ? 8 : 0;
+
+    /* a host, and nothing a request line or header could be split by */
+    if (n > 0 && s[n] != '\0' && s[n] != '/'
+        && strcspn(s, "?# \t\r\n") == strlen(s)
+        && cmp_check_printable(s))
     {
         return CMP_OK;
     }
@@ -229,7 +239,71 @@ cmp_check_url(cmp_op_t *op, json_t *obj, const char *path, const char *name)
     cmp_field_path(field, sizeof(field), path, name);
 
     return cmp_op_fail(op, 422, "validation_failed", field,
-                       "%s must be an http:// or https:// URL", field);
+                       "%s must be an http:// or https:// URL with a host, "
+                       "without a query, a fragment, blanks or control "
+                       "characters", field);
+}
+
+
+/* no control characters (CR, LF, NUL, ...): they would split a header */
+int
+cmp_check_printable(const char *s)
+{
+    for ( /* void */ ; *s != '\0'; s++) {
+        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a string of 1 to max characters that is safe in an HTTP header */
+int
+cmp_check_token(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, size_t max, const char **out)
+{
+    char  field[128];
+
+    if (cmp_check_string(op, obj, path, name, 1, max, CMP_OPTIONAL, out)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (*out == NULL || cmp_check_printable(*out)) {
+        return CMP_OK;
+    }
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    return cmp_op_fail(op, 422, "validation_failed", field,
+                       "%s must not contain control characters", field);
+}
+
+
+/* digits only: a Graph API id, which goes into the request's path */
+int
+cmp_check_digits(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, size_t max, const char **out)
+{
+    char  field[128];
+
+    if (cmp_check_string(op, obj, path, name, 1, max, CMP_OPTIONAL, out)
+        != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    if (*out == NULL || strspn(*out, "0123456789") == strlen(*out)) {
+        return CMP_OK;
+    }
+
+    cmp_field_path(field, sizeof(field), path, name);
+
+    return cmp_op_fail(op, 422, "validation_failed", field,
+                       "%s must be digits only", field);
 }
 
 

@@ -30,6 +30,11 @@ int cmp_check_enum(cmp_op_t *op, json_t *obj, const char *path,
     const char **value);
 int cmp_check_url(cmp_op_t *op, json_t *obj, const char *path,
     const char *name);
+int cmp_check_printable(const char *s);
+int cmp_check_token(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, size_t max, const char **out);
+int cmp_check_digits(cmp_op_t *op, json_t *obj, const char *path,
+    const char *name, size_t max, const char **out);
 int cmp_check_id(cmp_op_t *op, json_t *obj);
 int cmp_valid_id(const char *s, size_t len);
 

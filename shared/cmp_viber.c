@@ -32,10 +32,10 @@ static const char *const  cmp_viber_statuses[] = {
 };
 
 static const cmp_provider_field_t  cmp_viber_fields[] = {
-    { "sender_name", 28, NULL, NULL, 0, 0 },
-    { "service_account_status", 0, cmp_viber_statuses, "pending", 0, 0 },
-    { "api_base_url", 0, NULL, "https://chatapi.viber.com/pa", 1, 0 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "sender_name", 28, NULL, NULL, 0, 0, 0 },
+    { "service_account_status", 0, cmp_viber_statuses, "pending", 0, 0, 0 },
+    { "api_base_url", 0, NULL, "https://chatapi.viber.com/pa", 1, 0, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_viber_secrets[] = {
@@ -47,12 +47,32 @@ static const char *const  cmp_viber_categories[] = {
 };
 
 static const cmp_provider_field_t  cmp_viber_node_fields[] = {
-    { "category", 32, cmp_viber_categories, NULL, 0, 1 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "category", 32, cmp_viber_categories, NULL, 0, 1, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_viber_opt_out[] = {
     "stop", "unsubscribe", NULL
+};
+
+/* send_message's "status" (scheduler.md "Dispatch", README) */
+static const cmp_answer_code_t  cmp_viber_codes[] = {
+    /* 100 messages a user an hour without a reply: that user, later */
+    { 12, 0, CMP_ANSWER_DEFERRED, 3600, 86400 },
+
+    /* the bot: token, account blocked, not found, suspended, no webhook,
+       not authorized, and the account-level ones above 15 */
+    { 2, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 7, 10, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 15, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 23, 24, CMP_ANSWER_BLOCKED, 0, 0 },
+
+    /* bad or missing data, receiver not registered or subscribed, no
+       suitable device */
+    { 3, 6, CMP_ANSWER_REFUSED, 0, 0 },
+    { 11, 0, CMP_ANSWER_REFUSED, 0, 0 },
+
+    { -1, 0, CMP_ANSWER_REFUSED, 0, 0 }
 };
 
 
@@ -74,6 +94,8 @@ const cmp_provider_t  cmp_viber = {
     "viber_id",
     "",
     "no_viber_id",
+    NULL,
+    NULL,
 
     "auth_token",
     "sender_name",
@@ -85,7 +107,7 @@ const cmp_provider_t  cmp_viber = {
     "X-Viber-Content-Signature",
     "",
     "auth_token",
-    NULL, NULL, NULL, NULL,             /* no handshake */
+    NULL, NULL, NULL, NULL, NULL,       /* no handshake */
     NULL,                               /* callbacks do not name the bot */
     NULL,
     "viber_event",
@@ -107,6 +129,14 @@ cmp_viber_not_ready(const json_t *obj, char *reason, size_t size)
         n += snprintf(reason + n, size - n,
                       "service account is %s, not approved",
                       status ? status : "pending");
+    }
+
+    /* Viber refuses a message without sender.name (1-28 characters) */
+    if (!json_is_string(json_object_get(obj, "sender_name"))
+        && n < size)
+    {
+        n += snprintf(reason + n, size - n, "%ssender_name is not set",
+                      n ? "; " : "");
     }
 
     return n;
@@ -214,17 +244,9 @@ cmp_viber_classify(long http, const char *body, size_t len,
         return;
     }
 
-    switch (status) {
-    case 12:
-        a->klass = CMP_ANSWER_THROTTLED;
-        break;
-    case 2: case 7: case 8: case 9: case 15:
-        a->klass = CMP_ANSWER_BLOCKED;
-        break;
-    default:
-        /* 3, 4, 5, 6, 11, and what is not known: not this recipient */
-        a->klass = CMP_ANSWER_REFUSED;
-    }
+    /* what is not listed (1, 13, 14, ...): not this recipient */
+    a->klass = CMP_ANSWER_REFUSED;
+    (void) cmp_answer_code(a, status, cmp_viber_codes);
 
     cmp_answer_error(a, status, text);
 
@@ -251,11 +273,16 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
     }
 
     out = json_array();
+    if (out == NULL) {
+        goto nomem;
+    }
+
     event = cmp_provider_str(root, "event");
 
-    if (out == NULL || event == NULL) {
-        snprintf(err, err_len, "the payload has no \"event\"");
-        goto failed;
+    /* only a body that is no JSON is refused: the rest is skipped */
+    if (event == NULL) {
+        cmp_provider_skip(out, NULL, "the payload has no \"event\"");
+        goto done;
     }
 
     /* a message_token is a 64-bit number; the ledger keys it as text */
@@ -288,9 +315,9 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         from = cmp_provider_str(root, "user_id");
 
         if (token[0] == '\0') {
-            snprintf(err, err_len, "a \"%s\" event needs a message_token",
-                     event);
-            goto failed;
+            cmp_provider_skip(out, NULL, "a \"%s\" event needs a "
+                              "message_token", event);
+            goto done;
         }
 
         ev = cmp_provider_event(out, "status");
@@ -317,7 +344,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         text = cmp_provider_str(msg, "text");
 
         if (!cmp_provider_id_ok(from, "sender.id", err, err_len)) {
-            goto failed;
+            cmp_provider_skip(out, NULL, "%s", err);
+            goto done;
         }
 
         ev = cmp_provider_event(out, "reply");
@@ -335,6 +363,11 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         if (token[0] != '\0') {
             json_object_set_new(ev, "provider_message_id",
                                 json_string(token));
+        }
+
+        /* a sticker, a bare picture: recorded, but no answer */
+        if (text == NULL) {
+            json_object_set_new(ev, "answers", json_false());
         }
 
         v = json_object_get(msg, "tracking_data");
@@ -361,7 +394,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
         }
 
         if (!cmp_provider_id_ok(from, "the user id", err, err_len)) {
-            goto failed;
+            cmp_provider_skip(out, NULL, "%s", err);
+            goto done;
         }
 
         ev = cmp_provider_event(out, event[0] == 's' ? "opt_in"
@@ -386,6 +420,8 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
                         json_integer(cmp_provider_time(
                             json_object_get(root, "timestamp"))));
 
+done:
+
     json_decref(root);
     *events = out;
 
@@ -394,8 +430,6 @@ cmp_viber_parse(const char *body, size_t len, json_t **events,
 nomem:
 
     snprintf(err, err_len, "out of memory");
-
-failed:
 
     json_decref(root);
     json_decref(out);

@@ -13,6 +13,7 @@
 #include "cmp_message.h"
 #include "cmp_counter.h"
 #include "cmp_funnel.h"
+#include "cmp_json_raw.h"
 
 
 static int cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind,
@@ -28,12 +29,15 @@ static int cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key,
     size_t key_len, const char *from, const char *to);
 static int cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     size_t key_len, json_t *msg);
-static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh,
-    const char *from, char *id, size_t *id_len);
+static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
+    char *id, size_t *id_len);
 static int cmp_webhook_opt(cmp_op_t *op, const char *contact,
     size_t contact_len, int out);
 static int cmp_webhook_inbox(cmp_op_t *op, json_t *record);
 static int cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
+static int cmp_webhook_stopped(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
+    json_t *msg);
+static json_t *cmp_webhook_or_null(json_t *ev, const char *name);
 static int cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
 static int cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh,
     json_t *ev, int out);
@@ -174,18 +178,17 @@ cmp_webhook_unhex(unsigned char *dst, const char *src, size_t len)
 
 
 /*
- * The message an event is about: by our own hex id echoed back when the
- * provider carries one, else by the provider's id.  Returns 0 and the
- * parsed record when found, 1 when unknown, -1 on an error.
+ * The message an event is about, as its key and its record in the map:
+ * by our own hex id echoed back when the provider carries one, else by
+ * the provider's id.  A store code: CMP_NOTFOUND when unknown.
  */
-static int
-cmp_webhook_message(cmp_op_t *op, const char *opaque,
+int
+cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
     const char *provider_id, unsigned char *key, size_t *key_len,
-    json_t **msg)
+    cmp_val_t *rec)
 {
-    int         rc;
-    char        err[160];
-    size_t      n;
+    int       rc;
+    size_t    n;
     cmp_val_t   k, v;
 
     rc = CMP_NOTFOUND;
@@ -196,14 +199,14 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
     {
         k.mv_data = key;
         k.mv_size = n / 2;
-        rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGES, &k, &v);
+        rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, rec);
     }
 
     if (rc == CMP_NOTFOUND && provider_id != NULL) {
         k.mv_data = (void *) provider_id;
         k.mv_size = strlen(provider_id);
 
-        rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
+        rc = cmp_db_get(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
 
         if (rc == 0) {
             /* the raw key (it has NUL separators), or its hex form */
@@ -218,13 +221,82 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
                 k.mv_size = v.mv_size;
 
             } else {
-                return 1;
+                return CMP_NOTFOUND;
             }
 
             k.mv_data = key;
-            rc = cmp_db_get(op->store, op->txn, CMP_DB_MESSAGES, &k, &v);
+            rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, rec);
         }
     }
+
+    if (rc == 0) {
+        *key_len = k.mv_size;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The channel that sent the message an event is about, for callbacks
+ * that do not name their channel: one lookup, no scan.  0, CMP_NOTFOUND
+ * or a store code.
+ */
+int
+cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
+    char *id, size_t *id_len)
+{
+    int                rc;
+    size_t             i, key_len;
+    json_t            *ev;
+    cmp_val_t            rec;
+    cmp_json_field_t   f[1];
+    unsigned char      key[CMP_MESSAGE_KEY_MAX];
+
+    json_array_foreach(events, i, ev) {
+        rc = cmp_webhook_find(st, txn, cmp_provider_str(ev, "opaque"),
+                              cmp_provider_str(ev, "provider_message_id"),
+                              key, &key_len, &rec);
+
+        if (rc == CMP_NOTFOUND) {
+            continue;
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        f[0].name = "channel_id";
+
+        if (cmp_json_raw_find(rec.mv_data, rec.mv_size, f, 1) != 0
+            || f[0].value == NULL
+            || cmp_json_raw_value_string(f[0].value, f[0].len, id,
+                                         CMP_ID_MAX + 1) != 0)
+        {
+            continue;
+        }
+
+        *id_len = strlen(id);
+
+        return 0;
+    }
+
+    return CMP_NOTFOUND;
+}
+
+
+/* the message, parsed: 0 when found, 1 when unknown, -1 on an error */
+static int
+cmp_webhook_message(cmp_op_t *op, const char *opaque,
+    const char *provider_id, unsigned char *key, size_t *key_len,
+    json_t **msg)
+{
+    int       rc;
+    char      err[160];
+    cmp_val_t   v;
+
+    rc = cmp_webhook_find(op->store, op->txn, opaque, provider_id, key,
+                          key_len, &v);
 
     if (rc == CMP_NOTFOUND) {
         return 1;
@@ -234,8 +306,6 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
         cmp_op_store_error(op, rc);
         return -1;
     }
-
-    *key_len = k.mv_size;
 
     *msg = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
 
@@ -304,10 +374,10 @@ static int
 cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     size_t key_len, json_t *msg)
 {
-    int         rc;
-    char       *dump;
-    char        now[CMP_TIME_LEN + 1];
-    size_t      len;
+    int       rc;
+    char     *dump;
+    char      now[CMP_TIME_LEN + 1];
+    size_t    len;
     cmp_val_t   k, v;
 
     cmp_time_format(op->now, now);
@@ -335,29 +405,46 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
 
 
 /*
- * A callback names a contact by its address on the provider (WhatsApp:
- * the number without "+").  Returns 0 when found, 1 when not, -1 on an
- * error.
+ * A callback names a contact by its user id (WhatsApp: a BSUID), looked
+ * up first, or by its address (WhatsApp: the number without "+").
+ * Returns 0 when found, 1 when not, -1 on an error.
  */
 static int
-cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, const char *from,
-    char *id, size_t *id_len)
+cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, char *id,
+    size_t *id_len)
 {
-    int     rc;
-    char    key[CMP_PROVIDER_ID_MAX + 8];
-    size_t  n;
+    int                    rc;
+    char                   key[CMP_PROVIDER_ID_MAX + 8];
+    size_t                 n;
+    const char            *from, *uid;
+    const cmp_provider_t  *p;
 
-    if (from == NULL) {
-        return 1;
+    p = wh->provider;
+    uid = cmp_provider_str(ev, "user_id");
+    from = cmp_provider_str(ev, "from");
+
+    if (uid != NULL && p->user_index != NULL) {
+        rc = cmp_index_get(op->store, op->txn, p->user_index, uid,
+                           strlen(uid), id, id_len);
+
+        if (rc == 0) {
+            return 0;
+        }
+
+        if (rc != CMP_NOTFOUND) {
+            cmp_op_store_error(op, rc);
+            return -1;
+        }
     }
 
-    n = cmp_provider_contact_key(wh->provider, from, key, sizeof(key));
+    n = (from != NULL) ? cmp_provider_contact_key(p, from, key, sizeof(key))
+                       : 0;
     if (n == 0) {
         return 1;
     }
 
-    rc = cmp_index_get(op->store, op->txn, wh->provider->address_index, key,
-                       n, id, id_len);
+    rc = cmp_index_get(op->store, op->txn, p->address_index, key, n, id,
+                       id_len);
 
     if (rc == CMP_NOTFOUND) {
         return 1;
@@ -455,7 +542,7 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
     int            rc;
     char          *dump;
     size_t         len;
-    cmp_val_t      k, v;
+    cmp_val_t        k, v;
     uint64_t       seq;
     unsigned char  buf[8];
 
@@ -531,6 +618,12 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
             snprintf(wh->unknown_id, sizeof(wh->unknown_id), "%s", id);
         }
 
+        if (json_is_true(json_object_get(ev, "opt_out"))
+            && cmp_webhook_stopped(op, wh, ev, NULL) != CMP_OK)
+        {
+            return CMP_FAIL;
+        }
+
         rec = cmp_webhook_record(op, "unknown_status", ev);
 
         if (rec != NULL) {
@@ -542,9 +635,23 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return cmp_webhook_inbox(op, rec);
     }
 
+    /* the user stopped marketing: whatever the ledger says already */
+    if (json_is_true(json_object_get(ev, "opt_out"))
+        && cmp_webhook_stopped(op, wh, ev, msg) != CMP_OK)
+    {
+        json_decref(msg);
+        return CMP_FAIL;
+    }
+
     s = cmp_provider_str(msg, "status");
 
-    if (s != NULL && cmp_message_rank(s) >= rank) {
+    /* a late "failed" after "delivered" or "read" is no news either */
+    if (s != NULL
+        && (cmp_message_rank(s) >= rank
+            || (strcmp(status, "failed") == 0
+                && cmp_message_rank(s) >= cmp_message_rank("delivered")
+                && cmp_message_rank(s) < cmp_message_rank("failed"))))
+    {
         wh->duplicates++;
         json_decref(msg);
         return CMP_OK;
@@ -585,20 +692,79 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 }
 
 
+/*
+ * A failed status whose error says the user stopped marketing (131050):
+ * the contact of the message (else the one the status names) is opted
+ * out, as a user_preferences stop would, and campaignd is told.
+ */
+static int
+cmp_webhook_stopped(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
+    json_t *msg)
+{
+    int          rc;
+    char         contact[CMP_ID_MAX + 1];
+    size_t       contact_len;
+    json_t      *rec;
+    const char  *id;
+
+    id = cmp_provider_str(msg, "contact_id");
+
+    if (id != NULL && strlen(id) <= CMP_ID_MAX) {
+        contact_len = strlen(id);
+        memcpy(contact, id, contact_len + 1);
+
+    } else {
+        rc = cmp_webhook_contact(op, wh, ev, contact, &contact_len);
+        if (rc < 0) {
+            return CMP_FAIL;
+        }
+
+        if (rc == 1) {
+            return CMP_OK;
+        }
+    }
+
+    if (cmp_webhook_opt(op, contact, contact_len, 1) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    rec = cmp_webhook_record(op, "opted_out", ev);
+
+    if (rec != NULL) {
+        json_object_set(rec, "from", cmp_webhook_or_null(ev, "from"));
+        json_object_set_new(rec, "contact_id",
+                            json_stringn(contact, contact_len));
+        json_object_set_new(rec, "reason", json_string("failed_status"));
+    }
+
+    return cmp_webhook_inbox(op, rec);
+}
+
+
+/* a member of ev, or null: never a missing member in an inbox record */
+static json_t *
+cmp_webhook_or_null(json_t *ev, const char *name)
+{
+    json_t  *v;
+
+    v = json_object_get(ev, name);
+
+    return (v != NULL) ? v : json_null();
+}
+
+
 static int
 cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 {
-    int             rc, found, counted;
+    int             rc, found, counted, answers;
     char            contact[CMP_ID_MAX + 1], now[CMP_TIME_LEN + 1];
     char            hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     size_t          i, key_len, contact_len;
     json_t         *msg, *rec;
-    const char     *id, *from;
+    const char     *id;
     unsigned char   key[CMP_MESSAGE_KEY_MAX];
 
     id = cmp_provider_str(ev, "provider_message_id");
-    from = cmp_provider_str(ev, "from");
-
     if (id != NULL) {
         rc = cmp_webhook_seen(op, wh, 'm', id, NULL, NULL);
         if (rc != 0) {
@@ -606,7 +772,7 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         }
     }
 
-    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    rc = cmp_webhook_contact(op, wh, ev, contact, &contact_len);
     if (rc < 0) {
         return CMP_FAIL;
     }
@@ -615,10 +781,16 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         contact_len = 0;
     }
 
-    /* the message answered: WhatsApp's context, Viber's tracking_data */
-    found = cmp_webhook_message(op, cmp_provider_str(ev, "opaque"),
-                                cmp_provider_str(ev, "context_id"), key,
-                                &key_len, &msg);
+    /*
+     * The message answered: WhatsApp's context, Viber's tracking_data.  A
+     * reaction or a bare picture is kept as a "message": it answers no
+     * wait_for_reply and counts as no reply.
+     */
+    answers = !json_is_false(json_object_get(ev, "answers"));
+    found = answers ? cmp_webhook_message(op, cmp_provider_str(ev, "opaque"),
+                                          cmp_provider_str(ev, "context_id"),
+                                          key, &key_len, &msg)
+                    : 1;
     if (found < 0) {
         return CMP_FAIL;
     }
@@ -655,10 +827,20 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         counted = 1;
     }
 
-    rec = cmp_webhook_record(op, "reply", ev);
+    rec = cmp_webhook_record(op, answers ? "reply" : "message", ev);
 
     if (rec != NULL) {
-        json_object_set_new(rec, "from", json_string(from));
+        json_object_set(rec, "from", cmp_webhook_or_null(ev, "from"));
+
+        if (json_object_get(ev, "user_id") != NULL) {
+            json_object_set(rec, "user_id", json_object_get(ev, "user_id"));
+        }
+
+        if (!answers) {
+            json_object_set(rec, "message_type",
+                            cmp_webhook_or_null(ev, "message_type"));
+        }
+
         json_object_set_new(rec, "contact_id", contact_len
                             ? json_stringn(contact, contact_len)
                             : json_null());
@@ -693,7 +875,7 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     rec = cmp_webhook_record(op, "opted_out", ev);
 
     if (rec != NULL) {
-        json_object_set_new(rec, "from", json_string(from));
+        json_object_set(rec, "from", cmp_webhook_or_null(ev, "from"));
         json_object_set_new(rec, "contact_id", contact_len
                             ? json_stringn(contact, contact_len)
                             : json_null());
@@ -716,6 +898,10 @@ cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, int out)
     from = cmp_provider_str(ev, "from");
     reason = cmp_provider_str(ev, "reason");
 
+    if (from == NULL) {
+        from = cmp_provider_str(ev, "user_id");
+    }
+
     snprintf(ts, sizeof(ts), "%lld",
              (long long) json_integer_value(json_object_get(ev,
                                                             "timestamp")));
@@ -725,7 +911,7 @@ cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, int out)
         return (rc < 0) ? CMP_FAIL : CMP_OK;
     }
 
-    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    rc = cmp_webhook_contact(op, wh, ev, contact, &contact_len);
     if (rc < 0) {
         return CMP_FAIL;
     }
@@ -744,7 +930,7 @@ cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev, int out)
     rec = cmp_webhook_record(op, out ? "opted_out" : "opted_in", ev);
 
     if (rec != NULL) {
-        json_object_set_new(rec, "from", json_string(from));
+        json_object_set(rec, "from", cmp_webhook_or_null(ev, "from"));
         json_object_set_new(rec, "contact_id", contact_len
                             ? json_stringn(contact, contact_len)
                             : json_null());
@@ -778,7 +964,7 @@ cmp_webhook_started(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return (rc < 0) ? CMP_FAIL : CMP_OK;
     }
 
-    rc = cmp_webhook_contact(op, wh, from, contact, &contact_len);
+    rc = cmp_webhook_contact(op, wh, ev, contact, &contact_len);
     if (rc < 0) {
         return CMP_FAIL;
     }

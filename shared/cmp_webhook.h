@@ -58,11 +58,20 @@ typedef struct {
     unsigned               duplicates;
     unsigned               unknown;
     char                   unknown_id[CMP_PROVIDER_ID_MAX + 1];
+
+    /* why the request is refused, for its 401; NULL: a bad signature */
+    const char            *refused;
 } cmp_webhook_t;
 
 
 /* a cmp_op_pt: op->data is a cmp_webhook_t whose events have channel_id */
 int cmp_webhook_apply(cmp_op_t *op);
+
+int cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
+    const char *provider_id, unsigned char *key, size_t *key_len,
+    cmp_val_t *rec);
+int cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
+    char *id, size_t *id_len);
 
 
 #endif /* _CMP_WEBHOOK_H_INCLUDED_ */

@@ -25,23 +25,26 @@ static char *cmp_whatsapp_body_json(const json_t *msg, size_t *len);
 static void cmp_whatsapp_classify(long http, const char *body, size_t len,
     int64_t retry_after, cmp_answer_t *a);
 static int cmp_whatsapp_in(long code, const long *list);
+static void cmp_whatsapp_answer_text(cmp_answer_t *a, json_t *err);
 static int cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
     char *err, size_t err_len);
-static int cmp_whatsapp_statuses(json_t *events, json_t *list,
-    const char *route, char *err, size_t err_len);
-static int cmp_whatsapp_messages(json_t *events, json_t *list,
-    const char *route, char *err, size_t err_len);
+static void cmp_whatsapp_statuses(json_t *events, json_t *list,
+    const char *route);
+static void cmp_whatsapp_messages(json_t *events, json_t *value,
+    const char *route);
 static void cmp_whatsapp_preferences(json_t *events, json_t *list,
     const char *route);
 static const char *cmp_whatsapp_text(json_t *msg, const char *type);
+static int cmp_whatsapp_listed(const char *s, const char *const *list);
 static json_t *cmp_whatsapp_error(json_t *errors);
 
 
 static const cmp_provider_field_t  cmp_whatsapp_fields[] = {
-    { "waba_id", 128, NULL, NULL, 0, 0 },
-    { "phone_number_id", 128, NULL, NULL, 0, 0 },
-    { "api_base_url", 0, NULL, "https://graph.facebook.com/v21.0", 1, 0 },
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { "waba_id", 128, NULL, NULL, 0, 0, 1 },
+    { "phone_number_id", 128, NULL, NULL, 0, 0, 1 },
+    /* v21.0 expires on 2027-01-21; v23.0 is current (providers.md) */
+    { "api_base_url", 0, NULL, "https://graph.facebook.com/v23.0", 1, 0, 0 },
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_whatsapp_secrets[] = {
@@ -49,11 +52,26 @@ static const char *const  cmp_whatsapp_secrets[] = {
 };
 
 static const cmp_provider_field_t  cmp_whatsapp_node_fields[] = {
-    { NULL, 0, NULL, NULL, 0, 0 }
+    { NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
 static const char *const  cmp_whatsapp_opt_out[] = {
     "stop", "unsubscribe", NULL
+};
+
+/* messages that are no answer to a question, even with a caption */
+static const char *const  cmp_whatsapp_mute[] = {
+    "reaction", "unsupported", "system", "ephemeral", "request_welcome",
+    NULL
+};
+
+static const char *const  cmp_whatsapp_captioned[] = {
+    "image", "video", "document", NULL
+};
+
+/* the user stopped marketing messages from this business */
+static const long  cmp_whatsapp_opt_out_codes[] = {
+    131050, -1
 };
 
 
@@ -75,6 +93,8 @@ const cmp_provider_t  cmp_whatsapp = {
     "phone",
     "+",                                /* "to" and "from": digits only */
     "no_phone",
+    "whatsapp_user_id",                 /* a BSUID, for users without */
+    "wa_user_id",                       /* a number in callbacks */
 
     "access_token",
     NULL,
@@ -90,6 +110,7 @@ const cmp_provider_t  cmp_whatsapp = {
     "hub.mode",
     "hub.verify_token",
     "hub.challenge",
+    "wa_verify_token",
     "phone_number_id",
     "wa_phone_number_id",
     "wa_event",
@@ -97,16 +118,50 @@ const cmp_provider_t  cmp_whatsapp = {
 };
 
 
-static const long  cmp_whatsapp_throttled[] = {
-    130429, 131056, 80007, 4, -1
-};
+/*
+ * Every code we know, by what it means for us (scheduler.md "Dispatch",
+ * README "Provider answers"); a code not listed goes by the HTTP status.
+ */
+static const cmp_answer_code_t  cmp_whatsapp_codes[] = {
+    /* rate limits: throughput, spam rate, WABA calls, Graph's own */
+    { 130429, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 131048, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 80007, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 4, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 17, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 32, 0, CMP_ANSWER_THROTTLED, 0, 0 },
+    { 613, 0, CMP_ANSWER_THROTTLED, 0, 0 },
 
-static const long  cmp_whatsapp_blocked[] = {
-    0, 190, 368, 131048, 131031, 130497, -1
-};
+    /* one recipient, later: the pair rate, the per-user marketing cap */
+    { 131056, 0, CMP_ANSWER_DEFERRED, 60, 3600 },
+    { 131049, 0, CMP_ANSWER_DEFERRED, 3600, 86400 },
 
-static const long  cmp_whatsapp_refused[] = {
-    131026, 131047, 131049, 131050, 100, -1
+    /* the sender: token, capability (HTTP 500), permissions, account */
+    { 0, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 3, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 10, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 190, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 200, 299, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 368, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 130497, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131031, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131037, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131042, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131045, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131057, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 131063, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+    { 133010, 0, CMP_ANSWER_BLOCKED, 0, 0 },
+
+    /* this recipient, for good; templates */
+    { 100, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 130472, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131026, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131047, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131050, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 131051, 0, CMP_ANSWER_REFUSED, 0, 0 },
+    { 132000, 132999, CMP_ANSWER_REFUSED, 0, 0 },
+
+    { -1, 0, CMP_ANSWER_REFUSED, 0, 0 }
 };
 
 
@@ -285,7 +340,6 @@ cmp_whatsapp_classify(long http, const char *body, size_t len,
 {
     long          code;
     json_t       *json, *err, *id;
-    const char   *text;
 
     json = (body != NULL && len > 0) ? json_loadb(body, len, 0, NULL)
                                      : NULL;
@@ -324,41 +378,64 @@ cmp_whatsapp_classify(long http, const char *body, size_t len,
     }
 
     code = (long) json_integer_value(json_object_get(err, "code"));
-    text = json_string_value(json_object_get(err, "message"));
 
     /* the HTTP status decides what the code list does not know */
     cmp_answer_transport(http, retry_after, "", a);
-
-    if (cmp_whatsapp_in(code, cmp_whatsapp_throttled)) {
-        a->klass = CMP_ANSWER_THROTTLED;
-
-    } else if (cmp_whatsapp_in(code, cmp_whatsapp_blocked)) {
-        a->klass = CMP_ANSWER_BLOCKED;
-
-    } else if (cmp_whatsapp_in(code, cmp_whatsapp_refused)
-               || (code >= 132000 && code <= 132999))
-    {
-        a->klass = CMP_ANSWER_REFUSED;
-    }
+    (void) cmp_answer_code(a, code, cmp_whatsapp_codes);
 
     a->code = code;
-    a->opt_out = (code == 131050);
+    a->opt_out = cmp_whatsapp_in(code, cmp_whatsapp_opt_out_codes);
 
-    cmp_answer_error(a, code, text);
+    cmp_whatsapp_answer_text(a, err);
 
     json_decref(json);
+}
+
+
+/*
+ * "code: message (details) [fbtrace_id X]": the details say what to do,
+ * the trace id is what Meta's support asks for.
+ */
+static void
+cmp_whatsapp_answer_text(cmp_answer_t *a, json_t *err)
+{
+    char         text[sizeof(a->error)];
+    size_t       n;
+    const char  *s;
+
+    s = cmp_provider_str(err, "message");
+    n = snprintf(text, sizeof(text), "%s", s ? s : "error");
+
+    s = cmp_provider_str(json_object_get(err, "error_data"), "details");
+
+    if (s != NULL && n < sizeof(text)) {
+        n += snprintf(text + n, sizeof(text) - n, " (%s)", s);
+    }
+
+    s = cmp_provider_str(err, "fbtrace_id");
+
+    if (s != NULL && n < sizeof(text)) {
+        snprintf(text + n, sizeof(text) - n, " [fbtrace_id %s]", s);
+    }
+
+    cmp_answer_error(a, a->code, text);
 }
 
 
 /* ------------------------------------------------------------ callbacks */
 
 
+/*
+ * Only a body that is not JSON is refused: Meta retries a whole batch on
+ * any other answer, so an event we cannot use is skipped (an "ignored"
+ * event saying why) and the rest of the batch still counts.
+ */
 static int
 cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
     char *err, size_t err_len)
 {
     size_t       i, j;
-    json_t      *root, *entry, *e, *changes, *ch, *value, *list, *out;
+    json_t      *root, *entry, *e, *ch, *value, *out;
     const char  *route;
 
     *events = NULL;
@@ -369,17 +446,20 @@ cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
     }
 
     out = json_array();
+    if (out == NULL) {
+        json_decref(root);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+
     entry = json_object_get(root, "entry");
 
-    if (out == NULL || !json_is_array(entry)) {
-        snprintf(err, err_len, "the payload has no \"entry\" array");
-        goto failed;
+    if (!json_is_array(entry)) {
+        cmp_provider_skip(out, NULL, "the payload has no \"entry\" array");
     }
 
     json_array_foreach(entry, i, e) {
-        changes = json_object_get(e, "changes");
-
-        json_array_foreach(changes, j, ch) {
+        json_array_foreach(json_object_get(e, "changes"), j, ch) {
             value = json_object_get(ch, "value");
 
             if (!json_is_object(value)) {
@@ -387,36 +467,29 @@ cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
             }
 
             route = cmp_provider_str(json_object_get(value, "metadata"),
-                                    "phone_number_id");
+                                     "phone_number_id");
 
-            if ((json_array_size(json_object_get(value, "statuses"))
-                 || json_array_size(json_object_get(value, "messages"))
-                 || json_array_size(json_object_get(value,
-                                                    "user_preferences")))
-                && !cmp_provider_id_ok(route, "metadata.phone_number_id",
-                                      err, err_len))
+            if (!cmp_provider_id_ok(route, "metadata.phone_number_id", err,
+                                    err_len))
             {
-                goto failed;
+                if (json_array_size(json_object_get(value, "statuses"))
+                    || json_array_size(json_object_get(value, "messages"))
+                    || json_array_size(json_object_get(value,
+                                                       "user_preferences")))
+                {
+                    cmp_provider_skip(out, NULL, "%s", err);
+                }
+
+                continue;
             }
 
-            list = json_object_get(value, "statuses");
-
-            if (cmp_whatsapp_statuses(out, list, route, err, err_len)
-                != 0)
-            {
-                goto failed;
-            }
-
-            list = json_object_get(value, "messages");
-
-            if (cmp_whatsapp_messages(out, list, route, err, err_len)
-                != 0)
-            {
-                goto failed;
-            }
-
-            list = json_object_get(value, "user_preferences");
-            cmp_whatsapp_preferences(out, list, route);
+            cmp_whatsapp_statuses(out, json_object_get(value, "statuses"),
+                                  route);
+            cmp_whatsapp_messages(out, value, route);
+            cmp_whatsapp_preferences(out,
+                                     json_object_get(value,
+                                                     "user_preferences"),
+                                     route);
         }
     }
 
@@ -424,41 +497,35 @@ cmp_whatsapp_parse(const char *body, size_t len, json_t **events,
     *events = out;
 
     return 0;
-
-failed:
-
-    json_decref(root);
-    json_decref(out);
-
-    return -1;
 }
 
 
-static int
-cmp_whatsapp_statuses(json_t *events, json_t *list, const char *route,
-    char *err, size_t err_len)
+static void
+cmp_whatsapp_statuses(json_t *events, json_t *list, const char *route)
 {
+    char         err[96];
     size_t       i;
-    json_t      *st, *ev;
-    const char  *id, *status, *opaque;
+    json_t      *st, *ev, *error;
+    const char  *id, *status, *opaque, *to;
 
     json_array_foreach(list, i, st) {
         id = cmp_provider_str(st, "id");
         status = cmp_provider_str(st, "status");
 
-        if (!cmp_provider_id_ok(id, "statuses[].id", err, err_len)) {
-            return -1;
+        if (!cmp_provider_id_ok(id, "statuses[].id", err, sizeof(err))) {
+            cmp_provider_skip(events, route, "%s", err);
+            continue;
         }
 
         if (status == NULL || strlen(status) > 32) {
-            snprintf(err, err_len, "statuses[].status must be a string");
-            return -1;
+            cmp_provider_skip(events, route,
+                              "statuses[].status must be a string");
+            continue;
         }
 
         ev = cmp_provider_event(events, "status");
         if (ev == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
+            return;
         }
 
         json_object_set_new(ev, "route", json_string(route));
@@ -474,11 +541,31 @@ cmp_whatsapp_statuses(json_t *events, json_t *list, const char *route,
             json_object_set_new(ev, "opaque", json_string(opaque));
         }
 
-        json_object_set_new(ev, "error", cmp_whatsapp_error(
-                                             json_object_get(st, "errors")));
-    }
+        /* the recipient, for an opt-out found in errors[] */
+        to = cmp_provider_str(st, "recipient_id");
 
-    return 0;
+        if (to != NULL && strlen(to) <= CMP_PROVIDER_ID_MAX) {
+            json_object_set_new(ev, "from", json_string(to));
+        }
+
+        to = cmp_provider_str(st, "recipient_user_id");
+
+        if (to != NULL && strlen(to) <= CMP_PROVIDER_ID_MAX) {
+            json_object_set_new(ev, "user_id", json_string(to));
+        }
+
+        error = cmp_whatsapp_error(json_object_get(st, "errors"));
+
+        /* 131050 comes mostly here, not in the send's answer */
+        if (cmp_whatsapp_in(json_integer_value(json_object_get(error,
+                                                               "code")),
+                            cmp_whatsapp_opt_out_codes))
+        {
+            json_object_set_new(ev, "opt_out", json_true());
+        }
+
+        json_object_set_new(ev, "error", error);
+    }
 }
 
 
@@ -526,35 +613,74 @@ cmp_whatsapp_error(json_t *errors)
 }
 
 
-static int
-cmp_whatsapp_messages(json_t *events, json_t *list, const char *route,
-    char *err, size_t err_len)
+/*
+ * A sender is named by "from" (the number) or, since 2026, by "user_id"
+ * alone (a business-scoped user id); contacts[] may carry the user id of
+ * a sender named by number.
+ */
+static void
+cmp_whatsapp_messages(json_t *events, json_t *value, const char *route)
 {
-    size_t       i;
-    json_t      *msg, *ev;
-    const char  *from, *id, *type, *text, *context;
+    char         err[96];
+    size_t       i, k;
+    json_t      *msg, *ev, *c;
+    const char  *from, *uid, *id, *type, *text, *context;
 
-    json_array_foreach(list, i, msg) {
+    json_array_foreach(json_object_get(value, "messages"), i, msg) {
         from = cmp_provider_str(msg, "from");
+        uid = cmp_provider_str(msg, "user_id");
         id = cmp_provider_str(msg, "id");
+
+        if (uid == NULL) {
+            uid = cmp_provider_str(msg, "from_user_id");
+        }
         type = cmp_provider_str(msg, "type");
 
-        if (!cmp_provider_id_ok(from, "messages[].from", err, err_len)
-            || !cmp_provider_id_ok(id, "messages[].id", err, err_len))
-        {
-            return -1;
+        if (from != NULL && uid == NULL) {
+            json_array_foreach(json_object_get(value, "contacts"), k, c) {
+                if (json_equal(json_object_get(c, "wa_id"),
+                               json_object_get(msg, "from")))
+                {
+                    uid = cmp_provider_str(c, "user_id");
+                    break;
+                }
+            }
+        }
+
+        if (from != NULL && strlen(from) > CMP_PROVIDER_ID_MAX) {
+            from = NULL;
+        }
+
+        if (uid != NULL && strlen(uid) > CMP_PROVIDER_ID_MAX) {
+            uid = NULL;
+        }
+
+        if (from == NULL && uid == NULL) {
+            cmp_provider_skip(events, route, "messages[] names no sender "
+                              "(neither from nor user_id)");
+            continue;
+        }
+
+        if (!cmp_provider_id_ok(id, "messages[].id", err, sizeof(err))) {
+            cmp_provider_skip(events, route, "%s", err);
+            continue;
         }
 
         ev = cmp_provider_event(events, "reply");
         if (ev == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
+            return;
         }
 
         text = cmp_whatsapp_text(msg, type);
 
         json_object_set_new(ev, "route", json_string(route));
-        json_object_set_new(ev, "from", json_string(from));
+        json_object_set_new(ev, "from", from ? json_string(from)
+                                             : json_null());
+
+        if (uid != NULL) {
+            json_object_set_new(ev, "user_id", json_string(uid));
+        }
+
         json_object_set_new(ev, "provider_message_id", json_string(id));
         json_object_set_new(ev, "message_type",
                             type ? json_string(type) : json_null());
@@ -563,6 +689,11 @@ cmp_whatsapp_messages(json_t *events, json_t *list, const char *route,
         json_object_set_new(ev, "timestamp",
                             json_integer(cmp_provider_time(
                                 json_object_get(msg, "timestamp"))));
+
+        /* a reaction, a bare picture, "unsupported", "system": no answer */
+        if (text == NULL || cmp_whatsapp_listed(type, cmp_whatsapp_mute)) {
+            json_object_set_new(ev, "answers", json_false());
+        }
 
         context = cmp_provider_str(json_object_get(msg, "context"), "id");
 
@@ -576,8 +707,6 @@ cmp_whatsapp_messages(json_t *events, json_t *list, const char *route,
             json_object_set_new(ev, "stop", json_true());
         }
     }
-
-    return 0;
 }
 
 
@@ -613,7 +742,25 @@ cmp_whatsapp_text(json_t *msg, const char *type)
         return s;
     }
 
+    /* a picture, a video or a file with a caption says something */
+    if (cmp_whatsapp_listed(type, cmp_whatsapp_captioned)) {
+        return cmp_provider_str(json_object_get(msg, type), "caption");
+    }
+
     return NULL;
+}
+
+
+static int
+cmp_whatsapp_listed(const char *s, const char *const *list)
+{
+    for ( /* void */ ; s != NULL && *list != NULL; list++) {
+        if (strcmp(*list, s) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -622,15 +769,24 @@ cmp_whatsapp_preferences(json_t *events, json_t *list, const char *route)
 {
     size_t       i;
     json_t      *p, *ev;
-    const char  *wa_id, *category, *value;
+    const char  *wa_id, *uid, *category, *value;
 
     json_array_foreach(list, i, p) {
         wa_id = cmp_provider_str(p, "wa_id");
+        uid = cmp_provider_str(p, "user_id");
         category = cmp_provider_str(p, "category");
         value = cmp_provider_str(p, "value");
 
+        if (wa_id != NULL && strlen(wa_id) > CMP_PROVIDER_ID_MAX) {
+            wa_id = NULL;
+        }
+
+        if (uid != NULL && strlen(uid) > CMP_PROVIDER_ID_MAX) {
+            uid = NULL;
+        }
+
         /* other categories or values say nothing about marketing consent */
-        if (wa_id == NULL || strlen(wa_id) > CMP_PROVIDER_ID_MAX
+        if ((wa_id == NULL && uid == NULL)
             || category == NULL || value == NULL
             || strcmp(category, "marketing_messages") != 0
             || (strcmp(value, "stop") != 0 && strcmp(value, "resume") != 0))
@@ -645,7 +801,13 @@ cmp_whatsapp_preferences(json_t *events, json_t *list, const char *route)
         }
 
         json_object_set_new(ev, "route", json_string(route));
-        json_object_set_new(ev, "from", json_string(wa_id));
+        json_object_set_new(ev, "from", wa_id ? json_string(wa_id)
+                                              : json_null());
+
+        if (uid != NULL) {
+            json_object_set_new(ev, "user_id", json_string(uid));
+        }
+
         json_object_set_new(ev, "reason", json_string("user_preferences"));
         json_object_set_new(ev, "timestamp",
                             json_integer(cmp_provider_time(

@@ -26,6 +26,7 @@
 
 
 #define CMP_DISPATCH_ATTEMPTS   5
+#define CMP_DISPATCH_DEFERRALS  12       /* then a deferred one fails */
 #define CMP_DISPATCH_SCAN       4096
 #define CMP_DISPATCH_BATCH      256      /* sends a channel starts at once */
 #define CMP_GAP_SLOTS           65536
@@ -42,6 +43,8 @@ typedef struct {
                                           requests in flight, a PATCH of
                                           the token gives it new ones */
     char                sender[64];
+    char               *secrets;       /* values, NUL after each, "" last:
+                                          cut out of provider answers */
     cmp_bucket_t        bucket;
     unsigned            max_in_flight;
     unsigned            in_flight;
@@ -96,6 +99,7 @@ typedef struct {
     char                instance[2 * CMP_MESSAGE_KEY_MAX + 1];
     uint32_t            run;
     int64_t             attempts;
+    int64_t             deferrals;
     int                 lane;
 } cmp_message_view_t;
 
@@ -152,6 +156,8 @@ static int cmp_dispatch_sent(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_refused(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_throttled(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_blocked(cmp_dispatch_answer_t *x);
+static int cmp_dispatch_deferred(cmp_dispatch_answer_t *x);
+static char *cmp_dispatch_secrets(const cmp_provider_t *pr, json_t *secret);
 static int cmp_dispatch_opted_out(cmp_dispatch_t *d, cmp_txn_t *txn,
     const char *contact);
 static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn,
@@ -217,6 +223,11 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
     for (i = 0; i < d->nchans; i++) {
         free(d->chans[i].url);
         cmp_http_headers_release(d->chans[i].headers);
+
+        if (d->chans[i].secrets != NULL) {
+            memset(d->chans[i].secrets, 0, strlen(d->chans[i].secrets));
+            free(d->chans[i].secrets);
+        }
     }
 
     cmp_text_free(&d->patch);
@@ -361,6 +372,13 @@ cmp_dispatch_channel(void *ctx, const char *id, size_t len,
         secret = cmp_json_parse(s, slen, err, sizeof(err));
         token = json_string_value(json_object_get(secret, pr->token));
     }
+
+    if (c->secrets != NULL) {
+        memset(c->secrets, 0, strlen(c->secrets));
+        free(c->secrets);
+    }
+
+    c->secrets = cmp_dispatch_secrets(pr, secret);
 
     url = NULL;
     auth = NULL;
@@ -945,7 +963,8 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
 
     /* cancelled, skipped, or queued twice: the entry is stale */
     if (cmp_dispatch_view(rec, len, &m) != 0
-        || strcmp(m.status, "queued") != 0)
+        || (strcmp(m.status, "queued") != 0
+            && strcmp(m.status, "deferred") != 0))
     {
         return CMP_TAKE_DROP;
     }
@@ -1027,14 +1046,14 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
 static int
 cmp_dispatch_view(const char *rec, size_t len, cmp_message_view_t *m)
 {
-    cmp_json_field_t  f[9] = {
+    cmp_json_field_t  f[10] = {
         { "status", NULL, 0 }, { "id", NULL, 0 }, { "campaign_id", NULL, 0 },
         { "contact_id", NULL, 0 }, { "instance", NULL, 0 },
         { "run", NULL, 0 }, { "attempts", NULL, 0 }, { "lane", NULL, 0 },
-        { "recipient", NULL, 0 }
+        { "recipient", NULL, 0 }, { "deferrals", NULL, 0 }
     };
 
-    if (cmp_json_raw_find(rec, len, f, 9) != 0
+    if (cmp_json_raw_find(rec, len, f, 10) != 0
         || cmp_json_raw_value_string(f[0].value, f[0].len, m->status,
                                      sizeof(m->status)) != 0
         || cmp_json_raw_value_string(f[1].value, f[1].len, m->id,
@@ -1071,6 +1090,7 @@ cmp_dispatch_view(const char *rec, size_t len, cmp_message_view_t *m)
     m->run = (uint32_t) cmp_json_raw_value_int(f[5].value, f[5].len);
     m->attempts = cmp_json_raw_value_int(f[6].value, f[6].len);
     m->lane = (int) cmp_json_raw_value_int(f[7].value, f[7].len);
+    m->deferrals = cmp_json_raw_value_int(f[9].value, f[9].len);
 
     return 0;
 }
@@ -1247,7 +1267,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
     int64_t now_ms)
 {
     int                     rc;
-    char                    detail[320];
+    char                    detail[sizeof(((cmp_answer_t *) 0)->error)];
     cmp_val_t               k, v;
     const char             *s;
     cmp_dispatch_answer_t   x;
@@ -1267,6 +1287,9 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
         x.c->provider->classify(r->status, r->answer.data, r->answer.len,
                                 r->retry_after, &x.a);
     }
+
+    /* before the text goes anywhere: the ledger, the log, the channel */
+    cmp_answer_redact(&x.a, x.c->secrets);
 
     rc = cmp_queue_sending_del(d->st, txn, x.s->mkey, x.s->mklen);
     if (rc != 0) {
@@ -1321,6 +1344,10 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
 
     case CMP_ANSWER_THROTTLED:
         rc = cmp_dispatch_throttled(&x);
+        break;
+
+    case CMP_ANSWER_DEFERRED:
+        rc = cmp_dispatch_deferred(&x);
         break;
 
     default: /* CMP_ANSWER_BLOCKED */
@@ -1475,7 +1502,7 @@ static int
 cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
 {
     int                rc;
-    char               detail[320], num[24];
+    char               detail[sizeof(x->a.error) + 40], num[24];
     json_t            *body;
     cmp_op_t           op;
     cmp_chan_t        *c;
@@ -1525,6 +1552,132 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
     c->ok = 0;
 
     return rc;
+}
+
+
+/*
+ * The provider says this recipient cannot take it now (WhatsApp's pair
+ * rate, its per-user marketing cap; Viber's 100 an hour without a
+ * reply): only this message waits, "deferred" with its next attempt
+ * time, for the class's first wait doubling with each deferral.  It fails
+ * when that time is past its campaign's end, or after too many.
+ */
+static int
+cmp_dispatch_deferred(cmp_dispatch_answer_t *x)
+{
+    int                    rc, open;
+    char                   due[24], num[24], count[24];
+    int64_t                wait, at;
+    cmp_message_view_t        *m;
+    cmp_answer_t          *a;
+    cmp_json_field_t       set[4];
+    cmp_campaign_cache_t   cache;
+
+    m = &x->m;
+    a = &x->a;
+
+    wait = a->defer > 0 ? a->defer : 60;
+
+    if (m->deferrals > 0 && m->deferrals < 32) {
+        wait <<= m->deferrals;
+    }
+
+    if (a->defer_max > 0 && wait > a->defer_max) {
+        wait = a->defer_max;
+    }
+
+    if (a->retry_after > wait) {
+        wait = a->retry_after;
+    }
+
+    /* a tenth at random, so that a run's deferrals do not come back as one */
+    wait = wait * 1000 + random() % (wait * 100 + 1);
+    at = x->now_ms + wait;
+
+    open = 1;
+
+    if (m->campaign[0] != '\0') {
+        memset(&cache, 0, sizeof(cmp_campaign_cache_t));
+        cache.id[1] = 1;
+
+        open = cmp_dispatch_campaign_open(x->d, x->txn, m->campaign, &cache,
+                                          at / 1000);
+    }
+
+    if (!open || m->deferrals + 1 >= CMP_DISPATCH_DEFERRALS) {
+        return cmp_dispatch_refused(x);
+    }
+
+    set[0].name = "error";
+    set[0].value = x->quoted.data;
+    set[0].len = x->quoted.len;
+    set[1].name = "next_attempt_at";
+    set[1].value = due;
+    set[1].len = snprintf(due, sizeof(due), "%lld", (long long) at / 1000);
+    set[2].name = "deferrals";
+    set[2].value = count;
+    set[2].len = snprintf(count, sizeof(count), "%lld",
+                          (long long) m->deferrals + 1);
+    /* not the message's fault: its throttle budget stays */
+    set[3].name = "attempts";
+    set[3].value = num;
+    set[3].len = snprintf(num, sizeof(num), "%lld",
+                          (long long) (m->attempts > 0 ? m->attempts - 1 : 0));
+
+    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
+                              x->len, m, "deferred", set, 4,
+                              x->now_ms / 1000);
+
+    if (rc == 0) {
+        rc = cmp_timer_put(x->d->st, x->txn, at, CMP_TIMER_RETRY,
+                           x->s->mkey, x->s->mklen);
+    }
+
+    cmp_log_error(x->d->log, CMP_LOG_INFO, "campaign %s run %d contact %s "
+                  "message %s: deferred (%s), again in %lld s",
+                  m->campaign[0] ? m->campaign : "-", (int) m->run,
+                  m->contact, m->id, a->error, (long long) wait / 1000);
+
+    return rc;
+}
+
+
+/* the values of a channel's secrets, for cmp_answer_redact() */
+static char *
+cmp_dispatch_secrets(const cmp_provider_t *pr, json_t *secret)
+{
+    char                *buf, *p;
+    size_t               n;
+    const char          *s;
+    const char *const   *f;
+
+    n = 1;
+
+    for (f = pr->secrets; *f != NULL; f++) {
+        s = json_string_value(json_object_get(secret, *f));
+        n += (s != NULL) ? strlen(s) + 1 : 0;
+    }
+
+    buf = malloc(n);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+
+    for (f = pr->secrets; *f != NULL; f++) {
+        s = json_string_value(json_object_get(secret, *f));
+
+        if (s != NULL && *s != '\0') {
+            n = strlen(s) + 1;
+            memcpy(p, s, n);
+            p += n;
+        }
+    }
+
+    *p = '\0';
+
+    return buf;
 }
 
 

@@ -146,9 +146,11 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
         }
 
         if (type == CMP_TIMER_RETRY) {
-            /* a throttled message's time to go again */
+            /* a throttled or deferred message's time to go again */
             if (cmp_message_load(e->st, txn, key + 9, klen - 9, &msg) == 0) {
-                if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
+                if (cmp_engine_is(json_object_get(msg, "status"), "queued")
+                    || cmp_engine_is(json_object_get(msg, "status"),
+                                     "deferred"))
                 {
                     rc = cmp_queue_put(e->st, txn,
                              json_string_value(json_object_get(msg,

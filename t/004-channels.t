@@ -34,7 +34,7 @@ POST /api/channels
 --- response_headers
 Location: /api/channels/wa1
 ETag: "1"
---- response_body_like: ^\{"id":"wa1","name":"Main WhatsApp","type":"whatsapp","whatsapp":\{"waba_id":null,"phone_number_id":null,"api_base_url":"https://graph\.facebook\.com/v21\.0","access_token_set":false,"app_secret_set":false,"verify_token_set":false\},"rate_limit_per_second":80,"max_in_flight":64,"min_gap_seconds":6,"status":"ok","last_error":null,"ready":false,"not_ready_reason":"no WABA associated \(waba_id is not set\); phone_number_id is not set; access_token is not set","created_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","updated_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","version":1\}$
+--- response_body_like: ^\{"id":"wa1","name":"Main WhatsApp","type":"whatsapp","whatsapp":\{"waba_id":null,"phone_number_id":null,"api_base_url":"https://graph\.facebook\.com/v23\.0","access_token_set":false,"app_secret_set":false,"verify_token_set":false\},"rate_limit_per_second":80,"max_in_flight":64,"min_gap_seconds":6,"status":"ok","last_error":null,"ready":false,"not_ready_reason":"no WABA associated \(waba_id is not set\); phone_number_id is not set; access_token is not set","created_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","updated_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","version":1\}$
 
 
 
@@ -46,7 +46,7 @@ PATCH /api/channels/wa1
 --- error_code: 200
 --- response_headers
 ETag: "2"
---- response_body_like: ^\{"id":"wa1","name":"Main WhatsApp","type":"whatsapp","whatsapp":\{"waba_id":"102938475","phone_number_id":"113355","api_base_url":"https://graph\.facebook\.com/v21\.0","access_token_set":true,"app_secret_set":false,"verify_token_set":false\},.*"ready":true,"not_ready_reason":null,.*"version":2\}$
+--- response_body_like: ^\{"id":"wa1","name":"Main WhatsApp","type":"whatsapp","whatsapp":\{"waba_id":"102938475","phone_number_id":"113355","api_base_url":"https://graph\.facebook\.com/v23\.0","access_token_set":true,"app_secret_set":false,"verify_token_set":false\},.*"ready":true,"not_ready_reason":null,.*"version":2\}$
 --- no_error_log eval
 [ '[error]', '[alert]', '[crit]', @::Secrets ]
 
@@ -197,7 +197,7 @@ PATCH /api/channels/wa1
 PATCH /api/channels/wa1
 {"whatsapp":{"api_base_url":"ftp://graph.facebook.com"}}
 --- error_code: 422
---- response_body_like: ^\{"error":\{"code":"validation_failed","message":"whatsapp.api_base_url must be an http:// or https:// URL","field":"whatsapp\.api_base_url"\}\}$
+--- response_body_like: ^\{"error":\{"code":"validation_failed","message":"whatsapp.api_base_url must be an http:// or https:// URL with a host, without a query, a fragment, blanks or control characters","field":"whatsapp\.api_base_url"\}\}$
 
 
 
@@ -216,7 +216,7 @@ PATCH /api/channels/wa2
 {"whatsapp":{"api_base_url":null}}
 
 --- error_code: 200
---- response_body_like: "api_base_url":"https://graph\.facebook\.com/v21\.0"
+--- response_body_like: "api_base_url":"https://graph\.facebook\.com/v23\.0"
 
 
 
@@ -527,7 +527,7 @@ POST /api/channels
 {"id":"vb2","name":"No token","type":"viber","viber":{"service_account_status":"approved"}}
 
 --- error_code: 201
---- response_body_like: "ready":false,"not_ready_reason":"auth_token is not set"
+--- response_body_like: "ready":false,"not_ready_reason":"sender_name is not set; auth_token is not set"
 
 
 
@@ -853,3 +853,59 @@ POST /api/channels
 
 --- error_code: 201
 --- response_body_like: "auth_token_set":false\}.*"ready":false
+
+
+
+=== TEST 85: Viber requires sender.name: a channel without one is not ready
+--- more_headers
+Content-Type: application/json
+--- pipelined_requests eval
+["POST /api/channels\n" . '{"id":"vb5","name":"No sender","type":"viber","viber":{"service_account_status":"approved","auth_token":"t"}}',
+ "PATCH /api/channels/vb5\n" . '{"viber":{"sender_name":"Shop"}}',
+ "PATCH /api/channels/vb5\n" . '{"viber":{"sender_name":"12345678901234567890123456789"}}']
+--- error_code eval
+[201, 200, 422]
+--- response_body_like eval
+[qr/"ready":false,"not_ready_reason":"sender_name is not set"/,
+ qr/"ready":true,"not_ready_reason":null/,
+ qr/"field":"viber.sender_name"/]
+
+
+
+=== TEST 86: ids that go into the Graph API's URL are digits only
+--- more_headers
+Content-Type: application/json
+--- pipelined_requests eval
+["POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"phone_number_id":"../../x?a=b#"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"waba_id":"12 3"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"phone_number_id":"106540352242922","waba_id":"102290129340398"}}']
+--- error_code eval
+[422, 422, 201]
+--- response_body_like eval
+[qr/"message":"whatsapp.phone_number_id must be digits only","field":"whatsapp.phone_number_id"/,
+ qr/"field":"whatsapp.waba_id"/,
+ qr/"phone_number_id":"106540352242922"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 87: no CR, LF or other control character in a token or a URL
+--- more_headers
+Content-Type: application/json
+--- pipelined_requests eval
+["POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"access_token":"t\r\nX-Injected: 1"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"viber","viber":{"auth_token":"a\u0007b"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"api_base_url":"https://graph.facebook.com/v23.0?x=1"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"whatsapp","whatsapp":{"api_base_url":"https://"}}',
+ "POST /api/channels\n" . '{"name":"X","type":"viber","viber":{"sender_name":"Shop\nX"}}']
+--- error_code eval
+[422, 422, 422, 422, 422]
+--- response_body_like eval
+[qr/"message":"whatsapp.access_token must not contain control characters","field":"whatsapp.access_token"/,
+ qr/"field":"viber.auth_token"/,
+ qr/"field":"whatsapp.api_base_url"/,
+ qr/"field":"whatsapp.api_base_url"/,
+ qr/"field":"viber.sender_name"/]
+--- no_error_log
+[error]

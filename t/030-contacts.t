@@ -24,7 +24,7 @@ POST /api/contacts
 --- response_headers
 Location: /api/contacts/li
 ETag: "1"
---- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":"met at expo","viber_id":"01234567890A=","attributes":\{"city":"Hangzhou","tier":2,"vip":true,"birthday":"1990-05-01"\},"opted_out":false,"opted_out_at":null,"created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":1\}$
+--- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":"met at expo","viber_id":"01234567890A=","whatsapp_user_id":null,"attributes":\{"city":"Hangzhou","tier":2,"vip":true,"birthday":"1990-05-01"\},"opted_out":false,"opted_out_at":null,"created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":1\}$
 
 
 
@@ -172,7 +172,7 @@ PATCH /api/contacts/li
 --- error_code: 200
 --- response_headers
 ETag: "2"
---- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":null,"viber_id":"01234567890A=","attributes":\{"city":"Hangzhou","tier":3,"birthday":"1990-05-01","lang":"zh"\},"opted_out":true,"opted_out_at":"[-0-9T:]+Z","created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":2\}$
+--- response_body_like: ^\{"id":"li","phone":"\+8613800000000","name":"Li Lei","email":"li@example.com","country":"CN","remark":null,"viber_id":"01234567890A=","whatsapp_user_id":null,"attributes":\{"city":"Hangzhou","tier":3,"birthday":"1990-05-01","lang":"zh"\},"opted_out":true,"opted_out_at":"[-0-9T:]+Z","created_at":"[-0-9T:]+Z","updated_at":"[-0-9T:]+Z","version":2\}$
 
 
 
@@ -285,3 +285,29 @@ Idempotency-Key: k-contact-1
 [201, 201]
 --- response_body_like eval
 [qr/"id":"(ct_[0-9a-f]+)"/, qr/"id":"ct_[0-9a-f]+","phone":"\+8613800000020"/]
+
+
+
+=== TEST 16: whatsapp_user_id (a BSUID) is unique, can move and be cleared
+--- more_headers
+Content-Type: application/json
+--- pipelined_requests eval
+[
+"POST /api/contacts\n" . '{"id":"u1","phone":"+8613800000031","whatsapp_user_id":"US.13491208655302741918"}',
+"POST /api/contacts\n" . '{"id":"u2","phone":"+8613800000032","whatsapp_user_id":"US.13491208655302741918"}',
+"POST /api/contacts\n" . '{"id":"u2","phone":"+8613800000032","whatsapp_user_id":""}',
+"PATCH /api/contacts/u1\n" . '{"whatsapp_user_id":null}',
+"POST /api/contacts\n" . '{"id":"u2","phone":"+8613800000032","whatsapp_user_id":"US.13491208655302741918"}',
+"PATCH /api/contacts/u1\n" . '{"whatsapp_user_id":"US.13491208655302741918"}',
+]
+--- error_code eval
+[201, 409, 422, 200, 201, 409]
+--- response_body_like eval
+[qr/"viber_id":null,"whatsapp_user_id":"US.13491208655302741918","attributes"/,
+ qr/"code":"conflict","message":"whatsapp_user_id US.13491208655302741918 is already taken by contact \\"u1\\"","field":"whatsapp_user_id"/,
+ qr/"field":"whatsapp_user_id"/,
+ qr/"whatsapp_user_id":null/,
+ qr/"id":"u2"/,
+ qr/by contact \\"u2\\"/]
+--- no_error_log
+[error]

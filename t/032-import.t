@@ -167,7 +167,7 @@ line two\",\r
 ]
 --- response_body_like eval
 [
-qr/"name":"Lei, Li","email":"li\@example.com","country":"CN","remark":"said \\"hi\\"","viber_id":"v1=","attributes":\{"city":"Hangzhou"\}/,
+qr/"name":"Lei, Li","email":"li\@example.com","country":"CN","remark":"said \\"hi\\"","viber_id":"v1=","whatsapp_user_id":null,"attributes":\{"city":"Hangzhou"\}/,
 qr/"name":"Multi",.*"remark":"line one\\r\\nline two",.*"attributes":\{\}/,
 qr/"name":"Last",.*"attributes":\{"city":"Shanghai"\}/,
 ]

@@ -63,8 +63,8 @@ __DATA__
 --- run
 my ($s, $d);
 ($s) = api(POST => '/channels', {id => 'wa', name => 'WA', type => 'whatsapp',
-    min_gap_seconds => 0, whatsapp => {waba_id => '1', phone_number_id => 'ok',
-    access_token => 'tok-ok', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+    min_gap_seconds => 0, whatsapp => {waba_id => '1', phone_number_id => '1',
+    access_token => 'tok-ok', api_base_url => "http://127.0.0.1:$::Mock/wa/ok"}});
 is($s, 201, 'channel');
 for my $i (1 .. 5) {
     ($s) = api(POST => '/contacts', {id => "c$i", phone => "+861380000000$i",
@@ -107,7 +107,7 @@ is(scalar @lines, 4, 'exactly four requests in all: none after the end');
 my %to = map { /"to":"(\d+)"/ ? ($1 => 1) : () } @lines;
 is_deeply([sort keys %to], [map { "861380000000$_" } 1 .. 4],
           'each contact once, the opted-out one never');
-like($lines[0], qr{^/wa/ok/messages\|Bearer tok-ok\|}, 'path and token');
+like($lines[0], qr{^/wa/ok/1/messages\|Bearer tok-ok\|}, 'path and token');
 like($lines[0], qr/"messaging_product":"whatsapp"/, 'WhatsApp body');
 like($lines[0], qr/"biz_opaque_callback_data":"[0-9a-f]+"/, 'our message id rides along');
 like(join('', @lines), qr/"text":\{"body":"Hi N1"\}/, 'the template rendered');

@@ -35,7 +35,7 @@ sub sent_to {
     my ($path) = @_;
     my %n;
     for (mock_lines()) {
-        next unless m{^/wa/\Q$path\E/messages\|[^|]*\|.*"to":"(\d+)"};
+        next unless m{^/wa/\Q$path\E/\d+/messages\|[^|]*\|.*"to":"(\d+)"};
         $n{$1}++;
     }
     return \%n;
@@ -55,8 +55,8 @@ sub channel_flow {
     my ($id, $pnid, %over) = @_;
     my ($s, $d) = api(POST => '/channels', {id => $id, name => $id,
         type => 'whatsapp', min_gap_seconds => 0, %over,
-        whatsapp => {waba_id => '1', phone_number_id => $pnid,
-        access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+        whatsapp => {waba_id => '1', phone_number_id => '1',
+        access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa/$pnid"}});
     is($s, 201, "channel $id") or diag(explain($d));
     ($s, $d) = api(POST => '/flows', {id => "f-$id", name => $id, trigger => 'manual',
         definition => {start => 's', nodes => [
@@ -112,6 +112,18 @@ our $MockHttpConfig = <<"_EOC_";
             rewrite ^ /answer/ok break;
             proxy_pass http://127.0.0.1:$Mock;
         }
+        location /wa/cap/ {
+            return 500 '{"error":{"message":"(#3) Application does not have the capability to make this API call (Bearer good, token good)","type":"OAuthException","code":3,"fbtrace_id":"AXyZ123"}}';
+        }
+        location /wa/pay/ {
+            return 400 '{"error":{"message":"Business eligibility payment issue","type":"OAuthException","code":131042,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there were one or more errors related to your payment method."},"fbtrace_id":"AQ1"}}';
+        }
+        location /wa/pair/ {
+            return 400 '{"error":{"message":"(#131056) (Business Account, Consumer Account) pair rate limit hit","type":"OAuthException","code":131056,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."},"fbtrace_id":"AP1"}}';
+        }
+        location /wa/eco/ {
+            return 400 '{"error":{"message":"This message was not delivered to maintain healthy ecosystem engagement.","type":"OAuthException","code":131049,"error_data":{"messaging_product":"whatsapp","details":"In order to maintain a healthy ecosystem engagement, the message failed to be delivered."},"fbtrace_id":"AH1"}}';
+        }
         location = /answer/ok {
             access_log off;
             default_type application/json;
@@ -137,7 +149,7 @@ channel_flow('storm', 'storm');
 contacts('gs', 1, 5);
 start_campaignd('--log-file', store_dir() . '/campaignd.log', '--log-level', 'debug');
 campaign('cs', 'storm', 'gs');
-ok(wait_for(sub { (grep { m{^/wa/storm/.*\|\|?$} || m{^/wa/storm/messages\|[^|]*\|$} } ::mock_lines()) >= 3 }, 10),
+ok(wait_for(sub { (grep { m{^/wa/storm/.*\|\|?$} || m{^/wa/storm/\d+/messages\|[^|]*\|$} } ::mock_lines()) >= 3 }, 10),
    'the provider answered 429 a few times');
 unlink $::Storm;
 ok(wait_for(sub { (stats('cs')->{sent} // 0) == 5 }, 20), 'then every message went');
@@ -173,7 +185,7 @@ my $items = $d->{items} || $d->{data} || [];
 my $e = $items->[0]{error} // '';   # the answer's bytes, undecoded
 ok(utf8::decode($e), 'the error is valid UTF-8');
 like($e, qr/^131047: \x{e9}+$/, 'the code and whole characters only');
-ok(length($e) < 8 + 200, 'cut to fit');
+ok(length($e) < 8 + 256, 'cut to fit');
 
 
 
@@ -197,6 +209,88 @@ ok($bad <= 4, "at most the requests in flight were tried ($bad)");
 is($s, 200, 'a good token');
 ok(wait_for(sub { (stats('ca')->{sent} // 0) == 4 }, 10), 'then all four are sent');
 is(scalar keys %{sent_to('auth')}, 4, 'to four recipients');
+
+
+
+=== TEST 3b: code 3 comes with HTTP 500: the sender is refused, not throttled
+--- run
+channel_flow('cap', 'cap');
+contacts('gc3', 31, 32);
+campaign('cc3', 'cap', 'gc3');
+ok(wait_for(sub { (api(GET => '/channels/cap'))[1]{status} eq 'error' }, 10),
+   'the channel goes to status error');
+my ($s, $d) = api(GET => '/channels/cap');
+like($d->{last_error}, qr/^provider refused the sender: 3: \(#3\) Application .*\[fbtrace_id AXyZ123\]$/,
+     'last_error keeps the code, the text and the trace id');
+like($d->{last_error}, qr/Bearer \[redacted\], token \[redacted\]/, 'the token is cut out');
+unlike($d->{last_error}, qr/good/, 'no trace of the token');
+ok(!$d->{ready}, 'not ready');
+like($d->{not_ready_reason} // '', qr/^provider refused the sender: 3: /, 'with the reason');
+$d = stats('cc3');
+is($d->{failed}, 0, 'no message failed');
+my $n = grep { m{^/wa/cap/} } ::mock_lines();
+ok($n <= 2, "no retry as a throttle ($n)");
+open my $fh, '<', store_dir() . '/campaignd.log';
+my @leak = grep { /token good|Bearer good/ } <$fh>;
+is(scalar @leak, 0, 'the log has no token either');
+
+
+
+=== TEST 3c: an account-level refusal (131042, payment) stops the channel
+--- run
+channel_flow('pay', 'pay');
+contacts('gpay', 41, 43);
+campaign('cpay', 'pay', 'gpay');
+ok(wait_for(sub { (api(GET => '/channels/pay'))[1]{status} eq 'error' }, 10),
+   'the channel goes to status error');
+my ($s, $d) = api(GET => '/channels/pay');
+like($d->{last_error}, qr/^provider refused the sender: 131042: Business eligibility payment issue \(Message failed to send because there were one or more errors related to your payment method\.\) \[fbtrace_id AQ1\]$/,
+     'details and trace id kept');
+ok(!$d->{ready}, 'not ready');
+$d = stats('cpay');
+is($d->{failed}, 0, 'no message failed one by one');
+($s, $d) = api(PATCH => '/channels/pay', {name => 'pay again'});
+is($s, 200, 'a PATCH');
+is($d->{status}, 'ok', 'resets the status');
+
+
+
+=== TEST 3d: 131056 (pair rate) defers that message only, for minutes
+--- run
+channel_flow('pair', 'pair');
+contacts('gpair', 51, 52);
+campaign('cpair', 'pair', 'gpair');
+my $t0 = time;
+my $items;
+ok(wait_for(sub {
+    $items = (api(GET => '/campaigns/cpair/messages'))[1]{items} || [];
+    2 == grep { $_->{status} eq 'deferred' } @$items }, 10), 'both deferred');
+for my $m (@$items) {
+    ok($m->{next_attempt_at} >= $t0 + 50 && $m->{next_attempt_at} <= $t0 + 90,
+       "next attempt in about a minute ($m->{next_attempt_at} - $t0)");
+    like($m->{error}, qr/^131056: .*pair rate limit hit \(Message failed/, 'the answer kept');
+}
+my ($s, $d) = api(GET => '/channels/pair');
+is($d->{status}, 'ok', 'the channel goes on');
+ok($d->{ready}, 'and is ready');
+$d = stats('cpair');
+is($d->{failed}, 0, 'none failed');
+is(scalar(() = grep { m{^/wa/pair/} } ::mock_lines()), 2, 'one request each');
+
+
+
+=== TEST 3e: 131049 (per-user marketing cap) defers for hours
+--- run
+channel_flow('eco', 'eco');
+contacts('geco', 61, 61);
+campaign('ceco', 'eco', 'geco', 86400);
+my $t0 = time;
+my $items;
+ok(wait_for(sub {
+    $items = (api(GET => '/campaigns/ceco/messages'))[1]{items} || [];
+    1 == grep { $_->{status} eq 'deferred' } @$items }, 10), 'deferred');
+ok($items->[0]{next_attempt_at} >= $t0 + 3600, 'an hour or more');
+is(stats('ceco')->{failed}, 0, 'not failed at once');
 
 
 

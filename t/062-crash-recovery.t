@@ -39,7 +39,7 @@ sub mock_lines {
 sub per_recipient {
     my %n;
     for (mock_lines()) {
-        $n{$1}++ if m{^/wa/slow/messages\|.*"to":"(\d+)"};
+        $n{$1}++ if m{^/wa/slow/\d+/messages\|.*"to":"(\d+)"};
     }
     return \%n;
 }
@@ -114,8 +114,8 @@ __DATA__
 my ($s, $d) = api(POST => '/channels', {id => 'crash', name => 'crash',
     type => 'whatsapp', min_gap_seconds => 0, rate_limit_per_second => 50,
     max_in_flight => $::InFlight,
-    whatsapp => {waba_id => '1', phone_number_id => 'slow',
-    access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+    whatsapp => {waba_id => '1', phone_number_id => '1',
+    access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa/slow"}});
 is($s, 201, 'channel') or diag(explain($d));
 ($s) = api(POST => '/groups', {id => 'gk', name => 'gk'});
 is($s, 201, 'group');

@@ -88,8 +88,8 @@ sub wa_channel {
     my ($id, %over) = @_;
     my ($s, $d) = api(POST => '/channels', {id => $id, name => $id,
         type => 'whatsapp', min_gap_seconds => 0, %over,
-        whatsapp => {waba_id => '1', phone_number_id => $id,
-        access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa"}});
+        whatsapp => {waba_id => '1', phone_number_id => '1',
+        access_token => 'good', api_base_url => "http://127.0.0.1:$::Mock/wa/$id"}});
     is($s, 201, "channel $id") or diag(explain($d));
 }
 

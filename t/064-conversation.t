@@ -91,7 +91,7 @@ sub wa_reply {
 
 sub viber_post {
     my ($body) = @_;
-    my $res = $http->request('POST', "http://127.0.0.1:$Port/webhooks/viber", {
+    my $res = $http->request('POST', "http://127.0.0.1:$Port/webhooks/viber?channel=vb", {
         headers => { 'Content-Type' => 'application/json',
                      'X-Viber-Content-Signature' => hmac_sha256_hex($body, 'vtoken') },
         content => $body });

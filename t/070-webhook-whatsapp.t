@@ -25,6 +25,15 @@ sub wa {
          . '"phone_number_id":"' . $phone . '"},' . $value . '}}]}]}';
 }
 
+# a POST with one entry per [phone_number_id, value]
+sub batch {
+    return '{"object":"whatsapp_business_account","entry":['
+         . join(',', map { '{"id":"WABA1","changes":[{"field":"messages",'
+                . '"value":{"messaging_product":"whatsapp","metadata":'
+                . '{"display_phone_number":"15550001","phone_number_id":"'
+                . $_->[0] . '"},' . $_->[1] . '}}]}' } @_) . ']}';
+}
+
 sub st {
     my ($id, $status, $extra) = @_;
     return '"statuses":[{"id":"' . $id . '","status":"' . $status
@@ -80,6 +89,40 @@ our %B = (
     otherphone => wa(st('wamid.A', 'read'), '2002'),
     nophone    => wa(st('wamid.A', 'read'), '9999'),
     empty      => '{"object":"whatsapp_business_account","entry":[]}',
+    # a user known by a business-scoped user id only, beside a status
+    bsuid      => wa(st('wamid.C', 'delivered') . ',"contacts":[{"profile":'
+                     . '{"name":"Sam"},"user_id":"US.13491208655302741918"}],'
+                     . '"messages":[{"user_id":"US.13491208655302741918",'
+                     . '"id":"wamid.BS1","timestamp":"1767226200","type":'
+                     . '"text","text":{"body":"hello"}}]'),
+    twoentries => batch(['9999', st('wamid.C', 'read')],
+                        ['1001', st('wamid.C', 'read')]),
+    stopped    => wa(st('wamid.D', 'failed', ',"errors":[{"code":131050,'
+                     . '"title":"Unable to deliver the message. This '
+                     . 'recipient has chosen to stop receiving marketing '
+                     . 'messages on WhatsApp from your business",'
+                     . '"message":"Unable to deliver the message",'
+                     . '"error_data":{"details":"stopped marketing"}}]')
+                     =~ s/8613800000001/8613800000002/r),
+    lateread   => wa(st('wamid.A', 'failed', ',"errors":[{"code":131026,'
+                     . '"title":"Message undeliverable"}]')),
+    noanswers  => wa('"messages":[{"from":"8613800000002","id":"wamid.R1",'
+                     . '"timestamp":"1767226300","type":"reaction",'
+                     . '"reaction":{"message_id":"wamid.D","emoji":"x"}},'
+                     . '{"from":"8613800000002","id":"wamid.R2","timestamp":'
+                     . '"1767226301","type":"image","image":{"id":"1",'
+                     . '"mime_type":"image/jpeg"}},{"from":"8613800000002",'
+                     . '"id":"wamid.R3","timestamp":"1767226302","type":'
+                     . '"unsupported","errors":[{"code":131051}]},'
+                     . '{"from":"8613800000002","id":"wamid.R4",'
+                     . '"timestamp":"1767226303","type":"system","system":'
+                     . '{"body":"changed","type":"user_changed_number"}},'
+                     . '{"from":"8613800000002","id":"wamid.R5","timestamp":'
+                     . '"1767226304","type":"image","image":{"id":"2",'
+                     . '"caption":"this one please"}}]'),
+    apps       => batch(['1001', st('wamid.X1', 'delivered')],
+                        ['3003', st('wamid.X3', 'delivered')],
+                        ['4004', st('wamid.X4', 'delivered')]),
 );
 
 CampaignTest::defaults(more_headers => undef, config => <<'_EOC_');
@@ -387,7 +430,7 @@ Test::More::like($lines[0] // '', qr/"from":"8613800000001","contact_id":"li","r
 
 
 
-=== TEST 18: a signed payload that is no JSON, or has no entry, is a 400
+=== TEST 18: only a body that is no JSON is a 400; one naming no number, 401
 --- more_headers eval
 [main::sig('{"entry":'), main::sig('[]'), main::sig($::B{empty}), main::sig($::B{empty}, 'bad')]
 --- pipelined_requests eval
@@ -396,9 +439,9 @@ Test::More::like($lines[0] // '', qr/"from":"8613800000001","contact_id":"li","r
  "POST /webhooks/whatsapp\n$::B{empty}",
  "POST /webhooks/whatsapp\n$::B{empty}"]
 --- error_code eval
-[400, 400, 200, 401]
+[400, 401, 401, 401]
 --- response_body_like eval
-[qr/"code":"invalid_payload"/, qr/"code":"invalid_payload","message":"the payload has no \\"entry\\" array"/, qr/ok/, qr/invalid_signature/]
+[qr/"code":"invalid_payload"/, qr/"code":"invalid_signature","message":"the payload names no known channel"/, qr/names no known channel/, qr/invalid_signature/]
 
 
 
@@ -430,3 +473,167 @@ Content-Type: application/json
  "POST /webhooks/whatsapp\n" . main::wa(main::st('wamid.A', 'read'), '3003')]
 --- error_code eval
 [401, 401]
+
+
+
+=== TEST 22: a contact known by its BSUID; a BSUID-only reply beside a status
+The delivered list also holds TEST 10b's record, written by the store tool
+without a channel ("channel_id": null), which the document's Message refuses.
+--- no_openapi_check
+--- init
+CampaignTest::storectl('message', 'camp', '1', 'li', 's', '3', 'sent', 'wamid.C', 'wa');
+--- more_headers eval
+["Content-Type: application/json", main::sig($::B{bsuid}), ""]
+--- pipelined_requests eval
+["POST /api/contacts\n" . '{"id":"sam","phone":"+8613800000003","whatsapp_user_id":"US.13491208655302741918"}',
+ "POST /webhooks/whatsapp\n$::B{bsuid}",
+ "GET /api/campaigns/camp/messages?status=delivered"]
+--- error_code eval
+[201, 200, 200]
+--- response_body_like eval
+[qr/"id":"sam"/, qr/^\{"ok":true\}$/, qr/"provider_message_id":"wamid.C"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: the BSUID reply names the contact in the inbox
+--- init
+my @lines = grep { /wamid.BS1/ } split /\n/, CampaignTest::storectl('inbox');
+Test::More::is(scalar @lines, 1, "one reply event");
+Test::More::like($lines[0] // '', qr/"type":"reply","channel_id":"wa","received_at":"[^"]+","from":null,"user_id":"US.13491208655302741918","contact_id":"sam","text":"hello"/, "BSUID reply");
+--- request
+GET /api/contacts/sam
+--- error_code: 200
+
+
+
+=== TEST 24: two entries, one for a number we do not know: the other applies
+--- more_headers eval
+main::sig($::B{twoentries})
+--- request eval
+"POST /webhooks/whatsapp\n$::B{twoentries}"
+--- error_code: 200
+--- response_body: {"ok":true}
+--- error_log eval
+[qr/\[info\].*campaign webhook: WhatsApp event skipped: no WhatsApp channel has phone_number_id "9999"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 24b: the known number's status was applied
+--- request
+GET /api/campaigns/camp/messages?status=read
+--- error_code: 200
+--- response_body_like: "provider_message_id":"wamid.C"
+
+
+
+=== TEST 25: a forgery naming a known and an unknown number is one 401
+--- more_headers eval
+main::sig($::B{twoentries}, 'guess')
+--- request eval
+"POST /webhooks/whatsapp\n$::B{twoentries}"
+--- error_code: 401
+--- response_body_like: "message":"the signature matches no channel's secret"
+
+
+
+=== TEST 26: 131050 in a failed status opts the contact out
+--- init
+CampaignTest::storectl('message', 'camp', '1', 'zh', 's', '0', 'sent', 'wamid.D', 'wa');
+--- more_headers eval
+["Content-Type: application/json", main::sig($::B{stopped}), "", ""]
+--- pipelined_requests eval
+["POST /api/contacts\n" . '{"id":"zh","phone":"+8613800000002"}',
+ "POST /webhooks/whatsapp\n$::B{stopped}",
+ "GET /api/contacts/zh",
+ "GET /api/campaigns/camp/messages?status=failed"]
+--- error_code eval
+[201, 200, 200, 200]
+--- response_body_like eval
+[qr/"opted_out":false/, qr/ok/, qr/"opted_out":true,"opted_out_at":"\d{4}-/,
+ qr/"provider_message_id":"wamid.D","error":\{"code":131050,.*"details":"stopped marketing"\}/]
+
+
+
+=== TEST 27: a late failed after read leaves read
+--- more_headers eval
+[main::sig($::B{lateread}), ""]
+--- pipelined_requests eval
+["POST /webhooks/whatsapp\n$::B{lateread}",
+ "GET /api/campaigns/camp/messages?status=read"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/ok/, qr/"provider_message_id":"wamid.A"/]
+
+
+
+=== TEST 28: reactions, bare media, unsupported and system are no replies
+--- init
+my $in = CampaignTest::storectl('inbox');
+Test::More::like($in, qr/"type":"opted_out","channel_id":"wa","received_at":"[^"]+","from":"8613800000002","contact_id":"zh","reason":"failed_status"/, "131050 told campaignd");
+--- more_headers eval
+main::sig($::B{noanswers})
+--- request eval
+"POST /webhooks/whatsapp\n$::B{noanswers}"
+--- error_code: 200
+
+
+
+=== TEST 29: they are kept as messages, a caption is a reply
+--- init
+my @in = split /\n/, CampaignTest::storectl('inbox');
+for my $id (qw(R1 R2 R3 R4)) {
+    my ($l) = grep { /wamid.$id"/ } @in;
+    Test::More::like($l // '', qr/"type":"message",.*"message_type":"(reaction|image|unsupported|system)"/, "wamid.$id is a message");
+}
+my ($l) = grep { /wamid.R5"/ } @in;
+Test::More::like($l // '', qr/"type":"reply",.*"text":"this one please"/, "a caption answers");
+--- request
+GET /api/contacts/zh
+--- error_code: 200
+
+
+
+=== TEST 30: the handshake finds the channel by its token after a change
+--- more_headers
+Content-Type: application/json
+--- pipelined_requests eval
+["PATCH /api/channels/wa\n" . '{"whatsapp":{"verify_token":"vtok-new"}}',
+ "GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vtok-1&hub.challenge=7",
+ "GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vtok-new&hub.challenge=8"]
+--- error_code eval
+[200, 403, 200]
+--- response_body_like eval
+[qr/"verify_token_set":true/, qr/forbidden/, qr/^8$/]
+
+
+
+=== TEST 31: numbers of one Meta app share its secret; another app's are skipped
+--- init
+CampaignTest::api(POST => '/channels', {id => 'wa3', name => 'WA3', type => 'whatsapp', whatsapp => {waba_id => '1', phone_number_id => '3003', access_token => 't', app_secret => 's3cret'}});
+CampaignTest::api(POST => '/channels', {id => 'wa4', name => 'WA4', type => 'whatsapp', whatsapp => {waba_id => '1', phone_number_id => '4004', access_token => 't', app_secret => 'other'}});
+--- more_headers eval
+main::sig($::B{apps})
+--- request eval
+"POST /webhooks/whatsapp\n$::B{apps}"
+--- error_code: 200
+--- error_log eval
+[qr/\[info\].*event skipped: WhatsApp channel "wa4" \(phone_number_id "4004"\) has no app_secret, or another than the one that signed/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 32: the inbox has the events of wa and wa3, none of wa4
+--- init
+my $in = CampaignTest::storectl('inbox');
+Test::More::like($in, qr/"type":"unknown_status","channel_id":"wa","received_at":"[^"]+","provider_message_id":"wamid.X1"/, "wa");
+Test::More::like($in, qr/"type":"unknown_status","channel_id":"wa3","received_at":"[^"]+","provider_message_id":"wamid.X3"/, "wa3");
+Test::More::unlike($in, qr/wamid.X4/, "not wa4");
+--- request
+GET /api/channels/wa4
+--- error_code: 200

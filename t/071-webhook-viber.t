@@ -1,7 +1,8 @@
 # Viber webhooks (nginx.md "Webhooks"): X-Viber-Content-Signature, the
 # set-up ping, delivered/seen/failed on the ledger, replies, subscribe,
-# unsubscribe and conversation_started; the channel found by its token
-# or named by the location (campaign_webhook viber channel=ID).
+# unsubscribe and conversation_started; the channel named by the location
+# (campaign_webhook viber channel=ID), the URL (?channel=ID) or the
+# message an event is about: one lookup and one HMAC, never a scan.
 
 use lib 't/lib-campaign';
 use CampaignTest;
@@ -92,16 +93,22 @@ Content-Type: application/json
 
 
 
-=== TEST 2: the set-up ping, signed by a bot's token, is a 200
+=== TEST 2: the set-up ping, signed by the token of the bot the URL names
 --- init
 CampaignTest::storectl('message', 'camp', '1', 'li', 's', '0', 'sent', '4912661846655238145', 'vb');
 CampaignTest::storectl('message', 'camp', '1', 'li', 's', '1', 'sent', '4912661846655238146', 'vb');
 --- more_headers eval
-main::sig($::B{ping})
---- request eval
-"POST /webhooks/viber\n$::B{ping}"
---- error_code: 200
---- response_body: {"ok":true}
+[main::sig($::B{ping}), main::sig($::B{ping}), main::sig($::B{ping})]
+--- pipelined_requests eval
+["POST /webhooks/viber?channel=vb\n$::B{ping}",
+ "POST /webhooks/viber\n$::B{ping}",
+ "POST /webhooks/viber?channel=vb2\n$::B{ping}"]
+--- error_code eval
+[200, 401, 401]
+--- response_body_like eval
+[qr/^\{"ok":true\}$/,
+ qr/"message":"the callback names no channel: add \?channel=<id> to the webhook URL"/,
+ qr/"message":"the signature matches no channel's secret"/]
 
 
 
@@ -157,13 +164,24 @@ main::sig($::B{ping})
 
 
 
-=== TEST 6: a receipt without message_token is a 400
+=== TEST 6: a receipt without message_token is skipped, not refused
 --- more_headers eval
 main::sig($::B{notoken})
 --- request eval
-"POST /webhooks/viber\n$::B{notoken}"
+"POST /webhooks/viber?channel=vb\n$::B{notoken}"
+--- error_code: 200
+--- error_log eval
+[qr/\[info\].*campaign webhook: Viber event skipped: a "delivered" event needs a message_token/]
+
+
+
+=== TEST 6b: only a body that is no JSON is a 400
+--- more_headers eval
+main::sig('{"event":')
+--- request eval
+"POST /webhooks/viber?channel=vb\n" . '{"event":'
 --- error_code: 400
---- response_body_like: "code":"invalid_payload","message":"a \\"delivered\\" event needs a message_token"
+--- response_body_like: "code":"invalid_payload"
 
 
 
@@ -189,9 +207,9 @@ Test::More::like($lines[0] // '', qr/^\d+ \{"type":"reply","channel_id":"vb","re
 --- more_headers eval
 [main::sig($::B{unsub}), "", main::sig($::B{sub}), ""]
 --- pipelined_requests eval
-["POST /webhooks/viber\n$::B{unsub}",
+["POST /webhooks/viber?channel=vb\n$::B{unsub}",
  "GET /api/contacts/li",
- "POST /webhooks/viber\n$::B{sub}",
+ "POST /webhooks/viber?channel=vb\n$::B{sub}",
  "GET /api/contacts/li"]
 --- error_code eval
 [200, 200, 200, 200]
@@ -205,7 +223,7 @@ Test::More::like($lines[0] // '', qr/^\d+ \{"type":"reply","channel_id":"vb","re
 --- more_headers eval
 main::sig($::B{started})
 --- request eval
-"POST /webhooks/viber\n$::B{started}"
+"POST /webhooks/viber?channel=vb\n$::B{started}"
 --- error_code: 200
 
 
@@ -247,9 +265,9 @@ PATCH /api/contacts/li
 --- more_headers eval
 [main::sig($::B{unsub} =~ s/1767225800000/1767225800999/r), ""]
 --- pipelined_requests eval
-["POST /webhooks/viber\n" . ($::B{unsub} =~ s/1767225800000/1767225800999/r),
+["POST /webhooks/viber?channel=vb\n" . ($::B{unsub} =~ s/1767225800000/1767225800999/r),
  "GET /api/contacts/li"]
 --- error_code eval
 [200, 200]
 --- response_body_like eval
-[qr/ok/, qr/"viber_id":"other-id","attributes":\{\},"opted_out":false/]
+[qr/ok/, qr/"viber_id":"other-id","whatsapp_user_id":null,"attributes":\{\},"opted_out":false/]

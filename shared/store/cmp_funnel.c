@@ -263,5 +263,6 @@ cmp_funnel_gauge(cmp_store_t *st, cmp_txn_t *txn, const char *status,
 static int
 cmp_funnel_waiting(const char *status)
 {
-    return strcmp(status, "queued") == 0 || strcmp(status, "sending") == 0;
+    return strcmp(status, "queued") == 0 || strcmp(status, "sending") == 0
+           || strcmp(status, "deferred") == 0;
 }

@@ -22,15 +22,19 @@ int
 cmp_message_rank(const char *status)
 {
     size_t  i;
-    static const char  *order[] = {
-        "queued", "sending", "sent", "delivered", "read", "failed",
-        "skipped"
+    static const struct {
+        const char  *name;
+        int          rank;
+    } order[] = {
+        /* deferred waits as queued does; failed and skipped are final */
+        { "queued", 0 }, { "deferred", 0 }, { "sending", 1 }, { "sent", 2 },
+        { "delivered", 3 }, { "read", 4 }, { "failed", 105 },
+        { "skipped", 106 }
     };
 
     for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if (strcmp(order[i], status) == 0) {
-            /* failed and skipped rank above everything: they are final */
-            return (i >= 5) ? 100 + (int) i : (int) i;
+        if (strcmp(order[i].name, status) == 0) {
+            return order[i].rank;
         }
     }
 

@@ -49,8 +49,8 @@ channel() {
     post /api/channels "{\"id\":\"$1\",\"name\":\"$1\",\"type\":\"whatsapp\",
         \"rate_limit_per_second\":$2,\"max_in_flight\":256,
         \"min_gap_seconds\":0,\"whatsapp\":{\"waba_id\":\"1\",
-        \"phone_number_id\":\"$1\",\"access_token\":\"bench-token\",
-        \"api_base_url\":\"$BASE/mockwa\"}}"
+        \"phone_number_id\":\"1\",\"access_token\":\"bench-token\",
+        \"api_base_url\":\"$BASE/mockwa/$1\"}}"
     post /api/flows "{\"id\":\"f$1\",\"name\":\"$1\",\"trigger\":\"manual\",
         \"definition\":{\"start\":\"s\",\"nodes\":[{\"id\":\"s\",
         \"type\":\"send_whatsapp\",\"channel_id\":\"$1\",\"message\":
@@ -124,12 +124,12 @@ EOF
 
 channel bd 100000
 wrk=$(wrk -t2 -c64 -d"${DURATION:-10}s" -s "$WORK/post_wa.lua" \
-      "$BASE/mockwa/bd/messages" | awk '/^Requests\/sec:/ { printf "%d", $2 }')
+      "$BASE/mockwa/bd/1/messages" | awk '/^Requests\/sec:/ { printf "%d", $2 }')
 
 # libcurl alone, one thread, as campaignd uses it (the same request, 256 in
 # flight, handles reused), with no store and no flow: dispatch's ceiling
 cc -O2 -o "$WORK/curl_ceiling" "$(dirname "$0")/curl_ceiling.c" -lcurl
-curl_alone=$("$WORK/curl_ceiling" "$BASE/mockwa/bd/messages" "$BODY" 256 \
+curl_alone=$("$WORK/curl_ceiling" "$BASE/mockwa/bd/1/messages" "$BODY" 256 \
              "${DURATION:-10}")
 
 prefix=135
@@ -146,6 +146,8 @@ for n in $SIZES; do
            'BEGIN { printf "%d", (b > a ? (n - 1) / (b - a) : 0) }')
     if [ -z "$first_rate" ]; then
         first_rate=$rate
+        # for bench_webhooks.sh: callbacks must keep up with this
+        echo "$rate" > "$WORK/dispatch_rate"
         printf '%-44s %12s %14s %9s %s\n' "campaignd messages/s, $n contacts" \
             "$rate" "$wrk (wrk)" "$(ratio "$rate" "$wrk")" \
             "target >= 0.5x; $got sent"

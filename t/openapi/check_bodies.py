@@ -288,7 +288,7 @@ def scenario(api, ro, openapi_route):
     wa = u + "wa"
     vb = u + "vb"
     body = {"id": wa, "name": "Main WhatsApp", "type": "whatsapp",
-            "whatsapp": {"waba_id": "1029", "phone_number_id": "1133" + u,
+            "whatsapp": {"waba_id": "1029", "phone_number_id": "1133" + u[1:],
                          "access_token": "EAAG", "app_secret": "s", "verify_token": "v"},
             "rate_limit_per_second": 80}
     c("POST", "/channels", body, status=201, req_valid=True)

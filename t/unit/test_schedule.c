@@ -154,8 +154,9 @@ test_classify(void **state)
     cmp_whatsapp.classify(503, "x", 1, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
 
+    /* the pair rate is one recipient's: that message waits, not all */
     cmp_whatsapp.classify(400, "{\"error\":{\"code\":131056}}", 25, -1, &a);
-    assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
+    assert_int_equal(a.klass, CMP_ANSWER_DEFERRED);
 
     cmp_whatsapp.classify(401, "{\"error\":{\"code\":190,\"message\":\"x\"}}",
                           36, -1, &a);
@@ -177,7 +178,7 @@ test_classify(void **state)
     assert_string_equal(a.provider_id, "54");
 
     cmp_viber.classify(200, "{\"status\":12}", 13, -1, &a);
-    assert_int_equal(a.klass, CMP_ANSWER_THROTTLED);
+    assert_int_equal(a.klass, CMP_ANSWER_DEFERRED);
 
     cmp_viber.classify(200, "{\"status\":2}", 12, -1, &a);
     assert_int_equal(a.klass, CMP_ANSWER_BLOCKED);

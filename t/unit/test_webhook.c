@@ -56,6 +56,8 @@ static void test_wa_statuses(void **state);
 static void test_wa_replies(void **state);
 static void test_wa_preferences(void **state);
 static void test_wa_refused(void **state);
+static const char *test_type(json_t *events, size_t i);
+static void test_wa_bsuid(void **state);
 static void test_viber_events(void **state);
 static void test_viber_refused(void **state);
 static void test_apply_forward_only(void **state);
@@ -248,6 +250,15 @@ test_wa_preferences(void **state)
 }
 
 
+/* the type of events[i], and its why when it was skipped */
+static const char *
+test_type(json_t *events, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(events, i),
+                                             "type"));
+}
+
+
 static void
 test_wa_refused(void **state)
 {
@@ -256,33 +267,101 @@ test_wa_refused(void **state)
 
     (void) state;
 
-    assert_int_equal(cmp_whatsapp.parse("{}", 2, &events, err,
-                                                sizeof(err)), CMP_FAIL);
-    assert_null(events);
+    /* only a body that is not JSON is refused */
     assert_int_equal(cmp_whatsapp.parse("{\"entry\":", 9, &events,
-                                                err, sizeof(err)), CMP_FAIL);
+                                        err, sizeof(err)), CMP_FAIL);
+    assert_null(events);
+
+    /* JSON without entries: one skipped event naming no route */
+    assert_int_equal(cmp_whatsapp.parse("{}", 2, &events, err,
+                                        sizeof(err)), CMP_OK);
+    assert_int_equal(json_array_size(events), 1);
+    assert_string_equal(test_type(events, 0), "ignored");
+    assert_null(json_object_get(json_array_get(events, 0), "route"));
+    json_decref(events);
 
     /* events without the number that names their channel */
     snprintf(buf, sizeof(buf), "{\"entry\":[{\"changes\":[{\"value\":{"
              "\"statuses\":[{\"id\":\"a\",\"status\":\"read\"}]}}]}]}");
     assert_int_equal(cmp_whatsapp.parse(buf, strlen(buf), &events,
-                                                err, sizeof(err)), CMP_FAIL);
-    assert_string_equal(err, "metadata.phone_number_id is missing");
+                                        err, sizeof(err)), CMP_OK);
+    assert_string_equal(test_type(events, 0), "ignored");
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(events, 0), "why")),
+        "metadata.phone_number_id is missing");
+    json_decref(events);
 
-    assert_null(test_wa("\"statuses\":[{\"status\":\"read\"}]"));
-    assert_null(test_wa("\"statuses\":[{\"id\":\"a\"}]"));
-    assert_null(test_wa("\"messages\":[{\"id\":\"a\"}]"));
+    /* a bad event is skipped with its route; its neighbours stay */
+    events = test_wa("\"statuses\":[{\"status\":\"read\"},{\"id\":\"a\"},"
+                     "{\"id\":\"b\",\"status\":\"read\"}],"
+                     "\"messages\":[{\"id\":\"a\"}]");
+    assert_non_null(events);
+    assert_int_equal(json_array_size(events), 4);
+    assert_string_equal(test_type(events, 0), "ignored");
+    assert_string_equal(test_type(events, 1), "ignored");
+    assert_string_equal(test_type(events, 2), "status");
+    assert_string_equal(test_type(events, 3), "ignored");
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(events, 1), "route")), "1001");
+    json_decref(events);
 
     memset(id, 'x', 257);
     id[257] = '\0';
     snprintf(buf, sizeof(buf), "\"statuses\":[{\"id\":\"%s\",\"status\":"
              "\"read\"}]", id);
-    assert_null(test_wa(buf));
+    events = test_wa(buf);
+    assert_string_equal(test_type(events, 0), "ignored");
+    json_decref(events);
 
     /* an empty change list is valid: nothing to do */
     events = test_wa("\"statuses\":[]");
     assert_non_null(events);
     assert_int_equal(json_array_size(events), 0);
+    json_decref(events);
+}
+
+
+/* BSUIDs, 131050 in a status, and messages that answer nothing */
+static void
+test_wa_bsuid(void **state)
+{
+    json_t  *events, *ev;
+
+    (void) state;
+
+    events = test_wa("\"contacts\":[{\"profile\":{\"name\":\"S\"},"
+        "\"user_id\":\"US.1\"},{\"wa_id\":\"86\",\"user_id\":\"US.2\"}],"
+        "\"messages\":[{\"user_id\":\"US.1\",\"id\":\"m1\",\"type\":"
+        "\"text\",\"text\":{\"body\":\"hi\"}},{\"from\":\"86\",\"id\":"
+        "\"m2\",\"type\":\"text\",\"text\":{\"body\":\"yo\"}},{\"from\":"
+        "\"86\",\"id\":\"m3\",\"type\":\"reaction\",\"reaction\":"
+        "{\"emoji\":\"x\"}},{\"from\":\"86\",\"id\":\"m4\",\"type\":"
+        "\"image\",\"image\":{\"caption\":\"this\"}}]");
+    assert_non_null(events);
+    assert_int_equal(json_array_size(events), 4);
+
+    ev = json_array_get(events, 0);
+    assert_true(json_is_null(json_object_get(ev, "from")));
+    assert_string_equal(json_string_value(json_object_get(ev, "user_id")),
+                        "US.1");
+    assert_null(json_object_get(ev, "answers"));
+
+    ev = json_array_get(events, 1);
+    assert_string_equal(json_string_value(json_object_get(ev, "user_id")),
+                        "US.2");
+
+    assert_true(json_is_false(json_object_get(json_array_get(events, 2),
+                                              "answers")));
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(events, 3), "text")), "this");
+    assert_null(json_object_get(json_array_get(events, 3), "answers"));
+    json_decref(events);
+
+    events = test_wa("\"statuses\":[{\"id\":\"w\",\"status\":\"failed\","
+                     "\"recipient_id\":\"86\",\"errors\":[{\"code\":"
+                     "131050}]}]");
+    assert_true(json_is_true(json_object_get(json_array_get(events, 0),
+                                             "opt_out")));
     json_decref(events);
 }
 
@@ -359,13 +438,26 @@ test_viber_events(void **state)
 static void
 test_viber_refused(void **state)
 {
+    size_t        i;
+    json_t       *events;
+    const char   *skipped[] = {
+        "[]", "{\"event\":1}", "{\"event\":\"delivered\",\"user_id\":\"u\"}",
+        "{\"event\":\"message\",\"message\":{}}",
+        "{\"event\":\"unsubscribed\"}"
+    };
+
     (void) state;
 
-    assert_null(test_viber("[]"));
-    assert_null(test_viber("{\"event\":1}"));
-    assert_null(test_viber("{\"event\":\"delivered\",\"user_id\":\"u\"}"));
-    assert_null(test_viber("{\"event\":\"message\",\"message\":{}}"));
-    assert_null(test_viber("{\"event\":\"unsubscribed\"}"));
+    assert_null(test_viber("{\"event\":"));
+
+    /* JSON the module cannot use is skipped: Viber would retry it */
+    for (i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++) {
+        events = test_viber(skipped[i]);
+        assert_non_null(events);
+        assert_string_equal(test_type(events, 0), "ignored");
+        assert_non_null(json_object_get(json_array_get(events, 0), "why"));
+        json_decref(events);
+    }
 }
 
 
@@ -567,6 +659,7 @@ main(void)
         cmocka_unit_test(test_wa_replies),
         cmocka_unit_test(test_wa_preferences),
         cmocka_unit_test(test_wa_refused),
+        cmocka_unit_test(test_wa_bsuid),
         cmocka_unit_test(test_viber_events),
         cmocka_unit_test(test_viber_refused),
         cmocka_unit_test_setup_teardown(test_apply_forward_only,
