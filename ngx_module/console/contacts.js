@@ -3,8 +3,8 @@
 
 import { ctx } from './app.js';
 import { api } from './api.js';
-import { h, openDialog, confirmAction, clearFieldErrors, showApiError } from './dom.js';
-import { field, optedOutTag, changes, explain, pagedTable, listAll, save } from './widgets.js';
+import { h, confirmAction, clearFieldErrors, showApiError } from './dom.js';
+import { field, optedOutTag, pagedTable, listAll, editDialog } from './widgets.js';
 
 
 const FIELDS = [['phone', 'Phone'], ['name', 'Name'], ['email', 'Email'], ['country', 'Country'],
@@ -18,21 +18,7 @@ function editContact(contact, done) {
   const body = h('div', { class: 'form' },
     FIELDS.map(([key, label]) => field(label, inputs[key])),
     field('Opted out', inputs.opted_out));
-  openDialog(contact ? 'Edit contact' : 'Create contact', body, [
-    { label: 'OK', primary: true, onclick: async ({ close }) => {
-      clearFieldErrors(body);
-      const data = changes(Object.entries(inputs), contact);
-      try {
-        await save('contacts', contact, data);
-      } catch (err) {
-        showApiError(body, explain(err), inputs);
-        return;
-      }
-      close();
-      done();
-    } },
-    { label: 'Cancel' },
-  ]);
+  editDialog(contact ? 'Edit contact' : 'Create contact', body, inputs, 'contacts', contact, done);
 }
 
 function contactRow(c, reload, errors) {

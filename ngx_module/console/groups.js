@@ -3,8 +3,8 @@
 
 import { ctx } from './app.js';
 import { api } from './api.js';
-import { h, openDialog, confirmAction, fieldError, clearFieldErrors, showApiError } from './dom.js';
-import { field, changes, pagedTable, optedOutTag, explain, save } from './widgets.js';
+import { h, confirmAction, fieldError, clearFieldErrors, showApiError } from './dom.js';
+import { field, pagedTable, optedOutTag, editDialog } from './widgets.js';
 
 const path = (id) => 'groups/' + encodeURIComponent(id);
 
@@ -16,21 +16,7 @@ function editGroup(group, done) {
   };
   inputs.description.value = group?.description ?? '';
   const body = h('div', { class: 'form' }, field('Name', inputs.name), field('Description', inputs.description));
-  openDialog(group ? 'Rename group' : 'Create group', body, [
-    { label: 'OK', primary: true, onclick: async ({ close }) => {
-      clearFieldErrors(body);
-      const data = changes(Object.entries(inputs), group);
-      try {
-        await save('groups', group, data);
-      } catch (err) {
-        showApiError(body, explain(err), inputs);
-        return;
-      }
-      close();
-      done();
-    } },
-    { label: 'Cancel' },
-  ]);
+  editDialog(group ? 'Rename group' : 'Create group', body, inputs, 'groups', group, done);
 }
 
 /** Asks, deletes, then done(); a 409 (a campaign still uses it) shows in errors in the API's words. */

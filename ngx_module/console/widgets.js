@@ -2,7 +2,7 @@
 // the API's cursor, the body of a create or a PATCH, and the save itself.
 
 import { api } from './api.js';
-import { h, clear, showApiError } from './dom.js';
+import { h, clear, openDialog, clearFieldErrors, showApiError } from './dom.js';
 
 const PAGE_SIZE = 50;
 let seq = 0;
@@ -58,6 +58,28 @@ export function save(path, old, data) {
   if (!old) return api('POST', path, data);
   return api('PATCH', path + '/' + encodeURIComponent(old.id), data,
     { headers: { 'If-Match': `"${old.version}"` } });
+}
+
+/**
+ * A create / edit dialog of inputs {apiField: input}: OK saves what changed
+ * (save()), keeps the dialog open with the API's errors at their fields,
+ * and calls done() once saved.
+ */
+export function editDialog(title, body, inputs, path, old, done) {
+  openDialog(title, body, [
+    { label: 'OK', primary: true, onclick: async ({ close }) => {
+      clearFieldErrors(body);
+      try {
+        await save(path, old, changes(Object.entries(inputs), old));
+      } catch (err) {
+        showApiError(body, explain(err), inputs);
+        return;
+      }
+      close();
+      done();
+    } },
+    { label: 'Cancel' },
+  ]);
 }
 
 /**
