@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
 
 
 #define CMP_MESSAGE_KEY_MAX   (CMP_ID_MAX * 3 + 16)
