@@ -20,6 +20,10 @@
 #include <jansson.h>
 
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
+#include "cmp_index.h"
+#include "cmp_secret.h"
 #include "cmp_op.h"
 #include "cmp_provider.h"
 

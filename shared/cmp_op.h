@@ -12,6 +12,10 @@
 
 #include <stdarg.h>
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
+#include "cmp_index.h"
+#include "cmp_secret.h"
 #include "cmp_json.h"
 
 

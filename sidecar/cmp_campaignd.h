@@ -14,6 +14,10 @@
 #include <stddef.h>
 
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
+#include "cmp_index.h"
+#include "cmp_secret.h"
 #include "cmp_log.h"
 #include "cmp_heartbeat.h"
 

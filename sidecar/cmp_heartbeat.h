@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cmp_store.h"
+#include "cmp_meta.h"
 #include "cmp_log.h"
 
 

@@ -10,6 +10,8 @@
 
 
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
 
 
 /* run 0 holds the campaign's totals; runs are numbered from 1 */

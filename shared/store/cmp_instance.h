@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "cmp_store.h"
+#include "cmp_record.h"
+#include "cmp_meta.h"
 
 
 /*

@@ -65,10 +65,6 @@ typedef struct MDB_val     cmp_val_t;
 #define CMP_STORE_SIZE_DEFAULT  ((size_t) 1024 * 1024 * 1024)
 #define CMP_STORE_SIZE_MIN      ((size_t) 1024 * 1024)
 
-/* meta: campaignd's heartbeat (GET /health) and its requests in flight */
-#define CMP_META_HEARTBEAT      "campaignd_heartbeat"
-#define CMP_META_IN_FLIGHT      "campaignd_in_flight"
-
 
 typedef enum {
     CMP_DB_META = 0,
@@ -99,16 +95,6 @@ typedef enum {
 } cmp_db_e;
 
 
-/* a kind of resource the API pages through: records plus a creation order */
-typedef struct {
-    const char    *name;        /* "channels", as in the API path */
-    const char    *singular;    /* "channel", for messages */
-    const char    *id_prefix;   /* prefix of generated ids */
-    cmp_db_e       records;
-    cmp_db_e       order;
-} cmp_kind_t;
-
-
 /* what a process hears of an environment failure (a txn that cannot begin) */
 typedef void (*cmp_store_fail_pt)(void *data, const char *what, int rc);
 
@@ -124,101 +110,17 @@ typedef struct {
 } cmp_store_t;
 
 
-/* a record as read: points into the map, valid until the txn ends */
-typedef struct {
-    uint64_t       seq;
-    uint64_t       version;
-    const char    *json;
-    size_t         len;
-} cmp_record_t;
-
-
-/*
- * A sequence read from meta once and written back once: a bulk import
- * takes thousands of ids in one transaction and must write the last
- * value (cmp_seq_save()) before it commits.
- */
-typedef struct {
-    char           name[48];    /* "id:contacts", "order:contacts" */
-    uint64_t       value;
-    unsigned       loaded:1;
-    unsigned       taken:1;     /* changed since it was read or saved */
-} cmp_seq_t;
-
-
-typedef int (*cmp_record_visit_pt)(void *ctx, const char *id, size_t id_len,
-    const cmp_record_t *rec);
-
-
-extern const cmp_kind_t  cmp_kind_channels;
-extern const cmp_kind_t  cmp_kind_contacts;
-extern const cmp_kind_t  cmp_kind_groups;
-extern const cmp_kind_t  cmp_kind_flows;
-extern const cmp_kind_t  cmp_kind_campaigns;
-
-
 int cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
     unsigned readers, char *err, size_t err_len);
 void cmp_store_close(cmp_store_t *st);
-int cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
-    MDB_txn **txn);
-int cmp_store_txn_renew(cmp_store_t *st, MDB_txn *txn);
+int cmp_store_txn_begin(cmp_store_t *st, cmp_txn_t *parent, unsigned flags,
+    cmp_txn_t **txn);
+int cmp_store_txn_renew(cmp_store_t *st, cmp_txn_t *txn);
 void cmp_store_usage(cmp_store_t *st, size_t *used, size_t *max);
 
-int cmp_record_get(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    const char *id, size_t id_len, cmp_record_t *rec);
-int cmp_record_read(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
-    const void *key, size_t key_len, cmp_record_t *rec);
-int cmp_record_write(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
-    const void *key, size_t key_len, const cmp_record_t *rec);
-int cmp_record_put(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    const char *id, size_t id_len, const cmp_record_t *rec);
-int cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    const char *id, size_t id_len);
 int cmp_put_append(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     cmp_val_t *key, cmp_val_t *val, unsigned flags);
-int cmp_record_list(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    uint64_t before_seq, cmp_record_visit_pt visit, void *ctx);
 
-int cmp_meta_get_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
-    uint64_t *value);
-int cmp_meta_put_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
-    uint64_t value);
-int cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
-    uint64_t *value);
-int cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    char *buf, size_t *len);
-void cmp_seq_init(cmp_seq_t *seq, const char *use, const cmp_kind_t *kind);
-int cmp_seq_take(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq,
-    uint64_t *value);
-int cmp_seq_save(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq);
-int cmp_id_take(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
-    cmp_seq_t *seq, char *buf, size_t *len);
-
-int cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind,
-    const char *id, size_t id_len, int64_t delta);
-int cmp_ref_count(cmp_store_t *st, MDB_txn *txn, const char *kind,
-    const char *id, size_t id_len, uint64_t *count);
-
-int cmp_index_get(cmp_store_t *st, MDB_txn *txn, const char *index,
-    const char *key, size_t key_len, char *id, size_t *id_len);
-int cmp_index_put(cmp_store_t *st, MDB_txn *txn, const char *index,
-    const char *key, size_t key_len, const char *id, size_t id_len);
-int cmp_index_del(cmp_store_t *st, MDB_txn *txn, const char *index,
-    const char *key, size_t key_len);
-
-int cmp_secret_get(cmp_store_t *st, MDB_txn *txn, const char *id,
-    size_t id_len, const char **json, size_t *len);
-int cmp_secret_put(cmp_store_t *st, MDB_txn *txn, const char *id,
-    size_t id_len, const char *json, size_t len);
-int cmp_secret_del(cmp_store_t *st, MDB_txn *txn, const char *id,
-    size_t id_len);
-
-int cmp_idempotency_get(cmp_store_t *st, MDB_txn *txn, const char *scope,
-    const char *key, size_t key_len, int64_t now, char *id, size_t *id_len);
-int cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
-    const char *key, size_t key_len, int64_t expires, const char *id,
-    size_t id_len);
 
 void cmp_txn_abort(cmp_txn_t *txn);
 int cmp_txn_commit(cmp_txn_t *txn);

@@ -1,0 +1,50 @@
+
+/*
+ * CMP_DB_META: the schema version, id and order sequences, and what
+ * campaignd tells the module (heartbeat, requests in flight).
+ */
+
+
+#ifndef _CMP_META_H_INCLUDED_
+#define _CMP_META_H_INCLUDED_
+
+
+#include "cmp_store.h"
+#include "cmp_record.h"
+
+
+/* meta: campaignd's heartbeat (GET /health) and its requests in flight */
+#define CMP_META_HEARTBEAT      "campaignd_heartbeat"
+#define CMP_META_IN_FLIGHT      "campaignd_in_flight"
+
+
+/*
+ * A sequence read from meta once and written back once: a bulk import
+ * takes thousands of ids in one transaction and must write the last
+ * value (cmp_seq_save()) before it commits.
+ */
+typedef struct {
+    char           name[48];    /* "id:contacts", "order:contacts" */
+    uint64_t       value;
+    unsigned       loaded:1;
+    unsigned       taken:1;     /* changed since it was read or saved */
+} cmp_seq_t;
+
+
+int cmp_meta_get_u64(cmp_store_t *st, cmp_txn_t *txn, const char *name,
+    uint64_t *value);
+int cmp_meta_put_u64(cmp_store_t *st, cmp_txn_t *txn, const char *name,
+    uint64_t value);
+int cmp_seq_next(cmp_store_t *st, cmp_txn_t *txn, const char *name,
+    uint64_t *value);
+int cmp_id_generate(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
+    char *buf, size_t *len);
+void cmp_seq_init(cmp_seq_t *seq, const char *use, const cmp_kind_t *kind);
+int cmp_seq_take(cmp_store_t *st, cmp_txn_t *txn, cmp_seq_t *seq,
+    uint64_t *value);
+int cmp_seq_save(cmp_store_t *st, cmp_txn_t *txn, cmp_seq_t *seq);
+int cmp_id_take(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
+    cmp_seq_t *seq, char *buf, size_t *len);
+
+
+#endif /* _CMP_META_H_INCLUDED_ */
