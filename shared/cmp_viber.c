@@ -55,7 +55,7 @@ static const char *const  cmp_viber_opt_out[] = {
     "stop", "unsubscribe", NULL
 };
 
-/* send_message's "status" (scheduler.md "Dispatch", README) */
+/* send_message's "status" (README "Provider answers") */
 static const cmp_answer_code_t  cmp_viber_codes[] = {
     /* 100 messages a user an hour without a reply: that user, later */
     { 12, 0, CMP_ANSWER_DEFERRED, 3600, 86400 },

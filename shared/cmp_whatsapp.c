@@ -119,7 +119,7 @@ const cmp_provider_t  cmp_whatsapp = {
 
 
 /*
- * Every code we know, by what it means for us (scheduler.md "Dispatch",
+ * Every code we know, by what it means for us (README "Provider answers",
  * README "Provider answers"); a code not listed goes by the HTTP status.
  */
 static const cmp_answer_code_t  cmp_whatsapp_codes[] = {

@@ -1,4 +1,4 @@
-# Channels (api.md "Channels"): defaults per type, readiness, WABA
+# Channels (README "Channels"): defaults per type, readiness, WABA
 # association, Viber account states, validation with the field named,
 # write-only secrets that never appear in an answer or a log line, ids,
 # and DELETE.

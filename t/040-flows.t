@@ -1,4 +1,4 @@
-# Chat flows (api.md "Chat flows", flows.md): create and the shape check,
+# Chat flows (README "Chat flow reference"): create and the shape check,
 # the unpublished <-> published rules, publish listing every problem,
 # preview as JSON and DOT, export/import round trip, test-send triggers,
 # and the channel references a published flow holds.

@@ -1,4 +1,4 @@
-# Campaigns (api.md "Campaigns"): every row of the validation table at its
+# Campaigns (README "Campaigns"): every row of the validation table at its
 # boundary, and every cell of the operation table; states only campaignd
 # reaches are written into the store by t/tools/cmp_storectl.
 

@@ -1,4 +1,4 @@
-# campaignd's scheduler (scheduler.md "Schedule"): a campaign starts on
+# campaignd's scheduler (README "campaignd"): a campaign starts on
 # time and sends each contact one message, nothing after its end; runs on
 # the plan; a pending campaign whose end passed; one catch-up after downtime.
 # The provider is a mock WhatsApp served by the test nginx itself.

@@ -1,4 +1,4 @@
-# campaignd's dispatch (scheduler.md "Dispatch"): throttling delays but
+# campaignd's dispatch (README "Provider answers"): throttling delays but
 # loses nothing, a refused sender stops its channel until a PATCH, refused
 # recipients fail at once, suspend stops sending, kill -9 loses nothing.
 # The provider is a mock WhatsApp served by the test nginx itself.

@@ -1,4 +1,4 @@
-# campaignd's exactly-once promise (scheduler.md "Dispatch"), exercised:
+# campaignd's exactly-once promise (README "Provider answers"), exercised:
 # requests held in flight by a slow mock provider, kill -9, a fast mock,
 # a restart.  Every contact gets its message; only the requests that were
 # in flight are sent twice, and exactly those are counted in

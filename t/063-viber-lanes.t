@@ -1,5 +1,5 @@
-# campaignd's dispatch beyond WhatsApp's happy path (scheduler.md
-# "Dispatch"): Viber's send_message end to end with its status-in-the-body
+# campaignd's dispatch beyond WhatsApp's happy path (README "Provider
+# answers"): Viber's send_message end to end with its status-in-the-body
 # answers; min_gap_seconds between two messages to one recipient; a test
 # send ahead of a queued bulk run; a live change of the channel's rate.
 # The providers are mocks served by the test nginx itself; every check is

@@ -1,4 +1,4 @@
-# Conversations end to end (flows.md "Running semantics", nginx.md
+# Conversations end to end (README "Chat flow reference" and
 # "Webhooks"): campaignd runs flows against a mock provider served by the
 # test nginx, contacts answer through signed webhooks of the same nginx,
 # and the answers resume the waiting instances: condition, coupon, wait

@@ -1,4 +1,4 @@
-# WhatsApp webhooks (nginx.md "Webhooks"): the verification handshake,
+# WhatsApp webhooks (README "Webhooks"): the verification handshake,
 # signatures, statuses moving the ledger and counters forward only,
 # duplicates, unknown messages, replies into the inbox, opt-out and -in.
 # Messages are put into the store as campaignd would by t/tools/cmp_storectl.

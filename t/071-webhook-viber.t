@@ -1,4 +1,4 @@
-# Viber webhooks (nginx.md "Webhooks"): X-Viber-Content-Signature, the
+# Viber webhooks (README "Webhooks"): X-Viber-Content-Signature, the
 # set-up ping, delivered/seen/failed on the ledger, replies, subscribe,
 # unsubscribe and conversation_started; the channel named by the location
 # (campaign_webhook viber channel=ID), the URL (?channel=ID) or the

@@ -1,4 +1,4 @@
-# campaign_metrics (nginx.md "Metrics"): every series in Prometheus text,
+# campaign_metrics (README "campaign_metrics"): every series in Prometheus text,
 # the values moving with API requests, campaign states, webhooks and what
 # campaignd writes (heartbeat, requests in flight), and the directives'
 # errors.  nginx restarts for every block, so request counts start from 0

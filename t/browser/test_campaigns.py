@@ -15,7 +15,7 @@ from harness import holds_for, wait_until
 from ui import SHOWN, ConsoleTest, rfc3339
 
 
-# what a row offers in each state (console.md, api.md's operation table)
+# what a row offers in each state (README "The console" and "Campaigns")
 ENABLED = {
     'pending':   {'Suspend': False, 'Modify': True,  'Delete': True},
     'running':   {'Suspend': True,  'Modify': False, 'Delete': False},
@@ -23,7 +23,7 @@ ENABLED = {
     'completed': {'Suspend': False, 'Modify': False, 'Delete': True},
 }
 
-# the dialog's label of each API field (console.md "Create and Modify")
+# the dialog's label of each API field (README "The console")
 LABEL = {'name': 'Activity Name', 'description': 'Activity Description',
          'flow_id': 'Related process', 'group_id': 'Associated groups',
          'start_time': 'Start time', 'end_time': 'End time'}

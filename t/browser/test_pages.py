@@ -170,7 +170,7 @@ class Pages(ConsoleTest):
     # -- every field has its label ----------------------------------------
 
     def unlabelled(self):
-        """The displayed form controls no <label> names (console.md: every
+        """The displayed form controls no <label> names (README "The console": every
         input has a real <label>; the tests find fields by it)."""
         return self.d.execute_script(
             "return [...document.querySelectorAll('input, select, textarea')]"

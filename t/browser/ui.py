@@ -20,7 +20,7 @@ from harness import wait_until
 
 WAIT = 10          # seconds: the deadline of any one UI condition
 
-# the four statuses as the console must show them (console.md "Words")
+# the four statuses as the console must show them (README "The console")
 SHOWN = {'pending': 'To be executed', 'running': 'In progress',
          'paused': 'Paused', 'completed': 'Completed'}
 
