@@ -59,7 +59,7 @@ def whatsapp_event(phone_number_id, to, message_id, step):
         value["statuses"] = [{"id": message_id, "status": step,
                               "timestamp": now, "recipient_id": to}]
     post("/whatsapp", {"object": "whatsapp_business_account",
-                       "entry": [{"id": "demo-waba", "changes": [
+                       "entry": [{"id": "1555000001", "changes": [
                            {"field": "messages", "value": value}]}]},
          "X-Hub-Signature-256", WA_SECRET)
 
@@ -75,7 +75,9 @@ def viber_event(receiver, token, step):
         body = {"event": "delivered" if step == "delivered" else "seen",
                 "timestamp": now, "message_token": token,
                 "user_id": receiver}
-    post("/viber", body, "X-Viber-Content-Signature", VIBER_TOKEN)
+    # Viber's callbacks do not say which bot they are for: the URL does
+    post("/viber?channel=demo-viber", body, "X-Viber-Content-Signature",
+         VIBER_TOKEN)
 
 
 def play(event, *args):

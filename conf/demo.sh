@@ -32,7 +32,7 @@ create() {
 
 create channels '{"id": "demo-whatsapp", "name": "Demo WhatsApp",
     "type": "whatsapp", "min_gap_seconds": 0,
-    "whatsapp": {"waba_id": "demo-waba", "phone_number_id": "1555000100",
+    "whatsapp": {"waba_id": "1555000001", "phone_number_id": "1555000100",
                  "access_token": "demo-token", "app_secret": "'"$WA_SECRET"'",
                  "verify_token": "demo-verify",
                  "api_base_url": "'"$STAND_IN"'/wa"}}'

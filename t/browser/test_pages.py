@@ -111,7 +111,8 @@ class Pages(ConsoleTest):
         secrets = {'access_token': 'EAAGsecret4711token',
                    'app_secret': 'appsecret4711', 'verify_token': 'verify4711'}
         self.channel('se-wa', whatsapp=dict(
-            waba_id='1', phone_number_id='se', api_base_url=self.h.mock_base,
+            waba_id='1', phone_number_id='1555000123',
+            api_base_url=self.h.mock_base,
             **secrets))
         self.open('channels', heading='Channels')
         self.wait_for(lambda: self.named('Channel se-wa', self.main()),

@@ -9,6 +9,7 @@ import os
 import re
 import time
 import unittest
+import zlib
 
 from selenium.common.exceptions import (StaleElementReferenceException,
                                         WebDriverException)
@@ -45,6 +46,11 @@ _phones = iter(range(1, 10 ** 6))
 def phone():
     """A phone no other contact of the run has."""
     return '+8615%09d' % next(_phones)
+
+
+def digits_of(text):
+    """A stable number for a name: phone number ids are digits only."""
+    return str(zlib.crc32(text.encode()) + 10 ** 10)
 
 
 def slug(name):
@@ -341,10 +347,12 @@ class ConsoleTest(unittest.TestCase):
     # -- data through the API ---------------------------------------------
 
     def channel(self, cid, pnid=None, **over):
-        """A ready WhatsApp channel pointed at the mock provider."""
+        """A ready WhatsApp channel pointed at the mock provider; its phone
+        number id (digits, as Meta's are) is made from its id."""
         body = {'id': cid, 'name': 'Channel ' + cid, 'type': 'whatsapp',
                 'min_gap_seconds': 0,
-                'whatsapp': {'waba_id': '1', 'phone_number_id': pnid or cid,
+                'whatsapp': {'waba_id': '1',
+                             'phone_number_id': pnid or digits_of(cid),
                              'access_token': 'token-' + cid,
                              'api_base_url': self.h.mock_base}}
         body.update(over)

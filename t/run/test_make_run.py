@@ -83,12 +83,13 @@ def api(method, path, body=None):
         return e.code, json.load(e)
 
 
-def ours():
+def ours(pids=False):
     """nginx, campaignd and the stand-in, as run for this clone"""
-    out = subprocess.run(["ps", "-eo", "user=,args="], capture_output=True,
-                         text=True).stdout
-    return [line for line in out.splitlines()
-            if TOP + "/var" in line or TOP + "/conf/demo-" in line]
+    out = subprocess.run(["ps", "-eo", "pid=,user=,args="],
+                         capture_output=True, text=True).stdout
+    lines = [line.split(None, 1) for line in out.splitlines()
+             if TOP + "/var" in line or TOP + "/conf/demo-" in line]
+    return [int(p) for p, _ in lines] if pids else [rest for _, rest in lines]
 
 
 def wait_for(check, seconds):
@@ -110,6 +111,14 @@ class MakeRunTest(unittest.TestCase):
     def setUp(self):
         self.assertEqual(ours(), [], "a make run is already running")
         shutil.rmtree(os.path.join(TOP, "var"), ignore_errors=True)
+
+    def tearDown(self):
+        # a failed test leaves nothing running for the next one
+        for pid in ours(pids=True):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
 
     def test_serves_what_it_prints_and_ctrl_c_is_clean(self):
         run = MakeRun()
