@@ -174,7 +174,8 @@ cmp_http_new(cmp_http_t *h, cmp_http_owner_t *o)
 
         /*
          * A URL may come from a template a flow renders: whatever it
-         * renders to, it is fetched over HTTP, never file:// or gopher://
+         * renders to, it is fetched over HTTP or HTTPS, never as a local
+         * file or a gopher request
          */
         curl_easy_setopt(hd->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(hd->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
