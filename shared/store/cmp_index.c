@@ -116,21 +116,32 @@ cmp_ref_count(cmp_store_t *st, MDB_txn *txn, const char *kind,
 }
 
 
+/* a value by its composite key (cmp_composite_key()) in one database */
+static int
+cmp_composite_get(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const char *a,
+    const char *b, size_t b_len, MDB_val *val)
+{
+    char     buf[512];
+    MDB_val  key;
+
+    key.mv_data = buf;
+    key.mv_size = cmp_composite_key(buf, sizeof(buf), a, b, b_len);
+    if (key.mv_size == 0) {
+        return MDB_NOTFOUND;
+    }
+
+    return mdb_get(txn, st->dbi[db], &key, val);
+}
+
+
 int
 cmp_index_get(cmp_store_t *st, MDB_txn *txn, const char *index,
     const char *k, size_t k_len, char *id, size_t *id_len)
 {
     int      rc;
-    char     buf[512];
-    MDB_val  key, val;
+    MDB_val  val;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_composite_key(buf, sizeof(buf), index, k, k_len);
-    if (key.mv_size == 0) {
-        return MDB_NOTFOUND;
-    }
-
-    rc = mdb_get(txn, st->dbi[CMP_DB_INDEX], &key, &val);
+    rc = cmp_composite_get(st, txn, CMP_DB_INDEX, index, k, k_len, &val);
     if (rc != 0) {
         return rc;
     }
@@ -195,16 +206,9 @@ cmp_idempotency_get(cmp_store_t *st, MDB_txn *txn, const char *scope,
     const char *k, size_t k_len, int64_t now, char *id, size_t *id_len)
 {
     int      rc;
-    char     buf[512];
-    MDB_val  key, val;
+    MDB_val  val;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_composite_key(buf, sizeof(buf), scope, k, k_len);
-    if (key.mv_size == 0) {
-        return MDB_NOTFOUND;
-    }
-
-    rc = mdb_get(txn, st->dbi[CMP_DB_IDEMPOTENCY], &key, &val);
+    rc = cmp_composite_get(st, txn, CMP_DB_IDEMPOTENCY, scope, k, k_len, &val);
     if (rc != 0) {
         return rc;
     }
