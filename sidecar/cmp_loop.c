@@ -47,7 +47,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
     last_sec = cmp_loop_wall_msec() / 1000;
 
     /* the start wrote the first heartbeat; the schedule gets a look now */
-    cmp_dispatch_refresh(cd->dispatch);
+    cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, last_sec);
 
     for ( ;; ) {
@@ -105,7 +105,13 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     now_ms = cmp_loop_wall_msec();
 
-    busy = cmp_scheduler_fill(cd, now_ms / 1000);
+    /* many channels are read a chunk a turn, between the other work */
+    if (cd->refreshing) {
+        cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    }
+
+    busy = cd->refreshing;
+    busy |= cmp_scheduler_fill(cd, now_ms / 1000);
     busy |= cmp_engine_timers(cd->engine, now_ms);
 
     /* 1: a whole chunk of webhook events, and more behind it */
@@ -194,7 +200,7 @@ cmp_loop_tick(cmp_campaignd_t *cd)
     /* not time(): its coarse clock may still show the last second */
     now = cmp_loop_wall_msec() / 1000;
 
-    cmp_dispatch_refresh(cd->dispatch);
+    cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, now);
     (void) cmp_engine_test_sends(cd->engine, now);
 
