@@ -1,7 +1,7 @@
 
 /*
- * Test-send flow instances: their records and the queue of those not
- * started yet, in CMP_DB_INSTANCES (the layout is in cmp_instance.h).
+ * Flow instances in CMP_DB_INSTANCES (the layout is in cmp_instance.h):
+ * records, test sends not started yet, and campaignd's "#" families.
  */
 
 
@@ -16,10 +16,17 @@
 
 #define CMP_INSTANCE_TEST     "#test"
 #define CMP_INSTANCE_QUEUED   "#queued"
+#define CMP_INSTANCE_LIVE     "#live"
+#define CMP_INSTANCE_WAIT     "#wait"
+#define CMP_INSTANCE_FILL     "#fill"
 
 
 static size_t cmp_instance_key(unsigned char *buf, const char *family,
     const unsigned char *seq, const char *id, size_t len);
+static size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
+    size_t alen, const void *b, size_t blen);
+static size_t cmp_wait_key(unsigned char *buf, const char *channel,
+    const char *address);
 
 
 static size_t
@@ -244,7 +251,8 @@ cmp_instance_run_key(unsigned char *buf, const char *campaign, size_t clen,
 }
 
 
-size_t
+/* a "#" family's key: family NUL a, then NUL b when b is given; 0: too long */
+static size_t
 cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
     const void *b, size_t blen)
 {
@@ -267,4 +275,359 @@ cmp_fkey(unsigned char *buf, const char *family, const void *a, size_t alen,
     }
 
     return n;
+}
+
+
+int
+cmp_live_get(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len, uint32_t *run)
+{
+    int            rc;
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
+                         len);
+
+    if (k.mv_size == 0) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    rc = cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v);
+
+    if (rc == 0 && run != NULL) {
+        *run = (v.mv_size == 4) ? cmp_be32_get(v.mv_data) : 0;
+    }
+
+    return rc;
+}
+
+
+int
+cmp_live_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len, uint32_t run)
+{
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX], runb[4];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
+                         len);
+
+    if (k.mv_size == 0) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    cmp_be32_put(runb, run);
+    v.mv_data = runb;
+    v.mv_size = 4;
+
+    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+}
+
+
+int
+cmp_live_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len)
+{
+    int            rc;
+    cmp_val_t      k;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
+                         len);
+
+    if (k.mv_size == 0) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    rc = cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* 1: some contact's instance of the campaign is still live */
+int
+cmp_live_any(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen)
+{
+    int            rc;
+    size_t         plen;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+    unsigned char  prefix[CMP_FKEY_MAX];
+
+    plen = cmp_fkey(prefix, CMP_INSTANCE_LIVE, campaign, clen, "", 0);
+
+    if (plen == 0 || cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur) != 0) {
+        return 0;
+    }
+
+    k.mv_data = prefix;
+    k.mv_size = plen;
+
+    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    cmp_cursor_close(cur);
+
+    return rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
+}
+
+
+/*
+ * Up to max of the campaign's live instances, each taken out of "#live"
+ * before visit hears of it (visit may write the txn: the walk seeks its
+ * first entry again every time).  *n: how many were taken; visit's code
+ * other than 0 ends the walk and is returned.
+ */
+int
+cmp_live_take(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, unsigned max, cmp_live_visit_pt visit, void *ctx,
+    unsigned *n)
+{
+    int            rc;
+    char           contact[CMP_ID_MAX];
+    size_t         plen, len;
+    uint32_t       run;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+    unsigned char  prefix[CMP_FKEY_MAX];
+
+    *n = 0;
+
+    plen = cmp_fkey(prefix, CMP_INSTANCE_LIVE, campaign, clen, "", 0);
+    if (plen == 0) {
+        return 0;
+    }
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    while (*n < max) {
+        k.mv_data = prefix;
+        k.mv_size = plen;
+
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+
+        if (rc != 0 || k.mv_size < plen
+            || memcmp(k.mv_data, prefix, plen) != 0 || v.mv_size != 4)
+        {
+            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+            break;
+        }
+
+        len = k.mv_size - plen;
+
+        if (len > CMP_ID_MAX) {
+            /* no instance has such a key: cmp_instance_run_key() says 0 */
+            rc = CMP_BAD_VALSIZE;
+            break;
+        }
+
+        memcpy(contact, (char *) k.mv_data + plen, len);
+        run = cmp_be32_get(v.mv_data);
+
+        rc = cmp_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        (*n)++;
+
+        rc = visit(ctx, contact, len, run);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    cmp_cursor_close(cur);
+
+    return rc;
+}
+
+
+static size_t
+cmp_wait_key(unsigned char *buf, const char *channel, const char *address)
+{
+    return cmp_fkey(buf, CMP_INSTANCE_WAIT, channel, strlen(channel),
+                    address, strlen(address));
+}
+
+
+/* ikey waits from now on; an older instance's wait is replaced */
+int
+cmp_wait_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, const unsigned char *ikey, size_t ilen)
+{
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_wait_key(buf, channel, address);
+
+    if (k.mv_size == 0) {
+        return 0;
+    }
+
+    v.mv_data = (void *) ikey;
+    v.mv_size = ilen;
+
+    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+}
+
+
+/* the instance waiting for the address, no longer waiting; CMP_NOTFOUND */
+int
+cmp_wait_take(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, unsigned char *ikey, size_t *ilen)
+{
+    int            rc;
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_wait_key(buf, channel, address);
+
+    if (k.mv_size == 0) {
+        return CMP_NOTFOUND;
+    }
+
+    rc = cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (v.mv_size > CMP_INSTANCE_KEY_MAX) {
+        return CMP_NOTFOUND;
+    }
+
+    memcpy(ikey, v.mv_data, v.mv_size);
+    *ilen = v.mv_size;
+
+    return cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+}
+
+
+/* ikey waits no longer, unless a newer instance waits in its place */
+int
+cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, const unsigned char *ikey, size_t ilen)
+{
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_wait_key(buf, channel, address);
+
+    if (k.mv_size == 0
+        || cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v) != 0
+        || v.mv_size != ilen || memcmp(v.mv_data, ikey, ilen) != 0)
+    {
+        return 0;
+    }
+
+    return cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+}
+
+
+/* the run's fill from the start (last NULL), or after the contact last */
+int
+cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, uint32_t run, const char *last, size_t last_len)
+{
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_FKEY_MAX], val[4 + CMP_ID_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
+
+    if (k.mv_size == 0 || last_len > CMP_ID_MAX) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    cmp_be32_put(val, run);
+
+    if (last_len > 0) {
+        memcpy(val + 4, last, last_len);
+    }
+
+    v.mv_data = val;
+    v.mv_size = 4 + last_len;
+
+    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+}
+
+
+int
+cmp_fill_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen)
+{
+    int            rc;
+    cmp_val_t      k;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    k.mv_data = buf;
+    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
+
+    if (k.mv_size == 0) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    rc = cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/*
+ * Every fill under way, in campaign order, until visit says other than
+ * 0; what it is given points into the map until the txn writes or ends.
+ */
+int
+cmp_fill_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_visit_pt visit,
+    void *ctx)
+{
+    int             rc;
+    size_t          plen;
+    cmp_val_t       k, v;
+    cmp_cursor_t   *cur;
+    unsigned char  *kp, *vp;
+
+    plen = sizeof(CMP_INSTANCE_FILL);
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = (void *) CMP_INSTANCE_FILL;
+    k.mv_size = plen;
+
+    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+
+    while (rc == 0 && k.mv_size > plen
+           && memcmp(k.mv_data, CMP_INSTANCE_FILL, plen) == 0)
+    {
+        kp = k.mv_data;
+        vp = v.mv_data;
+
+        if (k.mv_size - plen <= CMP_ID_MAX && v.mv_size >= 4
+            && v.mv_size - 4 <= CMP_ID_MAX
+            && visit(ctx, (char *) kp + plen, k.mv_size - plen,
+                     cmp_be32_get(vp), (char *) vp + 4, v.mv_size - 4)
+               != 0)
+        {
+            break;
+        }
+
+        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
 }

@@ -151,6 +151,48 @@ cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 }
 
 
+int
+cmp_message_provider_put(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const unsigned char *key,
+    size_t key_len)
+{
+    cmp_val_t  k, v;
+
+    k.mv_data = (void *) provider_id;
+    k.mv_size = len;
+    v.mv_data = (void *) key;
+    v.mv_size = key_len;
+
+    return cmp_db_put(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v, 0);
+}
+
+
+/*
+ * What the index holds for a provider id, as stored (the ledger key, or
+ * its hex form: cmp_webhook_find() reads both); it points into the map.
+ */
+int
+cmp_message_provider_get(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const char **val, size_t *val_len)
+{
+    int        rc;
+    cmp_val_t  k, v;
+
+    k.mv_data = (void *) provider_id;
+    k.mv_size = len;
+
+    rc = cmp_db_get(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *val = v.mv_data;
+    *val_len = v.mv_size;
+
+    return 0;
+}
+
+
 /*
  * A campaign's messages in key order (run, contact, node, step), from
  * just after the key "after" when given; run 0 means every run.

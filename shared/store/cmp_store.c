@@ -86,6 +86,24 @@ cmp_be64_get(const unsigned char *p)
 }
 
 
+void
+cmp_be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) (v >> 24);
+    p[1] = (unsigned char) (v >> 16);
+    p[2] = (unsigned char) (v >> 8);
+    p[3] = (unsigned char) v;
+}
+
+
+uint32_t
+cmp_be32_get(const unsigned char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
+}
+
+
 int
 cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
     unsigned readers, char *err, size_t err_len)

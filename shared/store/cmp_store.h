@@ -144,6 +144,8 @@ void cmp_cursor_close(cmp_cursor_t *cur);
 
 void cmp_be64_put(unsigned char *p, uint64_t v);
 uint64_t cmp_be64_get(const unsigned char *p);
+void cmp_be32_put(unsigned char *p, uint32_t v);
+uint32_t cmp_be32_get(const unsigned char *p);
 
 
 #endif /* _CMP_STORE_H_INCLUDED_ */

@@ -14,9 +14,9 @@ cmp_timer_put(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len)
 {
     cmp_val_t      k, v;
-    unsigned char  buf[9 + CMP_FKEY_MAX];
+    unsigned char  buf[9 + CMP_TIMER_KEY_MAX];
 
-    if (len > CMP_FKEY_MAX) {
+    if (len > CMP_TIMER_KEY_MAX) {
         return CMP_BAD_VALSIZE;
     }
 
@@ -39,9 +39,9 @@ cmp_timer_del(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
 {
     int            rc;
     cmp_val_t      k;
-    unsigned char  buf[9 + CMP_FKEY_MAX];
+    unsigned char  buf[9 + CMP_TIMER_KEY_MAX];
 
-    if (len > CMP_FKEY_MAX) {
+    if (len > CMP_TIMER_KEY_MAX) {
         return 0;
     }
 
@@ -55,4 +55,64 @@ cmp_timer_del(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     rc = cmp_db_del(st, txn, CMP_DB_TIMERS, &k, NULL);
 
     return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* the first timer's due time; INT64_MAX when there is none */
+int64_t
+cmp_timer_next_due(cmp_store_t *st, cmp_txn_t *txn)
+{
+    int            rc;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_TIMERS, &cur);
+
+    if (rc == 0) {
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+        cmp_cursor_close(cur);
+    }
+
+    return (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
+                                       : INT64_MAX;
+}
+
+
+/*
+ * The first timer if it is due by now_ms, deleted: its type and what it
+ * wakes.  CMP_NOTFOUND when none is due (or the first is not one of ours).
+ */
+int
+cmp_timer_take_due(cmp_store_t *st, cmp_txn_t *txn, int64_t now_ms,
+    int *type, unsigned char *key, size_t *len)
+{
+    int            rc;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_TIMERS, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+
+    if (rc == 0
+        && (k.mv_size < 9 || (int64_t) cmp_be64_get(k.mv_data) > now_ms
+            || k.mv_size - 9 > CMP_TIMER_KEY_MAX))
+    {
+        rc = CMP_NOTFOUND;
+    }
+
+    if (rc == 0) {
+        *type = ((unsigned char *) k.mv_data)[8];
+        *len = k.mv_size - 9;
+        memcpy(key, (unsigned char *) k.mv_data + 9, *len);
+
+        rc = cmp_cursor_del(cur, 0);
+    }
+
+    cmp_cursor_close(cur);
+
+    return rc;
 }
