@@ -38,21 +38,8 @@ typedef struct {
 } cmp_sched_list_t;
 
 
-/* the fills a pass works on, copied out of the read txn that found them */
+/* the fills a pass works on */
 #define CMP_FILL_JOBS   16
-
-typedef struct {
-    char                id[CMP_ID_MAX + 1];
-    char                after[CMP_ID_MAX + 1];
-    size_t              after_len;
-    uint32_t            run;
-} cmp_fill_job_t;
-
-
-typedef struct {
-    cmp_fill_job_t      job[CMP_FILL_JOBS];
-    size_t              n;
-} cmp_fill_jobs_t;
 
 
 typedef struct {
@@ -80,8 +67,6 @@ static int cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id,
     uint32_t run, const char *after, size_t after_len, int64_t now);
 static int cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
-static int cmp_scheduler_fill_job(void *ctx, const char *campaign,
-    size_t clen, uint32_t run, const char *last, size_t last_len);
 
 
 static int
@@ -375,32 +360,26 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
 int
 cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
 {
-    int                  rc, more;
-    size_t               i;
-    cmp_txn_t           *txn;
-    cmp_fill_jobs_t      jobs;
-    cmp_fill_job_t      *job;
+    int              rc, more;
+    size_t           i, n;
+    cmp_txn_t       *txn;
+    cmp_fill_job_t   jobs[CMP_FILL_JOBS];
 
     rc = cmp_store_txn_begin(&cd->store, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    jobs.n = 0;
-
-    /* the chunks write: the jobs are copied out of this read txn first */
-    (void) cmp_fill_walk(&cd->store, txn, cmp_scheduler_fill_job, &jobs);
+    (void) cmp_fill_list(&cd->store, txn, jobs, CMP_FILL_JOBS, &n);
 
     cmp_txn_abort(txn);
 
     more = 0;
 
-    for (i = 0; i < jobs.n; i++) {
-        job = &jobs.job[i];
-
-        if (cmp_scheduler_fill_one(cd, job->id, job->run,
-                                   job->after_len ? job->after : NULL,
-                                   job->after_len, now)
+    for (i = 0; i < n; i++) {
+        if (cmp_scheduler_fill_one(cd, jobs[i].campaign, jobs[i].run,
+                                   jobs[i].last_len ? jobs[i].last : NULL,
+                                   jobs[i].last_len, now)
             == 1)
         {
             more = 1;
@@ -408,27 +387,6 @@ cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
     }
 
     return more;
-}
-
-
-static int
-cmp_scheduler_fill_job(void *ctx, const char *campaign, size_t clen,
-    uint32_t run, const char *last, size_t last_len)
-{
-    cmp_fill_jobs_t *jobs = ctx;
-
-    cmp_fill_job_t  *job;
-
-    job = &jobs->job[jobs->n++];
-
-    memcpy(job->id, campaign, clen);
-    job->id[clen] = '\0';
-    job->run = run;
-    job->after_len = last_len;
-    memcpy(job->after, last, last_len);
-    job->after[last_len] = '\0';
-
-    return jobs->n == CMP_FILL_JOBS;
 }
 
 

@@ -9,12 +9,21 @@
 #include "cmp_json.h"
 
 
+typedef struct {
+    cmp_inbox_visit_pt     visit;
+    void                  *ctx;
+} cmp_inbox_walk_t;
+
+
+static int cmp_inbox_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v);
+static int cmp_inbox_entry(void *ctx, const cmp_val_t *k, const cmp_val_t *v);
+
+
 int
 cmp_inbox_put(cmp_store_t *st, cmp_txn_t *txn, const char *json, size_t len)
 {
     int            rc;
     uint64_t       seq;
-    cmp_val_t      k, v;
     unsigned char  buf[8];
 
     rc = cmp_seq_next(st, txn, "inbox", &seq);
@@ -24,12 +33,7 @@ cmp_inbox_put(cmp_store_t *st, cmp_txn_t *txn, const char *json, size_t len)
 
     cmp_be64_put(buf, seq);
 
-    k.mv_data = buf;
-    k.mv_size = 8;
-    v.mv_data = (void *) json;
-    v.mv_size = len;
-
-    return cmp_db_put(st, txn, CMP_DB_INBOX, &k, &v, 0);
+    return cmp_db_store(st, txn, CMP_DB_INBOX, buf, 8, json, len);
 }
 
 
@@ -37,18 +41,25 @@ cmp_inbox_put(cmp_store_t *st, cmp_txn_t *txn, const char *json, size_t len)
 int
 cmp_inbox_peek(cmp_store_t *st, cmp_txn_t *txn)
 {
-    int            rc;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    cmp_val_t  k, v;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INBOX, &cur);
+    return cmp_db_first(st, txn, CMP_DB_INBOX, NULL, 0, &k, &v);
+}
 
-    if (rc == 0) {
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-        cmp_cursor_close(cur);
-    }
 
-    return rc;
+/* a cmp_db_visit_pt: parsed before the delete moves the page under it */
+static int
+cmp_inbox_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    json_t **ev = ctx;
+
+    char  err[64];
+
+    (void) k;
+
+    *ev = cmp_json_parse(v->mv_data, v->mv_size, err, sizeof(err));
+
+    return 0;
 }
 
 
@@ -59,35 +70,28 @@ cmp_inbox_peek(cmp_store_t *st, cmp_txn_t *txn)
 int
 cmp_inbox_take(cmp_store_t *st, cmp_txn_t *txn, json_t **ev)
 {
-    int            rc;
-    char           err[64];
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    int  rc;
 
     *ev = NULL;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INBOX, &cur);
+    rc = cmp_db_take(st, txn, CMP_DB_INBOX, NULL, 0, cmp_inbox_taken, ev);
+
     if (rc != 0) {
-        return rc;
+        json_decref(*ev);
+        *ev = NULL;
     }
-
-    rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-
-    if (rc == 0) {
-        /* parsed before the delete moves the page under it */
-        *ev = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
-
-        rc = cmp_cursor_del(cur, 0);
-
-        if (rc != 0) {
-            json_decref(*ev);
-            *ev = NULL;
-        }
-    }
-
-    cmp_cursor_close(cur);
 
     return rc;
+}
+
+
+static int
+cmp_inbox_entry(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_inbox_walk_t *w = ctx;
+
+    return w->visit(w->ctx, (k->mv_size == 8) ? cmp_be64_get(k->mv_data) : 0,
+                    v->mv_data, v->mv_size);
 }
 
 
@@ -96,29 +100,10 @@ int
 cmp_inbox_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_inbox_visit_pt visit,
     void *ctx)
 {
-    int            rc;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    cmp_inbox_walk_t  w;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INBOX, &cur);
-    if (rc != 0) {
-        return rc;
-    }
+    w.visit = visit;
+    w.ctx = ctx;
 
-    rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-
-    while (rc == 0) {
-        if (visit(ctx, (k.mv_size == 8) ? cmp_be64_get(k.mv_data) : 0,
-                  v.mv_data, v.mv_size)
-            != 0)
-        {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
-    }
-
-    cmp_cursor_close(cur);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    return cmp_db_walk(st, txn, CMP_DB_INBOX, NULL, 0, cmp_inbox_entry, &w);
 }

@@ -21,12 +21,31 @@
 #define CMP_INSTANCE_FILL     "#fill"
 
 
+/* the "#live" entry cmp_live_take() takes, copied before it goes */
+typedef struct {
+    const unsigned char   *prefix;
+    size_t                 plen;
+    char                   contact[CMP_ID_MAX];
+    size_t                 len;
+    uint32_t               run;
+} cmp_live_entry_t;
+
+
+typedef struct {
+    cmp_fill_job_t        *jobs;
+    size_t                 max;
+    size_t                *n;
+} cmp_fill_list_t;
+
+
 static size_t cmp_instance_key(unsigned char *buf, const char *family,
     const unsigned char *seq, const char *id, size_t len);
 static size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
     size_t alen, const void *b, size_t blen);
+static int cmp_live_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v);
 static size_t cmp_wait_key(unsigned char *buf, const char *channel,
     const char *address);
+static int cmp_fill_entry(void *ctx, const cmp_val_t *k, const cmp_val_t *v);
 
 
 static size_t
@@ -283,21 +302,19 @@ cmp_live_get(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, const char *contact, size_t len, uint32_t *run)
 {
     int            rc;
-    cmp_val_t      k, v;
+    size_t         n, vlen;
+    const void    *v;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
-                         len);
-
-    if (k.mv_size == 0) {
+    n = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact, len);
+    if (n == 0) {
         return CMP_BAD_VALSIZE;
     }
 
-    rc = cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v);
+    rc = cmp_db_fetch(st, txn, CMP_DB_INSTANCES, buf, n, &v, &vlen);
 
     if (rc == 0 && run != NULL) {
-        *run = (v.mv_size == 4) ? cmp_be32_get(v.mv_data) : 0;
+        *run = (vlen == 4) ? cmp_be32_get(v) : 0;
     }
 
     return rc;
@@ -308,22 +325,17 @@ int
 cmp_live_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, const char *contact, size_t len, uint32_t run)
 {
-    cmp_val_t      k, v;
+    size_t         n;
     unsigned char  buf[CMP_FKEY_MAX], runb[4];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
-                         len);
-
-    if (k.mv_size == 0) {
+    n = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact, len);
+    if (n == 0) {
         return CMP_BAD_VALSIZE;
     }
 
     cmp_be32_put(runb, run);
-    v.mv_data = runb;
-    v.mv_size = 4;
 
-    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+    return cmp_db_store(st, txn, CMP_DB_INSTANCES, buf, n, runb, 4);
 }
 
 
@@ -331,21 +343,13 @@ int
 cmp_live_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, const char *contact, size_t len)
 {
-    int            rc;
-    cmp_val_t      k;
+    size_t         n;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact,
-                         len);
+    n = cmp_fkey(buf, CMP_INSTANCE_LIVE, campaign, clen, contact, len);
 
-    if (k.mv_size == 0) {
-        return CMP_BAD_VALSIZE;
-    }
-
-    rc = cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    return (n == 0) ? CMP_BAD_VALSIZE
+                    : cmp_db_drop(st, txn, CMP_DB_INSTANCES, buf, n);
 }
 
 
@@ -354,99 +358,85 @@ int
 cmp_live_any(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen)
 {
-    int            rc;
     size_t         plen;
     cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
     unsigned char  prefix[CMP_FKEY_MAX];
 
     plen = cmp_fkey(prefix, CMP_INSTANCE_LIVE, campaign, clen, "", 0);
 
-    if (plen == 0 || cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur) != 0) {
-        return 0;
+    return plen != 0
+           && cmp_db_first(st, txn, CMP_DB_INSTANCES, prefix, plen, &k, &v)
+              == 0
+           && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
+}
+
+
+/* a cmp_db_visit_pt: the first "#live" entry of a campaign, copied */
+static int
+cmp_live_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_live_entry_t *e = ctx;
+
+    if (k->mv_size < e->plen || memcmp(k->mv_data, e->prefix, e->plen) != 0
+        || v->mv_size != 4)
+    {
+        return CMP_NOTFOUND;
     }
 
-    k.mv_data = prefix;
-    k.mv_size = plen;
+    e->len = k->mv_size - e->plen;
 
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-    cmp_cursor_close(cur);
+    if (e->len > CMP_ID_MAX) {
+        /* no instance has such a key: cmp_instance_run_key() says 0 */
+        return CMP_BAD_VALSIZE;
+    }
 
-    return rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
+    memcpy(e->contact, (char *) k->mv_data + e->plen, e->len);
+    e->run = cmp_be32_get(v->mv_data);
+
+    return 0;
 }
 
 
 /*
  * Up to max of the campaign's live instances, each taken out of "#live"
- * before visit hears of it (visit may write the txn: the walk seeks its
- * first entry again every time).  *n: how many were taken; visit's code
- * other than 0 ends the walk and is returned.
+ * before visit hears of it (visit may write the txn: every take seeks
+ * the first entry again).  *n: how many were taken; visit's code other
+ * than 0 ends the walk and is returned.
  */
 int
 cmp_live_take(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, unsigned max, cmp_live_visit_pt visit, void *ctx,
     unsigned *n)
 {
-    int            rc;
-    char           contact[CMP_ID_MAX];
-    size_t         plen, len;
-    uint32_t       run;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
-    unsigned char  prefix[CMP_FKEY_MAX];
+    int               rc;
+    cmp_live_entry_t  e;
+    unsigned char     prefix[CMP_FKEY_MAX];
 
     *n = 0;
 
-    plen = cmp_fkey(prefix, CMP_INSTANCE_LIVE, campaign, clen, "", 0);
-    if (plen == 0) {
+    e.prefix = prefix;
+    e.plen = cmp_fkey(prefix, CMP_INSTANCE_LIVE, campaign, clen, "", 0);
+
+    if (e.plen == 0) {
         return 0;
     }
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur);
-    if (rc != 0) {
-        return rc;
-    }
-
     while (*n < max) {
-        k.mv_data = prefix;
-        k.mv_size = plen;
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-        if (rc != 0 || k.mv_size < plen
-            || memcmp(k.mv_data, prefix, plen) != 0 || v.mv_size != 4)
-        {
-            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
-            break;
-        }
-
-        len = k.mv_size - plen;
-
-        if (len > CMP_ID_MAX) {
-            /* no instance has such a key: cmp_instance_run_key() says 0 */
-            rc = CMP_BAD_VALSIZE;
-            break;
-        }
-
-        memcpy(contact, (char *) k.mv_data + plen, len);
-        run = cmp_be32_get(v.mv_data);
-
-        rc = cmp_cursor_del(cur, 0);
+        rc = cmp_db_take(st, txn, CMP_DB_INSTANCES, prefix, e.plen,
+                         cmp_live_taken, &e);
         if (rc != 0) {
-            break;
+            return (rc == CMP_NOTFOUND) ? 0 : rc;
         }
 
         (*n)++;
 
-        rc = visit(ctx, contact, len, run);
+        rc = visit(ctx, e.contact, e.len, e.run);
         if (rc != 0) {
-            break;
+            return rc;
         }
     }
 
-    cmp_cursor_close(cur);
-
-    return rc;
+    return 0;
 }
 
 
@@ -463,20 +453,14 @@ int
 cmp_wait_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     const char *address, const unsigned char *ikey, size_t ilen)
 {
-    cmp_val_t      k, v;
+    size_t         n;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_wait_key(buf, channel, address);
+    n = cmp_wait_key(buf, channel, address);
 
-    if (k.mv_size == 0) {
-        return 0;
-    }
-
-    v.mv_data = (void *) ikey;
-    v.mv_size = ilen;
-
-    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+    return (n == 0) ? 0
+                    : cmp_db_store(st, txn, CMP_DB_INSTANCES, buf, n, ikey,
+                                   ilen);
 }
 
 
@@ -486,29 +470,28 @@ cmp_wait_take(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     const char *address, unsigned char *ikey, size_t *ilen)
 {
     int            rc;
-    cmp_val_t      k, v;
+    size_t         n, vlen;
+    const void    *v;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_wait_key(buf, channel, address);
-
-    if (k.mv_size == 0) {
+    n = cmp_wait_key(buf, channel, address);
+    if (n == 0) {
         return CMP_NOTFOUND;
     }
 
-    rc = cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v);
+    rc = cmp_db_fetch(st, txn, CMP_DB_INSTANCES, buf, n, &v, &vlen);
     if (rc != 0) {
         return rc;
     }
 
-    if (v.mv_size > CMP_INSTANCE_KEY_MAX) {
+    if (vlen > CMP_INSTANCE_KEY_MAX) {
         return CMP_NOTFOUND;
     }
 
-    memcpy(ikey, v.mv_data, v.mv_size);
-    *ilen = v.mv_size;
+    memcpy(ikey, v, vlen);
+    *ilen = vlen;
 
-    return cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+    return cmp_db_drop(st, txn, CMP_DB_INSTANCES, buf, n);
 }
 
 
@@ -517,20 +500,20 @@ int
 cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     const char *address, const unsigned char *ikey, size_t ilen)
 {
-    cmp_val_t      k, v;
+    size_t         n, vlen;
+    const void    *v;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_wait_key(buf, channel, address);
+    n = cmp_wait_key(buf, channel, address);
 
-    if (k.mv_size == 0
-        || cmp_db_get(st, txn, CMP_DB_INSTANCES, &k, &v) != 0
-        || v.mv_size != ilen || memcmp(v.mv_data, ikey, ilen) != 0)
+    if (n == 0
+        || cmp_db_fetch(st, txn, CMP_DB_INSTANCES, buf, n, &v, &vlen) != 0
+        || vlen != ilen || memcmp(v, ikey, ilen) != 0)
     {
         return 0;
     }
 
-    return cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+    return cmp_db_drop(st, txn, CMP_DB_INSTANCES, buf, n);
 }
 
 
@@ -539,13 +522,12 @@ int
 cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, uint32_t run, const char *last, size_t last_len)
 {
-    cmp_val_t      k, v;
+    size_t         n;
     unsigned char  buf[CMP_FKEY_MAX], val[4 + CMP_ID_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
+    n = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
 
-    if (k.mv_size == 0 || last_len > CMP_ID_MAX) {
+    if (n == 0 || last_len > CMP_ID_MAX) {
         return CMP_BAD_VALSIZE;
     }
 
@@ -555,10 +537,7 @@ cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
         memcpy(val + 4, last, last_len);
     }
 
-    v.mv_data = val;
-    v.mv_size = 4 + last_len;
-
-    return cmp_db_put(st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+    return cmp_db_store(st, txn, CMP_DB_INSTANCES, buf, n, val, 4 + last_len);
 }
 
 
@@ -566,68 +545,72 @@ int
 cmp_fill_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen)
 {
-    int            rc;
-    cmp_val_t      k;
+    size_t         n;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    k.mv_data = buf;
-    k.mv_size = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
+    n = cmp_fkey(buf, CMP_INSTANCE_FILL, campaign, clen, NULL, 0);
 
-    if (k.mv_size == 0) {
-        return CMP_BAD_VALSIZE;
+    return (n == 0) ? CMP_BAD_VALSIZE
+                    : cmp_db_drop(st, txn, CMP_DB_INSTANCES, buf, n);
+}
+
+
+/* a cmp_db_visit_pt: a "#fill" entry copied out, or the end */
+static int
+cmp_fill_entry(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_fill_list_t *l = ctx;
+
+    size_t           plen, clen, len;
+    cmp_fill_job_t  *job;
+
+    plen = sizeof(CMP_INSTANCE_FILL);
+
+    if (k->mv_size <= plen || memcmp(k->mv_data, CMP_INSTANCE_FILL, plen))
+    {
+        return 1;
     }
 
-    rc = cmp_db_del(st, txn, CMP_DB_INSTANCES, &k, NULL);
+    clen = k->mv_size - plen;
 
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    if (clen > CMP_ID_MAX || v->mv_size < 4 || v->mv_size - 4 > CMP_ID_MAX) {
+        return 0;
+    }
+
+    job = &l->jobs[(*l->n)++];
+    len = v->mv_size - 4;
+
+    memcpy(job->campaign, (char *) k->mv_data + plen, clen);
+    job->campaign[clen] = '\0';
+    job->run = cmp_be32_get(v->mv_data);
+    memcpy(job->last, (char *) v->mv_data + 4, len);
+    job->last[len] = '\0';
+    job->last_len = len;
+
+    return *l->n == l->max;
 }
 
 
 /*
- * Every fill under way, in campaign order, until visit says other than
- * 0; what it is given points into the map until the txn writes or ends.
+ * Up to max of the fills under way, in campaign order, copied out: the
+ * chunks that go on with them write.  *n: how many.
  */
 int
-cmp_fill_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_visit_pt visit,
-    void *ctx)
+cmp_fill_list(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_job_t *jobs,
+    size_t max, size_t *n)
 {
-    int             rc;
-    size_t          plen;
-    cmp_val_t       k, v;
-    cmp_cursor_t   *cur;
-    unsigned char  *kp, *vp;
+    cmp_fill_list_t  l;
 
-    plen = sizeof(CMP_INSTANCE_FILL);
+    *n = 0;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur);
-    if (rc != 0) {
-        return rc;
+    if (max == 0) {
+        return 0;
     }
 
-    k.mv_data = (void *) CMP_INSTANCE_FILL;
-    k.mv_size = plen;
+    l.jobs = jobs;
+    l.max = max;
+    l.n = n;
 
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-    while (rc == 0 && k.mv_size > plen
-           && memcmp(k.mv_data, CMP_INSTANCE_FILL, plen) == 0)
-    {
-        kp = k.mv_data;
-        vp = v.mv_data;
-
-        if (k.mv_size - plen <= CMP_ID_MAX && v.mv_size >= 4
-            && v.mv_size - 4 <= CMP_ID_MAX
-            && visit(ctx, (char *) kp + plen, k.mv_size - plen,
-                     cmp_be32_get(vp), (char *) vp + 4, v.mv_size - 4)
-               != 0)
-        {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
-    }
-
-    cmp_cursor_close(cur);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    return cmp_db_walk(st, txn, CMP_DB_INSTANCES, CMP_INSTANCE_FILL,
+                       sizeof(CMP_INSTANCE_FILL), cmp_fill_entry, &l);
 }

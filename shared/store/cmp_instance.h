@@ -126,15 +126,19 @@ int cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
  * "#fill": a run whose group is still being walked, and the last contact
  * started, so that the next chunk begins after it.
  */
-typedef int (*cmp_fill_visit_pt)(void *ctx, const char *campaign,
-    size_t clen, uint32_t run, const char *last, size_t last_len);
+typedef struct {
+    char                campaign[CMP_ID_MAX + 1];
+    char                last[CMP_ID_MAX + 1];     /* "": from the start */
+    size_t              last_len;
+    uint32_t            run;
+} cmp_fill_job_t;
 
 int cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen, uint32_t run, const char *last, size_t last_len);
 int cmp_fill_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t clen);
-int cmp_fill_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_visit_pt visit,
-    void *ctx);
+int cmp_fill_list(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_job_t *jobs,
+    size_t max, size_t *n);
 
 
 #endif /* _CMP_INSTANCE_H_INCLUDED_ */

@@ -11,6 +11,14 @@
 #include "cmp_message.h"
 
 
+typedef struct {
+    unsigned char     *mkey;
+    size_t            *len;
+} cmp_queue_taken_t;
+
+
+static int cmp_queue_sending_taken(void *ctx, const cmp_val_t *k,
+    const cmp_val_t *v);
 static int cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k,
     cmp_val_t *v);
 
@@ -98,6 +106,28 @@ cmp_queue_sending_del(cmp_store_t *st, cmp_txn_t *txn,
 }
 
 
+/* a cmp_db_visit_pt: the first in-flight marker's message key, copied */
+static int
+cmp_queue_sending_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_queue_taken_t *t = ctx;
+
+    (void) v;
+
+    if (k->mv_size <= CMP_QUEUE_SENDING_LEN
+        || memcmp(k->mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+        || k->mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
+    {
+        return CMP_NOTFOUND;
+    }
+
+    *t->len = k->mv_size - CMP_QUEUE_SENDING_LEN;
+    memcpy(t->mkey, (char *) k->mv_data + CMP_QUEUE_SENDING_LEN, *t->len);
+
+    return 0;
+}
+
+
 /*
  * The first message found in flight, its marker gone; CMP_NOTFOUND when
  * none is (a marker too long for a message key ends the search too).
@@ -106,38 +136,13 @@ int
 cmp_queue_sending_take(cmp_store_t *st, cmp_txn_t *txn, unsigned char *mkey,
     size_t *mlen)
 {
-    int            rc;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    cmp_queue_taken_t  t;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_QUEUE, &cur);
-    if (rc != 0) {
-        return rc;
-    }
+    t.mkey = mkey;
+    t.len = mlen;
 
-    k.mv_data = CMP_QUEUE_SENDING;
-    k.mv_size = CMP_QUEUE_SENDING_LEN;
-
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-    if (rc == 0
-        && (k.mv_size <= CMP_QUEUE_SENDING_LEN
-            || memcmp(k.mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
-            || k.mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX))
-    {
-        rc = CMP_NOTFOUND;
-    }
-
-    if (rc == 0) {
-        *mlen = k.mv_size - CMP_QUEUE_SENDING_LEN;
-        memcpy(mkey, (char *) k.mv_data + CMP_QUEUE_SENDING_LEN, *mlen);
-
-        rc = cmp_cursor_del(cur, 0);
-    }
-
-    cmp_cursor_close(cur);
-
-    return rc;
+    return cmp_db_take(st, txn, CMP_DB_QUEUE, CMP_QUEUE_SENDING,
+                       CMP_QUEUE_SENDING_LEN, cmp_queue_sending_taken, &t);
 }
 
 
@@ -208,13 +213,11 @@ cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k, cmp_val_t *v)
 }
 
 
+/* a walk cmp_queue_iter_open() began */
 void
 cmp_queue_iter_close(cmp_queue_iter_t *it)
 {
-    if (it->cur != NULL) {
-        cmp_cursor_close(it->cur);
-        it->cur = NULL;
-    }
+    cmp_cursor_close(it->cur);
 }
 
 
@@ -223,13 +226,5 @@ int
 cmp_queue_del(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t len)
 {
-    int        rc;
-    cmp_val_t  k;
-
-    k.mv_data = (void *) key;
-    k.mv_size = len;
-
-    rc = cmp_db_del(st, txn, CMP_DB_QUEUE, &k, NULL);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    return cmp_db_drop(st, txn, CMP_DB_QUEUE, key, len);
 }

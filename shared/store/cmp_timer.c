@@ -9,6 +9,17 @@
 #include "cmp_timer.h"
 
 
+typedef struct {
+    int64_t            now_ms;
+    int               *type;
+    unsigned char     *key;
+    size_t            *len;
+} cmp_timer_taken_t;
+
+
+static int cmp_timer_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v);
+
+
 int
 cmp_timer_put(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
     const unsigned char *key, size_t len)
@@ -62,19 +73,37 @@ cmp_timer_del(cmp_store_t *st, cmp_txn_t *txn, int64_t due_ms, int type,
 int64_t
 cmp_timer_next_due(cmp_store_t *st, cmp_txn_t *txn)
 {
-    int            rc;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    cmp_val_t  k, v;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_TIMERS, &cur);
-
-    if (rc == 0) {
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-        cmp_cursor_close(cur);
+    if (cmp_db_first(st, txn, CMP_DB_TIMERS, NULL, 0, &k, &v) != 0
+        || k.mv_size < 9)
+    {
+        return INT64_MAX;
     }
 
-    return (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
-                                       : INT64_MAX;
+    return (int64_t) cmp_be64_get(k.mv_data);
+}
+
+
+/* a cmp_db_visit_pt: the first timer, when it is due, copied */
+static int
+cmp_timer_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_timer_taken_t *t = ctx;
+
+    (void) v;
+
+    if (k->mv_size < 9 || (int64_t) cmp_be64_get(k->mv_data) > t->now_ms
+        || k->mv_size - 9 > CMP_TIMER_KEY_MAX)
+    {
+        return CMP_NOTFOUND;
+    }
+
+    *t->type = ((unsigned char *) k->mv_data)[8];
+    *t->len = k->mv_size - 9;
+    memcpy(t->key, (unsigned char *) k->mv_data + 9, *t->len);
+
+    return 0;
 }
 
 
@@ -86,33 +115,12 @@ int
 cmp_timer_take_due(cmp_store_t *st, cmp_txn_t *txn, int64_t now_ms,
     int *type, unsigned char *key, size_t *len)
 {
-    int            rc;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    cmp_timer_taken_t  t;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_TIMERS, &cur);
-    if (rc != 0) {
-        return rc;
-    }
+    t.now_ms = now_ms;
+    t.type = type;
+    t.key = key;
+    t.len = len;
 
-    rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-
-    if (rc == 0
-        && (k.mv_size < 9 || (int64_t) cmp_be64_get(k.mv_data) > now_ms
-            || k.mv_size - 9 > CMP_TIMER_KEY_MAX))
-    {
-        rc = CMP_NOTFOUND;
-    }
-
-    if (rc == 0) {
-        *type = ((unsigned char *) k.mv_data)[8];
-        *len = k.mv_size - 9;
-        memcpy(key, (unsigned char *) k.mv_data + 9, *len);
-
-        rc = cmp_cursor_del(cur, 0);
-    }
-
-    cmp_cursor_close(cur);
-
-    return rc;
+    return cmp_db_take(st, txn, CMP_DB_TIMERS, NULL, 0, cmp_timer_taken, &t);
 }
