@@ -234,10 +234,8 @@ int
 cmp_dispatch_recover(cmp_dispatch_t *d)
 {
     int            rc, n;
-    cmp_val_t      k, v;
     json_t        *msg;
     cmp_txn_t     *txn;
-    cmp_cursor_t  *cur;
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     size_t         mklen;
 
@@ -249,32 +247,10 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
     }
 
     for ( ;; ) {
-        rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
-        if (rc != 0) {
-            break;
-        }
-
-        k.mv_data = CMP_QUEUE_SENDING;
-        k.mv_size = CMP_QUEUE_SENDING_LEN;
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-        if (rc != 0 || k.mv_size <= CMP_QUEUE_SENDING_LEN
-            || memcmp(k.mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
-            || k.mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
-        {
-            cmp_cursor_close(cur);
-            rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
-            break;
-        }
-
-        mklen = k.mv_size - CMP_QUEUE_SENDING_LEN;
-        memcpy(mkey, (char *) k.mv_data + CMP_QUEUE_SENDING_LEN, mklen);
-
-        rc = cmp_cursor_del(cur, 0);
-        cmp_cursor_close(cur);
+        rc = cmp_queue_sending_take(d->st, txn, mkey, &mklen);
 
         if (rc != 0) {
+            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
             break;
         }
 
@@ -547,17 +523,15 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
     cmp_txn_t *parent, cmp_http_req_t **out)
 {
     int                    rc, cap, n, scanned, ndel, lane, take;
-    char                   prefix[CMP_ID_MAX + 2];
-    size_t                 plen, mklen;
-    cmp_val_t              k, v;
+    size_t                 mklen;
     cmp_txn_t             *txn;
     cmp_http_req_t        *reqs, *r;
     cmp_chan_t            *c;
-    cmp_cursor_t          *cur;
+    cmp_queue_iter_t       it;
     cmp_campaign_cache_t   cache;
     unsigned char          mkey[CMP_MESSAGE_KEY_MAX];
     struct {
-        unsigned char      key[CMP_ID_MAX + 16];
+        unsigned char      key[CMP_QUEUE_KEY_MAX];
         size_t             len;
     }                     *dels;
 
@@ -586,9 +560,6 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         return;
     }
 
-    plen = strlen(c->id) + 1;
-    memcpy(prefix, c->id, plen);
-
     dels = malloc(CMP_DISPATCH_SCAN * sizeof(*dels));
     if (dels == NULL) {
         return;
@@ -600,7 +571,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         return;
     }
 
-    rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
+    rc = cmp_queue_iter_open(d->st, txn, &it);
     if (rc != 0) {
         cmp_txn_abort(txn);
         free(dels);
@@ -616,29 +587,22 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
     ndel = 0;
     scanned = 0;
 
-    k.mv_data = prefix;
-    k.mv_size = plen;
-
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    rc = cmp_queue_first(&it, c->id);
 
     while (rc == 0 && n < cap && scanned < CMP_DISPATCH_SCAN) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
-            break;
-        }
-
         scanned++;
 
-        if (v.mv_size > CMP_MESSAGE_KEY_MAX
-            || k.mv_size > sizeof(dels[0].key))
+        if (it.mkey_len > CMP_MESSAGE_KEY_MAX
+            || it.key_len > sizeof(dels[0].key))
         {
             goto next;
         }
 
         /* the entry's key and value, before any write moves the pages */
-        mklen = v.mv_size;
-        memcpy(mkey, v.mv_data, mklen);
-        memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-        dels[ndel].len = k.mv_size;
+        mklen = it.mkey_len;
+        memcpy(mkey, it.mkey, mklen);
+        memcpy(dels[ndel].key, it.key, it.key_len);
+        dels[ndel].len = it.key_len;
 
         take = cmp_dispatch_take(d, txn, ci, mkey, mklen, &cache, now_ms, &r);
 
@@ -671,20 +635,17 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
             break;
         }
 
-        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+        rc = cmp_queue_next(&it);
     }
 
-    cmp_cursor_close(cur);
+    cmp_queue_iter_close(&it);
 
     if (rc == CMP_NOTFOUND) {
         rc = 0;
     }
 
     for (lane = 0; rc == 0 && lane < ndel; lane++) {
-        k.mv_data = dels[lane].key;
-        k.mv_size = dels[lane].len;
-        rc = cmp_db_del(d->st, txn, CMP_DB_QUEUE, &k, NULL);
-        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+        rc = cmp_queue_del(d->st, txn, dels[lane].key, dels[lane].len);
     }
 
     /* the in-flight marker: what a restart must look at again */
@@ -738,7 +699,6 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     int                  rc;
     char                 num[24];
     size_t               len;
-    cmp_val_t            k, v;
     uint64_t             h;
     cmp_chan_t          *c;
     const char          *rec, *reason, *skip;
@@ -748,10 +708,7 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     c = &d->channels.chans[ci];
     *req = NULL;
 
-    k.mv_data = (void *) mkey;
-    k.mv_size = mklen;
-
-    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
+    rc = cmp_message_get(d->st, txn, mkey, mklen, &rec, &len);
     if (rc == CMP_NOTFOUND) {
         return CMP_TAKE_DROP;
     }
@@ -759,9 +716,6 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     if (rc != 0) {
         return -rc;
     }
-
-    rec = v.mv_data;
-    len = v.mv_size;
 
     /* cancelled, skipped, or queued twice: the entry is stale */
     if (cmp_dispatch_view(rec, len, &m) != 0
@@ -912,7 +866,6 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
     int                rc;
     char               status[24], when[CMP_TIME_LEN + 3];
     size_t             i;
-    cmp_val_t          k, v;
     cmp_json_field_t   all[8];
 
     if (n + 2 > sizeof(all) / sizeof(all[0])) {
@@ -945,12 +898,8 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
         return rc;
     }
 
-    k.mv_data = (void *) mkey;
-    k.mv_size = mklen;
-    v.mv_data = d->patch.data;
-    v.mv_size = d->patch.len;
-
-    return cmp_db_put(d->st, txn, CMP_DB_MESSAGES, &k, &v, 0);
+    return cmp_message_put(d->st, txn, mkey, mklen, d->patch.data,
+                           d->patch.len);
 }
 
 
@@ -1071,7 +1020,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
 {
     int                     rc;
     char                    detail[sizeof(((cmp_answer_t *) 0)->error)];
-    cmp_val_t               k, v;
     const char             *s;
     cmp_dispatch_answer_t   x;
 
@@ -1099,16 +1047,10 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
         return rc;
     }
 
-    k.mv_data = x.s->mkey;
-    k.mv_size = x.s->mklen;
-
-    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
+    rc = cmp_message_get(d->st, txn, x.s->mkey, x.s->mklen, &x.rec, &x.len);
     if (rc != 0) {
         return (rc == CMP_NOTFOUND) ? 0 : rc;
     }
-
-    x.rec = v.mv_data;
-    x.len = v.mv_size;
 
     if (cmp_dispatch_view(x.rec, x.len, &x.m) != 0) {
         return 0;
@@ -1168,7 +1110,6 @@ static int
 cmp_dispatch_sent(cmp_dispatch_answer_t *x)
 {
     int                    rc;
-    cmp_val_t              k, v;
     cmp_message_view_t    *m;
     cmp_json_field_t       set[2];
 
@@ -1192,12 +1133,9 @@ cmp_dispatch_sent(cmp_dispatch_answer_t *x)
                               x->now_ms / 1000);
 
     if (rc == 0 && x->a.provider_id[0] != '\0') {
-        k.mv_data = x->a.provider_id;
-        k.mv_size = strlen(x->a.provider_id);
-        v.mv_data = x->s->mkey;
-        v.mv_size = x->s->mklen;
-        rc = cmp_db_put(x->d->st, x->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k,
-                     &v, 0);
+        rc = cmp_message_provider_put(x->d->st, x->txn, x->a.provider_id,
+                                      strlen(x->a.provider_id), x->s->mkey,
+                                      x->s->mklen);
     }
 
     if (rc == 0) {

@@ -79,6 +79,13 @@ int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
 int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *msg);
 
+/* the provider id index: the message a provider's id names */
+int cmp_message_provider_put(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const unsigned char *key,
+    size_t key_len);
+int cmp_message_provider_get(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const char **val, size_t *val_len);
+
 int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);

@@ -28,7 +28,10 @@ trap cleanup EXIT
 
 mkdir -p "$WORK/store" "$WORK/logs" "$WORK/baseline" \
          "$WORK/one/store" "$WORK/one/logs"
-cc -O2 -o "$WORK/fsync_baseline" "$HERE/fsync_baseline.c" -llmdb
+ROOT=$(cd "$HERE/../.." && pwd)
+cc -O2 -std=gnu99 -D_GNU_SOURCE -I"$ROOT/shared" -I"$ROOT/shared/store" \
+    -o "$WORK/fsync_baseline" "$HERE/fsync_baseline.c" "$ROOT"/shared/*.c \
+    "$ROOT"/shared/store/*.c -llmdb -ljansson -lpcre2-8
 
 sed -e "s|@MODULE@|$MODULE|g" -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$PORT|g" \
     "$HERE/nginx.conf.in" > "$WORK/nginx.conf"

@@ -13,6 +13,7 @@
 #include "cmp_campaign.h"
 #include "cmp_counter.h"
 #include "cmp_funnel.h"
+#include "cmp_inbox.h"
 #include "cmp_message.h"
 
 
@@ -28,6 +29,8 @@ static int cmp_storectl_counter(cmp_op_t *op);
 static int cmp_storectl_many(cmp_store_t *st, cmp_op_t *op);
 static int cmp_storectl_message(cmp_op_t *op);
 static int cmp_storectl_inbox(cmp_store_t *st);
+static int cmp_storectl_inbox_line(void *ctx, uint64_t seq, const char *json,
+    size_t len);
 static int cmp_storectl_meta(cmp_op_t *op);
 static int cmp_storectl_messages(cmp_op_t *op);
 
@@ -39,7 +42,7 @@ cmp_storectl_run(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_store_txn_begin(st, NULL, 0, &op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot begin a transaction: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -53,7 +56,7 @@ cmp_storectl_run(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_txn_commit(op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_commit: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot commit: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -89,7 +92,9 @@ cmp_storectl_counter(cmp_op_t *op)
 /*
  * A message as campaignd records it once sent: the ledger record, the
  * provider id index and the funnel's counters (cmp_funnel.h).
- * args: RUN CONTACT NODE STEP STATUS [PROVIDER_ID [CHANNEL]]
+ * args: RUN CONTACT NODE STEP STATUS [PROVIDER_ID [CHANNEL]]; without a
+ * CHANNEL, "channel_id" is "" as campaignd writes it for a node without
+ * one (sidecar/cmp_engine_send.c), a string as the API's document says.
  */
 static int
 cmp_storectl_message(cmp_op_t *op)
@@ -98,7 +103,6 @@ cmp_storectl_message(cmp_op_t *op)
     char                **argv, *dump, hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     size_t                i, len, key_len;
     json_t               *rec;
-    cmp_val_t             k, v;
     cmp_message_key_t     mk;
     cmp_storectl_args_t  *args = op->data;
     unsigned char         key[CMP_MESSAGE_KEY_MAX];
@@ -120,9 +124,10 @@ cmp_storectl_message(cmp_op_t *op)
         snprintf(hex + 2 * i, 3, "%02x", key[i]);
     }
 
-    rec = json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s, s:s?, s:n, s:i, s:s}",
+    rec = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s?, s:n, s:i, s:s}",
                     "id", hex, "run", (int) mk.run, "contact_id", argv[1],
-                    "node_id", argv[2], "channel_id", argv[6],
+                    "node_id", argv[2],
+                    "channel_id", argv[6] ? argv[6] : "",
                     "status", argv[4], "provider_message_id", argv[5],
                     "error", "attempts", 1, "updated_at",
                     "2026-01-01T00:00:00Z");
@@ -137,13 +142,8 @@ cmp_storectl_message(cmp_op_t *op)
     free(dump);
 
     if (rc == 0 && argv[5] != NULL) {
-        k.mv_data = argv[5];
-        k.mv_size = strlen(argv[5]);
-        v.mv_data = key;
-        v.mv_size = key_len;
-
-        rc = cmp_db_put(op->store, op->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k,
-                        &v, 0);
+        rc = cmp_message_provider_put(op->store, op->txn, argv[5],
+                                      strlen(argv[5]), key, key_len);
     }
 
     if (rc == 0) {
@@ -223,35 +223,32 @@ cmp_storectl_messages(cmp_op_t *op)
 static int
 cmp_storectl_inbox(cmp_store_t *st)
 {
-    int            rc;
-    cmp_txn_t     *txn;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
+    int         rc;
+    cmp_txn_t  *txn;
 
     rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot begin a transaction: %s\n", cmp_strerror(rc));
         return 1;
     }
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_INBOX, &cur);
-
-    if (rc == 0) {
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-
-        while (rc == 0) {
-            printf("%llu %.*s\n",
-                   (unsigned long long) cmp_be64_get(k.mv_data),
-                   (int) v.mv_size, (char *) v.mv_data);
-            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
-        }
-
-        cmp_cursor_close(cur);
-    }
+    rc = cmp_inbox_walk(st, txn, cmp_storectl_inbox_line, NULL);
 
     cmp_txn_abort(txn);
 
-    return (rc == CMP_NOTFOUND) ? 0 : 1;
+    return (rc == 0) ? 0 : 1;
+}
+
+
+static int
+cmp_storectl_inbox_line(void *ctx, uint64_t seq, const char *json,
+    size_t len)
+{
+    (void) ctx;
+
+    printf("%llu %.*s\n", (unsigned long long) seq, (int) len, json);
+
+    return 0;
 }
 
 
@@ -265,7 +262,7 @@ cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_store_txn_begin(st, NULL, 0, &op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot begin a transaction: %s\n", cmp_strerror(rc));
         return 1;
     }
 
@@ -294,7 +291,7 @@ cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
 
     rc = cmp_txn_commit(op->txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_commit: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot commit: %s\n", cmp_strerror(rc));
         return 1;
     }
 
