@@ -39,8 +39,7 @@ static int cmp_channel_cache_add(cmp_channel_cache_t *cc, const char *id,
     size_t len);
 static int cmp_channel_cache_rehash(cmp_channel_cache_t *cc, size_t size);
 static void cmp_channel_cache_unhash(cmp_channel_cache_t *cc, size_t pos);
-static size_t cmp_channel_cache_home(cmp_channel_cache_t *cc, const char *id,
-    size_t len);
+static size_t cmp_channel_cache_hash(const char *id, size_t len);
 static char *cmp_channel_cache_secrets(const cmp_provider_t *pr,
     json_t *secret);
 static int64_t cmp_channel_cache_msec(void);
@@ -423,7 +422,7 @@ cmp_channel_cache_find(cmp_channel_cache_t *cc, const char *id, size_t len,
 
     mask = cc->hash_size - 1;
 
-    for (i = cmp_channel_cache_home(cc, id, len); ; i = (i + 1) & mask) {
+    for (i = cmp_channel_cache_hash(id, len) & mask; ; i = (i + 1) & mask) {
         slot = cc->hash[i];
 
         if (slot == 0) {
@@ -509,7 +508,7 @@ cmp_channel_cache_rehash(cmp_channel_cache_t *cc, size_t size)
             continue;
         }
 
-        j = cmp_channel_cache_home(cc, cc->chans[slot - 1].id,
+        j = cmp_channel_cache_hash(cc->chans[slot - 1].id,
                                    strlen(cc->chans[slot - 1].id)) & mask;
 
         while (hash[j] != 0) {
@@ -549,7 +548,7 @@ cmp_channel_cache_unhash(cmp_channel_cache_t *cc, size_t pos)
         }
 
         c = &cc->chans[cc->hash[j] - 1];
-        k = cmp_channel_cache_home(cc, c->id, strlen(c->id));
+        k = cmp_channel_cache_hash(c->id, strlen(c->id)) & mask;
 
         /* an entry whose home is in (i, j] cannot move up to i */
         if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j)) {
@@ -563,9 +562,9 @@ cmp_channel_cache_unhash(cmp_channel_cache_t *cc, size_t pos)
 }
 
 
-/* FNV-1a, masked to the table */
+/* FNV-1a; the caller masks it to its table */
 static size_t
-cmp_channel_cache_home(cmp_channel_cache_t *cc, const char *id, size_t len)
+cmp_channel_cache_hash(const char *id, size_t len)
 {
     size_t    i;
     uint64_t  h;
@@ -577,7 +576,7 @@ cmp_channel_cache_home(cmp_channel_cache_t *cc, const char *id, size_t len)
         h *= 1099511628211ULL;
     }
 
-    return (size_t) h & (cc->hash_size - 1);
+    return (size_t) h;
 }
 
 

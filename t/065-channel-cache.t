@@ -133,7 +133,7 @@ is(stop_campaignd(), 0, 'a clean stop');
 start(2);
 ok(wait_for(sub { grep { /channels: \d+ read/ } ::log_lines() }, 20),
    'campaignd read the channels');
-my ($s) = api(PATCH => '/channels/ch0100',
+my ($s) = api(PATCH => '/channels/ch2400',
               {whatsapp => {access_token => 'fresh'}});
 is($s, 200, 'token changed');
 ok(wait_for(sub { grep { /channels: 1 changed, read again/ } ::log_lines() },
@@ -141,11 +141,24 @@ ok(wait_for(sub { grep { /channels: 1 changed, read again/ } ::log_lines() },
     or diag(join '', grep { /channels:/ } ::log_lines());
 ok(!grep({ /channels: (\d+) changed/ && $1 > 1 } ::log_lines()),
    'never more than the changed one');
-campaign_on('ch0100', 3);
-ok(wait_for(sub { sent_on('ch0100') == 1 }, 20), 'its campaign sent');
-ok(grep({ m{^/wa/ch0100/\d+/messages\|Bearer fresh\|} } ::mock_lines()),
+# the first read in the walk (newest first), so hashed before every growth
+# of campaignd's table
+my $bad = 0;
+for my $i (2490 .. 2499) {
+    my ($s) = api(PATCH => "/channels/ch$i", {max_in_flight => 32});
+    $bad++ unless $s == 200;
+}
+is($bad, 0, 'ten more channels changed');
+ok(wait_for(sub { my $n = 0;
+                  for (::log_lines()) { $n += $1 if /channels: (\d+) changed/ }
+                  $n >= 11 }, 10), 'all eleven read again');
+ok(!grep({ /channel ch\d+: dispatch/ } ::log_lines()),
+   'each found where it was: no second copy of a channel turns "on"');
+campaign_on('ch2400', 3);
+ok(wait_for(sub { sent_on('ch2400') == 1 }, 20), 'its campaign sent');
+ok(grep({ m{^/wa/ch2400/\d+/messages\|Bearer fresh\|} } ::mock_lines()),
    'with the new token');
-ok(!grep({ m{^/wa/ch0100/\d+/messages\|Bearer good\|} } ::mock_lines()),
+ok(!grep({ m{^/wa/ch2400/\d+/messages\|Bearer good\|} } ::mock_lines()),
    'never with the old one');
 is(stop_campaignd(), 0, 'a clean stop');
 

@@ -104,7 +104,7 @@ for extra in "$HERE"/bench_*.sh; do
     echo "running $(basename "$extra") ..." >&2
     while IFS= read -r line; do
         ROWS+=("$line")
-    done < <(BASE=$BASE WORK=$WORK NGINX_BIN=$NGINX CAMPAIGND=$CAMPAIGND \
+    done < <(BASE=$BASE WORK=$WORK NGINX_BIN=$NGINX MODULE=$MODULE CAMPAIGND=$CAMPAIGND \
              DURATION=$DURATION BENCH_PG=${BENCH_PG:-} \
              bash "$extra")
 done
