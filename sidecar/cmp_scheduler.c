@@ -435,8 +435,8 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
     f.counted = json_pack("{s:s, s:i}", "campaign_id", id, "run", (int) run);
     gid = json_string_value(json_object_get(f.campaign, "group_id"));
 
-    rc = cmp_member_walk(&cd->store, f.txn, gid, strlen(gid), after,
-                         after_len, cmp_scheduler_fill_visit, &f);
+    rc = cmp_group_contacts_walk(&cd->store, f.txn, gid, strlen(gid), after,
+                                 after_len, cmp_scheduler_fill_visit, &f);
 
     if (rc == 0) {
         rc = f.rc;

@@ -63,6 +63,30 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
 };
 
 
+/*
+ * "a NUL b" in buf, the key layout of most families: a never holds NUL,
+ * so the keys of one a sort together, by b.  0: it is over size bytes.
+ */
+size_t
+cmp_key_join(void *buf, size_t size, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+    unsigned char  *p;
+
+    if (alen + 1 + blen > size) {
+        return 0;
+    }
+
+    p = buf;
+
+    memcpy(p, a, alen);
+    p[alen] = '\0';
+    memcpy(p + alen + 1, b, blen);
+
+    return alen + 1 + blen;
+}
+
+
 void
 cmp_be64_put(unsigned char *p, uint64_t v)
 {

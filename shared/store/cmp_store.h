@@ -164,6 +164,8 @@ int cmp_db_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
 int cmp_db_take(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     const void *from, size_t len, cmp_db_visit_pt take, void *ctx);
 
+size_t cmp_key_join(void *buf, size_t size, const void *a, size_t alen,
+    const void *b, size_t blen);
 void cmp_be64_put(unsigned char *p, uint64_t v);
 uint64_t cmp_be64_get(const unsigned char *p);
 void cmp_be32_put(unsigned char *p, uint32_t v);

@@ -20,6 +20,7 @@
 #include "cmp_op.h"
 #include "cmp_channel.h"
 #include "cmp_contact.h"
+#include "cmp_members.h"
 
 
 #define TEST_MAP_BYTES   (64 * 1024 * 1024)
@@ -34,6 +35,7 @@ typedef struct {
 typedef struct {
     char          ids[16][CMP_ID_MAX + 1];
     uint64_t      seqs[16];
+    int           statuses[16];
     int           n;
     int           stop_after;
 } test_visit_t;
@@ -52,6 +54,22 @@ static void test_list(test_env_t *env, cmp_txn_t *txn, uint64_t before,
     int stop_after, test_visit_t *v);
 static int test_run_op(test_env_t *env, cmp_op_t *op, cmp_op_pt run,
     const char *id, const char *body);
+static int test_id_visit(void *ctx, const char *id, size_t len);
+static void test_members(test_env_t *env, cmp_txn_t *txn, const char *gid,
+    const char *after, int chunk, test_visit_t *v);
+static void test_member_of(test_env_t *env, cmp_txn_t *txn, const char *cid,
+    test_visit_t *v);
+static void test_member_add(test_env_t *env, cmp_txn_t *txn, const char *gid,
+    const char *cid, int added);
+static void test_raw(test_env_t *env, cmp_txn_t *txn, cmp_db_e db,
+    const void *key, size_t len, const char *want, size_t want_len);
+static int test_index_visit(void *ctx, const char *key, size_t key_len,
+    const char *id, size_t id_len);
+static int test_campaign_visit(void *ctx, const cmp_campaign_entry_t *e);
+static void test_campaign_put(test_env_t *env, cmp_txn_t *txn, int status,
+    uint64_t seq, const char *id);
+static void test_scan(test_env_t *env, cmp_txn_t *txn, unsigned statuses,
+    uint64_t before, int stop_after, test_visit_t *v);
 
 static void test_open_missing_dir(void **state);
 static void test_open_not_a_dir(void **state);
@@ -80,6 +98,10 @@ static void test_channel_secrets_apart(void **state);
 static void test_channel_status_reset(void **state);
 static void test_channel_delete_referenced(void **state);
 static void test_channel_failed_patch_keeps_secret(void **state);
+static void test_members_chunks(void **state);
+static void test_members_both_ways(void **state);
+static void test_index_walk(void **state);
+static void test_campaign_index(void **state);
 
 
 static int
@@ -1463,6 +1485,440 @@ test_channel_failed_patch_keeps_secret(void **state)
 }
 
 
+/* a cmp_member_visit_pt: ids in the order met, a chunk of stop_after */
+static int
+test_id_visit(void *ctx, const char *id, size_t len)
+{
+    test_visit_t  *v = ctx;
+
+    assert_true(v->n < 16);
+    assert_true(len <= CMP_ID_MAX);
+
+    memcpy(v->ids[v->n], id, len);
+    v->ids[v->n][len] = '\0';
+    v->n++;
+
+    return (v->stop_after > 0 && v->n == v->stop_after);
+}
+
+
+static void
+test_members(test_env_t *env, cmp_txn_t *txn, const char *gid,
+    const char *after, int chunk, test_visit_t *v)
+{
+    memset(v, 0, sizeof(test_visit_t));
+    v->stop_after = chunk;
+
+    assert_int_equal(cmp_members_walk(&env->store, txn, gid, strlen(gid),
+                                      after, after ? strlen(after) : 0,
+                                      test_id_visit, v), 0);
+}
+
+
+static void
+test_member_of(test_env_t *env, cmp_txn_t *txn, const char *cid,
+    test_visit_t *v)
+{
+    memset(v, 0, sizeof(test_visit_t));
+
+    assert_int_equal(cmp_member_of_walk(&env->store, txn, cid, strlen(cid),
+                                        test_id_visit, v), 0);
+}
+
+
+static void
+test_member_add(test_env_t *env, cmp_txn_t *txn, const char *gid,
+    const char *cid, int added)
+{
+    int  n;
+
+    assert_int_equal(cmp_member_add(&env->store, txn, gid, strlen(gid), cid,
+                                    strlen(cid), &n), 0);
+    assert_int_equal(n, added);
+}
+
+
+/* the bytes under key in db are those existing stores hold */
+static void
+test_raw(test_env_t *env, cmp_txn_t *txn, cmp_db_e db, const void *key,
+    size_t len, const char *want, size_t want_len)
+{
+    size_t       vlen;
+    const void  *val;
+
+    assert_int_equal(cmp_db_fetch(&env->store, txn, db, key, len, &val,
+                                  &vlen), 0);
+    assert_int_equal(vlen, want_len);
+    assert_memory_equal(val, want, want_len);
+}
+
+
+/*
+ * A group's members come in chunks from a position on, as a run's fill
+ * and a members page take them: each chunk starts after the last id of
+ * the one before, whether that contact is still a member or not.
+ */
+static void
+test_members_chunks(void **state)
+{
+    int            i;
+    char           last[CMP_ID_MAX + 1];
+    cmp_txn_t     *txn;
+    test_env_t    *env = *state;
+    test_visit_t   v;
+    static const char  *ids[] = {
+        "c05", "c01", "c03", "c02", "c04", "c06", "c07"
+    };
+
+    txn = test_txn(env);
+
+    for (i = 0; i < 7; i++) {
+        test_member_add(env, txn, "g1", ids[i], 1);
+    }
+
+    /* groups whose ids sort next to g1 keep their own members */
+    test_member_add(env, txn, "g", "c99", 1);
+    test_member_add(env, txn, "g10", "c00", 1);
+    test_commit(txn);
+
+    txn = test_txn(env);
+
+    test_members(env, txn, "g1", NULL, 3, &v);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.ids[0], "c01");
+    assert_string_equal(v.ids[2], "c03");
+
+    strcpy(last, v.ids[2]);
+    test_members(env, txn, "g1", last, 3, &v);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.ids[0], "c04");
+    assert_string_equal(v.ids[2], "c06");
+
+    strcpy(last, v.ids[2]);
+    test_members(env, txn, "g1", last, 3, &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "c07");
+
+    test_members(env, txn, "g1", "c07", 3, &v);
+    assert_int_equal(v.n, 0);
+
+    /* unbounded: the whole group, none of its neighbours' */
+    test_members(env, txn, "g1", NULL, 0, &v);
+    assert_int_equal(v.n, 7);
+    assert_string_equal(v.ids[6], "c07");
+
+    test_members(env, txn, "g", NULL, 0, &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "c99");
+
+    /* the key bytes existing stores hold: group NUL contact, and back */
+    test_raw(env, txn, CMP_DB_MEMBERS, "g1\0c01", 6, "", 0);
+    test_raw(env, txn, CMP_DB_MEMBER_OF, "c01\0g1", 6, "", 0);
+    cmp_txn_abort(txn);
+
+    /* the position left the group between two chunks: the walk goes on */
+    txn = test_txn(env);
+    assert_int_equal(cmp_member_remove(&env->store, txn, "g1", 2, "c03", 3,
+                                       &i), 0);
+    assert_int_equal(i, 1);
+
+    test_members(env, txn, "g1", "c03", 2, &v);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "c04");
+    assert_string_equal(v.ids[1], "c05");
+
+    /* nor is a position that never was a member */
+    test_members(env, txn, "g1", "c035", 1, &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "c04");
+
+    /* an id no id can be is refused, not cut short */
+    assert_int_equal(cmp_members_walk(&env->store, txn, "g1", 2, ids[0],
+                                      CMP_ID_MAX + 1, test_id_visit, &v),
+                     CMP_BAD_VALSIZE);
+    test_commit(txn);
+}
+
+
+/* every change of membership is seen from the group and from the contact */
+static void
+test_members_both_ways(void **state)
+{
+    int            n;
+    cmp_txn_t     *txn;
+    test_env_t    *env = *state;
+    test_visit_t   v;
+
+    txn = test_txn(env);
+
+    test_member_add(env, txn, "g1", "c1", 1);
+    test_member_add(env, txn, "g2", "c1", 1);
+    test_member_add(env, txn, "g1", "c2", 1);
+    test_member_add(env, txn, "g1", "c1", 0);
+
+    assert_int_equal(cmp_member_is(&env->store, txn, "g1", 2, "c1", 2), 0);
+    assert_int_equal(cmp_member_is(&env->store, txn, "g2", 2, "c2", 2),
+                     CMP_NOTFOUND);
+
+    test_member_of(env, txn, "c1", &v);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "g1");
+    assert_string_equal(v.ids[1], "g2");
+
+    assert_int_equal(cmp_member_remove(&env->store, txn, "g2", 2, "c1", 2,
+                                       &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cmp_member_remove(&env->store, txn, "g2", 2, "c1", 2,
+                                       &n), 0);
+    assert_int_equal(n, 0);
+
+    test_member_of(env, txn, "c1", &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "g1");
+    assert_int_equal(cmp_member_is(&env->store, txn, "g2", 2, "c1", 2),
+                     CMP_NOTFOUND);
+    test_commit(txn);
+
+    /* a contact leaves all its groups: both ways, each group heard of */
+    txn = test_txn(env);
+    test_member_add(env, txn, "g3", "c1", 1);
+
+    memset(&v, 0, sizeof(test_visit_t));
+    assert_int_equal(cmp_member_of_take(&env->store, txn, "c1", 2,
+                                        test_id_visit, &v), 0);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "g1");
+    assert_string_equal(v.ids[1], "g3");
+
+    test_member_of(env, txn, "c1", &v);
+    assert_int_equal(v.n, 0);
+    test_members(env, txn, "g3", NULL, 0, &v);
+    assert_int_equal(v.n, 0);
+    test_members(env, txn, "g1", NULL, 0, &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "c2");
+
+    /* a group deleted: its members, and their way back to it, go */
+    test_member_add(env, txn, "g1", "c3", 1);
+    test_member_add(env, txn, "g4", "c3", 1);
+    assert_int_equal(cmp_members_clear(&env->store, txn, "g1", 2), 0);
+
+    test_members(env, txn, "g1", NULL, 0, &v);
+    assert_int_equal(v.n, 0);
+    test_member_of(env, txn, "c2", &v);
+    assert_int_equal(v.n, 0);
+    test_member_of(env, txn, "c3", &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "g4");
+    test_commit(txn);
+}
+
+
+/* a cmp_index_visit_pt: keys met, their NULs shown as '/' */
+static int
+test_index_visit(void *ctx, const char *key, size_t key_len, const char *id,
+    size_t id_len)
+{
+    size_t         i;
+    test_visit_t  *v = ctx;
+
+    assert_true(v->n < 16);
+    assert_true(key_len <= CMP_ID_MAX);
+    assert_true(key_len > id_len);
+    assert_memory_equal(key + key_len - id_len, id, id_len);
+
+    for (i = 0; i < key_len; i++) {
+        v->ids[v->n][i] = (key[i] == '\0') ? '/' : key[i];
+    }
+
+    v->ids[v->n][key_len] = '\0';
+    v->n++;
+
+    return (v->stop_after > 0 && v->n == v->stop_after);
+}
+
+
+static void
+test_index_walk(void **state)
+{
+    cmp_txn_t     *txn;
+    test_env_t    *env = *state;
+    test_visit_t   v;
+
+    txn = test_txn(env);
+
+    assert_int_equal(cmp_index_put(&env->store, txn, "contact_name",
+                                   "ann\0ct_1", 8, "ct_1", 4), 0);
+    assert_int_equal(cmp_index_put(&env->store, txn, "contact_name",
+                                   "anna\0ct_2", 9, "ct_2", 4), 0);
+    assert_int_equal(cmp_index_put(&env->store, txn, "contact_name",
+                                   "an\0ct_3", 7, "ct_3", 4), 0);
+    assert_int_equal(cmp_index_put(&env->store, txn, "contact_name",
+                                   "bob\0ct_4", 8, "ct_4", 4), 0);
+
+    /* another index's keys, sorted right after, are not this one's */
+    assert_int_equal(cmp_index_put(&env->store, txn, "contact_namf",
+                                   "ann\0ct_5", 8, "ct_5", 4), 0);
+
+    memset(&v, 0, sizeof(test_visit_t));
+    assert_int_equal(cmp_index_walk(&env->store, txn, "contact_name", "ann",
+                                    3, NULL, 0, test_index_visit, &v), 0);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "ann/ct_1");
+    assert_string_equal(v.ids[1], "anna/ct_2");
+
+    /* a page resumes after its position */
+    memset(&v, 0, sizeof(test_visit_t));
+    assert_int_equal(cmp_index_walk(&env->store, txn, "contact_name", "ann",
+                                    3, "ann\0ct_1", 8, test_index_visit, &v),
+                     0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "anna/ct_2");
+
+    memset(&v, 0, sizeof(test_visit_t));
+    v.stop_after = 3;
+    assert_int_equal(cmp_index_walk(&env->store, txn, "contact_name", "", 0,
+                                    NULL, 0, test_index_visit, &v), 0);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.ids[0], "an/ct_3");
+    assert_string_equal(v.ids[2], "anna/ct_2");
+
+    memset(&v, 0, sizeof(test_visit_t));
+    assert_int_equal(cmp_index_walk(&env->store, txn, "contact_name", "", 0,
+                                    "anna\0ct_2", 9, test_index_visit, &v),
+                     0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "bob/ct_4");
+
+    test_commit(txn);
+}
+
+
+static int
+test_campaign_visit(void *ctx, const cmp_campaign_entry_t *e)
+{
+    test_visit_t  *v = ctx;
+
+    assert_true(v->n < 16);
+    assert_true(e->id_len <= CMP_ID_MAX);
+    assert_int_equal(e->flow_id_len, 4);
+    assert_memory_equal(e->flow_id, "fl_1", 4);
+    assert_int_equal(e->group_id_len, 4);
+    assert_memory_equal(e->group_id, "gr_1", 4);
+    assert_int_equal(e->folded_name_len, e->id_len + 1);
+    assert_memory_equal(e->folded_name + 1, e->id, e->id_len);
+
+    memcpy(v->ids[v->n], e->id, e->id_len);
+    v->ids[v->n][e->id_len] = '\0';
+    v->seqs[v->n] = e->seq;
+    v->statuses[v->n] = e->status;
+    v->n++;
+
+    return (v->stop_after > 0 && v->n == v->stop_after);
+}
+
+
+static void
+test_campaign_put(test_env_t *env, cmp_txn_t *txn, int status, uint64_t seq,
+    const char *id)
+{
+    char                   name[CMP_ID_MAX + 2];
+    cmp_campaign_entry_t   e;
+
+    snprintf(name, sizeof(name), "n%s", id);
+
+    e.id = id;
+    e.id_len = strlen(id);
+    e.flow_id = "fl_1";
+    e.flow_id_len = 4;
+    e.group_id = "gr_1";
+    e.group_id_len = 4;
+    e.folded_name = name;
+    e.folded_name_len = strlen(name);
+    e.seq = seq;
+    e.status = status;
+
+    assert_int_equal(cmp_campaign_index_put(&env->store, txn, &e), 0);
+}
+
+
+static void
+test_scan(test_env_t *env, cmp_txn_t *txn, unsigned statuses,
+    uint64_t before, int stop_after, test_visit_t *v)
+{
+    memset(v, 0, sizeof(test_visit_t));
+    v->stop_after = stop_after;
+
+    assert_int_equal(cmp_campaign_scan(&env->store, txn, statuses, before,
+                                       test_campaign_visit, v), 0);
+}
+
+
+/* the status index: one entry a campaign, merged newest first per mask */
+static void
+test_campaign_index(void **state)
+{
+    cmp_txn_t      *txn;
+    test_env_t     *env = *state;
+    test_visit_t    v;
+    unsigned char   key[32];
+
+    txn = test_txn(env);
+
+    test_campaign_put(env, txn, 0, 1, "cp_1");
+    test_campaign_put(env, txn, 1, 2, "cp_2");
+    test_campaign_put(env, txn, 0, 3, "cp_3");
+    test_campaign_put(env, txn, 2, 4, "cp_4");
+    test_campaign_put(env, txn, 3, 5, "cp_5");
+
+    /* other indexes share the database */
+    assert_int_equal(cmp_index_put(&env->store, txn, "campaign_statuz",
+                                   "x", 1, "cp_9", 4), 0);
+    assert_int_equal(cmp_index_put(&env->store, txn, "campaign_statur",
+                                   "x", 1, "cp_9", 4), 0);
+
+    test_scan(env, txn, 0x05, 0, 0, &v);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.ids[0], "cp_4");
+    assert_int_equal(v.statuses[0], 2);
+    assert_string_equal(v.ids[1], "cp_3");
+    assert_int_equal(v.seqs[1], 3);
+    assert_int_equal(v.statuses[1], 0);
+    assert_string_equal(v.ids[2], "cp_1");
+
+    test_scan(env, txn, 0x0f, 4, 0, &v);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.ids[0], "cp_3");
+    assert_string_equal(v.ids[2], "cp_1");
+
+    test_scan(env, txn, 0xff, 0, 2, &v);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "cp_5");
+    assert_int_equal(v.statuses[0], 3);
+
+    /* a status change: out of one status, into another */
+    assert_int_equal(cmp_campaign_index_del(&env->store, txn, 0, 3), 0);
+    assert_int_equal(cmp_campaign_index_del(&env->store, txn, 0, 3), 0);
+    test_campaign_put(env, txn, 1, 3, "cp_3");
+
+    test_scan(env, txn, 0x01, 0, 0, &v);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.ids[0], "cp_1");
+
+    test_scan(env, txn, 0x02, 0, 0, &v);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.ids[0], "cp_3");
+
+    /* the bytes existing stores hold (README "Internals") */
+    memcpy(key, "campaign_status\0\1", 17);
+    cmp_be64_put(key + 17, 3);
+    test_raw(env, txn, CMP_DB_INDEX, key, 25, "cp_3\0fl_1\0gr_1\0ncp_3\0",
+             21);
+
+    test_commit(txn);
+}
+
+
 int
 main(void)
 {
@@ -1521,6 +1977,14 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_channel_failed_patch_keeps_secret,
             test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_members_chunks,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_members_both_ways,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_index_walk,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_campaign_index,
+                                        test_setup, test_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
