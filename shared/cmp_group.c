@@ -181,18 +181,17 @@ cmp_group_update(cmp_op_t *op)
 
 /*
  * A group that a campaign still has to send to cannot go; campaigns keep
- * the "group" reference count.  Members go with the group.
+ * the "group" reference count.  Its members go after it, in chunks
+ * (cmp_purge.h): a group of millions is no one long txn.
  */
 int
 cmp_group_delete(cmp_op_t *op)
 {
     int            rc;
-    char           fold[CMP_FOLD_MAX], pair[CMP_PAIR_MAX];
-    size_t         fold_len, glen;
+    char           fold[CMP_FOLD_MAX];
+    size_t         fold_len;
     json_t        *rec;
-    cmp_val_t      key, val, back;
     uint64_t       refs;
-    cmp_cursor_t  *cur;
     const char    *name;
     cmp_record_t   meta;
 
@@ -216,48 +215,6 @@ cmp_group_delete(cmp_op_t *op)
                            "group \"%s\" is used by %llu campaign(s) that "
                            "are not completed", op->id,
                            (unsigned long long) refs);
-    }
-
-    rc = cmp_cursor_open(op->store, op->txn, CMP_DB_MEMBERS, &cur);
-    if (rc != 0) {
-        return cmp_op_store_error(op, rc);
-    }
-
-    glen = op->id_len;
-    key.mv_data = pair;
-    key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
-
-    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-
-    while (rc == 0
-           && key.mv_size > glen
-           && memcmp(key.mv_data, pair, glen + 1) == 0)
-    {
-        back.mv_data = pair;
-        back.mv_size = cmp_pair_key(pair,
-                                    (char *) key.mv_data + glen + 1,
-                                    key.mv_size - glen - 1, op->id, glen);
-
-        rc = cmp_db_del(op->store, op->txn, CMP_DB_MEMBER_OF, &back, NULL);
-        if (rc != 0 && rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        rc = cmp_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-
-        /* seek again: the first pair left is the next one */
-        key.mv_data = pair;
-        key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
-
-    cmp_cursor_close(cur);
-
-    if (rc != 0 && rc != CMP_NOTFOUND) {
-        return cmp_op_store_error(op, rc);
     }
 
     rc = cmp_index_del(op->store, op->txn, "group_name", fold, fold_len);

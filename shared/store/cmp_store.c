@@ -60,7 +60,16 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
     { "message_by_provider", 0 },
     { "counters", 0 },
     { "inbox", 0 },
+    { "tombstones", 0 },
 };
+
+
+/* a database's name in the environment, as tools and logs show it */
+const char *
+cmp_store_db_name(cmp_db_e db)
+{
+    return (db < CMP_DB_COUNT) ? cmp_db_defs[db].name : "";
+}
 
 
 void

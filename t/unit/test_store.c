@@ -20,6 +20,13 @@
 #include "cmp_op.h"
 #include "cmp_channel.h"
 #include "cmp_contact.h"
+#include "cmp_tombstone.h"
+#include "cmp_purge.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
+#include "cmp_counter.h"
 
 
 #define TEST_MAP_BYTES   (64 * 1024 * 1024)
@@ -78,6 +85,13 @@ static void test_resource_lifecycle(void **state);
 static void test_resource_idempotent_create(void **state);
 static void test_channel_secrets_apart(void **state);
 static void test_channel_status_reset(void **state);
+static void test_deleted_id_reserved(void **state);
+static void test_purge_chunks(void **state);
+static void test_purge_fill(test_env_t *env, const char *campaign, int n);
+static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
+    size_t len);
+static uint64_t test_names(test_env_t *env, cmp_db_e db, const char *id);
+static void test_reopen(test_env_t *env);
 static void test_channel_delete_referenced(void **state);
 static void test_channel_failed_patch_keeps_secret(void **state);
 
@@ -1463,6 +1477,349 @@ test_channel_failed_patch_keeps_secret(void **state)
 }
 
 
+/* a deleted id is never handed out again, by a client or the server */
+static void
+test_deleted_id_reserved(void **state)
+{
+    cmp_op_t     op;
+    MDB_txn     *txn;
+    int64_t      at;
+    test_env_t  *env = *state;
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"gone\",\"name\":\"A\",\"type\":\"viber\"}"),
+                     CMP_OK);
+    cmp_op_free(&op);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_delete, "gone", "{}"),
+                     CMP_OK);
+    assert_int_equal(op.status, 204);
+    cmp_op_free(&op);
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_tombstone_get(&env->store, txn, &cmp_kind_channels,
+                                       "gone", 4, &at), 0);
+    assert_int_equal(at, 1800000000);
+    assert_int_equal(cmp_tombstone_get(&env->store, txn, &cmp_kind_contacts,
+                                       "gone", 4, NULL), CMP_NOTFOUND);
+    mdb_txn_abort(txn);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"gone\",\"name\":\"B\",\"type\":\"viber\"}"),
+                     CMP_FAIL);
+    assert_int_equal(op.status, 409);
+    assert_string_equal(op.code, "conflict");
+    assert_string_equal(op.field, "id");
+    assert_non_null(strstr(op.message, "deleted"));
+    cmp_op_free(&op);
+
+    /* a client took the server's next id and deleted it: it stays taken */
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"ch_00000001\",\"name\":\"C\","
+                     "\"type\":\"viber\"}"), CMP_OK);
+    cmp_op_free(&op);
+    assert_int_equal(test_run_op(env, &op, cmp_channel_delete, "ch_00000001",
+                     "{}"), CMP_OK);
+    cmp_op_free(&op);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"name\":\"D\",\"type\":\"viber\"}"), CMP_OK);
+    assert_string_equal(op.id, "ch_00000002");
+    cmp_op_free(&op);
+}
+
+
+/*
+ * A campaign that ran, deleted: its data goes in chunks of at most
+ * CMP_PURGE_CHUNK keys, survives a restart half-way, and another
+ * campaign's data stays whole.
+ */
+static void
+test_purge_chunks(void **state)
+{
+    int                 steps;
+    char                gauge[32];
+    MDB_txn            *txn;
+    uint64_t            v;
+    cmp_val_t           k, d;
+    cmp_record_t        rec;
+    unsigned char       key[CMP_FKEY_MAX];
+    cmp_message_key_t   mk;
+    cmp_purge_report_t  r;
+    test_env_t         *env = *state;
+
+    test_purge_fill(env, "c1", 2500);
+    test_purge_fill(env, "c2", 5);
+
+    txn = test_txn(env);
+
+    rec.seq = 1;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_campaigns,
+                                    "c2", 2, &rec), 0);
+
+    /* c1 has no record: its messages are no one's until they are gone */
+    memset(&mk, 0, sizeof(mk));
+    mk.campaign = "c1";
+    mk.campaign_len = 2;
+    mk.run = 1;
+    mk.contact = "p0";
+    mk.contact_len = 2;
+    mk.node = "s";
+    mk.node_len = 1;
+    v = cmp_message_key(key, &mk);
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v),
+                     CMP_NOTFOUND);
+    mk.campaign = "c2";
+    v = cmp_message_key(key, &mk);
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
+    mk.campaign = "#in_1";
+    mk.campaign_len = 5;
+    v = cmp_message_key(key, &mk);
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
+
+    assert_int_equal(cmp_tombstone_put(&env->store, txn, &cmp_kind_campaigns,
+                                       "c1", 2, 1800000000), 0);
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_campaigns,
+                                   "c1", 2), 0);
+    /* a contact owns nothing the purge removes: no entry */
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_contacts,
+                                   "p0", 2), 0);
+    test_commit(txn);
+
+    assert_true(test_names(env, CMP_DB_MESSAGES, "c1") == 2500);
+
+    steps = 0;
+
+    do {
+        assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r),
+                         0);
+        assert_true(r.removed <= CMP_PURGE_CHUNK);
+        assert_string_equal(r.kind, "campaign");
+        assert_string_equal(r.id, "c1");
+        steps++;
+
+        /* a crash between two chunks: the next start goes on */
+        if (steps == 2) {
+            test_reopen(env);
+        }
+
+    } while (r.more);
+
+    assert_true(r.finished);
+    assert_true(steps >= 6);
+
+    assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r), 0);
+    assert_false(r.more);
+    assert_false(r.finished);
+    assert_int_equal(r.removed, 0);
+
+    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c1"), 0);
+    assert_int_equal(test_names(env, CMP_DB_COUNTERS, "c1"), 0);
+    assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c1"), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#live\0c1\0", 9), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#fill\0c1", 8), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#wait\0wa\0c1", 11),
+                     0);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc1.", 4),
+                     0);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "#sending\0c1\0", 12), 0);
+    /* c2's: five instances' timers and a retry; a queued and a sending */
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1);
+
+    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c2"), 5);
+    assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c2"), 5);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc2.", 4),
+                     5);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#wait\0wa\0c2", 11),
+                     5);
+
+    /* the store's gauge counts what is left; the totals keep c1's sends */
+    txn = test_txn(env);
+    snprintf(gauge, sizeof(gauge), "%ssent", CMP_FUNNEL_STATUS);
+    k.mv_data = key;
+    k.mv_size = 4 + 1 + 4 + strlen(gauge);
+    memcpy(key, CMP_COUNTER_ALL "\0\0\0\0", 9);
+    memcpy(key + 9, gauge, strlen(gauge));
+    assert_int_equal(cmp_db_get(&env->store, txn, CMP_DB_COUNTERS, &k, &d),
+                     0);
+    assert_int_equal(cmp_be64_get(d.mv_data), 5);
+    memcpy(key + 9, "sent", 4);
+    k.mv_size = 9 + 4;
+    assert_int_equal(cmp_db_get(&env->store, txn, CMP_DB_COUNTERS, &k, &d),
+                     0);
+    assert_int_equal(cmp_be64_get(d.mv_data), 2505);
+    mdb_txn_abort(txn);
+}
+
+
+/*
+ * What a campaign that ran leaves, as campaignd writes it: n sent
+ * messages (provider ids "w<campaign>.<i>") with their counters, one
+ * in flight, one queued on channel "wa" with a retry timer; n or 5
+ * instances waiting on "wa" with their timers, "#live" entries, "#fill".
+ */
+static void
+test_purge_fill(test_env_t *env, const char *campaign, int n)
+{
+    int                 i, ni;
+    char                contact[16], json[160], pid[32];
+    size_t              klen, clen, wlen;
+    MDB_txn            *txn;
+    cmp_val_t           k, v;
+    unsigned char       key[CMP_MESSAGE_KEY_MAX], wk[CMP_FKEY_MAX];
+    cmp_message_key_t   mk;
+
+    clen = strlen(campaign);
+    ni = (n < 5) ? n : 5;
+
+    txn = test_txn(env);
+
+    for (i = 0; i < n; i++) {
+        snprintf(contact, sizeof(contact), "p%d", i);
+        snprintf(pid, sizeof(pid), "w%s.%d", campaign, i);
+
+        memset(&mk, 0, sizeof(mk));
+        mk.campaign = campaign;
+        mk.campaign_len = clen;
+        mk.run = 1;
+        mk.contact = contact;
+        mk.contact_len = strlen(contact);
+        mk.node = "s";
+        mk.node_len = 1;
+        klen = cmp_message_key(key, &mk);
+
+        snprintf(json, sizeof(json), "{\"status\":\"sent\","
+                 "\"provider_message_id\":\"%s\"}", pid);
+        assert_int_equal(cmp_message_put(&env->store, txn, key, klen, json,
+                                         strlen(json)), 0);
+        assert_int_equal(cmp_funnel_move(&env->store, txn, campaign, clen, 1,
+                                         NULL, "sent"), 0);
+
+        k.mv_data = pid;
+        k.mv_size = strlen(pid);
+        v.mv_data = key;
+        v.mv_size = klen;
+        assert_int_equal(cmp_db_put(&env->store, txn,
+                                    CMP_DB_MESSAGE_BY_PROVIDER, &k, &v, 0),
+                         0);
+
+        if (i == 0) {
+            assert_int_equal(cmp_queue_sending_put(&env->store, txn, key,
+                                                   klen, "wa"), 0);
+            assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key,
+                                           klen), 0);
+            assert_int_equal(cmp_timer_put(&env->store, txn, 9000 + i,
+                                           CMP_TIMER_RETRY, key, klen), 0);
+        }
+
+        if (i >= ni) {
+            continue;
+        }
+
+        klen = cmp_instance_run_key(key, campaign, clen, 1, contact,
+                                    strlen(contact));
+        snprintf(json, sizeof(json), "{\"campaign_id\":\"%s\","
+                 "\"status\":\"waiting\",\"timer_ms\":%d,"
+                 "\"last_channel\":\"wa\",\"last_address\":\"%s%d\"}",
+                 campaign, 5000 + i, campaign, i);
+        assert_int_equal(cmp_instance_save(&env->store, txn, key, klen,
+                                           json_loads(json, 0, NULL), 1, 1),
+                         0);
+        assert_int_equal(cmp_timer_put(&env->store, txn, 5000 + i,
+                                       CMP_TIMER_INSTANCE, key, klen), 0);
+
+        snprintf(pid, sizeof(pid), "%s%d", campaign, i);
+        wlen = cmp_fkey(wk, "#wait", "wa", 2, pid, strlen(pid));
+        k.mv_data = wk;
+        k.mv_size = wlen;
+        v.mv_data = key;
+        v.mv_size = klen;
+        assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k,
+                                    &v, 0), 0);
+
+        wlen = cmp_fkey(wk, "#live", campaign, clen, contact,
+                        strlen(contact));
+        k.mv_size = wlen;
+        v.mv_data = "\0\0\0\1";
+        v.mv_size = 4;
+        assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k,
+                                    &v, 0), 0);
+    }
+
+    k.mv_data = wk;
+    k.mv_size = cmp_fkey(wk, "#fill", campaign, clen, NULL, 0);
+    v.mv_data = "\0\0\0\1p0";
+    v.mv_size = 6;
+    assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k, &v,
+                                0), 0);
+
+    test_commit(txn);
+}
+
+
+/* entries of db whose key starts with prefix */
+static uint64_t
+test_count(test_env_t *env, cmp_db_e db, const void *prefix, size_t len)
+{
+    int            rc;
+    MDB_txn       *txn;
+    uint64_t       n;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_cursor_open(&env->store, txn, db, &cur), 0);
+
+    n = 0;
+    k.mv_data = (void *) prefix;
+    k.mv_size = len;
+
+    rc = cmp_cursor_get(cur, &k, &v, len ? CMP_SET_RANGE : CMP_FIRST);
+
+    while (rc == 0 && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0)
+    {
+        n++;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    return n;
+}
+
+
+/* entries of db whose key is the campaign's: id NUL ... */
+static uint64_t
+test_names(test_env_t *env, cmp_db_e db, const char *id)
+{
+    char  prefix[CMP_ID_MAX + 1];
+
+    memcpy(prefix, id, strlen(id) + 1);
+
+    return test_count(env, db, prefix, strlen(id) + 1);
+}
+
+
+static void
+test_reopen(test_env_t *env)
+{
+    char  err[256];
+
+    cmp_store_close(&env->store);
+
+    if (cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
+                       sizeof(err)) != 0)
+    {
+        fail_msg("cmp_store_open: %s", err);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1521,6 +1878,10 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_channel_failed_patch_keeps_secret,
             test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_id_reserved,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_chunks,
+                                        test_setup, test_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

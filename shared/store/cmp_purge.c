@@ -1,0 +1,815 @@
+
+/*
+ * The purge (cmp_purge.h): a deleted resource's data removed a chunk per
+ * write txn, oldest delete first, resumable from the stage it reached.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmp_purge.h"
+#include "cmp_meta.h"
+#include "cmp_instance.h"
+#include "cmp_message.h"
+#include "cmp_timer.h"
+#include "cmp_queue.h"
+
+
+#define CMP_PURGE_FAMILY      "#purge"
+#define CMP_PURGE_FAMILY_LEN  (sizeof(CMP_PURGE_FAMILY))   /* with NUL */
+#define CMP_PURGE_SEQ         "purge"
+#define CMP_PURGE_STAGES      8
+/* a key and at most three it owns: a message, its provider id, marker */
+#define CMP_PURGE_EACH_MAX    4
+/* LMDB's longest key, and so the longest a resume key can be */
+#define CMP_PURGE_KEY_MAX     511
+
+
+typedef struct cmp_purge_s  cmp_purge_t;
+
+typedef int (*cmp_purge_stage_pt)(cmp_purge_t *p);
+/* what goes with a key before it is removed; reads it by its key */
+typedef int (*cmp_purge_each_pt)(cmp_purge_t *p, const unsigned char *key,
+    size_t len);
+/* whether a key met walking a whole database is the resource's */
+typedef int (*cmp_purge_match_pt)(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
+
+
+struct cmp_purge_s {
+    cmp_store_t        *st;
+    cmp_txn_t          *txn;
+    const char         *id;
+    size_t              id_len;
+    unsigned char       prefix[CMP_ID_MAX + 1];    /* id NUL */
+    size_t              plen;
+    int                 budget;
+    uint64_t            removed;
+    unsigned            more:1;
+    unsigned char       resume[CMP_PURGE_KEY_MAX];
+    size_t              resume_len;
+};
+
+
+typedef struct {
+    const cmp_kind_t   *kind;
+    cmp_purge_stage_pt  stages[CMP_PURGE_STAGES];
+} cmp_purge_plan_t;
+
+
+static const cmp_purge_plan_t *cmp_purge_plan(const char *kind, size_t len);
+static int cmp_purge_chunk(cmp_purge_t *p, const cmp_purge_plan_t *plan,
+    uint32_t *stage);
+static int cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db,
+    const unsigned char *prefix, size_t plen, cmp_purge_each_pt each);
+static int cmp_purge_scan(cmp_purge_t *p, cmp_db_e db,
+    cmp_purge_match_pt match);
+static int cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key,
+    size_t len);
+static int cmp_purge_instances(cmp_purge_t *p);
+static int cmp_purge_instance(cmp_purge_t *p, const unsigned char *key,
+    size_t len);
+static int cmp_purge_live(cmp_purge_t *p);
+static int cmp_purge_messages(cmp_purge_t *p);
+static int cmp_purge_message(cmp_purge_t *p, const unsigned char *key,
+    size_t len);
+static int cmp_purge_counters(cmp_purge_t *p);
+static int cmp_purge_timers(cmp_purge_t *p);
+static int cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
+static int cmp_purge_queue(cmp_purge_t *p);
+static int cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
+static int cmp_purge_channel_queue(cmp_purge_t *p);
+static int cmp_purge_channel_waits(cmp_purge_t *p);
+static int cmp_purge_members(cmp_purge_t *p);
+static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
+    size_t len);
+
+
+/*
+ * A campaign's own keys first: once its instances and messages are
+ * gone, nothing can wake or queue them again, and the walks of the
+ * timers and the queue that follow find all that is left.
+ */
+static const cmp_purge_plan_t  cmp_purge_plans[] = {
+    { &cmp_kind_campaigns, { cmp_purge_instances, cmp_purge_live,
+                             cmp_purge_messages, cmp_purge_counters,
+                             cmp_purge_timers, cmp_purge_queue, NULL } },
+    { &cmp_kind_channels, { cmp_purge_channel_queue, cmp_purge_channel_waits,
+                            NULL } },
+    { &cmp_kind_groups, { cmp_purge_members, NULL } },
+};
+
+
+static const cmp_purge_plan_t *
+cmp_purge_plan(const char *kind, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(cmp_purge_plans) / sizeof(cmp_purge_plans[0]);
+         i++)
+    {
+        if (strlen(cmp_purge_plans[i].kind->name) == len
+            && memcmp(cmp_purge_plans[i].kind->name, kind, len) == 0)
+        {
+            return &cmp_purge_plans[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+cmp_purge_add(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
+    const char *id, size_t id_len)
+{
+    int            rc;
+    size_t         n;
+    uint64_t       seq;
+    cmp_val_t      k, v;
+    unsigned char  key[CMP_PURGE_FAMILY_LEN + 8];
+    unsigned char  val[16 + CMP_ID_MAX + 2 + 4];
+
+    if (cmp_purge_plan(kind->name, strlen(kind->name)) == NULL) {
+        return 0;
+    }
+
+    n = strlen(kind->name);
+
+    if (n >= 16 || id_len == 0 || id_len > CMP_ID_MAX) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    rc = cmp_seq_next(st, txn, CMP_PURGE_SEQ, &seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    memcpy(key, CMP_PURGE_FAMILY, CMP_PURGE_FAMILY_LEN);
+    cmp_be64_put(key + CMP_PURGE_FAMILY_LEN, seq);
+
+    memcpy(val, kind->name, n + 1);
+    memcpy(val + n + 1, id, id_len);
+    n += 1 + id_len;
+    val[n++] = '\0';
+    memset(val + n, 0, 4);
+    n += 4;
+
+    k.mv_data = key;
+    k.mv_size = sizeof(key);
+    v.mv_data = val;
+    v.mv_size = n;
+
+    return cmp_db_put(st, txn, CMP_DB_TOMBSTONES, &k, &v, 0);
+}
+
+
+int
+cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
+{
+    int                      rc;
+    size_t                   klen, vlen, n, id_len;
+    uint32_t                 stage;
+    cmp_val_t                k, v;
+    cmp_txn_t               *txn;
+    cmp_purge_t              p;
+    cmp_cursor_t            *cur;
+    const unsigned char     *s, *end;
+    const cmp_purge_plan_t  *plan;
+    unsigned char            key[CMP_PURGE_FAMILY_LEN + 8];
+    unsigned char            val[16 + CMP_ID_MAX + 2 + 4 + CMP_PURGE_KEY_MAX];
+
+    memset(r, 0, sizeof(cmp_purge_report_t));
+
+    /* a look first: an idle store costs a reader, not the writer's lock */
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_TOMBSTONES, &cur);
+
+    if (rc == 0) {
+        k.mv_data = CMP_PURGE_FAMILY;
+        k.mv_size = CMP_PURGE_FAMILY_LEN;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+
+        if (rc == 0 && (k.mv_size != sizeof(key)
+                        || memcmp(k.mv_data, CMP_PURGE_FAMILY,
+                                  CMP_PURGE_FAMILY_LEN) != 0))
+        {
+            rc = CMP_NOTFOUND;
+        }
+
+        cmp_cursor_close(cur);
+    }
+
+    cmp_txn_abort(txn);
+
+    if (rc != 0) {
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* only campaignd purges: the oldest entry is still the one seen */
+    rc = cmp_cursor_open(st, txn, CMP_DB_TOMBSTONES, &cur);
+    if (rc != 0) {
+        cmp_txn_abort(txn);
+        return rc;
+    }
+
+    k.mv_data = CMP_PURGE_FAMILY;
+    k.mv_size = CMP_PURGE_FAMILY_LEN;
+    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    cmp_cursor_close(cur);
+
+    if (rc != 0 || k.mv_size != sizeof(key)
+        || memcmp(k.mv_data, CMP_PURGE_FAMILY, CMP_PURGE_FAMILY_LEN) != 0
+        || v.mv_size > sizeof(val))
+    {
+        cmp_txn_abort(txn);
+        return (rc == 0 || rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    klen = k.mv_size;
+    memcpy(key, k.mv_data, klen);
+    vlen = v.mv_size;
+    memcpy(val, v.mv_data, vlen);
+
+    /* kind NUL id NUL be32 stage, resume key */
+    s = val;
+    end = val + vlen;
+    plan = NULL;
+    stage = 0;
+    id_len = 0;
+
+    n = strnlen((const char *) s, vlen);
+
+    if (n < sizeof(r->kind) && n + 1 < vlen) {
+        plan = cmp_purge_plan((const char *) s, n);
+        s += n + 1;
+
+        id_len = strnlen((const char *) s, end - s);
+
+        if (id_len == 0 || id_len > CMP_ID_MAX
+            || s + id_len + 1 + 4 > end)
+        {
+            plan = NULL;
+
+        } else {
+            /* the log's words: "campaign C" */
+            snprintf(r->kind, sizeof(r->kind), "%s", plan->kind->singular);
+            memcpy(r->id, s, id_len);
+            r->id[id_len] = '\0';
+            s += id_len + 1;
+            stage = ((uint32_t) s[0] << 24) | ((uint32_t) s[1] << 16)
+                    | ((uint32_t) s[2] << 8) | s[3];
+            s += 4;
+        }
+    }
+
+    memset(&p, 0, sizeof(cmp_purge_t));
+    p.st = st;
+    p.txn = txn;
+    p.budget = budget;
+
+    rc = 0;
+
+    if (plan != NULL) {
+        p.id = r->id;
+        p.id_len = id_len;
+        memcpy(p.prefix, r->id, id_len);
+        p.prefix[id_len] = '\0';
+        p.plen = id_len + 1;
+        p.resume_len = end - s;
+        memcpy(p.resume, s, p.resume_len);
+
+        rc = cmp_purge_chunk(&p, plan, &stage);
+    }
+
+    k.mv_data = key;
+    k.mv_size = klen;
+
+    if (rc == 0 && p.more) {
+        /* where the next chunk goes on */
+        n = (s - val) - 4;
+        val[n] = (unsigned char) (stage >> 24);
+        val[n + 1] = (unsigned char) (stage >> 16);
+        val[n + 2] = (unsigned char) (stage >> 8);
+        val[n + 3] = (unsigned char) stage;
+        memcpy(val + n + 4, p.resume, p.resume_len);
+
+        v.mv_data = val;
+        v.mv_size = n + 4 + p.resume_len;
+
+        rc = cmp_db_put(st, txn, CMP_DB_TOMBSTONES, &k, &v, 0);
+        r->more = 1;
+
+    } else if (rc == 0) {
+        /* done, or a kind this build has no plan for: nothing to keep */
+        rc = cmp_db_del(st, txn, CMP_DB_TOMBSTONES, &k, NULL);
+        r->finished = 1;
+
+        if (rc == 0 && cmp_cursor_open(st, txn, CMP_DB_TOMBSTONES, &cur)
+                       == 0)
+        {
+            k.mv_data = CMP_PURGE_FAMILY;
+            k.mv_size = CMP_PURGE_FAMILY_LEN;
+
+            r->more = (cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE) == 0
+                       && k.mv_size == sizeof(key)
+                       && memcmp(k.mv_data, CMP_PURGE_FAMILY,
+                                 CMP_PURGE_FAMILY_LEN) == 0);
+            cmp_cursor_close(cur);
+        }
+    }
+
+    if (rc != 0) {
+        cmp_txn_abort(txn);
+        memset(r, 0, sizeof(cmp_purge_report_t));
+        return rc;
+    }
+
+    rc = cmp_txn_commit(txn);
+
+    if (rc != 0) {
+        memset(r, 0, sizeof(cmp_purge_report_t));
+        return rc;
+    }
+
+    r->removed = p.removed;
+
+    return 0;
+}
+
+
+/* stages from *stage on until the budget is spent (p->more) or all done */
+static int
+cmp_purge_chunk(cmp_purge_t *p, const cmp_purge_plan_t *plan,
+    uint32_t *stage)
+{
+    int  rc;
+
+    while (*stage < CMP_PURGE_STAGES && plan->stages[*stage] != NULL) {
+        rc = plan->stages[*stage](p);
+
+        if (rc != 0 || p->more) {
+            return rc;
+        }
+
+        (*stage)++;
+        p->resume_len = 0;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Removes the keys of db that start with prefix, each with what each()
+ * removes beside it.  Every key removed costs a unit of the budget, so a
+ * chunk never removes more than its budget.
+ */
+static int
+cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db, const unsigned char *prefix,
+    size_t plen, cmp_purge_each_pt each)
+{
+    int            rc;
+    size_t         klen;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+    unsigned char  key[CMP_PURGE_KEY_MAX];
+
+    rc = cmp_cursor_open(p->st, p->txn, db, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        /* what each() removes beside the key is paid for beforehand */
+        if (p->budget < (each != NULL ? CMP_PURGE_EACH_MAX : 1)) {
+            p->more = 1;
+            break;
+        }
+
+        /* seek again each time: the first key left is the next one */
+        k.mv_data = (void *) prefix;
+        k.mv_size = plen;
+
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+
+        if (rc != 0 || k.mv_size < plen || k.mv_size > sizeof(key)
+            || memcmp(k.mv_data, prefix, plen) != 0)
+        {
+            break;
+        }
+
+        klen = k.mv_size;
+        memcpy(key, k.mv_data, klen);
+
+        if (each != NULL) {
+            rc = each(p, key, klen);
+            if (rc != 0) {
+                break;
+            }
+        }
+
+        rc = cmp_purge_del(p, db, key, klen);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    cmp_cursor_close(cur);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/*
+ * Walks all of db from p->resume, removing what match() says is the
+ * resource's; every key looked at costs a unit of the budget, and where
+ * it ran out is the next chunk's p->resume.
+ */
+static int
+cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, cmp_purge_match_pt match)
+{
+    int            rc;
+    size_t         klen;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+    unsigned char  key[CMP_PURGE_KEY_MAX];
+
+    rc = cmp_cursor_open(p->st, p->txn, db, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (p->resume_len == 0) {
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+
+    } else {
+        k.mv_data = p->resume;
+        k.mv_size = p->resume_len;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    }
+
+    while (rc == 0) {
+        if (k.mv_size > sizeof(key)) {
+            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+            continue;
+        }
+
+        if (p->budget <= 0) {
+            memcpy(p->resume, k.mv_data, k.mv_size);
+            p->resume_len = k.mv_size;
+            p->more = 1;
+            break;
+        }
+
+        p->budget--;
+
+        if (!match(p, &k, &v)) {
+            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+            continue;
+        }
+
+        klen = k.mv_size;
+        memcpy(key, k.mv_data, klen);
+
+        /* the walk's unit paid for looking; the removal costs none more */
+        p->budget++;
+
+        rc = cmp_purge_del(p, db, key, klen);
+        if (rc != 0) {
+            break;
+        }
+
+        k.mv_data = key;
+        k.mv_size = klen;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    }
+
+    cmp_cursor_close(cur);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* one key that may be gone already; counted against the budget */
+static int
+cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key, size_t len)
+{
+    int        rc;
+    cmp_val_t  k;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = cmp_db_del(p->st, p->txn, db, &k, NULL);
+
+    if (rc == CMP_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc == 0) {
+        p->budget--;
+        p->removed++;
+    }
+
+    return rc;
+}
+
+
+static int
+cmp_purge_instances(cmp_purge_t *p)
+{
+    return cmp_purge_prefix(p, CMP_DB_INSTANCES, p->prefix, p->plen,
+                            cmp_purge_instance);
+}
+
+
+/* an instance's timer and the "#wait" entry naming it go with it */
+static int
+cmp_purge_instance(cmp_purge_t *p, const unsigned char *key, size_t len)
+{
+    int            rc;
+    json_t        *inst, *t;
+    int64_t        due;
+    uint64_t       seq, version;
+    cmp_val_t      k, v;
+    const char    *ch, *addr;
+    unsigned char  wk[CMP_FKEY_MAX];
+
+    rc = cmp_instance_load(p->st, p->txn, key, len, &inst, &seq, &version);
+
+    if (rc == CMP_CORRUPTED) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    t = json_object_get(inst, "timer_ms");
+    due = json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
+
+    ch = json_string_value(json_object_get(inst, "last_channel"));
+    addr = json_string_value(json_object_get(inst, "last_address"));
+
+    k.mv_size = (ch != NULL && addr != NULL)
+                ? cmp_fkey(wk, "#wait", ch, strlen(ch), addr, strlen(addr))
+                : 0;
+
+    json_decref(inst);
+
+    if (due >= 0) {
+        rc = cmp_timer_del(p->st, p->txn, due, CMP_TIMER_INSTANCE, key,
+                           len);
+        if (rc != 0) {
+            return rc;
+        }
+
+        p->budget--;
+    }
+
+    if (k.mv_size == 0) {
+        return 0;
+    }
+
+    /* a newer instance may wait on the same address: that one stays */
+    k.mv_data = wk;
+    rc = cmp_db_get(p->st, p->txn, CMP_DB_INSTANCES, &k, &v);
+
+    if (rc == CMP_NOTFOUND
+        || (rc == 0 && (v.mv_size != len || memcmp(v.mv_data, key, len))))
+    {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return cmp_purge_del(p, CMP_DB_INSTANCES, wk, k.mv_size);
+}
+
+
+static int
+cmp_purge_live(cmp_purge_t *p)
+{
+    int            rc;
+    size_t         n;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    n = cmp_fkey(buf, "#live", p->id, p->id_len, "", 0);
+
+    rc = cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
+
+    if (rc != 0 || p->more) {
+        return rc;
+    }
+
+    n = cmp_fkey(buf, "#fill", p->id, p->id_len, NULL, 0);
+
+    return cmp_purge_del(p, CMP_DB_INSTANCES, buf, n);
+}
+
+
+static int
+cmp_purge_messages(cmp_purge_t *p)
+{
+    return cmp_purge_prefix(p, CMP_DB_MESSAGES, p->prefix, p->plen,
+                            cmp_purge_message);
+}
+
+
+/*
+ * A message's provider id and in-flight marker go with it, and the
+ * store's gauges stop counting it.  The provider id stays when it names
+ * another message (the raw key, or its hex form as older stores wrote).
+ */
+static int
+cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
+{
+    int            rc;
+    char           pid[CMP_PURGE_KEY_MAX + 1], status[16];
+    char           hex[2 * CMP_MESSAGE_KEY_MAX + 1];
+    json_t        *msg;
+    size_t         n;
+    cmp_val_t      k, v;
+    const char    *s;
+    unsigned char  sk[CMP_QUEUE_SENDING_LEN + CMP_MESSAGE_KEY_MAX];
+
+    rc = cmp_message_load(p->st, p->txn, key, len, &msg);
+
+    if (rc != 0 && rc != CMP_CORRUPTED) {
+        return rc;
+    }
+
+    pid[0] = '\0';
+    status[0] = '\0';
+
+    if (rc == 0) {
+        s = json_string_value(json_object_get(msg, "provider_message_id"));
+
+        if (s != NULL && strlen(s) < sizeof(pid)) {
+            strcpy(pid, s);
+        }
+
+        s = json_string_value(json_object_get(msg, "status"));
+
+        if (s != NULL && strlen(s) < sizeof(status)) {
+            strcpy(status, s);
+        }
+
+        json_decref(msg);
+    }
+
+    if (pid[0] != '\0' && len <= CMP_MESSAGE_KEY_MAX) {
+        k.mv_data = pid;
+        k.mv_size = strlen(pid);
+
+        rc = cmp_db_get(p->st, p->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
+
+        if (rc == 0) {
+            cmp_hex(hex, key, len);
+
+            if ((v.mv_size == len && memcmp(v.mv_data, key, len) == 0)
+                || (v.mv_size == 2 * len
+                    && memcmp(v.mv_data, hex, 2 * len) == 0))
+            {
+                rc = cmp_purge_del(p, CMP_DB_MESSAGE_BY_PROVIDER, pid,
+                                   k.mv_size);
+            }
+        }
+
+        if (rc != 0 && rc != CMP_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    if (len <= CMP_MESSAGE_KEY_MAX) {
+        memcpy(sk, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN);
+        memcpy(sk + CMP_QUEUE_SENDING_LEN, key, len);
+        n = CMP_QUEUE_SENDING_LEN + len;
+
+        rc = cmp_purge_del(p, CMP_DB_QUEUE, sk, n);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return (status[0] != '\0') ? cmp_funnel_forget(p->st, p->txn, status)
+                               : 0;
+}
+
+
+static int
+cmp_purge_counters(cmp_purge_t *p)
+{
+    return cmp_purge_prefix(p, CMP_DB_COUNTERS, p->prefix, p->plen, NULL);
+}
+
+
+static int
+cmp_purge_timers(cmp_purge_t *p)
+{
+    return cmp_purge_scan(p, CMP_DB_TIMERS, cmp_purge_timer_match);
+}
+
+
+/* be64 due, type, then an instance's or a message's key: campaign NUL */
+static int
+cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val)
+{
+    (void) val;
+
+    return key->mv_size >= 9 + p->plen
+           && memcmp((unsigned char *) key->mv_data + 9, p->prefix, p->plen)
+              == 0;
+}
+
+
+static int
+cmp_purge_queue(cmp_purge_t *p)
+{
+    return cmp_purge_scan(p, CMP_DB_QUEUE, cmp_purge_queue_match);
+}
+
+
+/* a queued message's key is the value; an in-flight marker's, the key */
+static int
+cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val)
+{
+    if (key->mv_size >= CMP_QUEUE_SENDING_LEN
+        && memcmp(key->mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+           == 0)
+    {
+        return key->mv_size >= CMP_QUEUE_SENDING_LEN + p->plen
+               && memcmp((unsigned char *) key->mv_data
+                         + CMP_QUEUE_SENDING_LEN, p->prefix, p->plen) == 0;
+    }
+
+    return val->mv_size >= p->plen
+           && memcmp(val->mv_data, p->prefix, p->plen) == 0;
+}
+
+
+/* what was queued on the channel can never go out through it */
+static int
+cmp_purge_channel_queue(cmp_purge_t *p)
+{
+    return cmp_purge_prefix(p, CMP_DB_QUEUE, p->prefix, p->plen, NULL);
+}
+
+
+/* no reply can come in on a deleted channel: its waits are dead ends */
+static int
+cmp_purge_channel_waits(cmp_purge_t *p)
+{
+    size_t         n;
+    unsigned char  buf[CMP_FKEY_MAX];
+
+    n = cmp_fkey(buf, "#wait", p->id, p->id_len, "", 0);
+
+    return cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
+}
+
+
+static int
+cmp_purge_members(cmp_purge_t *p)
+{
+    return cmp_purge_prefix(p, CMP_DB_MEMBERS, p->prefix, p->plen,
+                            cmp_purge_member);
+}
+
+
+/* group NUL contact: the contact's side, contact NUL group, goes too */
+static int
+cmp_purge_member(cmp_purge_t *p, const unsigned char *key, size_t len)
+{
+    size_t         clen;
+    unsigned char  back[2 * CMP_ID_MAX + 2];
+
+    clen = len - p->plen;
+
+    if (clen == 0 || clen > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(back, key + p->plen, clen);
+    back[clen] = '\0';
+    memcpy(back + clen + 1, p->id, p->id_len);
+
+    return cmp_purge_del(p, CMP_DB_MEMBER_OF, back, clen + 1 + p->id_len);
+}
