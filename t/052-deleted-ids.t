@@ -57,7 +57,7 @@ sub reply {
 sub left {
     my ($id) = @_;
     my $ctl = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
-    my $out = `$ctl '@{[store_dir()]}' left $id`;
+    my $out = `$ctl '@{[store_dir()]}' left '$id'`;
     return $out =~ /^total (\d+)$/m ? $1 : -1;
 }
 
@@ -236,3 +236,31 @@ start_campaignd('--log-file', $::Log);
 ok(wait_for(sub { left('gdel') == 0 }, 20), 'then they are gone, both ways');
 is(stop_campaignd(), 0, 'a clean stop');
 is((api(DELETE => '/contacts/p1'))[0], 204, 'a former member deletes cleanly');
+
+
+
+=== TEST 5: a deleted flow's test sends are purged, with their messages
+--- run
+my ($s, $d) = api(POST => '/flows', {id => 'ftest', name => 'ftest',
+    trigger => 'manual', definition => {start => 's', nodes => [
+        {id => 's', type => 'send_whatsapp', channel_id => 'wa',
+         message => {type => 'text', text => 'T'}, next => 'e'},
+        {id => 'e', type => 'end'}]}});
+is($s, 201, 'flow ftest') or diag(explain($d));
+is((api(POST => '/flows/ftest/publish'))[0], 200, 'published');
+($s, $d) = api(POST => '/flows/ftest/trigger', {contact_id => 'p2'});
+is($s, 202, 'a test send') or diag(explain($d));
+my $iid = $d->{instance_id};
+start_campaignd('--log-file', $::Log);
+ok(wait_for(sub { ((api(GET => "/flows/ftest/instances/$iid"))[1]{status}
+                   // '') eq 'completed' }, 20), 'sent, and done');
+is(stop_campaignd(), 0, 'campaignd stopped');
+ok(left("#$iid") >= 2, 'its message and provider id are in the store');
+ok(left($iid) >= 1, 'and its record');
+is((api(POST => '/flows/ftest/unpublish'))[0], 200, 'unpublished');
+is((api(DELETE => '/flows/ftest'))[0], 204, 'deleted');
+is((api(GET => "/flows/ftest/instances/$iid"))[0], 404, 'its test send is 404');
+start_campaignd('--log-file', $::Log);
+ok(wait_for(sub { left("#$iid") == 0 && left($iid) == 0 }, 20),
+   'all of it purged');
+is(stop_campaignd(), 0, 'a clean stop');

@@ -14,11 +14,13 @@
 #include "cmp_message.h"
 #include "cmp_timer.h"
 #include "cmp_queue.h"
+#include "cmp_json.h"
 
 
 #define CMP_PURGE_FAMILY      "#purge"
 #define CMP_PURGE_FAMILY_LEN  (sizeof(CMP_PURGE_FAMILY))   /* with NUL */
 #define CMP_PURGE_SEQ         "purge"
+#define CMP_PURGE_TEST        "#test"     /* cmp_instance.h's family */
 #define CMP_PURGE_STAGES      8
 /* a key and at most three it owns: a message, its provider id, marker */
 #define CMP_PURGE_EACH_MAX    4
@@ -63,8 +65,8 @@ static int cmp_purge_chunk(cmp_purge_t *p, const cmp_purge_plan_t *plan,
     uint32_t *stage);
 static int cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db,
     const unsigned char *prefix, size_t plen, cmp_purge_each_pt each);
-static int cmp_purge_scan(cmp_purge_t *p, cmp_db_e db,
-    cmp_purge_match_pt match);
+static int cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, const char *family,
+    size_t flen, cmp_purge_match_pt match, cmp_purge_each_pt each);
 static int cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key,
     size_t len);
 static int cmp_purge_instances(cmp_purge_t *p);
@@ -83,6 +85,11 @@ static int cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
 static int cmp_purge_channel_queue(cmp_purge_t *p);
 static int cmp_purge_channel_waits(cmp_purge_t *p);
+static int cmp_purge_test_sends(cmp_purge_t *p);
+static int cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
+static int cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key,
+    size_t len);
 static int cmp_purge_members(cmp_purge_t *p);
 static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
     size_t len);
@@ -100,6 +107,7 @@ static const cmp_purge_plan_t  cmp_purge_plans[] = {
     { &cmp_kind_channels, { cmp_purge_channel_queue, cmp_purge_channel_waits,
                             NULL } },
     { &cmp_kind_groups, { cmp_purge_members, NULL } },
+    { &cmp_kind_flows, { cmp_purge_test_sends, NULL } },
 };
 
 
@@ -434,12 +442,14 @@ cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db, const unsigned char *prefix,
 
 
 /*
- * Walks all of db from p->resume, removing what match() says is the
- * resource's; every key looked at costs a unit of the budget, and where
- * it ran out is the next chunk's p->resume.
+ * Walks the keys of db that start with family (all of it: "") from
+ * p->resume, removing what match() says is the resource's, each with
+ * what each() removes beside it.  Every key looked at costs a unit of
+ * the budget; where it ran out (in each() too) is the next p->resume.
  */
 static int
-cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, cmp_purge_match_pt match)
+cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, const char *family, size_t flen,
+    cmp_purge_match_pt match, cmp_purge_each_pt each)
 {
     int            rc;
     size_t         klen;
@@ -452,16 +462,20 @@ cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, cmp_purge_match_pt match)
         return rc;
     }
 
-    if (p->resume_len == 0) {
+    if (p->resume_len == 0 && flen == 0) {
         rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
 
     } else {
-        k.mv_data = p->resume;
-        k.mv_size = p->resume_len;
+        k.mv_data = p->resume_len ? p->resume : (unsigned char *) family;
+        k.mv_size = p->resume_len ? p->resume_len : flen;
         rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
     }
 
     while (rc == 0) {
+        if (k.mv_size < flen || memcmp(k.mv_data, family, flen) != 0) {
+            break;
+        }
+
         if (k.mv_size > sizeof(key)) {
             rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
             continue;
@@ -483,6 +497,17 @@ cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, cmp_purge_match_pt match)
 
         klen = k.mv_size;
         memcpy(key, k.mv_data, klen);
+
+        if (each != NULL) {
+            rc = each(p, key, klen);
+
+            if (rc != 0 || p->more) {
+                /* the key stays: the next chunk goes on with it */
+                memcpy(p->resume, key, klen);
+                p->resume_len = klen;
+                break;
+            }
+        }
 
         /* the walk's unit paid for looking; the removal costs none more */
         p->budget++;
@@ -707,8 +732,9 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
         }
     }
 
-    return (status[0] != '\0') ? cmp_funnel_forget(p->st, p->txn, status)
-                               : 0;
+    /* a test send's messages ("#" + instance) are in no gauge */
+    return (status[0] != '\0' && key[0] != '#')
+           ? cmp_funnel_forget(p->st, p->txn, status) : 0;
 }
 
 
@@ -722,7 +748,8 @@ cmp_purge_counters(cmp_purge_t *p)
 static int
 cmp_purge_timers(cmp_purge_t *p)
 {
-    return cmp_purge_scan(p, CMP_DB_TIMERS, cmp_purge_timer_match);
+    return cmp_purge_scan(p, CMP_DB_TIMERS, "", 0, cmp_purge_timer_match,
+                          NULL);
 }
 
 
@@ -742,7 +769,8 @@ cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
 static int
 cmp_purge_queue(cmp_purge_t *p)
 {
-    return cmp_purge_scan(p, CMP_DB_QUEUE, cmp_purge_queue_match);
+    return cmp_purge_scan(p, CMP_DB_QUEUE, "", 0, cmp_purge_queue_match,
+                          NULL);
 }
 
 
@@ -783,6 +811,94 @@ cmp_purge_channel_waits(cmp_purge_t *p)
     n = cmp_fkey(buf, "#wait", p->id, p->id_len, "", 0);
 
     return cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
+}
+
+
+/* test sends: few, and keyed by their own ids, so their family is walked */
+static int
+cmp_purge_test_sends(cmp_purge_t *p)
+{
+    return cmp_purge_scan(p, CMP_DB_INSTANCES, CMP_PURGE_TEST,
+                          sizeof(CMP_PURGE_TEST), cmp_purge_test_match,
+                          cmp_purge_test_send);
+}
+
+
+/* "#test" NUL instance id -> be64 seq, be64 version, {"flow_id", ...} */
+static int
+cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val)
+{
+    int          yes;
+    char         err[64];
+    json_t      *inst;
+    const char  *flow;
+
+    (void) key;
+
+    if (val->mv_size <= CMP_RECORD_HEADER) {
+        return 0;
+    }
+
+    inst = cmp_json_parse((char *) val->mv_data + CMP_RECORD_HEADER,
+                          val->mv_size - CMP_RECORD_HEADER, err,
+                          sizeof(err));
+
+    flow = json_string_value(json_object_get(inst, "flow_id"));
+    yes = (flow != NULL && strlen(flow) == p->id_len
+           && memcmp(flow, p->id, p->id_len) == 0);
+
+    json_decref(inst);
+
+    return yes;
+}
+
+
+/*
+ * A test send of the flow: its messages ("#" + instance id NUL ...),
+ * then its timer, "#wait" entry and "#queued" marker; the walk removes
+ * the record itself once all of that is gone.
+ */
+static int
+cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key, size_t len)
+{
+    int            rc;
+    size_t         id_len;
+    cmp_record_t   rec;
+    unsigned char  prefix[CMP_ID_MAX + 2];
+
+    id_len = len - sizeof(CMP_PURGE_TEST);
+
+    if (id_len == 0 || id_len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    prefix[0] = '#';
+    memcpy(prefix + 1, key + sizeof(CMP_PURGE_TEST), id_len);
+    prefix[1 + id_len] = '\0';
+
+    rc = cmp_purge_prefix(p, CMP_DB_MESSAGES, prefix, id_len + 2,
+                          cmp_purge_message);
+
+    if (rc != 0 || p->more) {
+        return rc;
+    }
+
+    if (p->budget < CMP_PURGE_EACH_MAX) {
+        p->more = 1;
+        return 0;
+    }
+
+    rc = cmp_purge_instance(p, key, len);
+
+    if (rc == 0 && cmp_instance_get(p->st, p->txn, key, len, &rec) == 0) {
+        rc = cmp_instance_dequeue(p->st, p->txn, rec.seq, (char *) prefix + 1,
+                                  id_len);
+        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+        p->budget--;
+    }
+
+    return rc;
 }
 
 

@@ -34,6 +34,9 @@
  *              keys, found by walking those two databases.
  *   channels   queue entries (channel NUL ...), "#wait" NUL channel NUL
  *   groups     members (group NUL contact) and their member_of pairs
+ *   flows      test sends ("#test" NUL instance, found by walking that
+ *              family) with their messages ("#" instance NUL ...), timers,
+ *              "#wait" entries and "#queued" markers
  *
  * Readers never see a purge under way: once the record is gone, the API
  * answers 404, webhooks treat its messages as unknown

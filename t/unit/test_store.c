@@ -87,6 +87,7 @@ static void test_channel_secrets_apart(void **state);
 static void test_channel_status_reset(void **state);
 static void test_deleted_id_reserved(void **state);
 static void test_purge_chunks(void **state);
+static void test_purge_test_sends(void **state);
 static void test_purge_fill(test_env_t *env, const char *campaign, int n);
 static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
     size_t len);
@@ -1656,6 +1657,71 @@ test_purge_chunks(void **state)
 }
 
 
+/* a deleted flow's test sends go, with their messages; others' stay */
+static void
+test_purge_test_sends(void **state)
+{
+    int                 i;
+    char                id[16], json[96];
+    size_t              klen, mlen;
+    MDB_txn            *txn;
+    cmp_record_t        rec;
+    unsigned char       key[CMP_INSTANCE_KEY_MAX], mkey[CMP_MESSAGE_KEY_MAX];
+    cmp_message_key_t   mk;
+    cmp_purge_report_t  r;
+    test_env_t         *env = *state;
+
+    txn = test_txn(env);
+
+    /* in_0 .. in_2 are flow fl's, in_3 another flow's */
+    for (i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "in_%d", i);
+        snprintf(json, sizeof(json), "{\"id\":\"%s\",\"flow_id\":\"%s\"}",
+                 id, i < 3 ? "fl" : "other");
+
+        klen = cmp_instance_test_key(key, id, strlen(id));
+        rec.seq = i + 1;
+        rec.version = 1;
+        rec.json = json;
+        rec.len = strlen(json);
+        assert_int_equal(cmp_instance_put(&env->store, txn, key, klen, &rec),
+                         0);
+        assert_int_equal(cmp_instance_enqueue(&env->store, txn, i + 1, id,
+                                              strlen(id)), 0);
+
+        snprintf(id, sizeof(id), "#in_%d", i);
+        memset(&mk, 0, sizeof(mk));
+        mk.campaign = id;
+        mk.campaign_len = strlen(id);
+        mk.contact = "p1";
+        mk.contact_len = 2;
+        mk.node = "s";
+        mk.node_len = 1;
+        mlen = cmp_message_key(mkey, &mk);
+        assert_int_equal(cmp_message_put(&env->store, txn, mkey, mlen,
+                                         "{\"status\":\"sent\"}", 17), 0);
+    }
+
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_flows, "fl",
+                                   2), 0);
+    test_commit(txn);
+
+    do {
+        assert_int_equal(cmp_purge_step(&env->store, 5, &r), 0);
+        assert_true(r.removed <= 5);
+    } while (r.more);
+
+    assert_true(r.finished);
+    assert_string_equal(r.kind, "flow");
+
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#test\0", 6), 1);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#test\0in_3", 10), 1);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#queued\0", 8), 1);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGES, "#", 1), 1);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGES, "#in_3\0", 6), 1);
+}
+
+
 /*
  * What a campaign that ran leaves, as campaignd writes it: n sent
  * messages (provider ids "w<campaign>.<i>") with their counters, one
@@ -1881,6 +1947,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_deleted_id_reserved,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_chunks,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_test_sends,
                                         test_setup, test_teardown),
     };
 
