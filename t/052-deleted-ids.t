@@ -7,47 +7,28 @@
 use lib 't/lib-campaign';
 use CampaignTest;
 use POSIX qw(strftime);
-use Digest::SHA qw(hmac_sha256_hex);
-use HTTP::Tiny;
 use Test::Nginx::Socket 'no_plan';
 use Test::More;
 
 fresh_store();
 
 
-our $Port = CampaignTest::server_port();
 our $Mock = CampaignTest::mock_port();
 our $Log = store_dir() . '/campaignd.log';
 
 sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
 
-my $http = HTTP::Tiny->new(timeout => 5);
-
-# a signed WhatsApp webhook for number 1001, as Meta posts it
-sub webhook {
-    my ($value) = @_;
-    my $body = '{"object":"whatsapp_business_account","entry":[{"id":"W",'
-        . '"changes":[{"field":"messages","value":{"messaging_product":'
-        . '"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":'
-        . '"1001"},' . $value . '}}]}]}';
-    my $res = $http->request('POST', "http://127.0.0.1:$Port/webhooks/whatsapp", {
-        headers => {'Content-Type' => 'application/json',
-                    'X-Hub-Signature-256' => 'sha256='
-                        . hmac_sha256_hex($body, 's3cret')},
-        content => $body});
-    return $res->{status};
-}
-
-sub delivered {
+sub late_read {
     my ($wamid, $opaque) = @_;
-    return webhook('"statuses":[{"id":"' . $wamid . '","status":"read",'
+    return CampaignTest::wa_webhook('"statuses":[{"id":"' . $wamid . '",'
+        . '"status":"read",'
         . '"timestamp":"1767225600","recipient_id":"8615000000001",'
         . '"biz_opaque_callback_data":"' . $opaque . '"}]');
 }
 
 sub reply {
     my ($wamid) = @_;
-    return webhook('"contacts":[{"profile":{"name":"P"},"wa_id":'
+    return CampaignTest::wa_webhook('"contacts":[{"profile":{"name":"P"},"wa_id":'
         . '"8615000000001"}],"messages":[{"from":"8615000000001","id":'
         . '"wamid.in' . time . rand() . '","timestamp":"1767225700","type":'
         . '"text","text":{"body":"YES"},"context":{"id":"' . $wamid . '"}}]');
@@ -158,7 +139,7 @@ like($d->{error}{message}, qr/^id "old" belonged to a deleted campaign; ids are 
 is($s, 201, 'the campaign again, under a new id');
 
 # the old campaign's late webhooks: acknowledged, and nowhere counted
-is(delivered($_->[0], $_->[1]), 200, 'a late read of an old message: 200')
+is(late_read($_->[0], $_->[1]), 200, 'a late read of an old message: 200')
     for @old;
 is(reply($old[0][0]), 200, 'a reply to an old message: 200');
 is(left('old'), $left, 'nothing of the old campaign changed');
@@ -167,7 +148,7 @@ start_campaignd('--log-file', $::Log, '--log-level', 'debug');
 ok(wait_for(sub { left('old') == 0 }, 20), 'campaignd purges all of it');
 ok(wait_for(sub { (stats('new')->{sent} // 0) == 3 }, 20),
    'the new campaign sends to the same three');
-is(delivered($_->[0], $_->[1]), 200, 'an old message\'s read after the purge: 200')
+is(late_read($_->[0], $_->[1]), 200, 'an old message\'s read after the purge: 200')
     for @old;
 is(reply($old[1][0]), 200, 'and a reply');
 $d = stats('new');

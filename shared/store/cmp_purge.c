@@ -54,9 +54,24 @@ struct cmp_purge_s {
 };
 
 
+/*
+ * A stage: a function of its own, the keys "id NUL ..." of db or, with
+ * match, a walk of db's keys that start with family (NULL: all of db);
+ * each key removed with what each() removes beside it.  db 0 (meta,
+ * never purged) ends the plan.
+ */
+typedef struct {
+    cmp_purge_stage_pt  run;
+    cmp_db_e            db;
+    cmp_purge_each_pt   each;
+    cmp_purge_match_pt  match;
+    const char         *family;
+} cmp_purge_stage_t;
+
+
 typedef struct {
     const cmp_kind_t   *kind;
-    cmp_purge_stage_pt  stages[CMP_PURGE_STAGES];
+    cmp_purge_stage_t   stages[CMP_PURGE_STAGES];
 } cmp_purge_plan_t;
 
 
@@ -69,28 +84,20 @@ static int cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, const char *family,
     size_t flen, cmp_purge_match_pt match, cmp_purge_each_pt each);
 static int cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key,
     size_t len);
-static int cmp_purge_instances(cmp_purge_t *p);
 static int cmp_purge_instance(cmp_purge_t *p, const unsigned char *key,
     size_t len);
 static int cmp_purge_live(cmp_purge_t *p);
-static int cmp_purge_messages(cmp_purge_t *p);
 static int cmp_purge_message(cmp_purge_t *p, const unsigned char *key,
     size_t len);
-static int cmp_purge_counters(cmp_purge_t *p);
-static int cmp_purge_timers(cmp_purge_t *p);
 static int cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
-static int cmp_purge_queue(cmp_purge_t *p);
 static int cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
-static int cmp_purge_channel_queue(cmp_purge_t *p);
 static int cmp_purge_channel_waits(cmp_purge_t *p);
-static int cmp_purge_test_sends(cmp_purge_t *p);
 static int cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
 static int cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key,
     size_t len);
-static int cmp_purge_members(cmp_purge_t *p);
 static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
     size_t len);
 
@@ -101,13 +108,26 @@ static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
  * timers and the queue that follow find all that is left.
  */
 static const cmp_purge_plan_t  cmp_purge_plans[] = {
-    { &cmp_kind_campaigns, { cmp_purge_instances, cmp_purge_live,
-                             cmp_purge_messages, cmp_purge_counters,
-                             cmp_purge_timers, cmp_purge_queue, NULL } },
-    { &cmp_kind_channels, { cmp_purge_channel_queue, cmp_purge_channel_waits,
-                            NULL } },
-    { &cmp_kind_groups, { cmp_purge_members, NULL } },
-    { &cmp_kind_flows, { cmp_purge_test_sends, NULL } },
+    { &cmp_kind_campaigns, {
+        { NULL, CMP_DB_INSTANCES, cmp_purge_instance, NULL, NULL },
+        { cmp_purge_live, 0, NULL, NULL, NULL },
+        { NULL, CMP_DB_MESSAGES, cmp_purge_message, NULL, NULL },
+        { NULL, CMP_DB_COUNTERS, NULL, NULL, NULL },
+        { NULL, CMP_DB_TIMERS, NULL, cmp_purge_timer_match, NULL },
+        { NULL, CMP_DB_QUEUE, NULL, cmp_purge_queue_match, NULL } } },
+
+    /* what was queued on a channel can never go out through it */
+    { &cmp_kind_channels, {
+        { NULL, CMP_DB_QUEUE, NULL, NULL, NULL },
+        { cmp_purge_channel_waits, 0, NULL, NULL, NULL } } },
+
+    { &cmp_kind_groups, {
+        { NULL, CMP_DB_MEMBERS, cmp_purge_member, NULL, NULL } } },
+
+    /* test sends: few, and keyed by their own ids, so their family is walked */
+    { &cmp_kind_flows, {
+        { NULL, CMP_DB_INSTANCES, cmp_purge_test_send, cmp_purge_test_match,
+          CMP_PURGE_TEST } } },
 };
 
 
@@ -363,10 +383,30 @@ static int
 cmp_purge_chunk(cmp_purge_t *p, const cmp_purge_plan_t *plan,
     uint32_t *stage)
 {
-    int  rc;
+    int                       rc;
+    const cmp_purge_stage_t  *st;
 
-    while (*stage < CMP_PURGE_STAGES && plan->stages[*stage] != NULL) {
-        rc = plan->stages[*stage](p);
+    for ( ;; ) {
+        if (*stage >= CMP_PURGE_STAGES) {
+            return 0;
+        }
+
+        st = &plan->stages[*stage];
+
+        if (st->run != NULL) {
+            rc = st->run(p);
+
+        } else if (st->match != NULL) {
+            rc = cmp_purge_scan(p, st->db, st->family ? st->family : "",
+                                st->family ? strlen(st->family) + 1 : 0,
+                                st->match, st->each);
+
+        } else if (st->db != 0) {
+            rc = cmp_purge_prefix(p, st->db, p->prefix, p->plen, st->each);
+
+        } else {
+            return 0;
+        }
 
         if (rc != 0 || p->more) {
             return rc;
@@ -375,8 +415,6 @@ cmp_purge_chunk(cmp_purge_t *p, const cmp_purge_plan_t *plan,
         (*stage)++;
         p->resume_len = 0;
     }
-
-    return 0;
 }
 
 
@@ -553,14 +591,6 @@ cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key, size_t len)
 }
 
 
-static int
-cmp_purge_instances(cmp_purge_t *p)
-{
-    return cmp_purge_prefix(p, CMP_DB_INSTANCES, p->prefix, p->plen,
-                            cmp_purge_instance);
-}
-
-
 /* an instance's timer and the "#wait" entry naming it go with it */
 static int
 cmp_purge_instance(cmp_purge_t *p, const unsigned char *key, size_t len)
@@ -648,14 +678,6 @@ cmp_purge_live(cmp_purge_t *p)
 }
 
 
-static int
-cmp_purge_messages(cmp_purge_t *p)
-{
-    return cmp_purge_prefix(p, CMP_DB_MESSAGES, p->prefix, p->plen,
-                            cmp_purge_message);
-}
-
-
 /*
  * A message's provider id and in-flight marker go with it, and the
  * store's gauges stop counting it.  The provider id stays when it names
@@ -738,21 +760,6 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 }
 
 
-static int
-cmp_purge_counters(cmp_purge_t *p)
-{
-    return cmp_purge_prefix(p, CMP_DB_COUNTERS, p->prefix, p->plen, NULL);
-}
-
-
-static int
-cmp_purge_timers(cmp_purge_t *p)
-{
-    return cmp_purge_scan(p, CMP_DB_TIMERS, "", 0, cmp_purge_timer_match,
-                          NULL);
-}
-
-
 /* be64 due, type, then an instance's or a message's key: campaign NUL */
 static int
 cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
@@ -763,14 +770,6 @@ cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
     return key->mv_size >= 9 + p->plen
            && memcmp((unsigned char *) key->mv_data + 9, p->prefix, p->plen)
               == 0;
-}
-
-
-static int
-cmp_purge_queue(cmp_purge_t *p)
-{
-    return cmp_purge_scan(p, CMP_DB_QUEUE, "", 0, cmp_purge_queue_match,
-                          NULL);
 }
 
 
@@ -793,14 +792,6 @@ cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
 }
 
 
-/* what was queued on the channel can never go out through it */
-static int
-cmp_purge_channel_queue(cmp_purge_t *p)
-{
-    return cmp_purge_prefix(p, CMP_DB_QUEUE, p->prefix, p->plen, NULL);
-}
-
-
 /* no reply can come in on a deleted channel: its waits are dead ends */
 static int
 cmp_purge_channel_waits(cmp_purge_t *p)
@@ -811,16 +802,6 @@ cmp_purge_channel_waits(cmp_purge_t *p)
     n = cmp_fkey(buf, "#wait", p->id, p->id_len, "", 0);
 
     return cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
-}
-
-
-/* test sends: few, and keyed by their own ids, so their family is walked */
-static int
-cmp_purge_test_sends(cmp_purge_t *p)
-{
-    return cmp_purge_scan(p, CMP_DB_INSTANCES, CMP_PURGE_TEST,
-                          sizeof(CMP_PURGE_TEST), cmp_purge_test_match,
-                          cmp_purge_test_send);
 }
 
 
@@ -899,14 +880,6 @@ cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key, size_t len)
     }
 
     return rc;
-}
-
-
-static int
-cmp_purge_members(cmp_purge_t *p)
-{
-    return cmp_purge_prefix(p, CMP_DB_MEMBERS, p->prefix, p->plen,
-                            cmp_purge_member);
 }
 
 

@@ -93,6 +93,10 @@ static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
     size_t len);
 static uint64_t test_names(test_env_t *env, cmp_db_e db, const char *id);
 static void test_reopen(test_env_t *env);
+static void test_record(test_env_t *env, MDB_txn *txn,
+    const cmp_kind_t *kind, const char *id, uint64_t seq);
+static size_t test_mkey(unsigned char *key, const char *campaign,
+    uint32_t run, const char *contact);
 static void test_channel_delete_referenced(void **state);
 static void test_channel_failed_patch_keeps_secret(void **state);
 
@@ -653,12 +657,7 @@ test_import_saves_sequences(void **state)
     txn = test_txn(env);
 
     /* a client chose the second generated id, created out of order */
-    rec.seq = 100;
-    rec.version = 1;
-    rec.json = "{}";
-    rec.len = 2;
-    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_contacts,
-                                    "ct_00000002", 11, &rec), 0);
+    test_record(env, txn, &cmp_kind_contacts, "ct_00000002", 100);
 
     memset(&imp, 0, sizeof(cmp_contact_import_t));
     imp.store = &env->store;
@@ -1543,9 +1542,7 @@ test_purge_chunks(void **state)
     MDB_txn            *txn;
     uint64_t            v;
     cmp_val_t           k, d;
-    cmp_record_t        rec;
     unsigned char       key[CMP_FKEY_MAX];
-    cmp_message_key_t   mk;
     cmp_purge_report_t  r;
     test_env_t         *env = *state;
 
@@ -1554,31 +1551,15 @@ test_purge_chunks(void **state)
 
     txn = test_txn(env);
 
-    rec.seq = 1;
-    rec.version = 1;
-    rec.json = "{}";
-    rec.len = 2;
-    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_campaigns,
-                                    "c2", 2, &rec), 0);
+    test_record(env, txn, &cmp_kind_campaigns, "c2", 1);
 
     /* c1 has no record: its messages are no one's until they are gone */
-    memset(&mk, 0, sizeof(mk));
-    mk.campaign = "c1";
-    mk.campaign_len = 2;
-    mk.run = 1;
-    mk.contact = "p0";
-    mk.contact_len = 2;
-    mk.node = "s";
-    mk.node_len = 1;
-    v = cmp_message_key(key, &mk);
+    v = test_mkey(key, "c1", 1, "p0");
     assert_int_equal(cmp_message_owned(&env->store, txn, key, v),
                      CMP_NOTFOUND);
-    mk.campaign = "c2";
-    v = cmp_message_key(key, &mk);
+    v = test_mkey(key, "c2", 1, "p0");
     assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
-    mk.campaign = "#in_1";
-    mk.campaign_len = 5;
-    v = cmp_message_key(key, &mk);
+    v = test_mkey(key, "#in_1", 0, "p0");
     assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
 
     assert_int_equal(cmp_tombstone_put(&env->store, txn, &cmp_kind_campaigns,
@@ -1667,7 +1648,6 @@ test_purge_test_sends(void **state)
     MDB_txn            *txn;
     cmp_record_t        rec;
     unsigned char       key[CMP_INSTANCE_KEY_MAX], mkey[CMP_MESSAGE_KEY_MAX];
-    cmp_message_key_t   mk;
     cmp_purge_report_t  r;
     test_env_t         *env = *state;
 
@@ -1690,14 +1670,7 @@ test_purge_test_sends(void **state)
                                               strlen(id)), 0);
 
         snprintf(id, sizeof(id), "#in_%d", i);
-        memset(&mk, 0, sizeof(mk));
-        mk.campaign = id;
-        mk.campaign_len = strlen(id);
-        mk.contact = "p1";
-        mk.contact_len = 2;
-        mk.node = "s";
-        mk.node_len = 1;
-        mlen = cmp_message_key(mkey, &mk);
+        mlen = test_mkey(mkey, id, 0, "p1");
         assert_int_equal(cmp_message_put(&env->store, txn, mkey, mlen,
                                          "{\"status\":\"sent\"}", 17), 0);
     }
@@ -1737,7 +1710,6 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
     MDB_txn            *txn;
     cmp_val_t           k, v;
     unsigned char       key[CMP_MESSAGE_KEY_MAX], wk[CMP_FKEY_MAX];
-    cmp_message_key_t   mk;
 
     clen = strlen(campaign);
     ni = (n < 5) ? n : 5;
@@ -1748,15 +1720,7 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
         snprintf(contact, sizeof(contact), "p%d", i);
         snprintf(pid, sizeof(pid), "w%s.%d", campaign, i);
 
-        memset(&mk, 0, sizeof(mk));
-        mk.campaign = campaign;
-        mk.campaign_len = clen;
-        mk.run = 1;
-        mk.contact = contact;
-        mk.contact_len = strlen(contact);
-        mk.node = "s";
-        mk.node_len = 1;
-        klen = cmp_message_key(key, &mk);
+        klen = test_mkey(key, campaign, 1, contact);
 
         snprintf(json, sizeof(json), "{\"status\":\"sent\","
                  "\"provider_message_id\":\"%s\"}", pid);
@@ -1868,6 +1832,43 @@ test_names(test_env_t *env, cmp_db_e db, const char *id)
     memcpy(prefix, id, strlen(id) + 1);
 
     return test_count(env, db, prefix, strlen(id) + 1);
+}
+
+
+/* a record of kind holding just "{}" */
+static void
+test_record(test_env_t *env, MDB_txn *txn, const cmp_kind_t *kind,
+    const char *id, uint64_t seq)
+{
+    cmp_record_t  rec;
+
+    rec.seq = seq;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+
+    assert_int_equal(cmp_record_put(&env->store, txn, kind, id, strlen(id),
+                                    &rec), 0);
+}
+
+
+/* the ledger key of node "s", step 0, of a campaign's (or test send's) */
+static size_t
+test_mkey(unsigned char *key, const char *campaign, uint32_t run,
+    const char *contact)
+{
+    cmp_message_key_t  mk;
+
+    memset(&mk, 0, sizeof(mk));
+    mk.campaign = campaign;
+    mk.campaign_len = strlen(campaign);
+    mk.run = run;
+    mk.contact = contact;
+    mk.contact_len = strlen(contact);
+    mk.node = "s";
+    mk.node_len = 1;
+
+    return cmp_message_key(key, &mk);
 }
 
 
