@@ -213,6 +213,7 @@ is($s, 201, 'the name is free again, under another id');
 is($d->{contact_count}, 0, 'with none of the old members');
 is((api(GET => '/contacts/p1'))[0], 200, 'the members themselves stay');
 ok(left('gdel') > 0, 'the memberships wait for the purge');
+is((api(GET => '/groups/gdel/members'))[0], 404, 'and no one lists them');
 start_campaignd('--log-file', $::Log);
 ok(wait_for(sub { left('gdel') == 0 }, 20), 'then they are gone, both ways');
 is(stop_campaignd(), 0, 'a clean stop');
