@@ -15,6 +15,15 @@ fresh_store();
 
 our $Mock = CampaignTest::mock_port();
 our $Log = store_dir() . '/campaignd.log';
+our $MockLog = store_dir() . '-mock.log';
+unlink $MockLog;
+
+# requests of channel "hold" the mock provider got with this Authorization
+sub mock_requests {
+    my ($auth) = @_;
+    return scalar grep { m{^/wa/auth/.*\|\Q$auth\E$} }
+        split /\n/, CampaignTest::slurp($MockLog);
+}
 
 sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
 
@@ -54,13 +63,23 @@ sub campaign {
 
 our $MockHttpConfig = <<"_EOC_";
     campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
+    log_format mock escape=none '\$request_uri|\$http_authorization';
     server {
         listen 127.0.0.1:$Mock;
+        access_log $MockLog mock;
+        location /wa/auth/ {
+            if (\$http_authorization = "Bearer bad") {
+                return 401 '{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}';
+            }
+            rewrite ^ /answer break;
+            proxy_pass http://127.0.0.1:$Mock;
+        }
         location /wa/ {
             rewrite ^ /answer break;
             proxy_pass http://127.0.0.1:$Mock;
         }
         location = /answer {
+            access_log off;
             default_type application/json;
             return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
         }
@@ -246,3 +265,43 @@ start_campaignd('--log-file', $::Log);
 ok(wait_for(sub { left("#$iid") == 0 && left($iid) == 0 }, 20),
    'all of it purged');
 is(stop_campaignd(), 0, 'a clean stop');
+
+
+
+=== TEST 6: a deleted campaign's queued messages are never sent, even once their channel can send again
+--- run
+my ($s, $d) = api(POST => '/channels', {id => 'hold', name => 'hold',
+    type => 'whatsapp', min_gap_seconds => 0, whatsapp => {waba_id => '1',
+    phone_number_id => '1002', access_token => 'bad',
+    api_base_url => "http://127.0.0.1:$::Mock/wa/auth"}});
+is($s, 201, 'a channel whose token the provider refuses') or diag(explain($d));
+($s, $d) = api(POST => '/flows', {id => 'fhold', name => 'fhold',
+    trigger => 'manual', definition => {start => 's', nodes => [
+        {id => 's', type => 'send_whatsapp', channel_id => 'hold',
+         message => {type => 'text', text => 'Held'}, next => 'e'},
+        {id => 'e', type => 'end'}]}});
+is((api(POST => '/flows/fhold/publish'))[0], 200, 'its flow published');
+my $start = time + 3;
+($s, $d) = api(POST => '/campaigns', {id => 'held', name => 'held',
+    flow_id => 'fhold', group_id => 'g1', start_time => rfc3339($start),
+    end_time => rfc3339($start + 3600),
+    execution_plan => {unit => 'day', every => 1}});
+is($s, 201, 'campaign held');
+my $n = (api(GET => '/groups/g1'))[1]{contact_count};
+start_campaignd('--log-file', $::Log);
+ok(wait_for(sub { (stats('held')->{queued} // 0) == $n
+                  && (api(GET => '/channels/hold'))[1]{status} eq 'error' }, 20),
+   "the channel is refused, its $n messages stay queued");
+is(stop_campaignd(), 0, 'campaignd stopped before it cancels anything');
+is((api(POST => '/campaigns/held/suspend'))[0], 200, 'suspended');
+is((api(DELETE => '/campaigns/held'))[0], 204, 'deleted');
+($s, $d) = api(PATCH => '/channels/hold', {whatsapp => {access_token => 'good'}});
+is($s, 200, 'the channel is given a good token');
+ok(left('held') > 0, 'the queued messages are still in the store');
+start_campaignd('--log-file', $::Log);
+ok(wait_for(sub { left('held') == 0 }, 20), 'then purged');
+# a dispatch pass or two more: what the purge removed cannot go out either
+sleep 1.5;
+is(stop_campaignd(), 0, 'a clean stop');
+is(mock_requests('Bearer good'), 0, 'none was ever sent');
+ok(mock_requests('Bearer bad') > 0, 'the refused attempts were all');
