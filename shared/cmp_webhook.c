@@ -230,7 +230,7 @@ cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
 
     /* a deleted campaign's message, not purged yet, is no one's now */
     if (rc == 0) {
-        rc = cmp_message_owned(st, txn, key, k.mv_size);
+        rc = cmp_message_owned(st, txn, key, klen);
     }
 
     if (rc == 0) {

@@ -87,6 +87,8 @@ static int cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key,
 static int cmp_purge_instance(cmp_purge_t *p, const unsigned char *key,
     size_t len);
 static int cmp_purge_live(cmp_purge_t *p);
+static int cmp_purge_nothing(void *ctx, const char *contact, size_t len,
+    uint32_t run);
 static int cmp_purge_message(cmp_purge_t *p, const unsigned char *key,
     size_t len);
 static int cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
@@ -595,13 +597,12 @@ cmp_purge_del(cmp_purge_t *p, cmp_db_e db, const void *key, size_t len)
 static int
 cmp_purge_instance(cmp_purge_t *p, const unsigned char *key, size_t len)
 {
-    int            rc;
-    json_t        *inst, *t;
-    int64_t        due;
-    uint64_t       seq, version;
-    cmp_val_t      k, v;
-    const char    *ch, *addr;
-    unsigned char  wk[CMP_FKEY_MAX];
+    int          rc;
+    char         ch[CMP_ID_MAX + 1], addr[CMP_FKEY_MAX];
+    json_t      *inst, *t;
+    int64_t      due;
+    uint64_t     seq, version;
+    const char  *s;
 
     rc = cmp_instance_load(p->st, p->txn, key, len, &inst, &seq, &version);
 
@@ -616,12 +617,10 @@ cmp_purge_instance(cmp_purge_t *p, const unsigned char *key, size_t len)
     t = json_object_get(inst, "timer_ms");
     due = json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
 
-    ch = json_string_value(json_object_get(inst, "last_channel"));
-    addr = json_string_value(json_object_get(inst, "last_address"));
-
-    k.mv_size = (ch != NULL && addr != NULL)
-                ? cmp_fkey(wk, "#wait", ch, strlen(ch), addr, strlen(addr))
-                : 0;
+    s = json_string_value(json_object_get(inst, "last_channel"));
+    snprintf(ch, sizeof(ch), "%s", s ? s : "");
+    s = json_string_value(json_object_get(inst, "last_address"));
+    snprintf(addr, sizeof(addr), "%s", s ? s : "");
 
     json_decref(inst);
 
@@ -635,46 +634,55 @@ cmp_purge_instance(cmp_purge_t *p, const unsigned char *key, size_t len)
         p->budget--;
     }
 
-    if (k.mv_size == 0) {
+    if (ch[0] == '\0' || addr[0] == '\0') {
         return 0;
     }
 
-    /* a newer instance may wait on the same address: that one stays */
-    k.mv_data = wk;
-    rc = cmp_db_get(p->st, p->txn, CMP_DB_INSTANCES, &k, &v);
+    /* only when it names this one: a newer instance's wait stays */
+    p->budget--;
 
-    if (rc == CMP_NOTFOUND
-        || (rc == 0 && (v.mv_size != len || memcmp(v.mv_data, key, len))))
-    {
-        return 0;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    return cmp_purge_del(p, CMP_DB_INSTANCES, wk, k.mv_size);
+    return cmp_wait_del(p->st, p->txn, ch, addr, key, len);
 }
 
 
 static int
 cmp_purge_live(cmp_purge_t *p)
 {
-    int            rc;
-    size_t         n;
-    unsigned char  buf[CMP_FKEY_MAX];
+    int       rc;
+    unsigned  n;
 
-    n = cmp_fkey(buf, "#live", p->id, p->id_len, "", 0);
+    if (p->budget <= 0) {
+        p->more = 1;
+        return 0;
+    }
 
-    rc = cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
+    rc = cmp_live_take(p->st, p->txn, p->id, p->id_len, p->budget,
+                       cmp_purge_nothing, NULL, &n);
 
-    if (rc != 0 || p->more) {
+    p->budget -= n;
+    p->removed += n;
+
+    if (rc != 0 || p->budget <= 0) {
+        p->more = (rc == 0);
         return rc;
     }
 
-    n = cmp_fkey(buf, "#fill", p->id, p->id_len, NULL, 0);
+    rc = cmp_fill_del(p->st, p->txn, p->id, p->id_len);
 
-    return cmp_purge_del(p, CMP_DB_INSTANCES, buf, n);
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* a cmp_live_visit_pt: a taken "#live" entry needs nothing more */
+static int
+cmp_purge_nothing(void *ctx, const char *contact, size_t len, uint32_t run)
+{
+    (void) ctx;
+    (void) contact;
+    (void) len;
+    (void) run;
+
+    return 0;
 }
 
 
@@ -686,14 +694,12 @@ cmp_purge_live(cmp_purge_t *p)
 static int
 cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 {
-    int            rc;
-    char           pid[CMP_PURGE_KEY_MAX + 1], status[16];
-    char           hex[2 * CMP_MESSAGE_KEY_MAX + 1];
-    json_t        *msg;
-    size_t         n;
-    cmp_val_t      k, v;
-    const char    *s;
-    unsigned char  sk[CMP_QUEUE_SENDING_LEN + CMP_MESSAGE_KEY_MAX];
+    int          rc;
+    char         pid[CMP_PURGE_KEY_MAX + 1], status[16];
+    char         hex[2 * CMP_MESSAGE_KEY_MAX + 1];
+    json_t      *msg;
+    size_t       vlen;
+    const char  *s, *v;
 
     rc = cmp_message_load(p->st, p->txn, key, len, &msg);
 
@@ -721,20 +727,17 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
     }
 
     if (pid[0] != '\0' && len <= CMP_MESSAGE_KEY_MAX) {
-        k.mv_data = pid;
-        k.mv_size = strlen(pid);
-
-        rc = cmp_db_get(p->st, p->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
+        rc = cmp_message_provider_get(p->st, p->txn, pid, strlen(pid), &v,
+                                      &vlen);
 
         if (rc == 0) {
             cmp_hex(hex, key, len);
 
-            if ((v.mv_size == len && memcmp(v.mv_data, key, len) == 0)
-                || (v.mv_size == 2 * len
-                    && memcmp(v.mv_data, hex, 2 * len) == 0))
+            if ((vlen == len && memcmp(v, key, len) == 0)
+                || (vlen == 2 * len && memcmp(v, hex, 2 * len) == 0))
             {
                 rc = cmp_purge_del(p, CMP_DB_MESSAGE_BY_PROVIDER, pid,
-                                   k.mv_size);
+                                   strlen(pid));
             }
         }
 
@@ -743,16 +746,13 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
         }
     }
 
-    if (len <= CMP_MESSAGE_KEY_MAX) {
-        memcpy(sk, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN);
-        memcpy(sk + CMP_QUEUE_SENDING_LEN, key, len);
-        n = CMP_QUEUE_SENDING_LEN + len;
-
-        rc = cmp_purge_del(p, CMP_DB_QUEUE, sk, n);
-        if (rc != 0) {
-            return rc;
-        }
+    /* its in-flight marker, if a crash left one */
+    rc = cmp_queue_sending_del(p->st, p->txn, key, len);
+    if (rc != 0) {
+        return rc;
     }
+
+    p->budget--;
 
     /* a test send's messages ("#" + instance) are in no gauge */
     return (status[0] != '\0' && key[0] != '#')
@@ -799,9 +799,9 @@ cmp_purge_channel_waits(cmp_purge_t *p)
     size_t         n;
     unsigned char  buf[CMP_FKEY_MAX];
 
-    n = cmp_fkey(buf, "#wait", p->id, p->id_len, "", 0);
+    n = cmp_wait_prefix(buf, p->id, p->id_len);
 
-    return cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
+    return (n == 0) ? 0 : cmp_purge_prefix(p, CMP_DB_INSTANCES, buf, n, NULL);
 }
 
 

@@ -1706,10 +1706,9 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
 {
     int                 i, ni;
     char                contact[16], json[160], pid[32];
-    size_t              klen, clen, wlen;
+    size_t              klen, clen;
     MDB_txn            *txn;
-    cmp_val_t           k, v;
-    unsigned char       key[CMP_MESSAGE_KEY_MAX], wk[CMP_FKEY_MAX];
+    unsigned char       key[CMP_MESSAGE_KEY_MAX];
 
     clen = strlen(campaign);
     ni = (n < 5) ? n : 5;
@@ -1729,12 +1728,8 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
         assert_int_equal(cmp_funnel_move(&env->store, txn, campaign, clen, 1,
                                          NULL, "sent"), 0);
 
-        k.mv_data = pid;
-        k.mv_size = strlen(pid);
-        v.mv_data = key;
-        v.mv_size = klen;
-        assert_int_equal(cmp_db_put(&env->store, txn,
-                                    CMP_DB_MESSAGE_BY_PROVIDER, &k, &v, 0),
+        assert_int_equal(cmp_message_provider_put(&env->store, txn, pid,
+                                                  strlen(pid), key, klen),
                          0);
 
         if (i == 0) {
@@ -1763,29 +1758,14 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
                                        CMP_TIMER_INSTANCE, key, klen), 0);
 
         snprintf(pid, sizeof(pid), "%s%d", campaign, i);
-        wlen = cmp_fkey(wk, "#wait", "wa", 2, pid, strlen(pid));
-        k.mv_data = wk;
-        k.mv_size = wlen;
-        v.mv_data = key;
-        v.mv_size = klen;
-        assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k,
-                                    &v, 0), 0);
-
-        wlen = cmp_fkey(wk, "#live", campaign, clen, contact,
-                        strlen(contact));
-        k.mv_size = wlen;
-        v.mv_data = "\0\0\0\1";
-        v.mv_size = 4;
-        assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k,
-                                    &v, 0), 0);
+        assert_int_equal(cmp_wait_put(&env->store, txn, "wa", pid, key,
+                                      klen), 0);
+        assert_int_equal(cmp_live_put(&env->store, txn, campaign, clen,
+                                      contact, strlen(contact), 1), 0);
     }
 
-    k.mv_data = wk;
-    k.mv_size = cmp_fkey(wk, "#fill", campaign, clen, NULL, 0);
-    v.mv_data = "\0\0\0\1p0";
-    v.mv_size = 6;
-    assert_int_equal(cmp_db_put(&env->store, txn, CMP_DB_INSTANCES, &k, &v,
-                                0), 0);
+    assert_int_equal(cmp_fill_put(&env->store, txn, campaign, clen, 1, "p0",
+                                  2), 0);
 
     test_commit(txn);
 }
