@@ -173,7 +173,8 @@ cmp_group_update(cmp_op_t *op)
 
 /*
  * A group that a campaign still has to send to cannot go; campaigns keep
- * the "group" reference count.  Members go with the group.
+ * the "group" reference count.  Its members go after it, in chunks
+ * (cmp_purge.h): a group of millions is no one long txn.
  */
 int
 cmp_group_delete(cmp_op_t *op)
@@ -206,11 +207,6 @@ cmp_group_delete(cmp_op_t *op)
                            "group \"%s\" is used by %llu campaign(s) that "
                            "are not completed", op->id,
                            (unsigned long long) refs);
-    }
-
-    rc = cmp_members_clear(op->store, op->txn, op->id, op->id_len);
-    if (rc != 0) {
-        return cmp_op_store_error(op, rc);
     }
 
     rc = cmp_index_del(op->store, op->txn, "group_name", fold, fold_len);

@@ -181,7 +181,8 @@ cmp_webhook_unhex(unsigned char *dst, const char *src, size_t len)
 /*
  * The message an event is about, as its key and its record in the map:
  * by our own hex id echoed back when the provider carries one, else by
- * the provider's id.  A store code: CMP_NOTFOUND when unknown.
+ * the provider's id.  A store code: CMP_NOTFOUND when unknown, or when
+ * its campaign was deleted.
  */
 int
 cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
@@ -225,6 +226,11 @@ cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
 
             rc = cmp_message_get(st, txn, key, klen, rec, rec_len);
         }
+    }
+
+    /* a deleted campaign's message, not purged yet, is no one's now */
+    if (rc == 0) {
+        rc = cmp_message_owned(st, txn, key, klen);
     }
 
     if (rc == 0) {

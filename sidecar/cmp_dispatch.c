@@ -62,6 +62,7 @@ struct cmp_dispatch_s {
 typedef struct {
     char                id[CMP_ID_MAX + 1];
     int                 running;
+    int                 gone;       /* deleted: its purge is under way */
     int64_t             end;
 } cmp_campaign_cache_t;
 
@@ -486,11 +487,13 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn, const char *id,
 
     snprintf(cache->id, sizeof(cache->id), "%s", id);
     cache->running = 0;
+    cache->gone = 0;
     cache->end = 0;
 
     if (cmp_record_get(d->st, txn, &cmp_kind_campaigns, id, strlen(id), &r)
         != 0)
     {
+        cache->gone = 1;
         return 0;
     }
 
@@ -733,6 +736,11 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
         if (!cmp_dispatch_campaign_open(d, txn, m.campaign, cache,
                                         now_ms / 1000))
         {
+            /* deleted: its ledger and counters are the purge's, untouched */
+            if (cache->gone) {
+                return CMP_TAKE_DROP;
+            }
+
             reason = "\"campaign_stopped\"";
             skip = (now_ms / 1000 >= cache->end) ? CMP_SKIP_PAST_END
                                                  : CMP_SKIP_SUSPENDED;
@@ -1048,6 +1056,12 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
     }
 
     rc = cmp_message_get(d->st, txn, x.s->mkey, x.s->mklen, &x.rec, &x.len);
+
+    /* its campaign deleted while it was out: the purge's, left as it is */
+    if (rc == 0) {
+        rc = cmp_message_owned(d->st, txn, x.s->mkey, x.s->mklen);
+    }
+
     if (rc != 0) {
         return (rc == CMP_NOTFOUND) ? 0 : rc;
     }

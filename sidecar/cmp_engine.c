@@ -469,6 +469,22 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
         return rc;
     }
 
+    s = json_string_value(json_object_get(x->inst, "campaign_id"));
+
+    if (s != NULL) {
+        rc = cmp_record_get(x->e->st, x->txn, &cmp_kind_campaigns, s,
+                            strlen(s), &r);
+
+        /* deleted: the purge removes the instance, nothing walks it */
+        if (rc != 0) {
+            json_decref(x->inst);
+            x->inst = NULL;
+            return rc;
+        }
+
+        x->campaign = cmp_engine_campaign(x->e, &r);
+    }
+
     /* a forward_to_flow moved the instance on to another flow */
     s = json_string_value(json_object_get(x->inst, "current_flow_id"));
 
@@ -477,15 +493,6 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
     }
 
     x->flow = cmp_engine_flow(x->e, x->txn, s);
-
-    s = json_string_value(json_object_get(x->inst, "campaign_id"));
-
-    if (s != NULL
-        && cmp_record_get(x->e->st, x->txn, &cmp_kind_campaigns, s,
-                          strlen(s), &r) == 0)
-    {
-        x->campaign = cmp_engine_campaign(x->e, &r);
-    }
 
     if (x->flow == NULL) {
         json_object_set_new(x->inst, "status", json_string("failed"));

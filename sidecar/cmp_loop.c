@@ -17,6 +17,7 @@
 #include "cmp_http.h"
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
+#include "cmp_purge.h"
 
 
 #define CMP_LOOP_TICK_MS      1000
@@ -25,6 +26,7 @@
 
 static void cmp_loop_tick(cmp_campaignd_t *cd);
 static int cmp_loop_work(cmp_campaignd_t *cd);
+static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
 static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
@@ -119,7 +121,41 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     cmp_dispatch_pump(cd->dispatch);
 
+    busy |= cmp_loop_purge(cd);
+
     return busy;
+}
+
+
+/*
+ * A chunk of what deleted resources left per turn: the heartbeat, the
+ * timers and the sends go on between two chunks, however much is left.
+ */
+static int
+cmp_loop_purge(cmp_campaignd_t *cd)
+{
+    int                 rc;
+    cmp_purge_report_t  r;
+
+    rc = cmp_purge_step(&cd->store, CMP_PURGE_CHUNK, &r);
+
+    if (rc != 0) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "purging deleted resources "
+                      "failed, tried again next turn: %s", cmp_strerror(rc));
+        return 0;
+    }
+
+    if (r.removed > 0) {
+        cmp_log_error(&cd->log, CMP_LOG_DEBUG, "%s %s: %llu key(s) purged",
+                      r.kind, r.id, (unsigned long long) r.removed);
+    }
+
+    if (r.finished) {
+        cmp_log_error(&cd->log, CMP_LOG_INFO, "%s %s: the purge of what it "
+                      "left is complete", r.kind, r.id);
+    }
+
+    return r.more;
 }
 
 

@@ -517,6 +517,14 @@ cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
 }
 
 
+/* "#wait" NUL channel NUL: where a channel's waits begin; 0: too long */
+size_t
+cmp_wait_prefix(unsigned char *buf, const char *channel, size_t len)
+{
+    return cmp_fkey(buf, CMP_INSTANCE_WAIT, channel, len, "", 0);
+}
+
+
 /* the run's fill from the start (last NULL), or after the contact last */
 int
 cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,

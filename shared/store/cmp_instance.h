@@ -120,6 +120,8 @@ int cmp_wait_take(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     const char *address, unsigned char *ikey, size_t *ilen);
 int cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     const char *address, const unsigned char *ikey, size_t ilen);
+/* the first bytes of every wait on a channel, for the purge's walk */
+size_t cmp_wait_prefix(unsigned char *buf, const char *channel, size_t len);
 
 
 /*

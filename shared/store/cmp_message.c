@@ -92,6 +92,23 @@ cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 
 
 int
+cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len)
+{
+    size_t        n;
+    uint32_t      run;
+    cmp_record_t  rec;
+
+    if (cmp_funnel_key(key, key_len, &n, &run) != 0) {
+        return 0;
+    }
+
+    return cmp_record_get(st, txn, &cmp_kind_campaigns, (const char *) key,
+                          n, &rec);
+}
+
+
+int
 cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *json, size_t len)
 {

@@ -60,6 +60,7 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
     { "message_by_provider", 0 },
     { "counters", 0 },
     { "inbox", 0 },
+    { "tombstones", 0 },
 };
 
 
@@ -84,6 +85,14 @@ cmp_key_join(void *buf, size_t size, const void *a, size_t alen,
     memcpy(p + alen + 1, b, blen);
 
     return alen + 1 + blen;
+}
+
+
+/* a database's name in the environment, as tools and logs show it */
+const char *
+cmp_store_db_name(cmp_db_e db)
+{
+    return (db < CMP_DB_COUNT) ? cmp_db_defs[db].name : "";
 }
 
 

@@ -91,6 +91,7 @@ typedef enum {
     CMP_DB_MESSAGE_BY_PROVIDER, /* provider message id -> message id */
     CMP_DB_COUNTERS,            /* campaign + run + status -> be64 count */
     CMP_DB_INBOX,               /* be64 sequence -> webhook event */
+    CMP_DB_TOMBSTONES,          /* deleted ids, what is left to purge */
     CMP_DB_COUNT
 } cmp_db_e;
 
@@ -125,6 +126,7 @@ int cmp_store_txn_begin(cmp_store_t *st, cmp_txn_t *parent, unsigned flags,
     cmp_txn_t **txn);
 int cmp_store_txn_renew(cmp_store_t *st, cmp_txn_t *txn);
 void cmp_store_usage(cmp_store_t *st, size_t *used, size_t *max);
+const char *cmp_store_db_name(cmp_db_e db);
 
 int cmp_put_append(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     cmp_val_t *key, cmp_val_t *val, unsigned flags);

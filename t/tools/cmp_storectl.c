@@ -33,6 +33,9 @@ static int cmp_storectl_inbox_line(void *ctx, uint64_t seq, const char *json,
     size_t len);
 static int cmp_storectl_meta(cmp_op_t *op);
 static int cmp_storectl_messages(cmp_op_t *op);
+static int cmp_storectl_left(cmp_store_t *st, const char *id);
+static int cmp_storectl_names(const cmp_val_t *k, const cmp_val_t *v,
+    cmp_db_e db, const char *id, size_t len);
 
 
 static int
@@ -252,6 +255,100 @@ cmp_storectl_inbox_line(void *ctx, uint64_t seq, const char *json,
 }
 
 
+/*
+ * How many entries of each database still name a deleted resource's id,
+ * however they name it: a key or value starting "id NUL", "NUL id NUL"
+ * inside a key ("#live", "#wait", "#sending"), a key ending "NUL id"
+ * ("#fill", member_of), a timer's key after its due time and type.  The
+ * purge's own code is not used, so the test sees what it missed.
+ */
+static int
+cmp_storectl_left(cmp_store_t *st, const char *id)
+{
+    int            rc, db;
+    size_t         len;
+    uint64_t       n, total;
+    cmp_txn_t     *txn;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    len = strlen(id);
+
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
+    if (rc != 0) {
+        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
+        return 1;
+    }
+
+    total = 0;
+
+    for (db = 0; db < CMP_DB_COUNT; db++) {
+        /* the tombstone itself names the id, for ever */
+        if (db == CMP_DB_TOMBSTONES || cmp_cursor_open(st, txn, db, &cur))
+        {
+            continue;
+        }
+
+        n = 0;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+
+        while (rc == 0) {
+            n += cmp_storectl_names(&k, &v, db, id, len);
+            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+        }
+
+        cmp_cursor_close(cur);
+
+        if (n > 0) {
+            printf("%s %llu\n", cmp_store_db_name(db),
+                   (unsigned long long) n);
+        }
+
+        total += n;
+    }
+
+    cmp_txn_abort(txn);
+
+    printf("total %llu\n", (unsigned long long) total);
+
+    return 0;
+}
+
+
+static int
+cmp_storectl_names(const cmp_val_t *k, const cmp_val_t *v, cmp_db_e db,
+    const char *id, size_t len)
+{
+    size_t               i;
+    const unsigned char  *key, *val;
+
+    key = k->mv_data;
+    val = v->mv_data;
+
+    if ((k->mv_size > len && memcmp(key, id, len) == 0 && key[len] == 0)
+        || (v->mv_size > len && memcmp(val, id, len) == 0 && val[len] == 0))
+    {
+        return 1;
+    }
+
+    if (db == CMP_DB_TIMERS && k->mv_size > 9 + len
+        && memcmp(key + 9, id, len) == 0 && key[9 + len] == 0)
+    {
+        return 1;
+    }
+
+    for (i = 0; i + len + 1 <= k->mv_size; i++) {
+        if (key[i] == 0 && memcmp(key + i + 1, id, len) == 0
+            && (i + 1 + len == k->mv_size || key[i + 1 + len] == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* many campaigns in one transaction: benchmarks set up thousands */
 static int
 cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
@@ -323,6 +420,20 @@ main(int argc, char **argv)
         return rc;
     }
 
+    if (argc == 4 && strcmp(argv[2], "left") == 0) {
+        if (cmp_store_open(&st, argv[1], 1UL << 30, 1024, err, sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+
+        rc = cmp_storectl_left(&st, argv[3]);
+        cmp_store_close(&st);
+
+        return rc;
+    }
+
     if (argc < 5) {
         fprintf(stderr, "usage: cmp-storectl STORE set-status CAMPAIGN "
                 "pending|running|paused|completed\n"
@@ -333,6 +444,7 @@ main(int argc, char **argv)
                 "       cmp-storectl STORE message CAMPAIGN RUN CONTACT "
                 "NODE STEP STATUS [PROVIDER_ID [CHANNEL]]\n"
                 "       cmp-storectl STORE inbox\n"
+                "       cmp-storectl STORE left ID\n"
                 "       cmp-storectl STORE meta NAME VALUE|now-SECONDS\n"
                 "       cmp-storectl STORE messages CAMPAIGN RUN N "
                 "CHANNEL\n");

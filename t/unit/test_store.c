@@ -21,6 +21,13 @@
 #include "cmp_channel.h"
 #include "cmp_contact.h"
 #include "cmp_members.h"
+#include "cmp_tombstone.h"
+#include "cmp_purge.h"
+#include "cmp_message.h"
+#include "cmp_instance.h"
+#include "cmp_queue.h"
+#include "cmp_timer.h"
+#include "cmp_counter.h"
 
 
 #define TEST_MAP_BYTES   (64 * 1024 * 1024)
@@ -96,6 +103,18 @@ static void test_resource_lifecycle(void **state);
 static void test_resource_idempotent_create(void **state);
 static void test_channel_secrets_apart(void **state);
 static void test_channel_status_reset(void **state);
+static void test_deleted_id_reserved(void **state);
+static void test_purge_chunks(void **state);
+static void test_purge_test_sends(void **state);
+static void test_purge_fill(test_env_t *env, const char *campaign, int n);
+static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
+    size_t len);
+static uint64_t test_names(test_env_t *env, cmp_db_e db, const char *id);
+static void test_reopen(test_env_t *env);
+static void test_record(test_env_t *env, MDB_txn *txn,
+    const cmp_kind_t *kind, const char *id, uint64_t seq);
+static size_t test_mkey(unsigned char *key, const char *campaign,
+    uint32_t run, const char *contact);
 static void test_channel_delete_referenced(void **state);
 static void test_channel_failed_patch_keeps_secret(void **state);
 static void test_members_chunks(void **state);
@@ -660,12 +679,7 @@ test_import_saves_sequences(void **state)
     txn = test_txn(env);
 
     /* a client chose the second generated id, created out of order */
-    rec.seq = 100;
-    rec.version = 1;
-    rec.json = "{}";
-    rec.len = 2;
-    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_contacts,
-                                    "ct_00000002", 11, &rec), 0);
+    test_record(env, txn, &cmp_kind_contacts, "ct_00000002", 100);
 
     memset(&imp, 0, sizeof(cmp_contact_import_t));
     imp.store = &env->store;
@@ -1485,6 +1499,396 @@ test_channel_failed_patch_keeps_secret(void **state)
 }
 
 
+/* a deleted id is never handed out again, by a client or the server */
+static void
+test_deleted_id_reserved(void **state)
+{
+    cmp_op_t     op;
+    MDB_txn     *txn;
+    int64_t      at;
+    test_env_t  *env = *state;
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"gone\",\"name\":\"A\",\"type\":\"viber\"}"),
+                     CMP_OK);
+    cmp_op_free(&op);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_delete, "gone", "{}"),
+                     CMP_OK);
+    assert_int_equal(op.status, 204);
+    cmp_op_free(&op);
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_tombstone_get(&env->store, txn, &cmp_kind_channels,
+                                       "gone", 4, &at), 0);
+    assert_int_equal(at, 1800000000);
+    assert_int_equal(cmp_tombstone_get(&env->store, txn, &cmp_kind_contacts,
+                                       "gone", 4, NULL), CMP_NOTFOUND);
+    mdb_txn_abort(txn);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"gone\",\"name\":\"B\",\"type\":\"viber\"}"),
+                     CMP_FAIL);
+    assert_int_equal(op.status, 409);
+    assert_string_equal(op.code, "conflict");
+    assert_string_equal(op.field, "id");
+    assert_non_null(strstr(op.message, "deleted"));
+    cmp_op_free(&op);
+
+    /* a client took the server's next id and deleted it: it stays taken */
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"id\":\"ch_00000001\",\"name\":\"C\","
+                     "\"type\":\"viber\"}"), CMP_OK);
+    cmp_op_free(&op);
+    assert_int_equal(test_run_op(env, &op, cmp_channel_delete, "ch_00000001",
+                     "{}"), CMP_OK);
+    cmp_op_free(&op);
+
+    assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                     "{\"name\":\"D\",\"type\":\"viber\"}"), CMP_OK);
+    assert_string_equal(op.id, "ch_00000002");
+    cmp_op_free(&op);
+}
+
+
+/*
+ * A campaign that ran, deleted: its data goes in chunks of at most
+ * CMP_PURGE_CHUNK keys, survives a restart half-way, and another
+ * campaign's data stays whole.
+ */
+static void
+test_purge_chunks(void **state)
+{
+    int                 steps;
+    char                gauge[32];
+    MDB_txn            *txn;
+    uint64_t            v;
+    cmp_val_t           k, d;
+    unsigned char       key[CMP_FKEY_MAX];
+    cmp_purge_report_t  r;
+    test_env_t         *env = *state;
+
+    test_purge_fill(env, "c1", 2500);
+    test_purge_fill(env, "c2", 5);
+
+    txn = test_txn(env);
+
+    test_record(env, txn, &cmp_kind_campaigns, "c2", 1);
+
+    /* c1 has no record: its messages are no one's until they are gone */
+    v = test_mkey(key, "c1", 1, "p0");
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v),
+                     CMP_NOTFOUND);
+    v = test_mkey(key, "c2", 1, "p0");
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
+    v = test_mkey(key, "#in_1", 0, "p0");
+    assert_int_equal(cmp_message_owned(&env->store, txn, key, v), 0);
+
+    assert_int_equal(cmp_tombstone_put(&env->store, txn, &cmp_kind_campaigns,
+                                       "c1", 2, 1800000000), 0);
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_campaigns,
+                                   "c1", 2), 0);
+    /* a contact owns nothing the purge removes: no entry */
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_contacts,
+                                   "p0", 2), 0);
+    test_commit(txn);
+
+    assert_true(test_names(env, CMP_DB_MESSAGES, "c1") == 2500);
+
+    steps = 0;
+
+    do {
+        assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r),
+                         0);
+        assert_true(r.removed <= CMP_PURGE_CHUNK);
+        assert_string_equal(r.kind, "campaign");
+        assert_string_equal(r.id, "c1");
+        steps++;
+
+        /* a crash between two chunks: the next start goes on */
+        if (steps == 2) {
+            test_reopen(env);
+        }
+
+    } while (r.more);
+
+    assert_true(r.finished);
+    assert_true(steps >= 6);
+
+    assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r), 0);
+    assert_false(r.more);
+    assert_false(r.finished);
+    assert_int_equal(r.removed, 0);
+
+    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c1"), 0);
+    assert_int_equal(test_names(env, CMP_DB_COUNTERS, "c1"), 0);
+    assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c1"), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#live\0c1\0", 9), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#fill\0c1", 8), 0);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#wait\0wa\0c1", 11),
+                     0);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc1.", 4),
+                     0);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "#sending\0c1\0", 12), 0);
+    /* c2's: five instances' timers and a retry; a queued and a sending */
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1);
+
+    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c2"), 5);
+    assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c2"), 5);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc2.", 4),
+                     5);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#wait\0wa\0c2", 11),
+                     5);
+
+    /* the store's gauge counts what is left; the totals keep c1's sends */
+    txn = test_txn(env);
+    snprintf(gauge, sizeof(gauge), "%ssent", CMP_FUNNEL_STATUS);
+    k.mv_data = key;
+    k.mv_size = 4 + 1 + 4 + strlen(gauge);
+    memcpy(key, CMP_COUNTER_ALL "\0\0\0\0", 9);
+    memcpy(key + 9, gauge, strlen(gauge));
+    assert_int_equal(cmp_db_get(&env->store, txn, CMP_DB_COUNTERS, &k, &d),
+                     0);
+    assert_int_equal(cmp_be64_get(d.mv_data), 5);
+    memcpy(key + 9, "sent", 4);
+    k.mv_size = 9 + 4;
+    assert_int_equal(cmp_db_get(&env->store, txn, CMP_DB_COUNTERS, &k, &d),
+                     0);
+    assert_int_equal(cmp_be64_get(d.mv_data), 2505);
+    mdb_txn_abort(txn);
+}
+
+
+/* a deleted flow's test sends go, with their messages; others' stay */
+static void
+test_purge_test_sends(void **state)
+{
+    int                 i;
+    char                id[16], json[96];
+    size_t              klen, mlen;
+    MDB_txn            *txn;
+    cmp_record_t        rec;
+    unsigned char       key[CMP_INSTANCE_KEY_MAX], mkey[CMP_MESSAGE_KEY_MAX];
+    cmp_purge_report_t  r;
+    test_env_t         *env = *state;
+
+    txn = test_txn(env);
+
+    /* in_0 .. in_2 are flow fl's, in_3 another flow's */
+    for (i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "in_%d", i);
+        snprintf(json, sizeof(json), "{\"id\":\"%s\",\"flow_id\":\"%s\"}",
+                 id, i < 3 ? "fl" : "other");
+
+        klen = cmp_instance_test_key(key, id, strlen(id));
+        rec.seq = i + 1;
+        rec.version = 1;
+        rec.json = json;
+        rec.len = strlen(json);
+        assert_int_equal(cmp_instance_put(&env->store, txn, key, klen, &rec),
+                         0);
+        assert_int_equal(cmp_instance_enqueue(&env->store, txn, i + 1, id,
+                                              strlen(id)), 0);
+
+        snprintf(id, sizeof(id), "#in_%d", i);
+        mlen = test_mkey(mkey, id, 0, "p1");
+        assert_int_equal(cmp_message_put(&env->store, txn, mkey, mlen,
+                                         "{\"status\":\"sent\"}", 17), 0);
+    }
+
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_flows, "fl",
+                                   2), 0);
+    test_commit(txn);
+
+    do {
+        assert_int_equal(cmp_purge_step(&env->store, 5, &r), 0);
+        assert_true(r.removed <= 5);
+    } while (r.more);
+
+    assert_true(r.finished);
+    assert_string_equal(r.kind, "flow");
+
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#test\0", 6), 1);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#test\0in_3", 10), 1);
+    assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#queued\0", 8), 1);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGES, "#", 1), 1);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGES, "#in_3\0", 6), 1);
+}
+
+
+/*
+ * What a campaign that ran leaves, as campaignd writes it: n sent
+ * messages (provider ids "w<campaign>.<i>") with their counters, one
+ * in flight, one queued on channel "wa" with a retry timer; n or 5
+ * instances waiting on "wa" with their timers, "#live" entries, "#fill".
+ */
+static void
+test_purge_fill(test_env_t *env, const char *campaign, int n)
+{
+    int                 i, ni;
+    char                contact[16], json[160], pid[32];
+    size_t              klen, clen;
+    MDB_txn            *txn;
+    unsigned char       key[CMP_MESSAGE_KEY_MAX];
+
+    clen = strlen(campaign);
+    ni = (n < 5) ? n : 5;
+
+    txn = test_txn(env);
+
+    for (i = 0; i < n; i++) {
+        snprintf(contact, sizeof(contact), "p%d", i);
+        snprintf(pid, sizeof(pid), "w%s.%d", campaign, i);
+
+        klen = test_mkey(key, campaign, 1, contact);
+
+        snprintf(json, sizeof(json), "{\"status\":\"sent\","
+                 "\"provider_message_id\":\"%s\"}", pid);
+        assert_int_equal(cmp_message_put(&env->store, txn, key, klen, json,
+                                         strlen(json)), 0);
+        assert_int_equal(cmp_funnel_move(&env->store, txn, campaign, clen, 1,
+                                         NULL, "sent"), 0);
+
+        assert_int_equal(cmp_message_provider_put(&env->store, txn, pid,
+                                                  strlen(pid), key, klen),
+                         0);
+
+        if (i == 0) {
+            assert_int_equal(cmp_queue_sending_put(&env->store, txn, key,
+                                                   klen, "wa"), 0);
+            assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key,
+                                           klen), 0);
+            assert_int_equal(cmp_timer_put(&env->store, txn, 9000 + i,
+                                           CMP_TIMER_RETRY, key, klen), 0);
+        }
+
+        if (i >= ni) {
+            continue;
+        }
+
+        klen = cmp_instance_run_key(key, campaign, clen, 1, contact,
+                                    strlen(contact));
+        snprintf(json, sizeof(json), "{\"campaign_id\":\"%s\","
+                 "\"status\":\"waiting\",\"timer_ms\":%d,"
+                 "\"last_channel\":\"wa\",\"last_address\":\"%s%d\"}",
+                 campaign, 5000 + i, campaign, i);
+        assert_int_equal(cmp_instance_save(&env->store, txn, key, klen,
+                                           json_loads(json, 0, NULL), 1, 1),
+                         0);
+        assert_int_equal(cmp_timer_put(&env->store, txn, 5000 + i,
+                                       CMP_TIMER_INSTANCE, key, klen), 0);
+
+        snprintf(pid, sizeof(pid), "%s%d", campaign, i);
+        assert_int_equal(cmp_wait_put(&env->store, txn, "wa", pid, key,
+                                      klen), 0);
+        assert_int_equal(cmp_live_put(&env->store, txn, campaign, clen,
+                                      contact, strlen(contact), 1), 0);
+    }
+
+    assert_int_equal(cmp_fill_put(&env->store, txn, campaign, clen, 1, "p0",
+                                  2), 0);
+
+    test_commit(txn);
+}
+
+
+/* entries of db whose key starts with prefix */
+static uint64_t
+test_count(test_env_t *env, cmp_db_e db, const void *prefix, size_t len)
+{
+    int            rc;
+    MDB_txn       *txn;
+    uint64_t       n;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_cursor_open(&env->store, txn, db, &cur), 0);
+
+    n = 0;
+    k.mv_data = (void *) prefix;
+    k.mv_size = len;
+
+    rc = cmp_cursor_get(cur, &k, &v, len ? CMP_SET_RANGE : CMP_FIRST);
+
+    while (rc == 0 && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0)
+    {
+        n++;
+        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    return n;
+}
+
+
+/* entries of db whose key is the campaign's: id NUL ... */
+static uint64_t
+test_names(test_env_t *env, cmp_db_e db, const char *id)
+{
+    char  prefix[CMP_ID_MAX + 1];
+
+    memcpy(prefix, id, strlen(id) + 1);
+
+    return test_count(env, db, prefix, strlen(id) + 1);
+}
+
+
+/* a record of kind holding just "{}" */
+static void
+test_record(test_env_t *env, MDB_txn *txn, const cmp_kind_t *kind,
+    const char *id, uint64_t seq)
+{
+    cmp_record_t  rec;
+
+    rec.seq = seq;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+
+    assert_int_equal(cmp_record_put(&env->store, txn, kind, id, strlen(id),
+                                    &rec), 0);
+}
+
+
+/* the ledger key of node "s", step 0, of a campaign's (or test send's) */
+static size_t
+test_mkey(unsigned char *key, const char *campaign, uint32_t run,
+    const char *contact)
+{
+    cmp_message_key_t  mk;
+
+    memset(&mk, 0, sizeof(mk));
+    mk.campaign = campaign;
+    mk.campaign_len = strlen(campaign);
+    mk.run = run;
+    mk.contact = contact;
+    mk.contact_len = strlen(contact);
+    mk.node = "s";
+    mk.node_len = 1;
+
+    return cmp_message_key(key, &mk);
+}
+
+
+static void
+test_reopen(test_env_t *env)
+{
+    char  err[256];
+
+    cmp_store_close(&env->store);
+
+    if (cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
+                       sizeof(err)) != 0)
+    {
+        fail_msg("cmp_store_open: %s", err);
+    }
+}
+
+
 /* a cmp_member_visit_pt: ids in the order met, a chunk of stop_after */
 static int
 test_id_visit(void *ctx, const char *id, size_t len)
@@ -1977,6 +2381,12 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_channel_failed_patch_keeps_secret,
             test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_id_reserved,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_chunks,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_test_sends,
+                                        test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_members_chunks,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_members_both_ways,

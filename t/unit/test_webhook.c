@@ -573,6 +573,7 @@ test_apply_forward_only(void **state)
     size_t             len;
     cmp_txn_t         *txn;
     cmp_webhook_t      wh;
+    cmp_record_t       rec;
     cmp_message_key_t  mk;
     unsigned char      key[CMP_MESSAGE_KEY_MAX];
     static const char  msg[] = "{\"status\":\"sent\"}";
@@ -587,7 +588,14 @@ test_apply_forward_only(void **state)
     mk.node_len = 1;
     mk.step = 0;
 
+    rec.seq = 1;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+
     assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
+    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_campaigns,
+                                    "c1", 2, &rec), 0);
     assert_int_equal(cmp_message_put(&env->store, txn, key,
                                      cmp_message_key(key, &mk), msg,
                                      sizeof(msg) - 1), 0);
@@ -632,6 +640,25 @@ test_apply_forward_only(void **state)
     assert_int_equal(test_counter(env, "c1", 0, "replied"), 1);
     assert_int_equal(test_counter(env, "c1", 2, "replied"), 1);
     assert_int_equal(test_inbox(env), 2);
+
+    /*
+     * The campaign deleted, its purge not there yet: a late status for
+     * its message is an unknown message's, and moves nothing of it.
+     */
+    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
+    assert_int_equal(cmp_record_del(&env->store, txn, &cmp_kind_campaigns,
+                                    "c1", 2), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+
+    test_apply(env, &cmp_whatsapp,
+               test_wa("\"statuses\":[{\"id\":\"wamid.A\",\"status\":"
+                       "\"failed\"}]"), &wh);
+    assert_int_equal(wh.applied, 0);
+    assert_int_equal(wh.unknown, 1);
+    assert_int_equal(test_counter(env, "c1", 0, "failed"), 0);
+    assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "status:failed"),
+                     0);
+    assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "status:read"), 1);
 }
 
 
