@@ -349,6 +349,19 @@ cmp_channel_cache_apply(cmp_channel_cache_t *cc, const char *id, size_t len,
 }
 
 
+/* the slot of a channel by its id, -1: not read (yet), or retired */
+int
+cmp_channel_cache_lookup(cmp_channel_cache_t *cc, const char *id)
+{
+    int     ci;
+    size_t  pos;
+
+    ci = cmp_channel_cache_find(cc, id, strlen(id), &pos);
+
+    return (ci >= 0 && !cc->chans[ci].retired) ? ci : -1;
+}
+
+
 /* a deleted channel sends nothing more; its slot waits for its answers */
 static void
 cmp_channel_cache_retire(cmp_channel_cache_t *cc, int ci)

@@ -69,6 +69,7 @@ void cmp_channel_cache_init(cmp_channel_cache_t *cc, cmp_store_t *st,
     cmp_log_t *log);
 void cmp_channel_cache_free(cmp_channel_cache_t *cc);
 int cmp_channel_cache_refresh(cmp_channel_cache_t *cc);
+int cmp_channel_cache_lookup(cmp_channel_cache_t *cc, const char *id);
 void cmp_channel_cache_idle(cmp_channel_cache_t *cc, int ci);
 
 

@@ -382,21 +382,43 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
 }
 
 
-/* every channel's next messages, marked "sending" in txn, into *reqs */
+/*
+ * The next messages of every channel that has some queued, marked
+ * "sending" in txn, into *reqs: one seek a channel with work, whatever
+ * the number of channels.
+ */
 static void
 cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn, int64_t now,
     cmp_http_req_t **reqs)
 {
-    size_t  i;
+    int   ci, rc;
+    char  channel[CMP_ID_MAX + 1];
 
     if (d->stopping) {
         return;
     }
 
     d->cd->queued = 0;
+    channel[0] = '\0';
 
-    for (i = 0; i < d->channels.nchans; i++) {
-        cmp_dispatch_channel_pump(d, (int) i, now, txn, reqs);
+    for ( ;; ) {
+        rc = cmp_queue_next_channel(d->st, txn, channel, channel);
+        if (rc != 0) {
+            break;
+        }
+
+        ci = cmp_channel_cache_lookup(&d->channels, channel);
+
+        /* not read yet (the first walk is on), or deleted: it waits */
+        if (ci >= 0) {
+            cmp_dispatch_channel_pump(d, ci, now, txn, reqs);
+        }
+    }
+
+    if (rc != CMP_NOTFOUND) {
+        cmp_log_error(d->log, CMP_LOG_ERR, "reading the queue failed: %s",
+                      cmp_strerror(rc));
+        d->cd->queued = 1;
     }
 }
 

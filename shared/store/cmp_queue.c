@@ -59,6 +59,62 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
 }
 
 
+/*
+ * The first channel after "after" ("": from the first) that has entries,
+ * into channel (CMP_ID_MAX + 1 bytes); CMP_NOTFOUND: none.  One seek a
+ * channel, so that a pass over the queue costs what is queued, not the
+ * number of channels.
+ */
+int
+cmp_queue_next_channel(cmp_store_t *st, cmp_txn_t *txn, const char *after,
+    char *channel)
+{
+    int            rc;
+    size_t         n;
+    cmp_val_t      k, v;
+    unsigned char  from[CMP_ID_MAX + 2];
+
+    n = strlen(after);
+
+    if (n > CMP_ID_MAX) {
+        return CMP_BAD_VALSIZE;
+    }
+
+    /* past every "after" NUL ... key: ids hold no byte below '-' */
+    memcpy(from, after, n);
+    from[n] = '\x01';
+
+    for ( ;; ) {
+        rc = cmp_db_first(st, txn, CMP_DB_QUEUE, n ? from : NULL,
+                          n ? n + 1 : 0, &k, &v);
+        if (rc != 0) {
+            return rc;
+        }
+
+        n = strnlen(k.mv_data, k.mv_size);
+
+        if (n == k.mv_size || n > CMP_ID_MAX) {
+            return CMP_CORRUPTED;
+        }
+
+        memcpy(from, k.mv_data, n);
+
+        /* the in-flight markers are no channel's */
+        if (n + 1 == CMP_QUEUE_SENDING_LEN
+            && memcmp(from, CMP_QUEUE_SENDING, n) == 0)
+        {
+            from[n] = '\x01';
+            continue;
+        }
+
+        memcpy(channel, from, n);
+        channel[n] = '\0';
+
+        return 0;
+    }
+}
+
+
 int
 cmp_queue_sending_put(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mlen, const char *channel)

@@ -54,6 +54,8 @@ int cmp_queue_sending_del(cmp_store_t *st, cmp_txn_t *txn,
 int cmp_queue_sending_take(cmp_store_t *st, cmp_txn_t *txn,
     unsigned char *mkey, size_t *mlen);
 
+int cmp_queue_next_channel(cmp_store_t *st, cmp_txn_t *txn,
+    const char *after, char *channel);
 int cmp_queue_iter_open(cmp_store_t *st, cmp_txn_t *txn,
     cmp_queue_iter_t *it);
 int cmp_queue_first(cmp_queue_iter_t *it, const char *channel);
