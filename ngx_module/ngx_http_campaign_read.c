@@ -46,6 +46,14 @@ ngx_http_campaign_read_begin(ngx_http_request_t *r)
 
     /* a failure is logged at crit by the store (store_fail) */
     rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
+
+    /* another process's data passed our map: adopt its size, if safe */
+    if (rc == CMP_MAP_RESIZED
+        && ngx_http_campaign_store_adopt(r->connection->log) == NGX_OK)
+    {
+        rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
+    }
+
     if (rc != 0) {
         return NULL;
     }

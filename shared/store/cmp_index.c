@@ -73,7 +73,7 @@ cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind, const char *id,
     }
 
     if (count == 0) {
-        rc = mdb_del(txn, st->dbi[CMP_DB_REFS], &key, NULL);
+        rc = cmp_db_del(st, txn, CMP_DB_REFS, &key, NULL);
         return (rc == MDB_NOTFOUND) ? 0 : rc;
     }
 
@@ -81,7 +81,7 @@ cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind, const char *id,
     val.mv_data = num;
     val.mv_size = 8;
 
-    return mdb_put(txn, st->dbi[CMP_DB_REFS], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_REFS, &key, &val, 0);
 }
 
 
@@ -176,7 +176,7 @@ cmp_index_put(cmp_store_t *st, MDB_txn *txn, const char *index,
     val.mv_data = (void *) id;
     val.mv_size = id_len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_INDEX], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_INDEX, &key, &val, 0);
 }
 
 
@@ -194,7 +194,7 @@ cmp_index_del(cmp_store_t *st, MDB_txn *txn, const char *index,
         return 0;
     }
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_INDEX], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_INDEX, &key, NULL);
 
     return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
@@ -250,5 +250,5 @@ cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
     val.mv_data = v;
     val.mv_size = 8 + id_len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_IDEMPOTENCY], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_IDEMPOTENCY, &key, &val, 0);
 }

@@ -53,7 +53,7 @@ cmp_meta_put_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
     val.mv_data = buf;
     val.mv_size = 8;
 
-    return mdb_put(txn, st->dbi[CMP_DB_META], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_META, &key, &val, 0);
 }
 
 
