@@ -383,12 +383,22 @@ cmp_txn_abort(MDB_txn *txn)
 int
 cmp_txn_commit(MDB_txn *txn)
 {
-    MDB_env  *env;
+    int           rc;
+    MDB_env      *env;
+    cmp_store_t  *st;
 
     /* mdb_txn_commit() frees txn, failed or not */
     env = mdb_txn_env(txn);
 
-    return cmp_store_note(env, mdb_txn_commit(txn));
+    rc = cmp_store_note(env, mdb_txn_commit(txn));
+
+    st = mdb_env_get_userctx(env);
+
+    if (rc == 0 && st != NULL && !st->adopt_later) {
+        st->commits++;
+    }
+
+    return rc;
 }
 
 

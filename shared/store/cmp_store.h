@@ -118,6 +118,9 @@ typedef struct {
     int                 adopt_later;
     int                 full;       /* a put or commit hit MDB_MAP_FULL */
     int                 resized;    /* another process's data passed ours */
+
+    /* commits that succeeded, counted without adopt_later (one thread) */
+    unsigned long       commits;
 } cmp_store_t;
 
 
