@@ -44,7 +44,7 @@ cmp_secret_put(cmp_store_t *st, MDB_txn *txn, const char *id, size_t id_len,
     val.mv_data = (void *) json;
     val.mv_size = len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_SECRETS], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_SECRETS, &key, &val, 0);
 }
 
 
@@ -57,7 +57,7 @@ cmp_secret_del(cmp_store_t *st, MDB_txn *txn, const char *id, size_t id_len)
     key.mv_data = (void *) id;
     key.mv_size = id_len;
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_SECRETS], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_SECRETS, &key, NULL);
 
     return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
