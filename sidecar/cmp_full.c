@@ -85,6 +85,11 @@ cmp_full_check(cmp_full_t *full, cmp_store_t *st, cmp_log_t *log,
         st->max_bytes = grown;
         full->retry_at = 0;
 
+        /* a run it stopped for an instant is no one's to mark */
+        if (!full->marked) {
+            full->campaign[0] = '\0';
+        }
+
         return;
     }
 
