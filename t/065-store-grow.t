@@ -46,7 +46,8 @@ sub import_ndjson {
     return $res->{status};
 }
 
-sub health { (api(GET => '/health'))[1] }
+# {} for an answer that is no JSON (a connection the server just closed)
+sub health { (api(GET => '/health'))[1] || {} }
 
 sub metric {
     my ($name) = @_;
@@ -55,7 +56,7 @@ sub metric {
 }
 
 sub full_lines {
-    return scalar(() = CampaignTest::slurp($Log) =~ /store is full|MDB_MAP_FULL/g);
+    return scalar(() = CampaignTest::slurp($Log) =~ /store is (?:still )?full|MDB_MAP_FULL/g);
 }
 
 our $Small = http_config('2m');
@@ -92,15 +93,7 @@ is($s, 201, 'group');
 my $ndjson = join '', map { sprintf(qq({"phone":"+8613%09d","name":"N%d"}\n), $_, $_) }
                       1 .. $::Contacts;
 is(::import_ndjson('?group_id=g', $ndjson), 200, "$::Contacts contacts in the group");
-($s, $d) = api(POST => '/flows', {id => 'f', name => 'f', trigger => 'manual',
-    definition => {start => 's', nodes => [
-        {id => 's', type => 'send_whatsapp', channel_id => 'wa',
-         message => {type => 'text', text => 'Hi {{contact.name}}'},
-         next => 'e'},
-        {id => 'e', type => 'end'}]}});
-is($s, 201, 'flow');
-($s) = api(POST => '/flows/f/publish');
-is($s, 200, 'published');
+is_deeply([text_flow('f', 'wa')], [201, 200], 'a flow, published');
 my $start = time + 2;
 ($s, $d) = api(POST => '/campaigns', {id => 'big', name => 'big',
     flow_id => 'f', group_id => 'g', start_time => ::rfc3339($start),
@@ -139,7 +132,9 @@ ok(wait_for(sub { (api(GET => '/campaigns/big/stats'))[1]{sent} == $::Contacts }
    "every contact was sent to, without a restart")
     or diag(explain((api(GET => '/campaigns/big/stats'))[1]),
             explain(::health()), CampaignTest::slurp($::Log));
-is(::health()->{scheduler}{last_error}, undef, '/health: no error any more');
+# the next heartbeat says so, within a second
+ok(wait_for(sub { !defined ::health()->{scheduler}{last_error} }, 3),
+   '/health: no error any more');
 ($s, $d) = api(GET => '/campaigns/big');
 is($d->{last_error}, undef, 'the campaign\'s last_error is cleared');
 is($d->{status}, 'running', 'still running');
