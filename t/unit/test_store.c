@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "cmp_store.h"
@@ -73,6 +74,8 @@ static void test_secrets(void **state);
 static void test_be64(void **state);
 static void test_map_full(void **state);
 static void test_map_full_child_spares_parent(void **state);
+static void test_map_adopt(void **state);
+static int test_fill(cmp_store_t *st, int from);
 static void test_op_store_error(void **state);
 static void test_resource_lifecycle(void **state);
 static void test_resource_idempotent_create(void **state);
@@ -1063,6 +1066,109 @@ test_map_full(void **state)
 }
 
 
+/* records of 4000 bytes from number from on, until one does not fit */
+static int
+test_fill(cmp_store_t *st, int from)
+{
+    int           rc, i;
+    char          id[32], *json;
+    MDB_txn      *txn;
+    cmp_record_t  rec;
+
+    json = malloc(4000);
+    assert_non_null(json);
+    memset(json, 'x', 4000);
+
+    rc = 0;
+
+    for (i = from; i < from + 10000 && rc == 0; i++) {
+        assert_int_equal(cmp_store_txn_begin(st, NULL, 0, &txn), 0);
+
+        snprintf(id, sizeof(id), "fill%05d", i);
+
+        rec.seq = i + 1;
+        rec.version = 1;
+        rec.json = json;
+        rec.len = 4000;
+
+        rc = cmp_record_put(st, txn, &cmp_kind_channels, id, strlen(id),
+                            &rec);
+
+        if (rc == 0) {
+            rc = cmp_txn_commit(txn);
+
+        } else {
+            cmp_txn_abort(txn);
+        }
+    }
+
+    free(json);
+
+    return (rc == MDB_MAP_FULL) ? i : -1;
+}
+
+
+/*
+ * A process whose map is full learns nothing from LMDB of another's
+ * larger one: the store notes the MDB_MAP_FULL, the other process
+ * records its size when it opens, and cmp_store_adopt() takes it.
+ */
+static void
+test_map_adopt(void **state)
+{
+    int           rc, n, status;
+    char          err[256];
+    pid_t         pid;
+    size_t        grown;
+    cmp_store_t   small, large;
+    test_env_t   *env = *state;
+
+    cmp_store_close(&env->store);
+    test_dir_remove(env->dir);
+    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
+    assert_non_null(mkdtemp(env->dir));
+
+    rc = cmp_store_open(&small, env->dir, 1024 * 1024, 16, err, sizeof(err));
+    if (rc != 0) {
+        fail_msg("cmp_store_open: %s", err);
+    }
+
+    n = test_fill(&small, 0);
+    assert_true(n > 10);
+    assert_int_equal(small.full, 1);
+
+    /* nobody has a larger map yet: nothing to adopt, the note is gone */
+    assert_int_equal(cmp_store_adopt(&small, &grown), 0);
+    assert_int_equal(grown, 0);
+    assert_int_equal(small.full, 0);
+
+    /* the other process: it grows the map at open, and only that */
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        rc = cmp_store_open(&large, env->dir, 2 * 1024 * 1024, 16, err,
+                            sizeof(err));
+        if (rc == 0) {
+            cmp_store_close(&large);
+        }
+
+        _exit(rc == 0 ? 0 : 1);
+    }
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    assert_int_equal(cmp_store_adopt(&small, &grown), 0);
+    assert_int_equal(grown, 2 * 1024 * 1024);
+
+    /* where the last record did not fit, as many again do now */
+    assert_true(test_fill(&small, n) - n > n / 2);
+
+    cmp_store_close(&small);
+}
+
+
 /*
  * Group commit runs each op in a child txn: an op that fills the map must
  * fail alone, and the batch's parent txn must still commit the others.
@@ -1523,6 +1629,8 @@ main(void)
                                         test_setup, test_teardown),
         cmocka_unit_test(test_be64),
         cmocka_unit_test_setup_teardown(test_map_full,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_map_adopt,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_map_full_child_spares_parent,
                                         test_setup, test_teardown),
