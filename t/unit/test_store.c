@@ -76,6 +76,8 @@ static void test_map_full(void **state);
 static void test_map_full_child_spares_parent(void **state);
 static void test_map_adopt(void **state);
 static int test_fill(cmp_store_t *st, int from);
+static void test_small_store(test_env_t *env, cmp_store_t *small);
+static void test_reopen(test_env_t *env);
 static void test_op_store_error(void **state);
 static void test_resource_lifecycle(void **state);
 static void test_resource_idempotent_create(void **state);
@@ -994,59 +996,19 @@ test_be64(void **state)
 static void
 test_map_full(void **state)
 {
-    int           rc, i;
-    char          err[256], id[32], *json;
     MDB_txn      *txn;
     cmp_op_t      op;
     cmp_store_t   small;
     cmp_record_t  rec;
     test_env_t   *env = *state;
 
-    cmp_store_close(&env->store);
-    test_dir_remove(env->dir);
-    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
-    assert_non_null(mkdtemp(env->dir));
+    test_small_store(env, &small);
 
-    rc = cmp_store_open(&small, env->dir, 1024 * 1024, 16, err, sizeof(err));
-    if (rc != 0) {
-        fail_msg("cmp_store_open: %s", err);
-    }
-
-    json = malloc(4000);
-    assert_non_null(json);
-    memset(json, 'x', 4000);
-
-    rc = 0;
-
-    for (i = 0; i < 10000 && rc == 0; i++) {
-        rc = cmp_store_txn_begin(&small, NULL, 0, &txn);
-        assert_int_equal(rc, 0);
-
-        snprintf(id, sizeof(id), "fill%05d", i);
-
-        rec.seq = i + 1;
-        rec.version = 1;
-        rec.json = json;
-        rec.len = 4000;
-
-        rc = cmp_record_put(&small, txn, &cmp_kind_channels, id, strlen(id),
-                            &rec);
-
-        if (rc == 0) {
-            rc = mdb_txn_commit(txn);
-
-        } else {
-            mdb_txn_abort(txn);
-        }
-    }
-
-    free(json);
-
-    assert_int_equal(rc, MDB_MAP_FULL);
-    assert_true(i > 10);
+    /* test_fill() stops at the first record that meets MDB_MAP_FULL */
+    assert_true(test_fill(&small, 0) > 10);
 
     cmp_op_init(&op, &small, NULL, &cmp_kind_channels);
-    assert_int_equal(cmp_op_store_error(&op, rc), CMP_FAIL);
+    assert_int_equal(cmp_op_store_error(&op, MDB_MAP_FULL), CMP_FAIL);
     assert_int_equal(op.status, 507);
     assert_string_equal(op.code, "storage_full");
     cmp_op_free(&op);
@@ -1059,8 +1021,35 @@ test_map_full(void **state)
     mdb_txn_abort(txn);
 
     cmp_store_close(&small);
+    test_reopen(env);
+}
 
-    /* teardown expects an open store in env */
+
+/* env's store swapped for a new one of 1m, the least, in *small */
+static void
+test_small_store(test_env_t *env, cmp_store_t *small)
+{
+    int   rc;
+    char  err[256];
+
+    cmp_store_close(&env->store);
+    test_dir_remove(env->dir);
+    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
+    assert_non_null(mkdtemp(env->dir));
+
+    rc = cmp_store_open(small, env->dir, 1024 * 1024, 16, err, sizeof(err));
+    if (rc != 0) {
+        fail_msg("cmp_store_open: %s", err);
+    }
+}
+
+
+/* teardown expects an open store in env */
+static void
+test_reopen(test_env_t *env)
+{
+    char  err[256];
+
     assert_int_equal(cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES,
                                     16, err, sizeof(err)), 0);
 }
@@ -1123,15 +1112,7 @@ test_map_adopt(void **state)
     cmp_store_t   small, large;
     test_env_t   *env = *state;
 
-    cmp_store_close(&env->store);
-    test_dir_remove(env->dir);
-    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
-    assert_non_null(mkdtemp(env->dir));
-
-    rc = cmp_store_open(&small, env->dir, 1024 * 1024, 16, err, sizeof(err));
-    if (rc != 0) {
-        fail_msg("cmp_store_open: %s", err);
-    }
+    test_small_store(env, &small);
 
     n = test_fill(&small, 0);
     assert_true(n > 10);
@@ -1166,6 +1147,7 @@ test_map_adopt(void **state)
     assert_true(test_fill(&small, n) - n > n / 2);
 
     cmp_store_close(&small);
+    test_reopen(env);
 }
 
 
