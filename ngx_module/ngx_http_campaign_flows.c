@@ -271,7 +271,7 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
     json_t                         *json;
     cmp_txn_t                      *txn;
     const char                     *flow_id;
-    cmp_record_t                    rec;
+    cmp_record_t                    rec, flow;
     ngx_http_campaign_main_conf_t  *mcf;
     unsigned char                   key[CMP_INSTANCE_KEY_MAX];
 
@@ -292,6 +292,12 @@ ngx_http_campaign_flow_instance(ngx_http_request_t *r,
                               ctx->sub_id.len);
     err = n ? cmp_instance_get(&mcf->store, txn, key, n, &rec)
             : CMP_NOTFOUND;
+
+    /* a deleted flow's test sends wait for the purge, seen by no one */
+    if (err == 0) {
+        err = cmp_record_get(&mcf->store, txn, &cmp_kind_flows,
+                             (char *) ctx->id.data, ctx->id.len, &flow);
+    }
 
     if (err != 0 && err != CMP_NOTFOUND) {
         ngx_http_campaign_read_end(r);

@@ -184,10 +184,11 @@ ngx_http_campaign_members_list(ngx_http_request_t *r,
     }
 
     if (rc == 0) {
-        rc = cmp_member_walk(&mcf->store, txn, (char *) ctx->id.data,
-                             ctx->id.len,
-                             after_len ? (char *) after : NULL, after_len,
-                             ngx_http_campaign_key_page_visit, &page);
+        rc = cmp_group_contacts_walk(&mcf->store, txn,
+                                     (char *) ctx->id.data, ctx->id.len,
+                                     after_len ? (char *) after : NULL,
+                                     after_len,
+                                     ngx_http_campaign_key_page_visit, &page);
     }
 
     ngx_http_campaign_read_end(r);

@@ -11,15 +11,8 @@
 #include <string.h>
 
 #include "cmp_campaign.h"
+#include "cmp_phone.h"
 #include "cmp_validate.h"
-
-
-/*
- * Status index: key "campaign_status" NUL status-byte be64-seq; value:
- * id NUL flow_id NUL group_id NUL folded name.  Every campaign is in it
- * exactly once, under its current status.
- */
-#define CMP_INDEX_PREFIX_LEN   (sizeof(CMP_CAMPAIGN_STATUS_INDEX))
 
 
 typedef struct {
@@ -44,8 +37,8 @@ static int cmp_campaign_load(cmp_op_t *op, json_t **rec,
 static int cmp_campaign_refs(cmp_op_t *op, json_t *rec, int64_t delta);
 static int cmp_campaign_index(cmp_op_t *op, json_t *rec, uint64_t seq,
     int status, int add);
-static size_t cmp_campaign_index_key(unsigned char *buf, int status,
-    uint64_t seq);
+static const char *cmp_campaign_field(json_t *rec, const char *name,
+    size_t *len);
 
 
 const char *const  cmp_campaign_statuses[] = {
@@ -846,212 +839,54 @@ cmp_campaign_refs(cmp_op_t *op, json_t *rec, int64_t delta)
 }
 
 
-static size_t
-cmp_campaign_index_key(unsigned char *buf, int status, uint64_t seq)
-{
-    memcpy(buf, CMP_CAMPAIGN_STATUS_INDEX, CMP_INDEX_PREFIX_LEN);
-    buf[CMP_INDEX_PREFIX_LEN] = (unsigned char) status;
-    cmp_be64_put(buf + CMP_INDEX_PREFIX_LEN + 1, seq);
-
-    return CMP_INDEX_PREFIX_LEN + 9;
-}
-
-
+/*
+ * The campaign's entry in the status index (cmp_index.h) under status,
+ * added or removed: every status change removes one and adds the other.
+ */
 static int
 cmp_campaign_index(cmp_op_t *op, json_t *rec, uint64_t seq, int status,
     int add)
 {
-    int                       rc;
-    char                     *p;
-    json_t                   *v;
-    size_t                    i, len;
-    cmp_val_t                 key, val;
-    unsigned char             buf[CMP_INDEX_PREFIX_LEN + 9];
-    static const char *const  fields[] = { "flow_id", "group_id", "name" };
-
-    key.mv_data = buf;
-    key.mv_size = cmp_campaign_index_key(buf, status, seq);
+    int                    rc;
+    char                   fold[CMP_FOLD_MAX];
+    const char            *name;
+    cmp_campaign_entry_t   e;
 
     if (!add) {
-        rc = cmp_db_del(op->store, op->txn, CMP_DB_INDEX, &key, NULL);
-        return (rc == 0 || rc == CMP_NOTFOUND) ? CMP_OK
-                                               : cmp_op_store_error(op, rc);
+        rc = cmp_campaign_index_del(op->store, op->txn, status, seq);
+        return (rc == 0) ? CMP_OK : cmp_op_store_error(op, rc);
     }
 
-    len = op->id_len + 1;
+    name = cmp_campaign_field(rec, "name", &e.folded_name_len);
 
-    for (i = 0; i < 3; i++) {
-        len += json_string_length(json_object_get(rec, fields[i])) + 1;
+    /* 60 characters at most (cmp_campaign_apply()): 240 bytes */
+    if (e.folded_name_len > sizeof(fold)) {
+        return cmp_op_store_error(op, CMP_BAD_VALSIZE);
     }
 
-    val.mv_size = len;
+    e.id = op->id;
+    e.id_len = op->id_len;
+    e.flow_id = cmp_campaign_field(rec, "flow_id", &e.flow_id_len);
+    e.group_id = cmp_campaign_field(rec, "group_id", &e.group_id_len);
+    e.folded_name = fold;
+    e.seq = seq;
+    e.status = status;
 
-    rc = cmp_db_put(op->store, op->txn, CMP_DB_INDEX, &key, &val,
-                 CMP_RESERVE);
-    if (rc != 0) {
-        return cmp_op_store_error(op, rc);
-    }
+    cmp_fold(fold, name, e.folded_name_len);
 
-    p = val.mv_data;
-    memcpy(p, op->id, op->id_len);
-    p += op->id_len;
-    *p++ = '\0';
+    rc = cmp_campaign_index_put(op->store, op->txn, &e);
 
-    for (i = 0; i < 3; i++) {
-        v = json_object_get(rec, fields[i]);
-        len = json_string_length(v);
-
-        if (i == 2) {
-            cmp_fold(p, json_string_value(v), len);
-
-        } else {
-            memcpy(p, json_string_value(v), len);
-        }
-
-        p += len;
-        *p++ = '\0';
-    }
-
-    return CMP_OK;
+    return (rc == 0) ? CMP_OK : cmp_op_store_error(op, rc);
 }
 
 
-/*
- * Newest first over the chosen statuses: one cursor per status, merged
- * by creation sequence, so a status filter reads only its own entries.
- */
-int
-cmp_campaign_scan(cmp_store_t *st, cmp_txn_t *txn, unsigned statuses,
-    uint64_t before_seq, cmp_campaign_visit_pt visit, void *ctx)
+static const char *
+cmp_campaign_field(json_t *rec, const char *name, size_t *len)
 {
-    int                    rc, i, best;
-    cmp_val_t              key[CMP_CAMPAIGN_NSTATUS], val[CMP_CAMPAIGN_NSTATUS];
-    uint64_t               seq;
-    const char            *p, *end;
-    cmp_cursor_t          *cur[CMP_CAMPAIGN_NSTATUS];
-    unsigned char          buf[CMP_CAMPAIGN_NSTATUS][CMP_INDEX_PREFIX_LEN
-                                                     + 9];
-    cmp_campaign_entry_t   e;
+    json_t  *v;
 
-    rc = 0;
+    v = json_object_get(rec, name);
+    *len = json_string_length(v);
 
-    for (i = 0; i < CMP_CAMPAIGN_NSTATUS; i++) {
-        cur[i] = NULL;
-        key[i].mv_size = 0;
-
-        if (!(statuses & (1u << i))) {
-            continue;
-        }
-
-        rc = cmp_cursor_open(st, txn, CMP_DB_INDEX, &cur[i]);
-        if (rc != 0) {
-            goto done;
-        }
-
-        /* position on the first entry below before_seq in this status */
-        key[i].mv_data = buf[i];
-        key[i].mv_size = cmp_campaign_index_key(buf[i], i,
-                                                before_seq ? before_seq
-                                                           : UINT64_MAX);
-
-        rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_SET_RANGE);
-
-        if (rc == CMP_NOTFOUND) {
-            rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_LAST);
-
-        } else if (rc == 0) {
-            rc = cmp_cursor_get(cur[i], &key[i], &val[i], CMP_PREV);
-        }
-
-        if (rc == 0
-            && (key[i].mv_size != CMP_INDEX_PREFIX_LEN + 9
-                || memcmp(key[i].mv_data, buf[i], CMP_INDEX_PREFIX_LEN + 1)
-                   != 0))
-        {
-            rc = CMP_NOTFOUND;
-        }
-
-        if (rc == CMP_NOTFOUND) {
-            key[i].mv_size = 0;
-            rc = 0;
-
-        } else if (rc != 0) {
-            goto done;
-        }
-    }
-
-    for ( ;; ) {
-        best = -1;
-
-        for (i = 0; i < CMP_CAMPAIGN_NSTATUS; i++) {
-            if (key[i].mv_size == 0) {
-                continue;
-            }
-
-            if (best < 0
-                || cmp_be64_get((unsigned char *) key[i].mv_data
-                                + CMP_INDEX_PREFIX_LEN + 1)
-                   > cmp_be64_get((unsigned char *) key[best].mv_data
-                                  + CMP_INDEX_PREFIX_LEN + 1))
-            {
-                best = i;
-            }
-        }
-
-        if (best < 0) {
-            break;
-        }
-
-        seq = cmp_be64_get((unsigned char *) key[best].mv_data
-                           + CMP_INDEX_PREFIX_LEN + 1);
-
-        p = val[best].mv_data;
-        end = p + val[best].mv_size;
-
-        e.seq = seq;
-        e.status = best;
-        e.id = p;
-        e.id_len = strnlen(p, end - p);
-        p += e.id_len + 1;
-        e.flow_id = p;
-        e.flow_id_len = strnlen(p, end - p);
-        p += e.flow_id_len + 1;
-        e.group_id = p;
-        e.group_id_len = strnlen(p, end - p);
-        p += e.group_id_len + 1;
-        e.folded_name = p;
-        e.folded_name_len = (p < end) ? strnlen(p, end - p) : 0;
-
-        if (visit(ctx, &e) != 0) {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur[best], &key[best], &val[best], CMP_PREV);
-
-        if (rc == 0
-            && (key[best].mv_size != CMP_INDEX_PREFIX_LEN + 9
-                || memcmp(key[best].mv_data, buf[best],
-                          CMP_INDEX_PREFIX_LEN + 1) != 0))
-        {
-            rc = CMP_NOTFOUND;
-        }
-
-        if (rc == CMP_NOTFOUND) {
-            key[best].mv_size = 0;
-            rc = 0;
-
-        } else if (rc != 0) {
-            goto done;
-        }
-    }
-
-done:
-
-    for (i = 0; i < CMP_CAMPAIGN_NSTATUS; i++) {
-        if (cur[i] != NULL) {
-            cmp_cursor_close(cur[i]);
-        }
-    }
-
-    return rc;
+    return json_is_string(v) ? json_string_value(v) : "";
 }

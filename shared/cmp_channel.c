@@ -12,6 +12,7 @@
 #include "cmp_channel.h"
 #include "cmp_validate.h"
 #include "cmp_provider.h"
+#include "cmp_changes.h"
 
 
 static void cmp_channel_names(const char **fields, const char **types);
@@ -321,18 +322,22 @@ cmp_channel_set_status(cmp_op_t *op, const char *status,
 }
 
 
-/* CMP_CHANNEL_CHANGES moves with a write that went through; rc passes */
+/*
+ * Every write of a channel that went through moves it to the end of the
+ * channels' change log (cmp_changes.h) in the same txn: campaignd reads
+ * again only what changed since it last looked.  rc passes.
+ */
 static int
 cmp_channel_changed(cmp_op_t *op, int rc)
 {
-    int       err;
-    uint64_t  seq;
+    int  err;
 
     if (rc != CMP_OK || op->replayed) {
         return rc;
     }
 
-    err = cmp_seq_next(op->store, op->txn, CMP_CHANNEL_CHANGES, &seq);
+    err = cmp_changes_note(op->store, op->txn, &cmp_kind_channels, op->id,
+                           op->id_len);
 
     return err ? cmp_op_store_error(op, err) : CMP_OK;
 }

@@ -12,13 +12,6 @@
 #include "cmp_op.h"
 
 
-/*
- * A meta sequence moved by every write of a channel or its secret, in
- * the same txn: campaignd reads the channels again only when it moved.
- */
-#define CMP_CHANNEL_CHANGES       "channels_changed"
-
-
 int cmp_channel_create(cmp_op_t *op);
 int cmp_channel_update(cmp_op_t *op);
 int cmp_channel_delete(cmp_op_t *op);

@@ -416,85 +416,31 @@ cmp_contact_import_flush(cmp_contact_import_t *imp)
 /*
  * Contacts whose folded name starts with prefix, in name order, from
  * after the index position "after" on; visit gets that position (the
- * folded name, NUL, the id) as the id argument.  The key layout is the
- * store's index layout: "<index>\0<key>".
+ * folded name, NUL, the id) as the id argument.
  */
 int
 cmp_contact_name_walk(cmp_store_t *st, cmp_txn_t *txn, const char *prefix,
     size_t prefix_len, const char *after, size_t after_len,
     cmp_record_visit_pt visit, void *ctx)
 {
-    int            rc;
-    char           low[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
-    char           start[sizeof(CMP_NAME_INDEX) + CMP_NAME_KEY_MAX];
-    size_t         low_len, head;
-    cmp_val_t      key, val;
-    cmp_cursor_t  *cur;
-    cmp_record_t   rec;
+    int                rc;
+    char               low[CMP_FOLD_MAX];
+    size_t             low_len;
+    cmp_record_join_t  j;
 
-    head = sizeof(CMP_NAME_INDEX);
-    memcpy(low, CMP_NAME_INDEX, head);
-
-    low_len = head + cmp_text_fold(low + head, CMP_FOLD_MAX, prefix,
-                                   prefix_len);
-
-    rc = cmp_cursor_open(st, txn, CMP_DB_INDEX, &cur);
-    if (rc != 0) {
-        return rc;
+    if (after != NULL && after_len > CMP_NAME_KEY_MAX) {
+        return CMP_BAD_VALSIZE;
     }
 
-    if (after != NULL) {
-        if (after_len > CMP_NAME_KEY_MAX) {
-            cmp_cursor_close(cur);
-            return CMP_BAD_VALSIZE;
-        }
+    low_len = cmp_text_fold(low, CMP_FOLD_MAX, prefix, prefix_len);
 
-        /* the page cursor is a position: start right after it */
-        memcpy(start, CMP_NAME_INDEX, head);
-        memcpy(start + head, after, after_len);
-        key.mv_data = start;
-        key.mv_size = head + after_len;
+    cmp_record_join_init(&j, st, txn, &cmp_kind_contacts, visit, ctx);
 
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
+    /* the page cursor is a position: the walk starts right after it */
+    rc = cmp_index_walk(st, txn, CMP_NAME_INDEX, low, low_len, after,
+                        after_len, cmp_record_join, &j);
 
-        if (rc == 0 && key.mv_size == head + after_len
-            && memcmp(key.mv_data, start, key.mv_size) == 0)
-        {
-            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-        }
-
-    } else {
-        key.mv_data = low;
-        key.mv_size = low_len;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
-
-    while (rc == 0
-           && key.mv_size >= low_len
-           && memcmp(key.mv_data, low, low_len) == 0)
-    {
-        rc = cmp_record_get(st, txn, &cmp_kind_contacts, val.mv_data,
-                            val.mv_size, &rec);
-
-        if (rc == 0) {
-            if (visit(ctx, (char *) key.mv_data + head, key.mv_size - head,
-                      &rec)
-                != 0)
-            {
-                break;
-            }
-
-        } else if (rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-    }
-
-    cmp_cursor_close(cur);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+    return (rc != 0) ? rc : j.rc;
 }
 
 

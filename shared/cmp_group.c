@@ -1,8 +1,8 @@
 
 /*
- * User groups: names unique case-insensitively, membership in two key
- * orders so neither listing a group nor deleting a contact scans, and an
- * exact contact_count kept in the group record in the same transaction.
+ * User groups: names unique case-insensitively, membership through the
+ * store's pairs (cmp_members.h), and an exact contact_count kept in the
+ * group record in the same transaction.
  */
 
 
@@ -16,11 +16,14 @@
 #include "cmp_validate.h"
 
 
-#define CMP_PAIR_MAX   (2 * CMP_ID_MAX + 1)
+/* a deleted contact's groups, each told of its smaller count */
+typedef struct {
+    cmp_store_t   *st;
+    cmp_txn_t     *txn;
+    int64_t        now;
+} cmp_group_leave_t;
 
 
-static size_t cmp_pair_key(char *buf, const char *a, size_t alen,
-    const char *b, size_t blen);
 static int cmp_group_apply(cmp_op_t *op, json_t *rec, int create,
     char *fold, size_t *fold_len);
 static int cmp_group_name_free(cmp_op_t *op, const char *fold,
@@ -28,6 +31,8 @@ static int cmp_group_name_free(cmp_op_t *op, const char *fold,
 static int cmp_group_members_change(cmp_op_t *op, int add);
 static int cmp_group_member_resolve(cmp_op_t *op, const char *list,
     size_t i, json_t *v, char *cid, size_t *clen);
+static int cmp_group_contact(void *ctx, const char *cid, size_t len);
+static int cmp_group_left(void *ctx, const char *gid, size_t len);
 
 
 static const char *const  cmp_group_fields[] = {
@@ -37,19 +42,6 @@ static const char *const  cmp_group_fields[] = {
 static const char *const  cmp_group_member_fields[] = {
     "contact_ids", "phones", NULL
 };
-
-
-/* "<a>\0<b>": ids never hold NUL, so pairs sort by a, then b */
-static size_t
-cmp_pair_key(char *buf, const char *a, size_t alen, const char *b,
-    size_t blen)
-{
-    memcpy(buf, a, alen);
-    buf[alen] = '\0';
-    memcpy(buf + alen + 1, b, blen);
-
-    return alen + 1 + blen;
-}
 
 
 int
@@ -181,18 +173,17 @@ cmp_group_update(cmp_op_t *op)
 
 /*
  * A group that a campaign still has to send to cannot go; campaigns keep
- * the "group" reference count.  Members go with the group.
+ * the "group" reference count.  Its members go after it, in chunks
+ * (cmp_purge.h): a group of millions is no one long txn.
  */
 int
 cmp_group_delete(cmp_op_t *op)
 {
     int            rc;
-    char           fold[CMP_FOLD_MAX], pair[CMP_PAIR_MAX];
-    size_t         fold_len, glen;
+    char           fold[CMP_FOLD_MAX];
+    size_t         fold_len;
     json_t        *rec;
-    cmp_val_t      key, val, back;
     uint64_t       refs;
-    cmp_cursor_t  *cur;
     const char    *name;
     cmp_record_t   meta;
 
@@ -216,48 +207,6 @@ cmp_group_delete(cmp_op_t *op)
                            "group \"%s\" is used by %llu campaign(s) that "
                            "are not completed", op->id,
                            (unsigned long long) refs);
-    }
-
-    rc = cmp_cursor_open(op->store, op->txn, CMP_DB_MEMBERS, &cur);
-    if (rc != 0) {
-        return cmp_op_store_error(op, rc);
-    }
-
-    glen = op->id_len;
-    key.mv_data = pair;
-    key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
-
-    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-
-    while (rc == 0
-           && key.mv_size > glen
-           && memcmp(key.mv_data, pair, glen + 1) == 0)
-    {
-        back.mv_data = pair;
-        back.mv_size = cmp_pair_key(pair,
-                                    (char *) key.mv_data + glen + 1,
-                                    key.mv_size - glen - 1, op->id, glen);
-
-        rc = cmp_db_del(op->store, op->txn, CMP_DB_MEMBER_OF, &back, NULL);
-        if (rc != 0 && rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        rc = cmp_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-
-        /* seek again: the first pair left is the next one */
-        key.mv_data = pair;
-        key.mv_size = cmp_pair_key(pair, op->id, glen, "", 0);
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
-
-    cmp_cursor_close(cur);
-
-    if (rc != 0 && rc != CMP_NOTFOUND) {
-        return cmp_op_store_error(op, rc);
     }
 
     rc = cmp_index_del(op->store, op->txn, "group_name", fold, fold_len);
@@ -506,144 +455,32 @@ cmp_group_member_resolve(cmp_op_t *op, const char *list, size_t i,
 }
 
 
-int
-cmp_member_add(cmp_store_t *st, cmp_txn_t *txn, const char *gid, size_t glen,
-    const char *cid, size_t clen, int *added)
-{
-    int        rc;
-    char       buf[CMP_PAIR_MAX];
-    cmp_val_t  key, val;
-
-    *added = 0;
-
-    key.mv_data = buf;
-    key.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
-    val.mv_data = "";
-    val.mv_size = 0;
-
-    /* an import adds its new contacts in id order: appends, mostly */
-    rc = cmp_put_append(st, txn, CMP_DB_MEMBERS, &key, &val,
-                        CMP_NOOVERWRITE);
-
-    if (rc == CMP_KEYEXIST) {
-        return 0;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
-
-    rc = cmp_put_append(st, txn, CMP_DB_MEMBER_OF, &key, &val, 0);
-    if (rc != 0) {
-        return rc;
-    }
-
-    *added = 1;
-
-    return 0;
-}
-
-
-int
-cmp_member_remove(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
-    size_t glen, const char *cid, size_t clen, int *removed)
-{
-    int        rc;
-    char       buf[CMP_PAIR_MAX];
-    cmp_val_t  key;
-
-    *removed = 0;
-
-    key.mv_data = buf;
-    key.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
-
-    rc = cmp_db_del(st, txn, CMP_DB_MEMBERS, &key, NULL);
-
-    if (rc == CMP_NOTFOUND) {
-        return 0;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    key.mv_size = cmp_pair_key(buf, cid, clen, gid, glen);
-
-    rc = cmp_db_del(st, txn, CMP_DB_MEMBER_OF, &key, NULL);
-    if (rc != 0 && rc != CMP_NOTFOUND) {
-        return rc;
-    }
-
-    *removed = 1;
-
-    return 0;
-}
-
-
 /*
  * Members of a group in contact id order, starting after "after" (a
  * contact id, or NULL); visit gets the contact id and its record.
  */
 int
-cmp_member_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid, size_t glen,
-    const char *after, size_t after_len, cmp_record_visit_pt visit,
-    void *ctx)
+cmp_group_contacts_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
+    size_t glen, const char *after, size_t after_len,
+    cmp_record_visit_pt visit, void *ctx)
 {
-    int            rc;
-    char           buf[CMP_PAIR_MAX];
-    cmp_val_t      key, val;
-    cmp_cursor_t  *cur;
-    const char    *cid;
-    cmp_record_t   rec;
+    int                rc;
+    cmp_record_join_t  j;
 
-    if (glen > CMP_ID_MAX || after_len > CMP_ID_MAX) {
-        return CMP_BAD_VALSIZE;
-    }
+    cmp_record_join_init(&j, st, txn, &cmp_kind_contacts, visit, ctx);
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_MEMBERS, &cur);
-    if (rc != 0) {
-        return rc;
-    }
+    rc = cmp_members_walk(st, txn, gid, glen, after, after_len,
+                          cmp_group_contact, &j);
 
-    key.mv_data = buf;
-    key.mv_size = cmp_pair_key(buf, gid, glen, after ? after : "",
-                               after ? after_len : 0);
+    return (rc != 0) ? rc : j.rc;
+}
 
-    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
-    if (rc == 0 && after != NULL && key.mv_size == glen + 1 + after_len
-        && memcmp(key.mv_data, buf, key.mv_size) == 0)
-    {
-        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-    }
-
-    while (rc == 0
-           && key.mv_size > glen + 1
-           && memcmp(key.mv_data, gid, glen) == 0
-           && ((char *) key.mv_data)[glen] == '\0')
-    {
-        cid = (char *) key.mv_data + glen + 1;
-
-        rc = cmp_record_get(st, txn, &cmp_kind_contacts, cid,
-                            key.mv_size - glen - 1, &rec);
-
-        if (rc == 0) {
-            if (visit(ctx, cid, key.mv_size - glen - 1, &rec) != 0) {
-                break;
-            }
-
-        } else if (rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-    }
-
-    cmp_cursor_close(cur);
-
-    return (rc == CMP_NOTFOUND) ? 0 : rc;
+/* a cmp_member_visit_pt: the member's record, by its id */
+static int
+cmp_group_contact(void *ctx, const char *cid, size_t len)
+{
+    return cmp_record_join(ctx, cid, len, cid, len);
 }
 
 
@@ -710,54 +547,25 @@ int
 cmp_contact_leave_groups(cmp_store_t *st, cmp_txn_t *txn, int64_t now,
     const char *cid, size_t clen)
 {
-    int            rc;
-    char           buf[CMP_PAIR_MAX], gid[CMP_ID_MAX + 1];
-    size_t         glen;
-    cmp_val_t      key, val, fwd;
-    cmp_cursor_t  *cur;
+    cmp_group_leave_t  l;
 
-    rc = cmp_cursor_open(st, txn, CMP_DB_MEMBER_OF, &cur);
-    if (rc != 0) {
-        return rc;
-    }
+    l.st = st;
+    l.txn = txn;
+    l.now = now;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
+    return cmp_member_of_take(st, txn, cid, clen, cmp_group_left, &l);
+}
 
-    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
 
-    while (rc == 0
-           && key.mv_size > clen + 1
-           && memcmp(key.mv_data, cid, clen) == 0
-           && ((char *) key.mv_data)[clen] == '\0')
-    {
-        glen = key.mv_size - clen - 1;
-        memcpy(gid, (char *) key.mv_data + clen + 1, glen);
+/* a cmp_member_visit_pt: the group the contact left counts one less */
+static int
+cmp_group_left(void *ctx, const char *gid, size_t len)
+{
+    cmp_group_leave_t *l = ctx;
 
-        rc = cmp_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
+    int  rc;
 
-        fwd.mv_data = buf;
-        fwd.mv_size = cmp_pair_key(buf, gid, glen, cid, clen);
-
-        rc = cmp_db_del(st, txn, CMP_DB_MEMBERS, &fwd, NULL);
-        if (rc != 0 && rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        rc = cmp_group_count_add(st, txn, now, gid, glen, -1);
-        if (rc != 0 && rc != CMP_NOTFOUND) {
-            break;
-        }
-
-        key.mv_data = buf;
-        key.mv_size = cmp_pair_key(buf, cid, clen, "", 0);
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
-
-    cmp_cursor_close(cur);
+    rc = cmp_group_count_add(l->st, l->txn, l->now, gid, len, -1);
 
     return (rc == CMP_NOTFOUND) ? 0 : rc;
 }

@@ -1,7 +1,7 @@
 
 /*
  * User groups ("crowds"): the audience a campaign sends to.  Membership is
- * kept both ways (members, member_of) and counted in the group record.
+ * the store's (cmp_members.h); the group record counts it.
  */
 
 
@@ -10,6 +10,7 @@
 
 
 #include "cmp_op.h"
+#include "cmp_members.h"
 
 
 /* one request adds or removes at most this many; more is an import */
@@ -22,11 +23,7 @@ int cmp_group_delete(cmp_op_t *op);
 int cmp_group_members_add(cmp_op_t *op);
 int cmp_group_members_remove(cmp_op_t *op);
 
-int cmp_member_add(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
-    size_t glen, const char *cid, size_t clen, int *added);
-int cmp_member_remove(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
-    size_t glen, const char *cid, size_t clen, int *removed);
-int cmp_member_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
+int cmp_group_contacts_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *after, size_t after_len,
     cmp_record_visit_pt visit, void *ctx);
 int cmp_group_count_add(cmp_store_t *st, cmp_txn_t *txn, int64_t now,

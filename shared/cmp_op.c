@@ -11,6 +11,8 @@
 
 #include "cmp_json_writer.h"
 #include "cmp_op.h"
+#include "cmp_tombstone.h"
+#include "cmp_purge.h"
 #include "cmp_validate.h"
 
 
@@ -351,6 +353,19 @@ cmp_resource_create(cmp_op_t *op, json_t *record)
             return cmp_op_store_error(op, rc);
         }
 
+        /* a deleted resource's id stays its own (README "The API") */
+        rc = cmp_tombstone_get(op->store, op->txn, op->kind, op->id,
+                               op->id_len, NULL);
+        if (rc == 0) {
+            return cmp_op_fail(op, 409, "conflict", "id",
+                               "id \"%s\" belonged to a deleted %s; ids are "
+                               "never reused", op->id, op->kind->singular);
+        }
+
+        if (rc != CMP_NOTFOUND) {
+            return cmp_op_store_error(op, rc);
+        }
+
         json_object_del(record, "id");
 
     } else if (op->id_seq != NULL) {
@@ -520,6 +535,21 @@ cmp_resource_remove(cmp_op_t *op)
     int  rc;
 
     rc = cmp_record_del(op->store, op->txn, op->kind, op->id, op->id_len);
+
+    /*
+     * The id stays taken, and what the resource owned is purged in
+     * chunks (cmp_purge.h), never in this txn the writer waits on.
+     */
+    if (rc == 0) {
+        rc = cmp_tombstone_put(op->store, op->txn, op->kind, op->id,
+                               op->id_len, op->now);
+    }
+
+    if (rc == 0) {
+        rc = cmp_purge_add(op->store, op->txn, op->kind, op->id,
+                           op->id_len);
+    }
+
     if (rc != 0) {
         return cmp_op_store_error(op, rc);
     }

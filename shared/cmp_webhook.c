@@ -11,6 +11,7 @@
 
 #include "cmp_webhook.h"
 #include "cmp_message.h"
+#include "cmp_inbox.h"
 #include "cmp_counter.h"
 #include "cmp_funnel.h"
 #include "cmp_json_raw.h"
@@ -180,57 +181,60 @@ cmp_webhook_unhex(unsigned char *dst, const char *src, size_t len)
 /*
  * The message an event is about, as its key and its record in the map:
  * by our own hex id echoed back when the provider carries one, else by
- * the provider's id.  A store code: CMP_NOTFOUND when unknown.
+ * the provider's id.  A store code: CMP_NOTFOUND when unknown, or when
+ * its campaign was deleted.
  */
 int
 cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
     const char *provider_id, unsigned char *key, size_t *key_len,
-    cmp_val_t *rec)
+    const char **rec, size_t *rec_len)
 {
-    int       rc;
-    size_t    n;
-    cmp_val_t   k, v;
+    int          rc;
+    size_t       n, klen, vlen;
+    const char  *v;
 
     rc = CMP_NOTFOUND;
     n = opaque ? strlen(opaque) : 0;
+    klen = 0;
 
     if (n > 0 && n % 2 == 0 && n / 2 <= CMP_MESSAGE_KEY_MAX
         && cmp_webhook_unhex(key, opaque, n) == 0)
     {
-        k.mv_data = key;
-        k.mv_size = n / 2;
-        rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, rec);
+        klen = n / 2;
+        rc = cmp_message_get(st, txn, key, klen, rec, rec_len);
     }
 
     if (rc == CMP_NOTFOUND && provider_id != NULL) {
-        k.mv_data = (void *) provider_id;
-        k.mv_size = strlen(provider_id);
-
-        rc = cmp_db_get(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, &k, &v);
+        rc = cmp_message_provider_get(st, txn, provider_id,
+                                      strlen(provider_id), &v, &vlen);
 
         if (rc == 0) {
             /* the raw key (it has NUL separators), or its hex form */
-            if (memchr(v.mv_data, '\0', v.mv_size) == NULL
-                && v.mv_size % 2 == 0 && v.mv_size / 2 <= CMP_MESSAGE_KEY_MAX
-                && cmp_webhook_unhex(key, v.mv_data, v.mv_size) == 0)
+            if (memchr(v, '\0', vlen) == NULL
+                && vlen % 2 == 0 && vlen / 2 <= CMP_MESSAGE_KEY_MAX
+                && cmp_webhook_unhex(key, v, vlen) == 0)
             {
-                k.mv_size = v.mv_size / 2;
+                klen = vlen / 2;
 
-            } else if (v.mv_size <= CMP_MESSAGE_KEY_MAX) {
-                memcpy(key, v.mv_data, v.mv_size);
-                k.mv_size = v.mv_size;
+            } else if (vlen <= CMP_MESSAGE_KEY_MAX) {
+                memcpy(key, v, vlen);
+                klen = vlen;
 
             } else {
                 return CMP_NOTFOUND;
             }
 
-            k.mv_data = key;
-            rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, rec);
+            rc = cmp_message_get(st, txn, key, klen, rec, rec_len);
         }
     }
 
+    /* a deleted campaign's message, not purged yet, is no one's now */
     if (rc == 0) {
-        *key_len = k.mv_size;
+        rc = cmp_message_owned(st, txn, key, klen);
+    }
+
+    if (rc == 0) {
+        *key_len = klen;
     }
 
     return rc;
@@ -249,14 +253,15 @@ cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
     int                rc;
     size_t             i, key_len;
     json_t            *ev;
-    cmp_val_t            rec;
+    size_t             rec_len;
+    const char        *rec;
     cmp_json_field_t   f[1];
     unsigned char      key[CMP_MESSAGE_KEY_MAX];
 
     json_array_foreach(events, i, ev) {
         rc = cmp_webhook_find(st, txn, cmp_provider_str(ev, "opaque"),
                               cmp_provider_str(ev, "provider_message_id"),
-                              key, &key_len, &rec);
+                              key, &key_len, &rec, &rec_len);
 
         if (rc == CMP_NOTFOUND) {
             continue;
@@ -268,7 +273,7 @@ cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
 
         f[0].name = "channel_id";
 
-        if (cmp_json_raw_find(rec.mv_data, rec.mv_size, f, 1) != 0
+        if (cmp_json_raw_find(rec, rec_len, f, 1) != 0
             || f[0].value == NULL
             || cmp_json_raw_value_string(f[0].value, f[0].len, id,
                                          CMP_ID_MAX + 1) != 0)
@@ -291,12 +296,13 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
     const char *provider_id, unsigned char *key, size_t *key_len,
     json_t **msg)
 {
-    int       rc;
-    char      err[160];
-    cmp_val_t   v;
+    int          rc;
+    char         err[160];
+    size_t       len;
+    const char  *rec;
 
     rc = cmp_webhook_find(op->store, op->txn, opaque, provider_id, key,
-                          key_len, &v);
+                          key_len, &rec, &len);
 
     if (rc == CMP_NOTFOUND) {
         return 1;
@@ -307,7 +313,7 @@ cmp_webhook_message(cmp_op_t *op, const char *opaque,
         return -1;
     }
 
-    *msg = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
+    *msg = cmp_json_parse(rec, len, err, sizeof(err));
 
     if (*msg == NULL || !json_is_object(*msg)) {
         json_decref(*msg);
@@ -378,7 +384,6 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
     char     *dump;
     char      now[CMP_TIME_LEN + 1];
     size_t    len;
-    cmp_val_t   k, v;
 
     cmp_time_format(op->now, now);
     json_object_set_new(msg, "updated_at", json_string(now));
@@ -388,12 +393,7 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    k.mv_data = (void *) key;
-    k.mv_size = key_len;
-    v.mv_data = dump;
-    v.mv_size = len;
-
-    rc = cmp_db_put(op->store, op->txn, CMP_DB_MESSAGES, &k, &v, 0);
+    rc = cmp_message_put(op->store, op->txn, key, key_len, dump, len);
     free(dump);
 
     if (rc != 0) {
@@ -542,9 +542,6 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
     int            rc;
     char          *dump;
     size_t         len;
-    cmp_val_t        k, v;
-    uint64_t       seq;
-    unsigned char  buf[8];
 
     if (record == NULL) {
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
@@ -557,18 +554,7 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    rc = cmp_seq_next(op->store, op->txn, "inbox", &seq);
-
-    if (rc == 0) {
-        cmp_be64_put(buf, seq);
-
-        k.mv_data = buf;
-        k.mv_size = 8;
-        v.mv_data = dump;
-        v.mv_size = len;
-
-        rc = cmp_db_put(op->store, op->txn, CMP_DB_INBOX, &k, &v, 0);
-    }
+    rc = cmp_inbox_put(op->store, op->txn, dump, len);
 
     free(dump);
 

@@ -28,8 +28,7 @@
  *   "from", "text", "message_type", "timestamp" (unix seconds),
  *   "stop" (a reply that is an opt-out word), "reason"
  *
- * The inbox (CMP_DB_INBOX, be64 sequence "inbox" -> JSON) gets, for
- * campaignd:
+ * The inbox (shared/store/cmp_inbox.h) gets, for campaignd:
  *   {"type":"reply","channel_id","from","contact_id","text",
  *    "provider_message_id","message_id","counted","received_at"}
  *     message_id: hex key of the message replied to when the provider
@@ -69,7 +68,7 @@ int cmp_webhook_apply(cmp_op_t *op);
 
 int cmp_webhook_find(cmp_store_t *st, cmp_txn_t *txn, const char *opaque,
     const char *provider_id, unsigned char *key, size_t *key_len,
-    cmp_val_t *rec);
+    const char **rec, size_t *rec_len);
 int cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
     char *id, size_t *id_len);
 

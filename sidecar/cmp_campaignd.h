@@ -57,6 +57,7 @@ typedef struct {
     struct cmp_engine_s *engine;
     struct cmp_dispatch_s *dispatch;
     unsigned             queued:1;      /* new messages to dispatch */
+    unsigned             refreshing:1;  /* channels left to read at once */
     sigset_t             wait_mask;     /* signals open while waiting */
     unsigned             store_open:1;
     unsigned             pid_written:1;

@@ -15,6 +15,7 @@
 
 #include "cmp_dispatch.h"
 #include "cmp_bucket.h"
+#include "cmp_channel_cache.h"
 #include "cmp_message.h"
 #include "cmp_instance.h"
 #include "cmp_queue.h"
@@ -31,26 +32,6 @@
 #define CMP_DISPATCH_BATCH      256      /* sends a channel starts at once */
 #define CMP_GAP_SLOTS           65536
 #define CMP_REQUEST_TIMEOUT     30
-
-
-typedef struct {
-    char                id[CMP_ID_MAX + 1];
-    const cmp_provider_t *provider;
-    unsigned            ok:1;          /* status ok, and sendable */
-    unsigned            present:1;
-    char               *url;
-    cmp_http_headers_t *headers;       /* with the token; shared by its
-                                          requests in flight, a PATCH of
-                                          the token gives it new ones */
-    char                sender[64];
-    char               *secrets;       /* values, NUL after each, "" last:
-                                          cut out of provider answers */
-    cmp_bucket_t        bucket;
-    unsigned            max_in_flight;
-    unsigned            in_flight;
-    int64_t             min_gap_ms;
-    int64_t             throttles;     /* in a row; slows the bucket */
-} cmp_chan_t;
 
 
 /* a send's part of its request (cmp_http_req_t.ctx) */
@@ -71,20 +52,17 @@ struct cmp_dispatch_s {
     cmp_http_owner_t    owner;
     cmp_dispatch_outcome_pt  outcome;  /* the flow engine's */
     void               *data;
-    cmp_chan_t         *chans;
-    size_t              nchans;
+    cmp_channel_cache_t  channels;
     unsigned            stopping:1;
-    unsigned            refreshed:1;
-    uint64_t            changes;       /* CMP_CHANNEL_CHANGES when read */
     uint64_t           *gap;           /* hash << 20 | (ms >> 10) */
     cmp_text_t   patch;         /* a message record rewritten */
-    cmp_txn_t          *txn;           /* the refresh's read txn */
 };
 
 
 typedef struct {
     char                id[CMP_ID_MAX + 1];
     int                 running;
+    int                 gone;       /* deleted: its purge is under way */
     int64_t             end;
 } cmp_campaign_cache_t;
 
@@ -129,8 +107,6 @@ typedef enum {
 
 
 static int64_t cmp_dispatch_msec(void);
-static int cmp_dispatch_channel(void *ctx, const char *id, size_t len,
-    const cmp_record_t *rec);
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
     int64_t now_ms, cmp_txn_t *parent, cmp_http_req_t **out);
 static void cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn,
@@ -157,7 +133,6 @@ static int cmp_dispatch_refused(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_throttled(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_blocked(cmp_dispatch_answer_t *x);
 static int cmp_dispatch_deferred(cmp_dispatch_answer_t *x);
-static char *cmp_dispatch_secrets(const cmp_provider_t *pr, json_t *secret);
 static int cmp_dispatch_opted_out(cmp_dispatch_t *d, cmp_txn_t *txn,
     const char *contact);
 static int cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn,
@@ -193,6 +168,7 @@ cmp_dispatch_create(cmp_campaignd_t *cd, cmp_http_t *http,
     d->http = http;
     d->outcome = outcome;
     d->data = data;
+    cmp_channel_cache_init(&d->channels, d->st, d->log);
     d->gap = calloc(CMP_GAP_SLOTS, sizeof(uint64_t));
 
     if (d->gap == NULL) {
@@ -214,25 +190,13 @@ cmp_dispatch_create(cmp_campaignd_t *cd, cmp_http_t *http,
 void
 cmp_dispatch_destroy(cmp_dispatch_t *d)
 {
-    size_t  i;
-
     if (d == NULL) {
         return;
     }
 
-    for (i = 0; i < d->nchans; i++) {
-        free(d->chans[i].url);
-        cmp_http_headers_release(d->chans[i].headers);
-
-        if (d->chans[i].secrets != NULL) {
-            memset(d->chans[i].secrets, 0, strlen(d->chans[i].secrets));
-            free(d->chans[i].secrets);
-        }
-    }
-
+    cmp_channel_cache_free(&d->channels);
     cmp_text_free(&d->patch);
 
-    free(d->chans);
     free(d->gap);
     free(d);
 }
@@ -250,177 +214,16 @@ cmp_dispatch_msec(void)
 
 
 /*
- * Once a second: channel settings as the API last wrote them, read again
- * only when a channel changed since (CMP_CHANNEL_CHANGES), so a store of
- * many channels costs one meta read a second.
+ * Channel settings as the API last wrote them: a chunk of what changed
+ * since the last look (cmp_channel_cache.c).  1: more to read at once.
  */
-void
+int
 cmp_dispatch_refresh(cmp_dispatch_t *d)
 {
-    size_t      i;
-    cmp_txn_t  *txn;
-    uint64_t    changes;
-
     /* and the queue gets a look, whatever woke it */
     d->cd->queued = 1;
 
-    if (cmp_store_txn_begin(d->st, NULL, CMP_RDONLY, &txn) != 0) {
-        return;
-    }
-
-    if (cmp_meta_get_u64(d->st, txn, CMP_CHANNEL_CHANGES, &changes) != 0) {
-        changes = 0;
-    }
-
-    if (d->refreshed && changes == d->changes) {
-        cmp_txn_abort(txn);
-        return;
-    }
-
-    d->refreshed = 1;
-    d->changes = changes;
-
-    for (i = 0; i < d->nchans; i++) {
-        d->chans[i].present = 0;
-    }
-
-    d->txn = txn;
-    (void) cmp_record_list(d->st, txn, &cmp_kind_channels, 0,
-                           cmp_dispatch_channel, d);
-    d->txn = NULL;
-
-    for (i = 0; i < d->nchans; i++) {
-        if (!d->chans[i].present) {
-            d->chans[i].ok = 0;
-        }
-    }
-
-    cmp_txn_abort(txn);
-}
-
-
-static int
-cmp_dispatch_channel(void *ctx, const char *id, size_t len,
-    const cmp_record_t *rec)
-{
-    cmp_dispatch_t *d = ctx;
-
-    int                    ok;
-    char                   err[64], *url, *auth;
-    size_t                 i, n, slen;
-    json_t                *ch, *p, *secret;
-    int64_t                now;
-    cmp_chan_t            *c, *chans;
-    const char            *token, *s, *status;
-    const cmp_provider_t  *pr;
-
-    if (len > CMP_ID_MAX) {
-        return 0;
-    }
-
-    ch = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
-    if (ch == NULL) {
-        return 0;
-    }
-
-    for (i = 0; i < d->nchans; i++) {
-        if (strlen(d->chans[i].id) == len
-            && memcmp(d->chans[i].id, id, len) == 0)
-        {
-            break;
-        }
-    }
-
-    now = cmp_dispatch_msec();
-
-    if (i == d->nchans) {
-        chans = realloc(d->chans, (d->nchans + 1) * sizeof(cmp_chan_t));
-        if (chans == NULL) {
-            json_decref(ch);
-            return 0;
-        }
-
-        d->chans = chans;
-        c = &d->chans[d->nchans++];
-        memset(c, 0, sizeof(cmp_chan_t));
-        memcpy(c->id, id, len);
-        c->id[len] = '\0';
-        cmp_bucket_init(&c->bucket, 1, now);
-    }
-
-    c = &d->chans[i];
-    c->present = 1;
-
-    s = json_string_value(json_object_get(ch, "type"));
-    pr = (s != NULL) ? cmp_provider_find(s, strlen(s)) : NULL;
-
-    if (pr == NULL) {
-        pr = cmp_providers[0];
-    }
-
-    c->provider = pr;
-
-    p = json_object_get(ch, pr->name);
-    s = (pr->sender_field != NULL)
-        ? json_string_value(json_object_get(p, pr->sender_field)) : NULL;
-    snprintf(c->sender, sizeof(c->sender), "%s", s ? s : "");
-
-    token = NULL;
-    secret = NULL;
-
-    if (cmp_secret_get(d->st, d->txn, id, len, &s, &slen) == 0) {
-        secret = cmp_json_parse(s, slen, err, sizeof(err));
-        token = json_string_value(json_object_get(secret, pr->token));
-    }
-
-    if (c->secrets != NULL) {
-        memset(c->secrets, 0, strlen(c->secrets));
-        free(c->secrets);
-    }
-
-    c->secrets = cmp_dispatch_secrets(pr, secret);
-
-    url = NULL;
-    auth = NULL;
-
-    if (token != NULL && pr->endpoint(p, token, &url, &auth) != 0) {
-        url = NULL;
-        auth = NULL;
-    }
-
-    json_decref(secret);
-
-    free(c->url);
-    c->url = url;
-    c->headers = cmp_http_headers(c->headers, auth);
-    free(auth);
-
-    status = json_string_value(json_object_get(ch, "status"));
-    ok = (url != NULL && c->headers != NULL
-          && (status == NULL || strcmp(status, "error") != 0));
-
-    if (c->ok != ok) {
-        cmp_log_error(d->log, ok ? CMP_LOG_INFO : CMP_LOG_WARN,
-                      "channel %s: dispatch %s", c->id,
-                      ok ? "on" : "stopped");
-    }
-
-    c->ok = ok;
-
-    n = json_integer_value(json_object_get(ch, "rate_limit_per_second"));
-    if (n > 0 && (double) n != c->bucket.rate) {
-        cmp_bucket_set_rate(&c->bucket, (double) n, now);
-    }
-
-    n = json_integer_value(json_object_get(ch, "max_in_flight"));
-    c->max_in_flight = (n > 0) ? n : 64;
-    c->min_gap_ms = json_integer_value(json_object_get(ch,
-                                                       "min_gap_seconds"))
-                    * 1000;
-
-    json_decref(ch);
-
-    return 0;
+    return cmp_channel_cache_refresh(&d->channels);
 }
 
 
@@ -432,10 +235,8 @@ int
 cmp_dispatch_recover(cmp_dispatch_t *d)
 {
     int            rc, n;
-    cmp_val_t      k, v;
     json_t        *msg;
     cmp_txn_t     *txn;
-    cmp_cursor_t  *cur;
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     size_t         mklen;
 
@@ -447,32 +248,10 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
     }
 
     for ( ;; ) {
-        rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
-        if (rc != 0) {
-            break;
-        }
-
-        k.mv_data = CMP_QUEUE_SENDING;
-        k.mv_size = CMP_QUEUE_SENDING_LEN;
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-        if (rc != 0 || k.mv_size <= CMP_QUEUE_SENDING_LEN
-            || memcmp(k.mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
-            || k.mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
-        {
-            cmp_cursor_close(cur);
-            rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
-            break;
-        }
-
-        mklen = k.mv_size - CMP_QUEUE_SENDING_LEN;
-        memcpy(mkey, (char *) k.mv_data + CMP_QUEUE_SENDING_LEN, mklen);
-
-        rc = cmp_cursor_del(cur, 0);
-        cmp_cursor_close(cur);
+        rc = cmp_queue_sending_take(d->st, txn, mkey, &mklen);
 
         if (rc != 0) {
+            rc = (rc == CMP_NOTFOUND) ? 0 : rc;
             break;
         }
 
@@ -616,7 +395,7 @@ cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn, int64_t now,
 
     d->cd->queued = 0;
 
-    for (i = 0; i < d->nchans; i++) {
+    for (i = 0; i < d->channels.nchans; i++) {
         cmp_dispatch_channel_pump(d, (int) i, now, txn, reqs);
     }
 }
@@ -708,11 +487,13 @@ cmp_dispatch_campaign_open(cmp_dispatch_t *d, cmp_txn_t *txn, const char *id,
 
     snprintf(cache->id, sizeof(cache->id), "%s", id);
     cache->running = 0;
+    cache->gone = 0;
     cache->end = 0;
 
     if (cmp_record_get(d->st, txn, &cmp_kind_campaigns, id, strlen(id), &r)
         != 0)
     {
+        cache->gone = 1;
         return 0;
     }
 
@@ -745,21 +526,19 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
     cmp_txn_t *parent, cmp_http_req_t **out)
 {
     int                    rc, cap, n, scanned, ndel, lane, take;
-    char                   prefix[CMP_ID_MAX + 2];
-    size_t                 plen, mklen;
-    cmp_val_t              k, v;
+    size_t                 mklen;
     cmp_txn_t             *txn;
     cmp_http_req_t        *reqs, *r;
     cmp_chan_t            *c;
-    cmp_cursor_t          *cur;
+    cmp_queue_iter_t       it;
     cmp_campaign_cache_t   cache;
     unsigned char          mkey[CMP_MESSAGE_KEY_MAX];
     struct {
-        unsigned char      key[CMP_ID_MAX + 16];
+        unsigned char      key[CMP_QUEUE_KEY_MAX];
         size_t             len;
     }                     *dels;
 
-    c = &d->chans[ci];
+    c = &d->channels.chans[ci];
 
     if (!c->ok) {
         return;
@@ -784,9 +563,6 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         return;
     }
 
-    plen = strlen(c->id) + 1;
-    memcpy(prefix, c->id, plen);
-
     dels = malloc(CMP_DISPATCH_SCAN * sizeof(*dels));
     if (dels == NULL) {
         return;
@@ -798,7 +574,7 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
         return;
     }
 
-    rc = cmp_cursor_open(d->st, txn, CMP_DB_QUEUE, &cur);
+    rc = cmp_queue_iter_open(d->st, txn, &it);
     if (rc != 0) {
         cmp_txn_abort(txn);
         free(dels);
@@ -814,29 +590,22 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
     ndel = 0;
     scanned = 0;
 
-    k.mv_data = prefix;
-    k.mv_size = plen;
-
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
+    rc = cmp_queue_first(&it, c->id);
 
     while (rc == 0 && n < cap && scanned < CMP_DISPATCH_SCAN) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
-            break;
-        }
-
         scanned++;
 
-        if (v.mv_size > CMP_MESSAGE_KEY_MAX
-            || k.mv_size > sizeof(dels[0].key))
+        if (it.mkey_len > CMP_MESSAGE_KEY_MAX
+            || it.key_len > sizeof(dels[0].key))
         {
             goto next;
         }
 
         /* the entry's key and value, before any write moves the pages */
-        mklen = v.mv_size;
-        memcpy(mkey, v.mv_data, mklen);
-        memcpy(dels[ndel].key, k.mv_data, k.mv_size);
-        dels[ndel].len = k.mv_size;
+        mklen = it.mkey_len;
+        memcpy(mkey, it.mkey, mklen);
+        memcpy(dels[ndel].key, it.key, it.key_len);
+        dels[ndel].len = it.key_len;
 
         take = cmp_dispatch_take(d, txn, ci, mkey, mklen, &cache, now_ms, &r);
 
@@ -869,20 +638,17 @@ cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci, int64_t now_ms,
             break;
         }
 
-        rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
+        rc = cmp_queue_next(&it);
     }
 
-    cmp_cursor_close(cur);
+    cmp_queue_iter_close(&it);
 
     if (rc == CMP_NOTFOUND) {
         rc = 0;
     }
 
     for (lane = 0; rc == 0 && lane < ndel; lane++) {
-        k.mv_data = dels[lane].key;
-        k.mv_size = dels[lane].len;
-        rc = cmp_db_del(d->st, txn, CMP_DB_QUEUE, &k, NULL);
-        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+        rc = cmp_queue_del(d->st, txn, dels[lane].key, dels[lane].len);
     }
 
     /* the in-flight marker: what a restart must look at again */
@@ -936,20 +702,16 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     int                  rc;
     char                 num[24];
     size_t               len;
-    cmp_val_t            k, v;
     uint64_t             h;
     cmp_chan_t          *c;
     const char          *rec, *reason, *skip;
     cmp_json_field_t     set[1];
     cmp_message_view_t   m;
 
-    c = &d->chans[ci];
+    c = &d->channels.chans[ci];
     *req = NULL;
 
-    k.mv_data = (void *) mkey;
-    k.mv_size = mklen;
-
-    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
+    rc = cmp_message_get(d->st, txn, mkey, mklen, &rec, &len);
     if (rc == CMP_NOTFOUND) {
         return CMP_TAKE_DROP;
     }
@@ -957,9 +719,6 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
     if (rc != 0) {
         return -rc;
     }
-
-    rec = v.mv_data;
-    len = v.mv_size;
 
     /* cancelled, skipped, or queued twice: the entry is stale */
     if (cmp_dispatch_view(rec, len, &m) != 0
@@ -977,6 +736,11 @@ cmp_dispatch_take(cmp_dispatch_t *d, cmp_txn_t *txn, int ci,
         if (!cmp_dispatch_campaign_open(d, txn, m.campaign, cache,
                                         now_ms / 1000))
         {
+            /* deleted: its ledger and counters are the purge's, untouched */
+            if (cache->gone) {
+                return CMP_TAKE_DROP;
+            }
+
             reason = "\"campaign_stopped\"";
             skip = (now_ms / 1000 >= cache->end) ? CMP_SKIP_PAST_END
                                                  : CMP_SKIP_SUSPENDED;
@@ -1110,7 +874,6 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
     int                rc;
     char               status[24], when[CMP_TIME_LEN + 3];
     size_t             i;
-    cmp_val_t          k, v;
     cmp_json_field_t   all[8];
 
     if (n + 2 > sizeof(all) / sizeof(all[0])) {
@@ -1143,12 +906,8 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
         return rc;
     }
 
-    k.mv_data = (void *) mkey;
-    k.mv_size = mklen;
-    v.mv_data = d->patch.data;
-    v.mv_size = d->patch.len;
-
-    return cmp_db_put(d->st, txn, CMP_DB_MESSAGES, &k, &v, 0);
+    return cmp_message_put(d->st, txn, mkey, mklen, d->patch.data,
+                           d->patch.len);
 }
 
 
@@ -1164,7 +923,7 @@ cmp_dispatch_request(cmp_dispatch_t *d, int ci, const char *rec, size_t len,
     cmp_chan_t      *c;
     cmp_http_req_t  *r;
 
-    c = &d->chans[ci];
+    c = &d->channels.chans[ci];
 
     r = cmp_http_new(d->http, &d->owner);
     if (r == NULL) {
@@ -1205,7 +964,7 @@ cmp_dispatch_submit(cmp_dispatch_t *d, cmp_http_req_t *reqs)
     cmp_http_req_t  *r;
 
     for (r = reqs; r != NULL; r = r->next) {
-        d->chans[cmp_send(r)->chan].in_flight++;
+        d->channels.chans[cmp_send(r)->chan].in_flight++;
     }
 
     cmp_http_submit(d->http, reqs);
@@ -1228,7 +987,8 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
     now = cmp_dispatch_msec();
 
     for (r = list; r != NULL; r = r->next) {
-        d->chans[cmp_send(r)->chan].in_flight--;
+        d->channels.chans[cmp_send(r)->chan].in_flight--;
+        cmp_channel_cache_idle(&d->channels, cmp_send(r)->chan);
     }
 
     rc = cmp_store_txn_begin(d->st, NULL, 0, &txn);
@@ -1268,7 +1028,6 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
 {
     int                     rc;
     char                    detail[sizeof(((cmp_answer_t *) 0)->error)];
-    cmp_val_t               k, v;
     const char             *s;
     cmp_dispatch_answer_t   x;
 
@@ -1276,7 +1035,7 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
     x.d = d;
     x.txn = txn;
     x.s = cmp_send(r);
-    x.c = &d->chans[x.s->chan];
+    x.c = &d->channels.chans[x.s->chan];
     x.now_ms = now_ms;
 
     if (r->error != NULL) {
@@ -1296,16 +1055,16 @@ cmp_dispatch_record(cmp_dispatch_t *d, cmp_txn_t *txn, cmp_http_req_t *r,
         return rc;
     }
 
-    k.mv_data = x.s->mkey;
-    k.mv_size = x.s->mklen;
+    rc = cmp_message_get(d->st, txn, x.s->mkey, x.s->mklen, &x.rec, &x.len);
 
-    rc = cmp_db_get(d->st, txn, CMP_DB_MESSAGES, &k, &v);
+    /* its campaign deleted while it was out: the purge's, left as it is */
+    if (rc == 0) {
+        rc = cmp_message_owned(d->st, txn, x.s->mkey, x.s->mklen);
+    }
+
     if (rc != 0) {
         return (rc == CMP_NOTFOUND) ? 0 : rc;
     }
-
-    x.rec = v.mv_data;
-    x.len = v.mv_size;
 
     if (cmp_dispatch_view(x.rec, x.len, &x.m) != 0) {
         return 0;
@@ -1365,7 +1124,6 @@ static int
 cmp_dispatch_sent(cmp_dispatch_answer_t *x)
 {
     int                    rc;
-    cmp_val_t              k, v;
     cmp_message_view_t    *m;
     cmp_json_field_t       set[2];
 
@@ -1389,12 +1147,9 @@ cmp_dispatch_sent(cmp_dispatch_answer_t *x)
                               x->now_ms / 1000);
 
     if (rc == 0 && x->a.provider_id[0] != '\0') {
-        k.mv_data = x->a.provider_id;
-        k.mv_size = strlen(x->a.provider_id);
-        v.mv_data = x->s->mkey;
-        v.mv_size = x->s->mklen;
-        rc = cmp_db_put(x->d->st, x->txn, CMP_DB_MESSAGE_BY_PROVIDER, &k,
-                     &v, 0);
+        rc = cmp_message_provider_put(x->d->st, x->txn, x->a.provider_id,
+                                      strlen(x->a.provider_id), x->s->mkey,
+                                      x->s->mklen);
     }
 
     if (rc == 0) {
@@ -1639,45 +1394,6 @@ cmp_dispatch_deferred(cmp_dispatch_answer_t *x)
                   m->contact, m->id, a->error, (long long) wait / 1000);
 
     return rc;
-}
-
-
-/* the values of a channel's secrets, for cmp_answer_redact() */
-static char *
-cmp_dispatch_secrets(const cmp_provider_t *pr, json_t *secret)
-{
-    char                *buf, *p;
-    size_t               n;
-    const char          *s;
-    const char *const   *f;
-
-    n = 1;
-
-    for (f = pr->secrets; *f != NULL; f++) {
-        s = json_string_value(json_object_get(secret, *f));
-        n += (s != NULL) ? strlen(s) + 1 : 0;
-    }
-
-    buf = malloc(n);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    p = buf;
-
-    for (f = pr->secrets; *f != NULL; f++) {
-        s = json_string_value(json_object_get(secret, *f));
-
-        if (s != NULL && *s != '\0') {
-            n = strlen(s) + 1;
-            memcpy(p, s, n);
-            p += n;
-        }
-    }
-
-    *p = '\0';
-
-    return buf;
 }
 
 

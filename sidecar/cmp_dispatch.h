@@ -44,7 +44,7 @@ cmp_dispatch_t *cmp_dispatch_create(cmp_campaignd_t *cd, cmp_http_t *http,
     cmp_dispatch_outcome_pt outcome, void *data);
 void cmp_dispatch_destroy(cmp_dispatch_t *d);
 int cmp_dispatch_recover(cmp_dispatch_t *d);
-void cmp_dispatch_refresh(cmp_dispatch_t *d);
+int cmp_dispatch_refresh(cmp_dispatch_t *d);
 void cmp_dispatch_pump(cmp_dispatch_t *d);
 void cmp_dispatch_timeout(cmp_dispatch_t *d, int64_t *timeout_ms);
 void cmp_dispatch_stop_starting(cmp_dispatch_t *d);

@@ -13,6 +13,17 @@
 #include "cmp_engine_int.h"
 
 
+/* a stopping campaign's chunk of instances, in one write txn */
+typedef struct {
+    cmp_engine_t       *e;
+    cmp_txn_t          *txn;
+    const char         *campaign;
+    size_t              len;
+    const char         *reason;
+    int64_t             now;
+} cmp_engine_cancel_t;
+
+
 static json_t *cmp_engine_campaign(cmp_engine_t *e, const cmp_record_t *r);
 static const cmp_flow_t *cmp_engine_flow(cmp_engine_t *e, cmp_txn_t *txn,
     const char *id);
@@ -21,6 +32,8 @@ static int cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key,
 static void cmp_engine_load_contact(cmp_exec_t *x);
 static int cmp_engine_outcome(cmp_engine_t *e, cmp_txn_t *txn,
     const cmp_outcome_t *out, cmp_event_e ev, int64_t now);
+static int cmp_engine_cancel_one(void *ctx, const char *contact, size_t clen,
+    uint32_t run);
 
 
 int
@@ -189,12 +202,10 @@ cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
     int            rc;
     char           hex[2 * CMP_INSTANCE_KEY_MAX + 1], when[CMP_TIME_LEN + 1];
     size_t         len;
-    cmp_val_t      k, v;
     json_t        *vars;
     uint64_t       seq;
     cmp_exec_t     x;
     const char    *cid;
-    unsigned char  live[CMP_FKEY_MAX], runb[4];
 
     *skipped = NULL;
     cid = json_string_value(json_object_get(campaign, "id"));
@@ -204,11 +215,8 @@ cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
         return 0;
     }
 
-    k.mv_data = live;
-    k.mv_size = cmp_fkey(live, "#live", cid, strlen(cid), contact_id,
-                         contact_len);
-
-    rc = cmp_db_get(e->st, txn, CMP_DB_INSTANCES, &k, &v);
+    rc = cmp_live_get(e->st, txn, cid, strlen(cid), contact_id, contact_len,
+                      NULL);
 
     if (rc == 0) {
         *skipped = CMP_SKIP_LIVE_INSTANCE;
@@ -219,14 +227,8 @@ cmp_engine_start(cmp_engine_t *e, cmp_txn_t *txn, int64_t now,
         return rc;
     }
 
-    runb[0] = (unsigned char) (run >> 24);
-    runb[1] = (unsigned char) (run >> 16);
-    runb[2] = (unsigned char) (run >> 8);
-    runb[3] = (unsigned char) run;
-    v.mv_data = runb;
-    v.mv_size = 4;
-
-    rc = cmp_db_put(e->st, txn, CMP_DB_INSTANCES, &k, &v, 0);
+    rc = cmp_live_put(e->st, txn, cid, strlen(cid), contact_id, contact_len,
+                      run);
     if (rc != 0) {
         return rc;
     }
@@ -342,18 +344,7 @@ cmp_engine_run(cmp_exec_t *x)
                      json_object_get(x->inst, "wake_at")) * 1000);
 
             if (rc == 0 && park == CMP_PARK_WAIT) {
-                unsigned char  wk[CMP_FKEY_MAX];
-                size_t         wlen;
-                cmp_val_t      k, v;
-
-                if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
-                    k.mv_data = wk;
-                    k.mv_size = wlen;
-                    v.mv_data = x->key;
-                    v.mv_size = x->key_len;
-                    rc = cmp_db_put(x->e->st, x->txn, CMP_DB_INSTANCES, &k,
-                                    &v, 0);
-                }
+                rc = cmp_engine_wait_put(x);
             }
 
             return rc ? rc : cmp_engine_save(x);
@@ -405,36 +396,21 @@ cmp_engine_run(cmp_exec_t *x)
 int
 cmp_engine_finish(cmp_exec_t *x)
 {
-    int            rc;
-    size_t         len;
-    cmp_val_t      k, v;
-    const char    *cid, *contact;
-    unsigned char  buf[CMP_FKEY_MAX];
+    int          rc;
+    const char  *cid, *contact;
 
     rc = cmp_engine_clear_timer(x);
 
-    if (rc == 0 && cmp_engine_wait_key(x, buf, &len) == 0) {
-        k.mv_data = buf;
-        k.mv_size = len;
-
-        if (cmp_db_get(x->e->st, x->txn, CMP_DB_INSTANCES, &k, &v) == 0
-            && v.mv_size == x->key_len
-            && memcmp(v.mv_data, x->key, x->key_len) == 0)
-        {
-            rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k, NULL);
-        }
+    if (rc == 0) {
+        rc = cmp_engine_wait_del(x);
     }
 
     cid = json_string_value(json_object_get(x->inst, "campaign_id"));
     contact = json_string_value(json_object_get(x->inst, "contact_id"));
 
     if (rc == 0 && cid != NULL && contact != NULL) {
-        k.mv_data = buf;
-        k.mv_size = cmp_fkey(buf, "#live", cid, strlen(cid), contact,
-                             strlen(contact));
-
-        rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k, NULL);
-        rc = (rc == CMP_NOTFOUND) ? 0 : rc;
+        rc = cmp_live_del(x->e->st, x->txn, cid, strlen(cid), contact,
+                          strlen(contact));
     }
 
     json_object_del(x->inst, "awaiting");
@@ -493,6 +469,22 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
         return rc;
     }
 
+    s = json_string_value(json_object_get(x->inst, "campaign_id"));
+
+    if (s != NULL) {
+        rc = cmp_record_get(x->e->st, x->txn, &cmp_kind_campaigns, s,
+                            strlen(s), &r);
+
+        /* deleted: the purge removes the instance, nothing walks it */
+        if (rc != 0) {
+            json_decref(x->inst);
+            x->inst = NULL;
+            return rc;
+        }
+
+        x->campaign = cmp_engine_campaign(x->e, &r);
+    }
+
     /* a forward_to_flow moved the instance on to another flow */
     s = json_string_value(json_object_get(x->inst, "current_flow_id"));
 
@@ -501,15 +493,6 @@ cmp_engine_load_bare(cmp_exec_t *x, const unsigned char *key, size_t len)
     }
 
     x->flow = cmp_engine_flow(x->e, x->txn, s);
-
-    s = json_string_value(json_object_get(x->inst, "campaign_id"));
-
-    if (s != NULL
-        && cmp_record_get(x->e->st, x->txn, &cmp_kind_campaigns, s,
-                          strlen(s), &r) == 0)
-    {
-        x->campaign = cmp_engine_campaign(x->e, &r);
-    }
 
     if (x->flow == NULL) {
         json_object_set_new(x->inst, "status", json_string("failed"));
@@ -687,6 +670,80 @@ cmp_engine_outcome(cmp_engine_t *e, cmp_txn_t *txn, const cmp_outcome_t *out,
 }
 
 
+/* one live instance of a stopping campaign, out of "#live" already */
+static int
+cmp_engine_cancel_one(void *ctx, const char *contact, size_t clen,
+    uint32_t run)
+{
+    cmp_engine_cancel_t *c = ctx;
+
+    int            rc;
+    size_t         klen, mlen;
+    json_t        *msg;
+    cmp_exec_t     x;
+    const char    *aw;
+    unsigned char  key[CMP_INSTANCE_KEY_MAX], mkey[CMP_MESSAGE_KEY_MAX];
+
+    klen = cmp_instance_run_key(key, c->campaign, c->len, run, contact, clen);
+
+    memset(&x, 0, sizeof(cmp_exec_t));
+    x.e = c->e;
+    x.txn = c->txn;
+    x.now = c->now;
+
+    rc = cmp_engine_load(&x, key, klen);
+
+    if (rc == CMP_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (cmp_engine_live(x.inst)) {
+        aw = json_string_value(json_object_get(x.inst, "awaiting"));
+
+        if (aw != NULL && strlen(aw) / 2 <= CMP_MESSAGE_KEY_MAX
+            && cmp_unhex(mkey, aw, strlen(aw)) == 0)
+        {
+            mlen = strlen(aw) / 2;
+
+            if (cmp_message_load(x.e->st, x.txn, mkey, mlen, &msg) == 0) {
+                if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
+                {
+                    /* its queue entry goes when dispatch meets it */
+                    json_object_set_new(msg, "error",
+                                        json_string("campaign_stopped"));
+                    rc = cmp_message_set_status(x.e->st, x.txn, msg,
+                                                "skipped", x.now);
+                    if (rc == 0) {
+                        rc = cmp_funnel_skip(x.e->st, x.txn, c->campaign,
+                                             c->len, run, c->reason);
+                    }
+                    if (rc == 0) {
+                        rc = cmp_message_save(x.e->st, x.txn, mkey, mlen,
+                                              msg);
+                    }
+                }
+
+                json_decref(msg);
+            }
+        }
+
+        json_object_set_new(x.inst, "status", json_string("cancelled"));
+
+        if (rc == 0) {
+            rc = cmp_engine_finish(&x);
+        }
+    }
+
+    cmp_engine_unload(&x);
+
+    return rc;
+}
+
+
 /*
  * A suspended or ended campaign: its live instances stop where they
  * are, their queued messages are skipped for reason (CMP_SKIP_*).  A
@@ -696,138 +753,35 @@ int
 cmp_engine_cancel(cmp_engine_t *e, const char *campaign, size_t len,
     const char *reason, int64_t now)
 {
-    int            rc, n, more;
-    size_t         plen, klen, mlen;
-    cmp_val_t      k, v;
-    json_t        *msg;
-    cmp_txn_t     *txn;
-    cmp_exec_t     x;
-    cmp_cursor_t  *cur;
-    const char    *aw, *contact;
-    unsigned char  prefix[CMP_FKEY_MAX], key[CMP_INSTANCE_KEY_MAX];
-    unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
-    uint32_t       run;
+    int                   rc, more;
+    unsigned              n;
+    cmp_engine_cancel_t   c;
 
-    plen = cmp_fkey(prefix, "#live", campaign, len, "", 0);
-    if (plen == 0) {
-        return 0;
-    }
-
-    rc = cmp_store_txn_begin(e->st, NULL, 0, &txn);
+    rc = cmp_store_txn_begin(e->st, NULL, 0, &c.txn);
     if (rc != 0) {
         return 0;
     }
 
-    rc = cmp_cursor_open(e->st, txn, CMP_DB_INSTANCES, &cur);
-    if (rc != 0) {
-        cmp_txn_abort(txn);
-        return 0;
-    }
+    c.e = e;
+    c.campaign = campaign;
+    c.len = len;
+    c.reason = reason;
+    c.now = now;
 
-    more = 0;
+    rc = cmp_live_take(e->st, c.txn, campaign, len, CMP_ENGINE_CHUNK * 2,
+                       cmp_engine_cancel_one, &c, &n);
 
-    for (n = 0; n < CMP_ENGINE_CHUNK * 2; n++) {
-        k.mv_data = prefix;
-        k.mv_size = plen;
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-        if (rc != 0 || k.mv_size < plen
-            || memcmp(k.mv_data, prefix, plen) != 0 || v.mv_size != 4)
-        {
-            rc = (rc == CMP_NOTFOUND || rc == 0) ? 0 : rc;
-            break;
-        }
-
-        contact = (char *) k.mv_data + plen;
-        run = cmp_be64_get((unsigned char[8]) { 0, 0, 0, 0,
-                           ((unsigned char *) v.mv_data)[0],
-                           ((unsigned char *) v.mv_data)[1],
-                           ((unsigned char *) v.mv_data)[2],
-                           ((unsigned char *) v.mv_data)[3] });
-
-        klen = cmp_instance_run_key(key, campaign, len, run, contact,
-                            k.mv_size - plen);
-
-        rc = cmp_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-
-        memset(&x, 0, sizeof(cmp_exec_t));
-        x.e = e;
-        x.txn = txn;
-        x.now = now;
-
-        rc = cmp_engine_load(&x, key, klen);
-
-        if (rc == CMP_NOTFOUND) {
-            rc = 0;
-            continue;
-        }
-
-        if (rc != 0) {
-            break;
-        }
-
-        if (cmp_engine_live(x.inst)) {
-            aw = json_string_value(json_object_get(x.inst, "awaiting"));
-
-            if (aw != NULL && strlen(aw) / 2 <= CMP_MESSAGE_KEY_MAX
-                && cmp_unhex(mkey, aw, strlen(aw)) == 0)
-            {
-                mlen = strlen(aw) / 2;
-
-                if (cmp_message_load(e->st, txn, mkey, mlen, &msg) == 0) {
-                    if (cmp_engine_is(json_object_get(msg, "status"), "queued"))
-                    {
-                        /* its queue entry goes when dispatch meets it */
-                        json_object_set_new(msg, "error",
-                                            json_string("campaign_stopped"));
-                        rc = cmp_message_set_status(e->st, txn, msg, "skipped",
-                                            now);
-                        if (rc == 0) {
-                            rc = cmp_funnel_skip(e->st, txn, campaign, len,
-                                                 run, reason);
-                        }
-                        if (rc == 0) {
-                            rc = cmp_message_save(e->st, txn, mkey, mlen, msg);
-                        }
-                    }
-
-                    json_decref(msg);
-                }
-            }
-
-            json_object_set_new(x.inst, "status", json_string("cancelled"));
-
-            if (rc == 0) {
-                rc = cmp_engine_finish(&x);
-            }
-        }
-
-        cmp_engine_unload(&x);
-
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    if (rc == 0 && n == CMP_ENGINE_CHUNK * 2) {
-        more = 1;
-    }
-
-    cmp_cursor_close(cur);
+    more = (rc == 0 && n == CMP_ENGINE_CHUNK * 2);
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "campaign %.*s: cancelling "
                       "instances failed: %s", (int) len, campaign,
                       cmp_strerror(rc));
-        cmp_txn_abort(txn);
+        cmp_txn_abort(c.txn);
         return 0;
     }
 
-    rc = cmp_txn_commit(txn);
+    rc = cmp_txn_commit(c.txn);
 
     if (rc != 0) {
         cmp_log_error(e->log, CMP_LOG_ERR, "campaign %.*s: commit failed: "

@@ -80,11 +80,8 @@ static int
 cmp_engine_waiting(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev, int64_t now,
     cmp_exec_t *x)
 {
-    int            rc;
-    size_t         len;
-    cmp_val_t      k, v;
-    const char    *ch, *from;
-    unsigned char  wk[CMP_FKEY_MAX];
+    int           rc;
+    const char   *ch, *from;
 
     memset(x, 0, sizeof(cmp_exec_t));
     x->e = e;
@@ -103,28 +100,12 @@ cmp_engine_waiting(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev, int64_t now,
         from++;
     }
 
-    len = cmp_fkey(wk, "#wait", ch, strlen(ch), from, strlen(from));
-    if (len == 0) {
+    rc = cmp_wait_take(e->st, txn, ch, from, x->key, &x->key_len);
+
+    if (rc == CMP_NOTFOUND) {
         return 1;
     }
 
-    k.mv_data = wk;
-    k.mv_size = len;
-
-    rc = cmp_db_get(e->st, txn, CMP_DB_INSTANCES, &k, &v);
-
-    if (rc == CMP_NOTFOUND || (rc == 0 && v.mv_size > CMP_INSTANCE_KEY_MAX)) {
-        return 1;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    memcpy(x->key, v.mv_data, v.mv_size);
-    x->key_len = v.mv_size;
-
-    rc = cmp_db_del(e->st, txn, CMP_DB_INSTANCES, &k, NULL);
     if (rc != 0) {
         return rc;
     }
@@ -251,25 +232,17 @@ cmp_engine_opt_out_event(cmp_engine_t *e, cmp_txn_t *txn, json_t *ev,
 int
 cmp_engine_inbox(cmp_engine_t *e, int64_t now)
 {
-    int            rc, n;
-    char           err[64];
-    cmp_val_t      k, v;
-    json_t        *ev;
-    cmp_txn_t     *txn;
-    cmp_cursor_t  *cur;
-    const char    *type;
+    int           rc, n;
+    json_t       *ev;
+    cmp_txn_t    *txn;
+    const char   *type;
 
     rc = cmp_store_txn_begin(e->st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    rc = cmp_cursor_open(e->st, txn, CMP_DB_INBOX, &cur);
-
-    if (rc == 0) {
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-        cmp_cursor_close(cur);
-    }
+    rc = cmp_inbox_peek(e->st, txn);
 
     cmp_txn_abort(txn);
 
@@ -283,26 +256,10 @@ cmp_engine_inbox(cmp_engine_t *e, int64_t now)
     }
 
     for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = cmp_cursor_open(e->st, txn, CMP_DB_INBOX, &cur);
-        if (rc != 0) {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+        rc = cmp_inbox_take(e->st, txn, &ev);
 
         if (rc != 0) {
-            cmp_cursor_close(cur);
             rc = (rc == CMP_NOTFOUND) ? 0 : rc;
-            break;
-        }
-
-        ev = cmp_json_parse(v.mv_data, v.mv_size, err, sizeof(err));
-
-        rc = cmp_cursor_del(cur, 0);
-        cmp_cursor_close(cur);
-
-        if (rc != 0) {
-            json_decref(ev);
             break;
         }
 

@@ -12,10 +12,10 @@
 #include "cmp_engine.h"
 #include "cmp_message.h"
 #include "cmp_instance.h"
+#include "cmp_inbox.h"
 #include "cmp_queue.h"
 #include "cmp_timer.h"
 #include "cmp_counter.h"
-#include "cmp_instance.h"
 #include "cmp_op.h"
 #include "cmp_json_raw.h"
 
@@ -84,7 +84,8 @@ int cmp_engine_load(cmp_exec_t *x, const unsigned char *key, size_t len);
 void cmp_engine_unload(cmp_exec_t *x);
 int cmp_engine_live(const json_t *inst);
 int cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked);
-int cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf, size_t *len);
+int cmp_engine_wait_put(cmp_exec_t *x);
+int cmp_engine_wait_del(cmp_exec_t *x);
 int cmp_engine_set_timer(cmp_exec_t *x, int64_t due_ms);
 int cmp_engine_clear_timer(cmp_exec_t *x);
 void cmp_engine_http_start(cmp_engine_t *e, cmp_engine_call_t *call);

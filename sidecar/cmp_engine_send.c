@@ -32,7 +32,6 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     char                 camp[CMP_ID_MAX + 2], *text;
     size_t               i, len, mlen;
     json_t              *payload, *m, *tpl, *params, *p, *msgs;
-    cmp_val_t            k, v;
     uint16_t             step;
     const char          *channel, *addr_s, *iid, *status, *error;
     cmp_template_ctx_t   tctx;
@@ -165,12 +164,8 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     json_decref(payload);
 
     if (rc == 0) {
-        k.mv_data = mkey;
-        k.mv_size = mlen;
-        v.mv_data = x->e->text.data;
-        v.mv_size = x->e->text.len;
-
-        rc = cmp_db_put(x->e->st, x->txn, CMP_DB_MESSAGES, &k, &v, 0);
+        rc = cmp_message_put(x->e->st, x->txn, mkey, mlen, x->e->text.data,
+                             x->e->text.len);
     }
 
     if (rc == 0 && addr_s != NULL) {

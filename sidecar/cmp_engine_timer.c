@@ -11,26 +11,40 @@
 #include "cmp_engine_int.h"
 
 
+static int cmp_engine_wait_of(cmp_exec_t *x, const char **ch,
+    const char **addr);
 static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
     cmp_engine_call_t **call);
 
 
-/* "#wait" NUL channel NUL address of the last message sent */
+/* a reply is awaited on the channel and from the address last sent to */
+static int
+cmp_engine_wait_of(cmp_exec_t *x, const char **ch, const char **addr)
+{
+    *ch = json_string_value(json_object_get(x->inst, "last_channel"));
+    *addr = json_string_value(json_object_get(x->inst, "last_address"));
+
+    return *ch != NULL && *addr != NULL;
+}
+
+
 int
-cmp_engine_wait_key(cmp_exec_t *x, unsigned char *buf, size_t *len)
+cmp_engine_wait_put(cmp_exec_t *x)
 {
     const char  *ch, *addr;
 
-    ch = json_string_value(json_object_get(x->inst, "last_channel"));
-    addr = json_string_value(json_object_get(x->inst, "last_address"));
+    return cmp_engine_wait_of(x, &ch, &addr)
+           ? cmp_wait_put(x->e->st, x->txn, ch, addr, x->key, x->key_len) : 0;
+}
 
-    if (ch == NULL || addr == NULL) {
-        return -1;
-    }
 
-    *len = cmp_fkey(buf, "#wait", ch, strlen(ch), addr, strlen(addr));
+int
+cmp_engine_wait_del(cmp_exec_t *x)
+{
+    const char  *ch, *addr;
 
-    return (*len == 0) ? -1 : 0;
+    return cmp_engine_wait_of(x, &ch, &addr)
+           ? cmp_wait_del(x->e->st, x->txn, ch, addr, x->key, x->key_len) : 0;
 }
 
 
@@ -81,29 +95,19 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 {
     int                 rc, n, type, ncalls;
     size_t              klen;
-    cmp_val_t           k, v;
     json_t             *msg;
     cmp_txn_t          *txn;
     int64_t             due;
     cmp_exec_t          x;
-    cmp_cursor_t       *cur;
     cmp_engine_call_t  *calls[CMP_ENGINE_CHUNK], *call;
-    unsigned char       key[CMP_FKEY_MAX + 9];
+    unsigned char       key[CMP_TIMER_KEY_MAX];
 
     rc = cmp_store_txn_begin(e->st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    rc = cmp_cursor_open(e->st, txn, CMP_DB_TIMERS, &cur);
-
-    if (rc == 0) {
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-        cmp_cursor_close(cur);
-    }
-
-    due = (rc == 0 && k.mv_size >= 9) ? (int64_t) cmp_be64_get(k.mv_data)
-                                      : INT64_MAX;
+    due = cmp_timer_next_due(e->st, txn);
     cmp_txn_abort(txn);
 
     if (due > now_ms) {
@@ -118,36 +122,16 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
     ncalls = 0;
 
     for (n = 0; n < CMP_ENGINE_CHUNK; n++) {
-        rc = cmp_cursor_open(e->st, txn, CMP_DB_TIMERS, &cur);
+        rc = cmp_timer_take_due(e->st, txn, now_ms, &type, key, &klen);
+
         if (rc != 0) {
-            break;
-        }
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
-
-        if (rc != 0 || k.mv_size < 9
-            || (int64_t) cmp_be64_get(k.mv_data) > now_ms
-            || k.mv_size > sizeof(key))
-        {
-            cmp_cursor_close(cur);
             rc = (rc == CMP_NOTFOUND) ? 0 : rc;
-            break;
-        }
-
-        memcpy(key, k.mv_data, k.mv_size);
-        klen = k.mv_size;
-        type = key[8];
-
-        rc = cmp_cursor_del(cur, 0);
-        cmp_cursor_close(cur);
-
-        if (rc != 0) {
             break;
         }
 
         if (type == CMP_TIMER_RETRY) {
             /* a throttled or deferred message's time to go again */
-            if (cmp_message_load(e->st, txn, key + 9, klen - 9, &msg) == 0) {
+            if (cmp_message_load(e->st, txn, key, klen, &msg) == 0) {
                 if (cmp_engine_is(json_object_get(msg, "status"), "queued")
                     || cmp_engine_is(json_object_get(msg, "status"),
                                      "deferred"))
@@ -157,7 +141,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
                                                                "channel_id")),
                              (int) json_integer_value(json_object_get(msg,
                                                                    "lane")),
-                             key + 9, klen - 9);
+                             key, klen);
                     e->cd->queued = 1;
                 }
 
@@ -176,7 +160,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
         x.txn = txn;
         x.now = now_ms / 1000;
 
-        rc = cmp_engine_load(&x, key + 9, klen - 9);
+        rc = cmp_engine_load(&x, key, klen);
 
         if (rc == CMP_NOTFOUND) {
             rc = 0;
@@ -228,8 +212,6 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
 {
     int                     rc;
     json_t                 *t;
-    unsigned char           wk[CMP_FKEY_MAX];
-    size_t                  wlen;
     const cmp_flow_node_t  *node;
 
     if (!cmp_engine_live(x->inst) || x->flow == NULL) {
@@ -245,22 +227,9 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
     switch (node->type) {
 
     case CMP_NODE_WAIT_FOR_REPLY:
-        if (cmp_engine_wait_key(x, wk, &wlen) == 0) {
-            cmp_val_t  k, v;
-
-            k.mv_data = wk;
-            k.mv_size = wlen;
-
-            if (cmp_db_get(x->e->st, x->txn, CMP_DB_INSTANCES, &k, &v) == 0
-                && v.mv_size == x->key_len
-                && memcmp(v.mv_data, x->key, x->key_len) == 0)
-            {
-                rc = cmp_db_del(x->e->st, x->txn, CMP_DB_INSTANCES, &k,
-                             NULL);
-                if (rc != 0) {
-                    return rc;
-                }
-            }
+        rc = cmp_engine_wait_del(x);
+        if (rc != 0) {
+            return rc;
         }
 
         return cmp_node_resume(x->flow, x->inst, CMP_EVENT_TIMEOUT, NULL,

@@ -17,6 +17,7 @@
 #include "cmp_http.h"
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
+#include "cmp_purge.h"
 
 
 #define CMP_LOOP_TICK_MS      1000
@@ -25,6 +26,7 @@
 
 static void cmp_loop_tick(cmp_campaignd_t *cd, int backoff);
 static int cmp_loop_work(cmp_campaignd_t *cd);
+static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
 static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
@@ -47,7 +49,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
     last_sec = cmp_loop_wall_msec() / 1000;
 
     /* the start wrote the first heartbeat; the schedule gets a look now */
-    cmp_dispatch_refresh(cd->dispatch);
+    cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
     cmp_scheduler_tick(cd, last_sec);
 
     for ( ;; ) {
@@ -118,7 +120,13 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     now_ms = cmp_loop_wall_msec();
 
-    busy = cmp_scheduler_fill(cd, now_ms / 1000);
+    /* many channels are read a chunk a turn, between the other work */
+    if (cd->refreshing) {
+        cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    }
+
+    busy = cd->refreshing;
+    busy |= cmp_scheduler_fill(cd, now_ms / 1000);
     busy |= cmp_engine_timers(cd->engine, now_ms);
 
     /* 1: a whole chunk of webhook events, and more behind it */
@@ -126,7 +134,45 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     cmp_dispatch_pump(cd->dispatch);
 
+    busy |= cmp_loop_purge(cd);
+
     return busy;
+}
+
+
+/*
+ * A chunk of what deleted resources left per turn: the heartbeat, the
+ * timers and the sends go on between two chunks, however much is left.
+ */
+static int
+cmp_loop_purge(cmp_campaignd_t *cd)
+{
+    int                 rc;
+    cmp_purge_report_t  r;
+
+    rc = cmp_purge_step(&cd->store, CMP_PURGE_CHUNK, &r);
+
+    /* a full store is cmp_full.c's to tell, once an attempt */
+    if (rc != 0 && rc != CMP_MAP_FULL) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "purging deleted resources "
+                      "failed, tried again next turn: %s", cmp_strerror(rc));
+    }
+
+    if (rc != 0) {
+        return 0;
+    }
+
+    if (r.removed > 0) {
+        cmp_log_error(&cd->log, CMP_LOG_DEBUG, "%s %s: %llu key(s) purged",
+                      r.kind, r.id, (unsigned long long) r.removed);
+    }
+
+    if (r.finished) {
+        cmp_log_error(&cd->log, CMP_LOG_INFO, "%s %s: the purge of what it "
+                      "left is complete", r.kind, r.id);
+    }
+
+    return r.more;
 }
 
 
@@ -213,7 +259,7 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
     /* not time(): its coarse clock may still show the last second */
     now = cmp_loop_wall_msec() / 1000;
 
-    cmp_dispatch_refresh(cd->dispatch);
+    cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
 
     if (!backoff) {
         cmp_scheduler_tick(cd, now);

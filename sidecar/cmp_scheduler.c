@@ -38,6 +38,10 @@ typedef struct {
 } cmp_sched_list_t;
 
 
+/* the fills a pass works on */
+#define CMP_FILL_JOBS   16
+
+
 typedef struct {
     cmp_campaignd_t    *cd;
     cmp_txn_t          *txn;
@@ -59,39 +63,12 @@ static int cmp_scheduler_apply(cmp_campaignd_t *cd, cmp_op_t *op,
     json_t *rec, int64_t now);
 static int cmp_scheduler_fire(cmp_op_t *op, json_t *rec,
     const cmp_schedule_step_t *step, int64_t now);
-static int cmp_scheduler_has_live(cmp_store_t *st, cmp_txn_t *txn,
-    const char *id);
 static int cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id,
     uint32_t run, const char *after, size_t after_len, int64_t now);
 static int cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
 static void cmp_scheduler_failed(cmp_campaignd_t *cd, const char *id,
     uint32_t run, const char *what, int rc);
-
-
-static int
-cmp_scheduler_has_live(cmp_store_t *st, cmp_txn_t *txn, const char *id)
-{
-    int            rc;
-    size_t         plen;
-    cmp_val_t      k, v;
-    cmp_cursor_t  *cur;
-    unsigned char  prefix[CMP_FKEY_MAX];
-
-    plen = cmp_fkey(prefix, "#live", id, strlen(id), "", 0);
-
-    if (cmp_cursor_open(st, txn, CMP_DB_INSTANCES, &cur) != 0) {
-        return 0;
-    }
-
-    k.mv_data = prefix;
-    k.mv_size = plen;
-
-    rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-    cmp_cursor_close(cur);
-
-    return rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
-}
 
 
 static int
@@ -111,7 +88,7 @@ cmp_scheduler_visit(void *ctx, const cmp_campaign_entry_t *e)
     /* stopped campaigns matter only while instances of them live */
     if ((e->status == CMP_CAMPAIGN_PAUSED
          || e->status == CMP_CAMPAIGN_COMPLETED)
-        && !cmp_scheduler_has_live(l->st, l->txn, id))
+        && !cmp_live_any(l->st, l->txn, id, e->id_len))
     {
         return 0;
     }
@@ -344,10 +321,8 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
 {
     int            rc;
     json_t        *cur;
-    cmp_val_t      k, v;
     int64_t        runs, missed;
     cmp_record_t   meta;
-    unsigned char  key[CMP_FKEY_MAX], runb[4];
     uint32_t       run;
 
     (void) rec;
@@ -379,17 +354,8 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
     }
 
     if (rc == 0) {
-        runb[0] = (unsigned char) (run >> 24);
-        runb[1] = (unsigned char) (run >> 16);
-        runb[2] = (unsigned char) (run >> 8);
-        runb[3] = (unsigned char) run;
-
-        k.mv_data = key;
-        k.mv_size = cmp_fkey(key, "#fill", op->id, op->id_len, NULL, 0);
-        v.mv_data = runb;
-        v.mv_size = 4;
-
-        rc = cmp_db_put(op->store, op->txn, CMP_DB_INSTANCES, &k, &v, 0);
+        rc = cmp_fill_put(op->store, op->txn, op->id, op->id_len, run, NULL,
+                          0);
     }
 
     if (rc != 0) {
@@ -404,66 +370,26 @@ cmp_scheduler_fire(cmp_op_t *op, json_t *rec, const cmp_schedule_step_t *step,
 int
 cmp_scheduler_fill(cmp_campaignd_t *cd, int64_t now)
 {
-    int            rc, more, n, i;
-    cmp_val_t      k, v;
-    cmp_txn_t     *txn;
-    cmp_cursor_t  *cur;
-    struct {
-        char       id[CMP_ID_MAX + 1];
-        char       after[CMP_ID_MAX + 1];
-        size_t     after_len;
-        uint32_t   run;
-    } jobs[16];
+    int              rc, more;
+    size_t           i, n;
+    cmp_txn_t       *txn;
+    cmp_fill_job_t   jobs[CMP_FILL_JOBS];
 
     rc = cmp_store_txn_begin(&cd->store, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
         return 0;
     }
 
-    n = 0;
-
-    if (cmp_cursor_open(&cd->store, txn, CMP_DB_INSTANCES, &cur) == 0) {
-        k.mv_data = "#fill";
-        k.mv_size = 6;
-
-        rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
-
-        while (rc == 0 && n < 16 && k.mv_size > 6
-               && memcmp(k.mv_data, "#fill", 6) == 0)
-        {
-            if (k.mv_size - 6 <= CMP_ID_MAX && v.mv_size >= 4
-                && v.mv_size - 4 <= CMP_ID_MAX)
-            {
-                memcpy(jobs[n].id, (char *) k.mv_data + 6, k.mv_size - 6);
-                jobs[n].id[k.mv_size - 6] = '\0';
-                jobs[n].run = ((uint32_t) ((unsigned char *) v.mv_data)[0]
-                               << 24)
-                              | ((uint32_t) ((unsigned char *) v.mv_data)[1]
-                                 << 16)
-                              | ((uint32_t) ((unsigned char *) v.mv_data)[2]
-                                 << 8)
-                              | ((unsigned char *) v.mv_data)[3];
-                jobs[n].after_len = v.mv_size - 4;
-                memcpy(jobs[n].after, (char *) v.mv_data + 4,
-                       jobs[n].after_len);
-                jobs[n].after[jobs[n].after_len] = '\0';
-                n++;
-            }
-
-            rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
-        }
-
-        cmp_cursor_close(cur);
-    }
+    (void) cmp_fill_list(&cd->store, txn, jobs, CMP_FILL_JOBS, &n);
 
     cmp_txn_abort(txn);
 
     more = 0;
 
     for (i = 0; i < n; i++) {
-        if (cmp_scheduler_fill_one(cd, jobs[i].id, jobs[i].run,
-                                   jobs[i].after_len ? jobs[i].after : NULL,
-                                   jobs[i].after_len, now)
+        if (cmp_scheduler_fill_one(cd, jobs[i].campaign, jobs[i].run,
+                                   jobs[i].last_len ? jobs[i].last : NULL,
+                                   jobs[i].last_len, now)
             == 1)
         {
             more = 1;
@@ -484,11 +410,10 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
 {
     int            rc, more;
     char           err[64], skips[160];
-    cmp_val_t      k, v;
+    size_t         len;
     cmp_fill_t     f;
     const char    *gid, *s;
     cmp_record_t   r;
-    unsigned char  key[CMP_FKEY_MAX], val[4 + CMP_ID_MAX];
 
     memset(&f, 0, sizeof(cmp_fill_t));
     f.cd = cd;
@@ -500,11 +425,9 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
         return 0;
     }
 
-    k.mv_data = key;
-    k.mv_size = cmp_fkey(key, "#fill", id, strlen(id), NULL, 0);
+    len = strlen(id);
 
-    rc = cmp_record_get(&cd->store, f.txn, &cmp_kind_campaigns, id,
-                        strlen(id), &r);
+    rc = cmp_record_get(&cd->store, f.txn, &cmp_kind_campaigns, id, len, &r);
 
     if (rc == 0) {
         f.campaign = cmp_json_parse(r.json, r.len, err, sizeof(err));
@@ -515,15 +438,15 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
 
     if (s == NULL || strcmp(s, "running") != 0) {
         /* suspended, ended or deleted: the rest of the run is not sent */
-        rc = cmp_db_del(&cd->store, f.txn, CMP_DB_INSTANCES, &k, NULL);
+        rc = cmp_fill_del(&cd->store, f.txn, id, len);
         goto commit;
     }
 
     f.counted = json_pack("{s:s, s:i}", "campaign_id", id, "run", (int) run);
     gid = json_string_value(json_object_get(f.campaign, "group_id"));
 
-    rc = cmp_member_walk(&cd->store, f.txn, gid, strlen(gid), after,
-                         after_len, cmp_scheduler_fill_visit, &f);
+    rc = cmp_group_contacts_walk(&cd->store, f.txn, gid, strlen(gid), after,
+                                 after_len, cmp_scheduler_fill_visit, &f);
 
     if (rc == 0) {
         rc = f.rc;
@@ -534,9 +457,9 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
     }
 
     if (f.done < CMP_FILL_CHUNK) {
-        rc = cmp_db_del(&cd->store, f.txn, CMP_DB_INSTANCES, &k, NULL);
+        rc = cmp_fill_del(&cd->store, f.txn, id, len);
 
-        if (cmp_funnel_skips_text(&cd->store, f.txn, id, strlen(id), run,
+        if (cmp_funnel_skips_text(&cd->store, f.txn, id, len, run,
                                   skips, sizeof(skips))
             != 0)
         {
@@ -548,16 +471,8 @@ cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id, uint32_t run,
                       skips);
 
     } else {
-        val[0] = (unsigned char) (run >> 24);
-        val[1] = (unsigned char) (run >> 16);
-        val[2] = (unsigned char) (run >> 8);
-        val[3] = (unsigned char) run;
-        memcpy(val + 4, f.last, f.last_len);
-
-        v.mv_data = val;
-        v.mv_size = 4 + f.last_len;
-
-        rc = cmp_db_put(&cd->store, f.txn, CMP_DB_INSTANCES, &k, &v, 0);
+        rc = cmp_fill_put(&cd->store, f.txn, id, len, run, f.last,
+                          f.last_len);
         more = 1;
     }
 

@@ -826,13 +826,15 @@ GET /api/channels
 
 
 
-=== TEST 82: a deleted id is free again for a client-chosen create
+=== TEST 82: a deleted id stays taken: ids are never reused (api.md "Conventions"), so no new channel inherits the old one's queue or webhooks
 --- request
 POST /api/channels
 {"id":"vb2","name":"Reborn","type":"viber"}
 
---- error_code: 201
---- response_body_like: ^\{"id":"vb2","name":"Reborn",.*"auth_token_set":false\},.*"version":1\}$
+--- error_code: 409
+--- response_body: {"error":{"code":"conflict","message":"id \"vb2\" belonged to a deleted channel; ids are never reused","field":"id"}}
+--- no_error_log
+[error]
 
 
 
@@ -846,13 +848,15 @@ DELETE /api/channels/vb1
 
 
 
-=== TEST 84: a new channel under that id has no token of the old one
+=== TEST 84: no new channel takes the id of one deleted with its secrets (api.md: ids are never reused), and the refusal names none of them
 --- request
 POST /api/channels
 {"id":"vb1","name":"Fresh","type":"viber","viber":{"service_account_status":"approved"}}
 
---- error_code: 201
---- response_body_like: "auth_token_set":false\}.*"ready":false
+--- error_code: 409
+--- response_body_like: ^\{"error":\{"code":"conflict","message":"id \\"vb1\\" belonged to a deleted channel; ids are never reused","field":"id"\}\}$
+--- no_error_log eval
+[ '[error]', '[alert]', '[crit]', @::Secrets ]
 
 
 

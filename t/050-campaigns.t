@@ -396,10 +396,6 @@ GET /api/campaigns/c1/stats
 
 
 === TEST 31: the ledger pages with its filters kept on every page
-No OpenAPI check: the records are written by t/tools/cmp_storectl without
-a CHANNEL (it writes "channel_id": null), which campaignd never writes
-(sidecar/cmp_engine.c: a string) and the document's Message refuses.
---- no_openapi_check
 --- init
 for my $m (['1', 'k1', 'failed'], ['1', 'k2', 'sent'], ['1', 'k3', 'failed'],
            ['2', 'k1', 'failed'], ['2', 'k2', 'failed']) {
@@ -418,10 +414,6 @@ for my $m (['1', 'k1', 'failed'], ['1', 'k2', 'sent'], ['1', 'k3', 'failed'],
 
 
 === TEST 32: ...and the second page of run 1's failures is k3 alone
-No OpenAPI check: the records are written by t/tools/cmp_storectl without
-a CHANNEL (it writes "channel_id": null), which campaignd never writes
-(sidecar/cmp_engine.c: a string) and the document's Message refuses.
---- no_openapi_check
 --- request eval
 my $key = unpack('H*', "c1\0\0\0\0\1k1\0n1\0\0\0");
 "GET /api/campaigns/c1/messages?status=failed&run=1&limit=1&cursor=$key"

@@ -315,10 +315,6 @@ CampaignTest::storectl('message', 'camp', '1', 'li', 's', '3', 'sent', 'wamid.C'
 
 
 === TEST 10b: biz_opaque_callback_data finds a message without the index
-No OpenAPI check: cmp_storectl writes this record without a provider id,
-so without a CHANNEL too ("channel_id": null), which campaignd never
-writes (sidecar/cmp_engine.c: a string) and the document's Message refuses.
---- no_openapi_check
 --- init
 CampaignTest::storectl('message', 'camp', '1', 'li', 's', '2', 'sent');
 --- more_headers eval
@@ -477,9 +473,6 @@ Content-Type: application/json
 
 
 === TEST 22: a contact known by its BSUID; a BSUID-only reply beside a status
-The delivered list also holds TEST 10b's record, written by the store tool
-without a channel ("channel_id": null), which the document's Message refuses.
---- no_openapi_check
 --- init
 CampaignTest::storectl('message', 'camp', '1', 'li', 's', '3', 'sent', 'wamid.C', 'wa');
 --- more_headers eval

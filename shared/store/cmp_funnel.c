@@ -101,6 +101,31 @@ cmp_funnel_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 }
 
 
+/*
+ * Only the store's gauges move: the totals of all campaigns stay as
+ * they were, as a Prometheus counter never goes back.
+ */
+int
+cmp_funnel_forget(cmp_store_t *st, cmp_txn_t *txn, const char *status)
+{
+    int  rc;
+
+    if (cmp_message_rank(status) < 0) {
+        return 0;
+    }
+
+    rc = cmp_funnel_gauge(st, txn, status, -1);
+
+    if (rc == 0 && cmp_funnel_waiting(status)) {
+        rc = cmp_counter_add(st, txn, CMP_COUNTER_ALL,
+                             sizeof(CMP_COUNTER_ALL) - 1, CMP_COUNTER_TOTAL,
+                             "queued", -1);
+    }
+
+    return rc;
+}
+
+
 int
 cmp_funnel_skip(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *reason)

@@ -47,6 +47,8 @@ extern const char  *cmp_skip_reasons[CMP_SKIP_NREASONS];
 int cmp_funnel_move(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *from, const char *to);
 
+/* a ledger record removed (its campaign deleted): the gauges let it go */
+int cmp_funnel_forget(cmp_store_t *st, cmp_txn_t *txn, const char *status);
 /* a ledger key's campaign part and run: -1 when it has none (test sends) */
 int cmp_funnel_key(const unsigned char *key, size_t key_len,
     size_t *campaign_len, uint32_t *run);

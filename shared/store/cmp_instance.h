@@ -84,11 +84,63 @@ int cmp_instance_next_queued(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq,
     char *id, size_t *len);
 
 
-/* a campaign run's instance key; a family's key ("#live" NUL a NUL b) */
+/* a campaign run's instance key */
 size_t cmp_instance_run_key(unsigned char *buf, const char *campaign,
     size_t clen, uint32_t run, const char *contact, size_t len);
-size_t cmp_fkey(unsigned char *buf, const char *family, const void *a,
-    size_t alen, const void *b, size_t blen);
+
+
+/*
+ * "#live": the contact's instance of the campaign that has not finished,
+ * by its run; a contact has one at a time, so a later run skips it.
+ */
+typedef int (*cmp_live_visit_pt)(void *ctx, const char *contact, size_t len,
+    uint32_t run);
+
+int cmp_live_get(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len, uint32_t *run);
+int cmp_live_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len, uint32_t run);
+int cmp_live_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, const char *contact, size_t len);
+int cmp_live_any(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen);
+int cmp_live_take(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, unsigned max, cmp_live_visit_pt visit, void *ctx,
+    unsigned *n);
+
+
+/*
+ * "#wait": the newest instance waiting for a reply from an address on a
+ * channel.  An address too long for a key is never waited on: a put
+ * writes nothing and a take finds nothing.
+ */
+int cmp_wait_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, const unsigned char *ikey, size_t ilen);
+int cmp_wait_take(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, unsigned char *ikey, size_t *ilen);
+int cmp_wait_del(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    const char *address, const unsigned char *ikey, size_t ilen);
+/* the first bytes of every wait on a channel, for the purge's walk */
+size_t cmp_wait_prefix(unsigned char *buf, const char *channel, size_t len);
+
+
+/*
+ * "#fill": a run whose group is still being walked, and the last contact
+ * started, so that the next chunk begins after it.
+ */
+typedef struct {
+    char                campaign[CMP_ID_MAX + 1];
+    char                last[CMP_ID_MAX + 1];     /* "": from the start */
+    size_t              last_len;
+    uint32_t            run;
+} cmp_fill_job_t;
+
+int cmp_fill_put(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen, uint32_t run, const char *last, size_t last_len);
+int cmp_fill_del(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t clen);
+int cmp_fill_list(cmp_store_t *st, cmp_txn_t *txn, cmp_fill_job_t *jobs,
+    size_t max, size_t *n);
 
 
 #endif /* _CMP_INSTANCE_H_INCLUDED_ */

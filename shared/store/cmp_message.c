@@ -78,21 +78,33 @@ int
 cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char **json, size_t *len)
 {
-    int        rc;
-    cmp_val_t  k, v;
+    int          rc;
+    const void  *v;
 
-    k.mv_data = (void *) key;
-    k.mv_size = key_len;
+    rc = cmp_db_fetch(st, txn, CMP_DB_MESSAGES, key, key_len, &v, len);
 
-    rc = cmp_db_get(st, txn, CMP_DB_MESSAGES, &k, &v);
-    if (rc != 0) {
-        return rc;
+    if (rc == 0) {
+        *json = v;
     }
 
-    *json = v.mv_data;
-    *len = v.mv_size;
+    return rc;
+}
 
-    return 0;
+
+int
+cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len)
+{
+    size_t        n;
+    uint32_t      run;
+    cmp_record_t  rec;
+
+    if (cmp_funnel_key(key, key_len, &n, &run) != 0) {
+        return 0;
+    }
+
+    return cmp_record_get(st, txn, &cmp_kind_campaigns, (const char *) key,
+                          n, &rec);
 }
 
 
@@ -100,14 +112,7 @@ int
 cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *json, size_t len)
 {
-    cmp_val_t  k, v;
-
-    k.mv_data = (void *) key;
-    k.mv_size = key_len;
-    v.mv_data = (void *) json;
-    v.mv_size = len;
-
-    return cmp_db_put(st, txn, CMP_DB_MESSAGES, &k, &v, 0);
+    return cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, json, len);
 }
 
 
@@ -146,6 +151,38 @@ cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 
     rc = cmp_message_put(st, txn, key, key_len, dump, n);
     free(dump);
+
+    return rc;
+}
+
+
+int
+cmp_message_provider_put(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const unsigned char *key,
+    size_t key_len)
+{
+    return cmp_db_store(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, provider_id,
+                        len, key, key_len);
+}
+
+
+/*
+ * What the index holds for a provider id, as stored (the ledger key, or
+ * its hex form: cmp_webhook_find() reads both); it points into the map.
+ */
+int
+cmp_message_provider_get(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const char **val, size_t *val_len)
+{
+    int          rc;
+    const void  *v;
+
+    rc = cmp_db_fetch(st, txn, CMP_DB_MESSAGE_BY_PROVIDER, provider_id, len,
+                      &v, val_len);
+
+    if (rc == 0) {
+        *val = v;
+    }
 
     return rc;
 }

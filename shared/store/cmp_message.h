@@ -79,6 +79,20 @@ int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
 int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const json_t *msg);
 
+/* the provider id index: the message a provider's id names */
+int cmp_message_provider_put(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const unsigned char *key,
+    size_t key_len);
+int cmp_message_provider_get(cmp_store_t *st, cmp_txn_t *txn,
+    const char *provider_id, size_t len, const char **val, size_t *val_len);
+
+/*
+ * 0 when the message at key belongs to a campaign that still exists (or
+ * to a test send), CMP_NOTFOUND when its campaign was deleted: until the
+ * purge reaches it, such a message is there for no one.
+ */
+int cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len);
 int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmp_meta.h"
+#include "cmp_tombstone.h"
 
 
 static size_t cmp_id_format(char *buf, const char *prefix, uint64_t v);
@@ -121,7 +122,7 @@ cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
 
 /*
  * Generated ids come from a sequence that never goes back, so they are
- * never reused; one already taken by a client-chosen id is skipped.
+ * never reused; one a client chose, in use or deleted, is skipped.
  */
 int
 cmp_id_generate(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
@@ -229,8 +230,14 @@ cmp_id_take(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
         *len = cmp_id_format(buf, kind->id_prefix, v);
 
         rc = cmp_record_get(st, txn, kind, buf, *len, &rec);
+
+        /* a client may have chosen it, and may have deleted it since */
         if (rc == MDB_NOTFOUND) {
-            return 0;
+            rc = cmp_tombstone_get(st, txn, kind, buf, *len, NULL);
+
+            if (rc == MDB_NOTFOUND) {
+                return 0;
+            }
         }
 
         if (rc != 0) {

@@ -11,6 +11,18 @@
 #include "cmp_message.h"
 
 
+typedef struct {
+    unsigned char     *mkey;
+    size_t            *len;
+} cmp_queue_taken_t;
+
+
+static int cmp_queue_sending_taken(void *ctx, const cmp_val_t *k,
+    const cmp_val_t *v);
+static int cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k,
+    cmp_val_t *v);
+
+
 int
 cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
     const unsigned char *mkey, size_t mlen)
@@ -19,7 +31,7 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
     size_t         n;
     cmp_val_t      k, v;
     uint64_t       seq;
-    unsigned char  buf[CMP_ID_MAX + 16];
+    unsigned char  buf[CMP_QUEUE_KEY_MAX];
 
     n = strlen(channel);
 
@@ -91,4 +103,128 @@ cmp_queue_sending_del(cmp_store_t *st, cmp_txn_t *txn,
     rc = cmp_db_del(st, txn, CMP_DB_QUEUE, &k, NULL);
 
     return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* a cmp_db_visit_pt: the first in-flight marker's message key, copied */
+static int
+cmp_queue_sending_taken(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
+{
+    cmp_queue_taken_t *t = ctx;
+
+    (void) v;
+
+    if (k->mv_size <= CMP_QUEUE_SENDING_LEN
+        || memcmp(k->mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+        || k->mv_size - CMP_QUEUE_SENDING_LEN > CMP_MESSAGE_KEY_MAX)
+    {
+        return CMP_NOTFOUND;
+    }
+
+    *t->len = k->mv_size - CMP_QUEUE_SENDING_LEN;
+    memcpy(t->mkey, (char *) k->mv_data + CMP_QUEUE_SENDING_LEN, *t->len);
+
+    return 0;
+}
+
+
+/*
+ * The first message found in flight, its marker gone; CMP_NOTFOUND when
+ * none is (a marker too long for a message key ends the search too).
+ */
+int
+cmp_queue_sending_take(cmp_store_t *st, cmp_txn_t *txn, unsigned char *mkey,
+    size_t *mlen)
+{
+    cmp_queue_taken_t  t;
+
+    t.mkey = mkey;
+    t.len = mlen;
+
+    return cmp_db_take(st, txn, CMP_DB_QUEUE, CMP_QUEUE_SENDING,
+                       CMP_QUEUE_SENDING_LEN, cmp_queue_sending_taken, &t);
+}
+
+
+int
+cmp_queue_iter_open(cmp_store_t *st, cmp_txn_t *txn, cmp_queue_iter_t *it)
+{
+    memset(it, 0, sizeof(cmp_queue_iter_t));
+
+    return cmp_cursor_open(st, txn, CMP_DB_QUEUE, &it->cur);
+}
+
+
+/* the channel's first entry; CMP_NOTFOUND when it has none */
+int
+cmp_queue_first(cmp_queue_iter_t *it, const char *channel)
+{
+    int        rc;
+    cmp_val_t  k, v;
+
+    it->plen = strlen(channel) + 1;
+
+    if (it->plen > CMP_ID_MAX + 1) {
+        return CMP_NOTFOUND;
+    }
+
+    memcpy(it->prefix, channel, it->plen);
+
+    k.mv_data = it->prefix;
+    k.mv_size = it->plen;
+
+    rc = cmp_cursor_get(it->cur, &k, &v, CMP_SET_RANGE);
+
+    return cmp_queue_entry(it, rc, &k, &v);
+}
+
+
+/* the channel's next entry; CMP_NOTFOUND after its last */
+int
+cmp_queue_next(cmp_queue_iter_t *it)
+{
+    int        rc;
+    cmp_val_t  k, v;
+
+    rc = cmp_cursor_get(it->cur, &k, &v, CMP_NEXT);
+
+    return cmp_queue_entry(it, rc, &k, &v);
+}
+
+
+static int
+cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k, cmp_val_t *v)
+{
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (k->mv_size < it->plen || memcmp(k->mv_data, it->prefix, it->plen))
+    {
+        return CMP_NOTFOUND;
+    }
+
+    it->key = k->mv_data;
+    it->key_len = k->mv_size;
+    it->mkey = v->mv_data;
+    it->mkey_len = v->mv_size;
+
+    return 0;
+}
+
+
+/* a walk cmp_queue_iter_open() began */
+void
+cmp_queue_iter_close(cmp_queue_iter_t *it)
+{
+    cmp_cursor_close(it->cur);
+}
+
+
+/* an entry a walk met, by its key; one gone already is no error */
+int
+cmp_queue_del(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t len)
+{
+    return cmp_db_drop(st, txn, CMP_DB_QUEUE, key, len);
 }

@@ -24,6 +24,26 @@
 #define CMP_LANE_CONVERSATION   0
 #define CMP_LANE_BULK           1
 
+/* a queue entry's own key, at most: channel NUL lane be64-seq */
+#define CMP_QUEUE_KEY_MAX       (CMP_ID_MAX + 16)
+
+
+/*
+ * A walk over one channel's entries, conversations before bulk, oldest
+ * first.  key and mkey point into the map until the txn writes: copy
+ * them first.  key is for cmp_queue_del() only, its bytes are the
+ * store's.  The cursor is the store's too.
+ */
+typedef struct {
+    cmp_cursor_t          *cur;
+    size_t                 plen;
+    char                   prefix[CMP_ID_MAX + 2];
+    const unsigned char   *key;
+    size_t                 key_len;
+    const unsigned char   *mkey;
+    size_t                 mkey_len;
+} cmp_queue_iter_t;
+
 
 int cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     int lane, const unsigned char *mkey, size_t mlen);
@@ -31,6 +51,16 @@ int cmp_queue_sending_put(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mlen, const char *channel);
 int cmp_queue_sending_del(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mlen);
+int cmp_queue_sending_take(cmp_store_t *st, cmp_txn_t *txn,
+    unsigned char *mkey, size_t *mlen);
+
+int cmp_queue_iter_open(cmp_store_t *st, cmp_txn_t *txn,
+    cmp_queue_iter_t *it);
+int cmp_queue_first(cmp_queue_iter_t *it, const char *channel);
+int cmp_queue_next(cmp_queue_iter_t *it);
+void cmp_queue_iter_close(cmp_queue_iter_t *it);
+int cmp_queue_del(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t len);
 
 
 #endif /* _CMP_QUEUE_H_INCLUDED_ */

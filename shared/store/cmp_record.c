@@ -179,6 +179,43 @@ cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
 }
 
 
+void
+cmp_record_join_init(cmp_record_join_t *j, cmp_store_t *st, MDB_txn *txn,
+    const cmp_kind_t *kind, cmp_record_visit_pt visit, void *ctx)
+{
+    j->st = st;
+    j->txn = txn;
+    j->kind = kind;
+    j->visit = visit;
+    j->ctx = ctx;
+    j->rc = 0;
+}
+
+
+/* a cmp_record_join_t's visit, of the walk at pos that met id */
+int
+cmp_record_join(void *ctx, const char *pos, size_t pos_len, const char *id,
+    size_t id_len)
+{
+    cmp_record_join_t *j = ctx;
+
+    cmp_record_t  rec;
+
+    j->rc = cmp_record_get(j->st, j->txn, j->kind, id, id_len, &rec);
+
+    if (j->rc == MDB_NOTFOUND) {
+        j->rc = 0;
+        return 0;
+    }
+
+    if (j->rc != 0) {
+        return 1;
+    }
+
+    return j->visit(j->ctx, pos, pos_len, &rec);
+}
+
+
 /*
  * Walks records newest first, starting below before_seq (0: from the
  * newest); the visitor returns nonzero to stop.

@@ -29,6 +29,11 @@ typedef struct {
 static int cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err,
     size_t err_len);
 static int cmp_store_note(MDB_env *env, int rc);
+static int cmp_db_seek(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    const void *from, size_t len, MDB_cursor **cur, MDB_val *k, MDB_val *v);
+static int cmp_db_visit(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    const void *from, size_t len, cmp_db_visit_pt visit, void *ctx,
+    int take);
 
 
 /*
@@ -60,7 +65,40 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
     { "message_by_provider", 0 },
     { "counters", 0 },
     { "inbox", 0 },
+    { "tombstones", 0 },
 };
+
+
+/*
+ * "a NUL b" in buf, the key layout of most families: a never holds NUL,
+ * so the keys of one a sort together, by b.  0: it is over size bytes.
+ */
+size_t
+cmp_key_join(void *buf, size_t size, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+    unsigned char  *p;
+
+    if (alen + 1 + blen > size) {
+        return 0;
+    }
+
+    p = buf;
+
+    memcpy(p, a, alen);
+    p[alen] = '\0';
+    memcpy(p + alen + 1, b, blen);
+
+    return alen + 1 + blen;
+}
+
+
+/* a database's name in the environment, as tools and logs show it */
+const char *
+cmp_store_db_name(cmp_db_e db)
+{
+    return (db < CMP_DB_COUNT) ? cmp_db_defs[db].name : "";
+}
 
 
 void
@@ -88,6 +126,24 @@ cmp_be64_get(const unsigned char *p)
     }
 
     return v;
+}
+
+
+void
+cmp_be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) (v >> 24);
+    p[1] = (unsigned char) (v >> 16);
+    p[2] = (unsigned char) (v >> 8);
+    p[3] = (unsigned char) v;
+}
+
+
+uint32_t
+cmp_be32_get(const unsigned char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
 }
 
 
@@ -540,4 +596,152 @@ void
 cmp_cursor_close(MDB_cursor *cur)
 {
     mdb_cursor_close(cur);
+}
+
+
+int
+cmp_db_fetch(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *key,
+    size_t len, const void **val, size_t *val_len)
+{
+    int      rc;
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = mdb_get(txn, st->dbi[db], &k, &v);
+
+    if (rc == 0) {
+        *val = v.mv_data;
+        *val_len = v.mv_size;
+    }
+
+    return rc;
+}
+
+
+int
+cmp_db_store(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *key,
+    size_t len, const void *val, size_t val_len)
+{
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+    v.mv_data = (void *) val;
+    v.mv_size = val_len;
+
+    return cmp_db_put(st, txn, db, &k, &v, 0);
+}
+
+
+/* the key is gone, whether it was there or not */
+int
+cmp_db_drop(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *key,
+    size_t len)
+{
+    int      rc;
+    MDB_val  k;
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = cmp_db_del(st, txn, db, &k, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* a cursor on the first entry at or after from (NULL: the first of all) */
+static int
+cmp_db_seek(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
+    size_t len, MDB_cursor **cur, MDB_val *k, MDB_val *v)
+{
+    int  rc;
+
+    rc = mdb_cursor_open(txn, st->dbi[db], cur);
+    if (rc != 0) {
+        *cur = NULL;
+        return rc;
+    }
+
+    k->mv_data = (void *) from;
+    k->mv_size = len;
+
+    return mdb_cursor_get(*cur, k, v,
+                          (from != NULL) ? MDB_SET_RANGE : MDB_FIRST);
+}
+
+
+int
+cmp_db_first(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
+    size_t len, MDB_val *key, MDB_val *val)
+{
+    int          rc;
+    MDB_cursor  *cur;
+
+    rc = cmp_db_seek(st, txn, db, from, len, &cur, key, val);
+
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+
+    return rc;
+}
+
+
+/* the entries from from on (NULL: all), until visit stops it; 0 then */
+int
+cmp_db_walk(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
+    size_t len, cmp_db_visit_pt visit, void *ctx)
+{
+    return cmp_db_visit(st, txn, db, from, len, visit, ctx, 0);
+}
+
+
+/*
+ * The first entry at or after from (NULL: the first of all), deleted
+ * once take has copied what it wants of it and answered 0; take's other
+ * answers leave it.  CMP_NOTFOUND: there is no such entry.
+ */
+int
+cmp_db_take(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
+    size_t len, cmp_db_visit_pt take, void *ctx)
+{
+    return cmp_db_visit(st, txn, db, from, len, take, ctx, 1);
+}
+
+
+static int
+cmp_db_visit(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
+    size_t len, cmp_db_visit_pt visit, void *ctx, int take)
+{
+    int          rc;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    rc = cmp_db_seek(st, txn, db, from, len, &cur, &k, &v);
+
+    if (take) {
+        if (rc == 0) {
+            rc = visit(ctx, &k, &v);
+        }
+
+        if (rc == 0) {
+            rc = cmp_cursor_del(cur, 0);
+        }
+
+    } else {
+        while (rc == 0 && visit(ctx, &k, &v) == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+
+        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+
+    return rc;
 }

@@ -91,12 +91,21 @@ typedef enum {
     CMP_DB_MESSAGE_BY_PROVIDER, /* provider message id -> message id */
     CMP_DB_COUNTERS,            /* campaign + run + status -> be64 count */
     CMP_DB_INBOX,               /* be64 sequence -> webhook event */
+    CMP_DB_TOMBSTONES,          /* deleted ids, what is left to purge */
     CMP_DB_COUNT
 } cmp_db_e;
 
 
 /* what a process hears of an environment failure (a txn that cannot begin) */
 typedef void (*cmp_store_fail_pt)(void *data, const char *what, int rc);
+
+/*
+ * An entry a walk or a take meets, in the map until the txn writes: 0
+ * goes on (a take deletes the entry); anything else stops a walk, which
+ * then answers 0, and is what a take answers, the entry left in place.
+ */
+typedef int (*cmp_db_visit_pt)(void *ctx, const cmp_val_t *key,
+    const cmp_val_t *val);
 
 
 typedef struct {
@@ -131,6 +140,7 @@ int cmp_store_txn_begin(cmp_store_t *st, cmp_txn_t *parent, unsigned flags,
     cmp_txn_t **txn);
 int cmp_store_txn_renew(cmp_store_t *st, cmp_txn_t *txn);
 void cmp_store_usage(cmp_store_t *st, size_t *used, size_t *max);
+const char *cmp_store_db_name(cmp_db_e db);
 
 int cmp_put_append(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     cmp_val_t *key, cmp_val_t *val, unsigned flags);
@@ -157,8 +167,26 @@ int cmp_cursor_get(cmp_cursor_t *cur, cmp_val_t *key, cmp_val_t *val,
 int cmp_cursor_del(cmp_cursor_t *cur, unsigned flags);
 void cmp_cursor_close(cmp_cursor_t *cur);
 
+/* what the families are made of: keys and values as bytes */
+int cmp_db_fetch(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *key, size_t len, const void **val, size_t *val_len);
+int cmp_db_store(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *key, size_t len, const void *val, size_t val_len);
+int cmp_db_drop(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *key, size_t len);
+int cmp_db_first(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *from, size_t len, cmp_val_t *key, cmp_val_t *val);
+int cmp_db_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *from, size_t len, cmp_db_visit_pt visit, void *ctx);
+int cmp_db_take(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
+    const void *from, size_t len, cmp_db_visit_pt take, void *ctx);
+
+size_t cmp_key_join(void *buf, size_t size, const void *a, size_t alen,
+    const void *b, size_t blen);
 void cmp_be64_put(unsigned char *p, uint64_t v);
 uint64_t cmp_be64_get(const unsigned char *p);
+void cmp_be32_put(unsigned char *p, uint32_t v);
+uint32_t cmp_be32_get(const unsigned char *p);
 
 
 #endif /* _CMP_STORE_H_INCLUDED_ */

@@ -28,7 +28,10 @@ trap cleanup EXIT
 
 mkdir -p "$WORK/store" "$WORK/logs" "$WORK/baseline" \
          "$WORK/one/store" "$WORK/one/logs"
-cc -O2 -o "$WORK/fsync_baseline" "$HERE/fsync_baseline.c" -llmdb
+ROOT=$(cd "$HERE/../.." && pwd)
+cc -O2 -std=gnu99 -D_GNU_SOURCE -I"$ROOT/shared" -I"$ROOT/shared/store" \
+    -o "$WORK/fsync_baseline" "$HERE/fsync_baseline.c" "$ROOT"/shared/*.c \
+    "$ROOT"/shared/store/*.c -llmdb -ljansson -lpcre2-8
 
 sed -e "s|@MODULE@|$MODULE|g" -e "s|@WORK@|$WORK|g" -e "s|@PORT@|$PORT|g" \
     "$HERE/nginx.conf.in" > "$WORK/nginx.conf"
@@ -101,7 +104,7 @@ for extra in "$HERE"/bench_*.sh; do
     echo "running $(basename "$extra") ..." >&2
     while IFS= read -r line; do
         ROWS+=("$line")
-    done < <(BASE=$BASE WORK=$WORK NGINX_BIN=$NGINX CAMPAIGND=$CAMPAIGND \
+    done < <(BASE=$BASE WORK=$WORK NGINX_BIN=$NGINX MODULE=$MODULE CAMPAIGND=$CAMPAIGND \
              DURATION=$DURATION BENCH_PG=${BENCH_PG:-} \
              bash "$extra")
 done

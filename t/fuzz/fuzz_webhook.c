@@ -55,9 +55,9 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char               err[256];
-    MDB_val            k, v;
-    MDB_txn           *txn;
+    size_t             len;
     cmp_op_t           op;
+    cmp_txn_t         *txn;
     cmp_message_key_t  mk;
     unsigned char      key[CMP_MESSAGE_KEY_MAX];
     static const char  msg[] = "{\"id\":\"x\",\"run\":1,\"status\":\"sent\"}";
@@ -88,22 +88,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     mk.node_len = 1;
     mk.step = 0;
 
-    k.mv_data = key;
-    k.mv_size = cmp_message_key(key, &mk);
+    len = cmp_message_key(key, &mk);
 
-    (void) cmp_message_put(&fuzz_store, txn, key, k.mv_size, msg,
-                           sizeof(msg) - 1);
-
-    v = k;
-    k.mv_data = "wamid.A";
-    k.mv_size = 7;
-    (void) mdb_put(txn, fuzz_store.dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k, &v,
-                   0);
-
-    k.mv_data = "4912661846655238145";
-    k.mv_size = 19;
-    (void) mdb_put(txn, fuzz_store.dbi[CMP_DB_MESSAGE_BY_PROVIDER], &k, &v,
-                   0);
+    (void) cmp_message_put(&fuzz_store, txn, key, len, msg, sizeof(msg) - 1);
+    (void) cmp_message_provider_put(&fuzz_store, txn, "wamid.A", 7, key, len);
+    (void) cmp_message_provider_put(&fuzz_store, txn, "4912661846655238145",
+                                    19, key, len);
 
     cmp_op_init(&op, &fuzz_store, fuzz_contact, &cmp_kind_contacts);
     op.txn = txn;
@@ -113,7 +103,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     json_decref(op.body);
     cmp_op_free(&op);
 
-    if (mdb_txn_commit(txn) == 0) {
+    if (cmp_txn_commit(txn) == 0) {
         fuzz_store_ok = 1;
     }
 
@@ -126,8 +116,8 @@ fuzz_apply(const cmp_provider_t *provider, json_t *events)
 {
     size_t          i;
     json_t         *ev;
-    MDB_txn        *txn;
     cmp_op_t        op;
+    cmp_txn_t      *txn;
     cmp_webhook_t   wh;
 
     if (!fuzz_store_ok
@@ -153,7 +143,7 @@ fuzz_apply(const cmp_provider_t *provider, json_t *events)
     (void) op.run(&op);
 
     cmp_op_free(&op);
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 }
 
 

@@ -18,6 +18,7 @@ use POSIX ":sys_wait_h";
 use Time::HiRes qw(time sleep);
 use HTTP::Tiny;
 use JSON::PP;
+use Digest::SHA qw(hmac_sha256_hex);
 
 use Exporter 'import';
 our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
@@ -267,6 +268,25 @@ sub text_flow {
             {id => 'e', type => 'end'}]}});
     my ($published) = api(POST => "/flows/$id/publish");
     return ($created, $published);
+}
+
+
+# a WhatsApp webhook POST for phone number id 1001 carrying $value (the
+# change's members after metadata), signed with the channel's app secret
+# (default "s3cret"); returns the HTTP status
+sub wa_webhook {
+    my ($value, $secret) = @_;
+    my $port = server_port();
+    my $body = '{"object":"whatsapp_business_account","entry":[{"id":"WABA1",'
+             . '"changes":[{"field":"messages","value":{"messaging_product":'
+             . '"whatsapp","metadata":{"display_phone_number":"15550001",'
+             . '"phone_number_id":"1001"},' . $value . '}}]}]}';
+    my $res = $http->request('POST', "http://127.0.0.1:$port/webhooks/whatsapp", {
+        headers => { 'Content-Type' => 'application/json',
+                     'X-Hub-Signature-256' => 'sha256='
+                         . hmac_sha256_hex($body, $secret // 's3cret') },
+        content => $body });
+    return $res->{status};
 }
 
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cmp_counter.h"
+#include "cmp_inbox.h"
 #include "cmp_message.h"
 #include "cmp_webhook.h"
 
@@ -466,9 +467,9 @@ test_apply(test_env_t *env, const cmp_provider_t *provider, json_t *events,
     cmp_webhook_t *wh)
 {
     size_t     i;
-    json_t    *ev;
-    MDB_txn   *txn;
-    cmp_op_t   op;
+    json_t     *ev;
+    cmp_op_t    op;
+    cmp_txn_t  *txn;
 
     json_array_foreach(events, i, ev) {
         json_object_set_new(ev, "channel_id", json_string("wa"));
@@ -490,7 +491,7 @@ test_apply(test_env_t *env, const cmp_provider_t *provider, json_t *events,
     assert_string_equal(op.reply, "{\"ok\":true}");
 
     cmp_op_free(&op);
-    assert_int_equal(mdb_txn_commit(txn), 0);
+    assert_int_equal(cmp_txn_commit(txn), 0);
     json_decref(events);
 }
 
@@ -515,45 +516,64 @@ static uint64_t
 test_counter(test_env_t *env, const char *campaign, uint32_t run,
     const char *name)
 {
-    MDB_txn         *txn;
+    cmp_txn_t       *txn;
     test_counter_t   c;
 
     c.run = run;
     c.name = name;
     c.value = 0;
 
-    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, MDB_RDONLY,
+    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, CMP_RDONLY,
                                          &txn), 0);
     assert_int_equal(cmp_counter_scan(&env->store, txn, campaign,
                                       strlen(campaign), test_counter_visit,
                                       &c), 0);
-    mdb_txn_abort(txn);
+    cmp_txn_abort(txn);
 
     return c.value;
+}
+
+
+static int
+test_inbox_visit(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+    size_t  *n = ctx;
+
+    (void) seq;
+    (void) json;
+    (void) len;
+
+    (*n)++;
+
+    return 0;
 }
 
 
 static size_t
 test_inbox(test_env_t *env)
 {
-    MDB_txn   *txn;
-    MDB_stat   ms;
+    size_t      n;
+    cmp_txn_t  *txn;
 
-    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, MDB_RDONLY,
+    n = 0;
+
+    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, CMP_RDONLY,
                                          &txn), 0);
-    assert_int_equal(mdb_stat(txn, env->store.dbi[CMP_DB_INBOX], &ms), 0);
-    mdb_txn_abort(txn);
+    assert_int_equal(cmp_inbox_walk(&env->store, txn, test_inbox_visit, &n),
+                     0);
+    cmp_txn_abort(txn);
 
-    return ms.ms_entries;
+    return n;
 }
 
 
 static void
 test_apply_forward_only(void **state)
 {
-    MDB_val            k, v;
-    MDB_txn           *txn;
+    size_t             len;
+    cmp_txn_t         *txn;
     cmp_webhook_t      wh;
+    cmp_record_t       rec;
     cmp_message_key_t  mk;
     unsigned char      key[CMP_MESSAGE_KEY_MAX];
     static const char  msg[] = "{\"status\":\"sent\"}";
@@ -568,7 +588,14 @@ test_apply_forward_only(void **state)
     mk.node_len = 1;
     mk.step = 0;
 
+    rec.seq = 1;
+    rec.version = 1;
+    rec.json = "{}";
+    rec.len = 2;
+
     assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
+    assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_campaigns,
+                                    "c1", 2, &rec), 0);
     assert_int_equal(cmp_message_put(&env->store, txn, key,
                                      cmp_message_key(key, &mk), msg,
                                      sizeof(msg) - 1), 0);
@@ -577,13 +604,10 @@ test_apply_forward_only(void **state)
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 2, "sent",
                                      1), 0);
 
-    k.mv_data = "wamid.A";
-    k.mv_size = 7;
-    v.mv_data = key;
-    v.mv_size = cmp_message_key(key, &mk);
-    assert_int_equal(mdb_put(txn, env->store.dbi[CMP_DB_MESSAGE_BY_PROVIDER],
-                             &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
+    len = cmp_message_key(key, &mk);
+    assert_int_equal(cmp_message_provider_put(&env->store, txn, "wamid.A", 7,
+                                              key, len), 0);
+    assert_int_equal(cmp_txn_commit(txn), 0);
 
     /* a run's counter moves the campaign's totals and the store's */
     assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "sent"), 1);
@@ -616,6 +640,25 @@ test_apply_forward_only(void **state)
     assert_int_equal(test_counter(env, "c1", 0, "replied"), 1);
     assert_int_equal(test_counter(env, "c1", 2, "replied"), 1);
     assert_int_equal(test_inbox(env), 2);
+
+    /*
+     * The campaign deleted, its purge not there yet: a late status for
+     * its message is an unknown message's, and moves nothing of it.
+     */
+    assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
+    assert_int_equal(cmp_record_del(&env->store, txn, &cmp_kind_campaigns,
+                                    "c1", 2), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+
+    test_apply(env, &cmp_whatsapp,
+               test_wa("\"statuses\":[{\"id\":\"wamid.A\",\"status\":"
+                       "\"failed\"}]"), &wh);
+    assert_int_equal(wh.applied, 0);
+    assert_int_equal(wh.unknown, 1);
+    assert_int_equal(test_counter(env, "c1", 0, "failed"), 0);
+    assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "status:failed"),
+                     0);
+    assert_int_equal(test_counter(env, CMP_COUNTER_ALL, 0, "status:read"), 1);
 }
 
 
