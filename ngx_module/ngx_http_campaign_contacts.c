@@ -632,13 +632,21 @@ ngx_http_campaign_import_body(ngx_http_request_t *r)
 }
 
 
-/* one chunk at a time, so other pool tasks are not starved meanwhile */
+/*
+ * One chunk at a time, so other pool tasks are not starved meanwhile; in
+ * between, a map another process grew can be adopted (a chunk it would
+ * have refused is refused once, the next one fits).
+ */
 static void
 ngx_http_campaign_import_next(ngx_http_campaign_import_t *imp)
 {
 #if (NGX_THREADS)
     ngx_http_campaign_main_conf_t  *mcf;
+#endif
 
+    (void) ngx_http_campaign_store_adopt(imp->request->connection->log);
+
+#if (NGX_THREADS)
     if (imp->task != NULL) {
         mcf = ngx_http_get_module_main_conf(imp->request,
                                             ngx_http_campaign_module);
@@ -648,6 +656,7 @@ ngx_http_campaign_import_next(ngx_http_campaign_import_t *imp)
         if (ngx_thread_task_post(mcf->writer.thread_pool, imp->task)
             == NGX_OK)
         {
+            mcf->imports++;
             return;
         }
 
@@ -661,6 +670,7 @@ ngx_http_campaign_import_next(ngx_http_campaign_import_t *imp)
     /* without threads the import runs here: correct, but blocking */
     while (!imp->eof) {
         ngx_http_campaign_import_chunk(imp, imp->request->connection->log);
+        (void) ngx_http_campaign_store_adopt(imp->request->connection->log);
     }
 
     ngx_http_campaign_import_finish(imp);
@@ -672,11 +682,16 @@ ngx_http_campaign_import_next(ngx_http_campaign_import_t *imp)
 static void
 ngx_http_campaign_import_done(ngx_event_t *ev)
 {
-    ngx_thread_task_t           *task;
-    ngx_http_campaign_import_t  *imp;
+    ngx_thread_task_t              *task;
+    ngx_http_campaign_import_t     *imp;
+    ngx_http_campaign_main_conf_t  *mcf;
 
     task = ev->data;
     imp = task->ctx;
+
+    mcf = ngx_http_get_module_main_conf(imp->request,
+                                        ngx_http_campaign_module);
+    mcf->imports--;
 
     if (imp->eof) {
         ngx_http_campaign_import_finish(imp);

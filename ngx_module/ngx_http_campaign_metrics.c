@@ -197,7 +197,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     int                               rc;
     cmp_txn_t                        *txn;
     size_t                            used, max;
-    uint64_t                          beat, in_flight;
+    cmp_campaignd_meta_t              cd;
     ngx_int_t                         n;
     ngx_uint_t                        i, k;
     ngx_http_campaign_metrics_t       acc;
@@ -243,21 +243,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT,
-                              &beat);
-        if (rc == CMP_NOTFOUND) {
-            beat = 0;
-            rc = 0;
-        }
-    }
-
-    if (rc == 0) {
-        rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_IN_FLIGHT,
-                              &in_flight);
-        if (rc == CMP_NOTFOUND) {
-            in_flight = 0;
-            rc = 0;
-        }
+        rc = cmp_meta_campaignd(&mcf->store, txn, &cd);
     }
 
     ngx_http_campaign_read_end(r);
@@ -334,7 +320,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
             "# TYPE campaign_scheduler_heartbeat_age_seconds gauge\n",
             used, max);
 
-    if (beat == 0) {
+    if (cd.heartbeat == 0) {
         p = ngx_slprintf(p, last,
                          "campaign_scheduler_heartbeat_age_seconds "
                          "+Inf\n");
@@ -342,7 +328,7 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     } else {
         p = ngx_slprintf(p, last,
                          "campaign_scheduler_heartbeat_age_seconds %L\n",
-                         (int64_t) ngx_time() - (int64_t) beat);
+                         (int64_t) ngx_time() - (int64_t) cd.heartbeat);
     }
 
     p = ngx_slprintf(p, last,
@@ -350,10 +336,14 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
             "campaignd has in flight.\n"
             "# TYPE campaign_dispatch_in_flight gauge\n"
             "campaign_dispatch_in_flight %uL\n"
+            "# HELP campaign_store_full 1 while campaignd finds the "
+            "store full and backs off.\n"
+            "# TYPE campaign_store_full gauge\n"
+            "campaign_store_full %d\n"
             "# HELP campaign_api_requests_total API answers by "
             "status class.\n"
             "# TYPE campaign_api_requests_total counter\n",
-            in_flight);
+            cd.in_flight, cd.store_full != 0);
 
     m = (mcf->metrics_zone != NULL) ? mcf->metrics_zone->data : NULL;
 

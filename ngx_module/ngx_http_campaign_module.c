@@ -490,6 +490,9 @@ ngx_http_campaign_init_process(ngx_cycle_t *cycle)
     mcf->store.fail = ngx_http_campaign_store_fail;
     mcf->store.fail_data = cycle->log;
 
+    /* reads on the event loop, writes in the pool: remaps wait for both */
+    mcf->store.adopt_later = 1;
+
     rc = cmp_store_txn_begin(&mcf->store, NULL, CMP_RDONLY, &mcf->read_txn);
     if (rc != 0) {
         cmp_store_close(&mcf->store);
@@ -520,6 +523,57 @@ ngx_http_campaign_conf_enum(ngx_str_t *value, ngx_conf_enum_t *e,
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * A map another process grew (README "campaign_store") is adopted by a
+ * remap, which must not run under any txn of this worker: only on the
+ * event loop between requests (the read txn is reset then), with no
+ * batch and no import chunk in the pool.  NGX_OK: the map grew;
+ * NGX_DECLINED: nothing asked for it, or it is no larger; NGX_BUSY: a
+ * pool thread holds a txn, the writer's next turn tries again.
+ */
+ngx_int_t
+ngx_http_campaign_store_adopt(ngx_log_t *log)
+{
+    int                             rc;
+    size_t                          grown;
+    ngx_http_campaign_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_campaign_module);
+
+    if (mcf == NULL || !mcf->store_ok
+        || (!mcf->store.full && !mcf->store.resized))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (mcf->writer.busy || mcf->imports > 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "campaign_store: map check waits for the pool");
+        return NGX_BUSY;
+    }
+
+    rc = cmp_store_adopt(&mcf->store, &grown);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_CRIT, log, 0, "campaign_store: reading the "
+                      "map size failed: %s", cmp_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    if (grown == 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "campaign_store: no process has a larger map");
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0, "campaign_store: map grown to %uz "
+                  "bytes by another process, adopted", grown);
+
+    return NGX_OK;
 }
 
 

@@ -75,6 +75,7 @@ typedef struct {
     ngx_flag_t                   store_ok;
     cmp_txn_t                   *read_txn;
     ngx_http_campaign_writer_t   writer;
+    ngx_uint_t                   imports;   /* chunks in the pool */
 
     /* a full store is logged once an interval (reply.c) */
     time_t                       full_logged;
@@ -127,6 +128,7 @@ struct ngx_http_campaign_ctx_s {
     ngx_buf_t                   *error_body; /* nginx's error, as JSON */
     unsigned                     replying:1;
     unsigned                     error_sent:1;
+    unsigned                     map_retried:1; /* ran again, grown map */
 };
 
 
@@ -192,6 +194,7 @@ ngx_int_t ngx_http_campaign_writer_post(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx);
 void ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf);
 
+ngx_int_t ngx_http_campaign_store_adopt(ngx_log_t *log);
 cmp_txn_t *ngx_http_campaign_read_begin(ngx_http_request_t *r);
 void ngx_http_campaign_read_end(ngx_http_request_t *r);
 ngx_int_t ngx_http_campaign_read_record(ngx_http_request_t *r,

@@ -46,6 +46,14 @@ ngx_http_campaign_read_begin(ngx_http_request_t *r)
 
     /* a failure is logged at crit by the store (store_fail) */
     rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
+
+    /* another process's data passed our map: adopt its size, if safe */
+    if (rc == CMP_MAP_RESIZED
+        && ngx_http_campaign_store_adopt(r->connection->log) == NGX_OK)
+    {
+        rc = cmp_store_txn_renew(&mcf->store, mcf->read_txn);
+    }
+
     if (rc != 0) {
         return NULL;
     }
@@ -334,12 +342,13 @@ ngx_int_t
 ngx_http_campaign_read_health(ngx_http_request_t *r,
     ngx_http_campaign_ctx_t *ctx)
 {
-    u_char                         *p;
+    u_char                         *p, *last;
     int                             rc;
     size_t                          used, max;
     cmp_txn_t                      *txn;
     uint64_t                        beat;
     ngx_str_t                       arg;
+    cmp_campaignd_meta_t            cd;
     ngx_uint_t                      alive, required;
     char                            when[CMP_TIME_LEN + 1];
     ngx_http_campaign_loc_conf_t   *lcf;
@@ -384,22 +393,26 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
                    "store_unavailable", NULL, "cannot read the store");
     }
 
-    rc = cmp_meta_get_u64(&mcf->store, txn, CMP_META_HEARTBEAT, &beat);
+    rc = cmp_meta_campaignd(&mcf->store, txn, &cd);
     ngx_http_campaign_read_end(r);
 
     if (rc != 0) {
-        beat = 0;
+        ngx_memzero(&cd, sizeof(cmp_campaignd_meta_t));
     }
+
+    beat = cd.heartbeat;
 
     cmp_store_usage(&mcf->store, &used, &max);
 
     alive = (beat != 0
              && (uint64_t) ngx_time() < beat + NGX_HTTP_CAMPAIGN_HEARTBEAT_TTL);
 
-    p = ngx_pnalloc(r->pool, 256);
+    p = ngx_pnalloc(r->pool, 512);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    last = p;
 
     if (beat) {
         cmp_time_format((int64_t) beat, when);
@@ -407,14 +420,30 @@ ngx_http_campaign_read_health(ngx_http_request_t *r,
 
     /*
      * "api.write" tells a client (the console) whether this location takes
-     * writes, so that it can disable its controls instead of failing later
+     * writes, so that it can disable its controls instead of failing later;
+     * "scheduler.last_error" why campaignd cannot go on, in its words
      */
-    rc = ngx_sprintf(p, "{\"store\":{\"ok\":true,\"used_bytes\":%uz,"
-                     "\"max_bytes\":%uz},\"scheduler\":{\"alive\":%s,"
-                     "\"last_heartbeat\":%s%s%s},\"api\":{\"write\":%s}}",
-                     used, max, alive ? "true" : "false",
-                     beat ? "\"" : "", beat ? when : "null",
-                     beat ? "\"" : "", lcf->write ? "true" : "false") - p;
+    last = ngx_sprintf(last, "{\"store\":{\"ok\":true,"
+                       "\"used_bytes\":%uz,\"max_bytes\":%uz},"
+                       "\"scheduler\":{\"alive\":%s,"
+                       "\"last_heartbeat\":%s%s%s,\"last_error\":",
+                       used, max, alive ? "true" : "false",
+                       beat ? "\"" : "", beat ? when : "null",
+                       beat ? "\"" : "");
+
+    if (cd.store_full) {
+        cmp_time_format((int64_t) cd.store_full, when);
+        last = ngx_sprintf(last, "\"storage_full: campaignd finds the store "
+                           "full since %s and retries by itself; raise "
+                           "max_size or delete data\"", when);
+
+    } else {
+        last = ngx_cpymem(last, "null", 4);
+    }
+
+    last = ngx_sprintf(last, "},\"api\":{\"write\":%s}}",
+                       lcf->write ? "true" : "false");
+    rc = last - p;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "campaign health: scheduler alive:%ui required:%ui",

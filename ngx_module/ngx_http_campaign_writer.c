@@ -21,6 +21,8 @@ static void ngx_http_campaign_writer_run(void *data, ngx_log_t *log);
 static void ngx_http_campaign_writer_done(ngx_event_t *ev);
 #endif
 static void ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w);
+static void ngx_http_campaign_writer_again(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log);
 static void ngx_http_campaign_writer_batch(ngx_queue_t *batch,
     ngx_log_t *log);
 
@@ -125,6 +127,12 @@ ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
     if (ngx_queue_empty(&w->queue)) {
         return;
     }
+
+    q = ngx_queue_head(&w->queue);
+    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+
+    /* an import chunk may have found the map full or another's larger */
+    (void) ngx_http_campaign_store_adopt(ctx->request->connection->log);
 
     /* up to max_batch queued ops become the batch; later ones wait */
     ngx_queue_init(&w->batch);
@@ -312,6 +320,14 @@ ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w)
     ngx_http_request_t       *r;
     ngx_http_campaign_ctx_t  *ctx;
 
+    /* the thread is done with the store: a remap is safe if none else */
+    w->busy = 0;
+
+    q = ngx_queue_head(&w->batch);
+    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+
+    ngx_http_campaign_writer_again(w, ctx->request->connection->log);
+
     while (!ngx_queue_empty(&w->batch)) {
         q = ngx_queue_head(&w->batch);
         ngx_queue_remove(q);
@@ -332,11 +348,58 @@ ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w)
         ngx_http_run_posted_requests(c);
     }
 
-    w->busy = 0;
-
     ngx_http_campaign_writer_start(w);
 
     if (!w->busy && ngx_queue_empty(&w->queue) && w->guard.timer_set) {
         ngx_del_timer(&w->guard);
+    }
+}
+
+
+/*
+ * The batch's writes that the map's size refused run once more, first in
+ * the next batch, when the map turns out larger in another process (its
+ * max_size, or nginx reloaded with a larger one): one 507 or 503 less for
+ * each client, instead of 507s until a restart.
+ */
+static void
+ngx_http_campaign_writer_again(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log)
+{
+    ngx_queue_t              *q, *next, again;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    if (ngx_http_campaign_store_adopt(log) != NGX_OK) {
+        return;
+    }
+
+    ngx_queue_init(&again);
+
+    for (q = ngx_queue_head(&w->batch);
+         q != ngx_queue_sentinel(&w->batch);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+
+        if (!ctx->op.map || ctx->map_retried) {
+            continue;
+        }
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "campaign writer: refused for the map, runs again");
+
+        cmp_op_reset(&ctx->op);
+        ctx->map_retried = 1;
+
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&again, q);
+    }
+
+    /* ahead of what queued meanwhile, in the order they came */
+    while (!ngx_queue_empty(&again)) {
+        q = ngx_queue_last(&again);
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&w->queue, q);
     }
 }

@@ -411,6 +411,41 @@ cmp_campaign_set_runs(cmp_op_t *op, int64_t runs, int64_t missed_runs,
 }
 
 
+/*
+ * campaignd's word on a campaign it cannot carry on with for a reason
+ * outside the campaign (a full store): last_error set to error, or, with
+ * set 0, cleared while it still says error (an error of another cause
+ * stays).  1: nothing to change.
+ */
+int
+cmp_campaign_set_error(cmp_op_t *op, const char *error, int set)
+{
+    int            rc;
+    json_t        *rec;
+    const char    *now;
+    cmp_record_t   meta;
+
+    if (cmp_resource_load(op, &rec, &meta) != CMP_OK) {
+        return CMP_FAIL;
+    }
+
+    now = json_string_value(json_object_get(rec, "last_error"));
+
+    if ((now != NULL && strcmp(now, error) == 0) == set) {
+        json_decref(rec);
+        return 1;
+    }
+
+    json_object_set_new(rec, "last_error",
+                        set ? json_string(error) : json_null());
+
+    rc = cmp_resource_store(op, rec, &meta);
+    json_decref(rec);
+
+    return rc;
+}
+
+
 static int
 cmp_campaign_load(cmp_op_t *op, json_t **rec, cmp_record_t *meta,
     int *status)

@@ -32,6 +32,7 @@ int cmp_campaign_set_status(cmp_op_t *op, cmp_campaign_status_e status,
     const char *last_error);
 int cmp_campaign_set_runs(cmp_op_t *op, int64_t runs, int64_t missed_runs,
     int64_t next_run_at);
+int cmp_campaign_set_error(cmp_op_t *op, const char *error, int set);
 
 /* the status index and its scan are the store's: cmp_index.h */
 int cmp_campaign_status_parse(const char *s, size_t len);

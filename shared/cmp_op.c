@@ -48,6 +48,24 @@ cmp_op_free(cmp_op_t *op)
 }
 
 
+/* the answer of a run forgotten, the request kept: it runs once more */
+void
+cmp_op_reset(cmp_op_t *op)
+{
+    cmp_op_free(op);
+
+    op->status = 0;
+    op->reply_len = 0;
+    op->version = 0;
+    op->location = 0;
+    op->replayed = 0;
+    op->map = 0;
+    op->code = NULL;
+    op->message[0] = '\0';
+    op->field[0] = '\0';
+}
+
+
 int
 cmp_op_fail(cmp_op_t *op, int status, const char *code, const char *field,
     const char *fmt, ...)
@@ -77,6 +95,8 @@ cmp_op_fail(cmp_op_t *op, int status, const char *code, const char *field,
 int
 cmp_op_store_error(cmp_op_t *op, int rc)
 {
+    op->map = (rc == CMP_MAP_FULL || rc == CMP_MAP_RESIZED);
+
     if (rc == CMP_MAP_FULL) {
         return cmp_op_fail(op, 507, "storage_full", NULL,
                            "the store's max_size is reached; "

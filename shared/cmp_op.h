@@ -63,6 +63,9 @@ struct cmp_op_s {
     uint64_t             version;           /* ETag when not 0 */
     unsigned             location:1;        /* 201 names kind/id */
     unsigned             replayed:1;        /* Idempotency-Key hit */
+    unsigned             map:1;             /* refused for the map's size:
+                                               worth one more run once
+                                               cmp_store_adopt() grew it */
 
     /* on failure: status, code, message, field, details */
     const char          *code;
@@ -75,6 +78,7 @@ struct cmp_op_s {
 void cmp_op_init(cmp_op_t *op, cmp_store_t *st, cmp_op_pt run,
     const cmp_kind_t *kind);
 void cmp_op_free(cmp_op_t *op);
+void cmp_op_reset(cmp_op_t *op);
 int cmp_op_fail(cmp_op_t *op, int status, const char *code,
     const char *field, const char *fmt, ...);
 int cmp_op_store_error(cmp_op_t *op, int rc);

@@ -20,6 +20,7 @@
 #include "cmp_secret.h"
 #include "cmp_log.h"
 #include "cmp_heartbeat.h"
+#include "cmp_full.h"
 
 
 #define CMP_CAMPAIGND_VERSION      "0.1.0"
@@ -47,6 +48,7 @@ typedef struct {
     cmp_store_t          store;
     cmp_log_t            log;
     cmp_heartbeat_t      heartbeat;
+    cmp_full_t           full;          /* a full store's back-off */
     int                  lock_fd;
     int                  ready_fd;      /* --daemon: the waiting parent */
     unsigned long        ticks;

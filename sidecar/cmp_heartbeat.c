@@ -25,9 +25,18 @@ cmp_heartbeat_write(cmp_heartbeat_t *hb, cmp_store_t *st, cmp_log_t *log,
     if (rc == 0) {
         rc = cmp_meta_put_u64(st, txn, CMP_META_HEARTBEAT, (uint64_t) now);
 
-        /* the gauge rides in the same txn: no second write a second */
+        /*
+         * The gauge and a full store ride in the same txn: no second
+         * write a second, and one that often commits on a full store
+         * (it overwrites what is there, in pages earlier txns freed)
+         */
         if (rc == 0) {
             rc = cmp_meta_put_u64(st, txn, CMP_META_IN_FLIGHT, hb->in_flight);
+        }
+
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_META_STORE_FULL,
+                                  hb->store_full);
         }
 
         if (rc == 0) {

@@ -19,6 +19,7 @@
 typedef struct {
     int64_t        last;            /* unix seconds of the last beat */
     uint64_t       in_flight;       /* provider requests out, the loop's */
+    uint64_t       store_full;      /* unix s it was found full; 0: not */
     unsigned       failing:1;
 } cmp_heartbeat_t;
 

@@ -24,7 +24,7 @@
 #define CMP_LOOP_INBOX_MSEC   250
 
 
-static void cmp_loop_tick(cmp_campaignd_t *cd);
+static void cmp_loop_tick(cmp_campaignd_t *cd, int backoff);
 static int cmp_loop_work(cmp_campaignd_t *cd);
 static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
@@ -43,7 +43,7 @@ static void cmp_loop_in_flight_zero(cmp_campaignd_t *cd);
 int
 cmp_loop_run(cmp_campaignd_t *cd)
 {
-    int      busy;
+    int      busy, backoff;
     int64_t  now, wall, last_sec, wait;
 
     last_sec = cmp_loop_wall_msec() / 1000;
@@ -68,12 +68,25 @@ cmp_loop_run(cmp_campaignd_t *cd)
 
         wall = cmp_loop_wall_msec();
 
+        /*
+         * A full store: nothing but the heartbeat writes until the next
+         * attempt, and every MDB_MAP_FULL of a pass is judged once, after
+         * it, with no txn open (a larger map of nginx is adopted then).
+         */
+        backoff = cmp_full_waiting(&cd->full, cmp_loop_msec());
+
         if (wall / 1000 != last_sec) {
             last_sec = wall / 1000;
-            cmp_loop_tick(cd);
+            cmp_loop_tick(cd, backoff);
         }
 
-        busy = cmp_loop_work(cd);
+        busy = 0;
+
+        if (!backoff) {
+            busy = cmp_loop_work(cd);
+            cmp_full_check(&cd->full, &cd->store, &cd->log, cmp_loop_msec());
+            busy &= (cd->full.since == 0);
+        }
 
         now = cmp_loop_wall_msec();
         wait = 1000 - now % 1000 + 1;
@@ -139,9 +152,13 @@ cmp_loop_purge(cmp_campaignd_t *cd)
 
     rc = cmp_purge_step(&cd->store, CMP_PURGE_CHUNK, &r);
 
-    if (rc != 0) {
+    /* a full store is cmp_full.c's to tell, once an attempt */
+    if (rc != 0 && rc != CMP_MAP_FULL) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "purging deleted resources "
                       "failed, tried again next turn: %s", cmp_strerror(rc));
+    }
+
+    if (rc != 0) {
         return 0;
     }
 
@@ -210,6 +227,11 @@ cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
 
     rc = cmp_meta_put_u64(&cd->store, txn, CMP_META_IN_FLIGHT, 0);
 
+    /* a full store is told by a running campaignd only */
+    if (rc == 0) {
+        rc = cmp_meta_put_u64(&cd->store, txn, CMP_META_STORE_FULL, 0);
+    }
+
     if (rc == 0) {
         (void) cmp_txn_commit(txn);
 
@@ -221,7 +243,7 @@ cmp_loop_in_flight_zero(cmp_campaignd_t *cd)
 
 /* one second's work; the scheduler's and dispatcher's steps go here */
 static void
-cmp_loop_tick(cmp_campaignd_t *cd)
+cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
 {
     int      rc, dead;
     int64_t  now;
@@ -229,6 +251,7 @@ cmp_loop_tick(cmp_campaignd_t *cd)
     cd->ticks++;
 
     cd->heartbeat.in_flight = cmp_http_in_flight(cd->http);
+    cd->heartbeat.store_full = (uint64_t) cd->full.since;
 
     (void) cmp_heartbeat_write(&cd->heartbeat, &cd->store, &cd->log,
                                (int64_t) time(NULL));
@@ -237,8 +260,11 @@ cmp_loop_tick(cmp_campaignd_t *cd)
     now = cmp_loop_wall_msec() / 1000;
 
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
-    cmp_scheduler_tick(cd, now);
-    (void) cmp_engine_test_sends(cd->engine, now);
+
+    if (!backoff) {
+        cmp_scheduler_tick(cd, now);
+        (void) cmp_engine_test_sends(cd->engine, now);
+    }
 
     /* a crashed worker's reader slot would pin old pages for ever */
     if (cd->ticks % CMP_CAMPAIGND_READER_CHECK == 0) {

@@ -67,6 +67,8 @@ static int cmp_scheduler_fill_one(cmp_campaignd_t *cd, const char *id,
     uint32_t run, const char *after, size_t after_len, int64_t now);
 static int cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
     const cmp_record_t *rec);
+static void cmp_scheduler_failed(cmp_campaignd_t *cd, const char *id,
+    uint32_t run, const char *what, int rc);
 
 
 static int
@@ -200,10 +202,18 @@ cmp_scheduler_step(cmp_campaignd_t *cd, const char *id, int64_t now)
     } else if (rc == CMP_OK) {
         rc = cmp_txn_commit(op.txn);
 
-        if (rc != 0) {
+        if (rc == CMP_MAP_FULL) {
+            cmp_full_note(&cd->full, id);
+
+        } else if (rc != 0) {
             cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: commit "
                           "failed: %s", id, cmp_strerror(rc));
         }
+
+    } else if (op.status == 507) {
+        /* cmp_op_store_error() of CMP_MAP_FULL: told by cmp_full.c */
+        cmp_full_note(&cd->full, id);
+        cmp_txn_abort(op.txn);
 
     } else {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s: %s", id,
@@ -472,8 +482,7 @@ commit:
     json_decref(f.counted);
 
     if (rc != 0 && rc != CMP_NOTFOUND) {
-        cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
-                      "failed: %s", id, run, cmp_strerror(rc));
+        cmp_scheduler_failed(cd, id, run, "fill", rc);
         cmp_txn_abort(f.txn);
         return 0;
     }
@@ -481,8 +490,7 @@ commit:
     rc = cmp_txn_commit(f.txn);
 
     if (rc != 0) {
-        cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: fill "
-                      "commit failed: %s", id, run, cmp_strerror(rc));
+        cmp_scheduler_failed(cd, id, run, "fill commit", rc);
         return 0;
     }
 
@@ -532,4 +540,23 @@ cmp_scheduler_fill_visit(void *ctx, const char *id, size_t len,
     f->done++;
 
     return (f->rc != 0);
+}
+
+
+/*
+ * A full store is the loop's to tell (cmp_full.c), once an attempt and
+ * in the campaign's last_error: a line a chunk would say it four times a
+ * second.
+ */
+static void
+cmp_scheduler_failed(cmp_campaignd_t *cd, const char *id, uint32_t run,
+    const char *what, int rc)
+{
+    if (rc == CMP_MAP_FULL) {
+        cmp_full_note(&cd->full, id);
+        return;
+    }
+
+    cmp_log_error(&cd->log, CMP_LOG_ERR, "campaign %s run %u: %s failed: %s",
+                  id, run, what, cmp_strerror(rc));
 }

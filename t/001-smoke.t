@@ -32,7 +32,7 @@ __DATA__
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: ^\{"store":\{"ok":true,"used_bytes":\d+,"max_bytes":1073741824\},"scheduler":\{"alive":false,"last_heartbeat":null\},"api":\{"write":false\}\}$
+--- response_body_like: ^\{"store":\{"ok":true,"used_bytes":\d+,"max_bytes":1073741824\},"scheduler":\{"alive":false,"last_heartbeat":null,"last_error":null\},"api":\{"write":false\}\}$
 --- no_error_log
 [error]
 
@@ -60,7 +60,7 @@ GET /api/health?scheduler=required
 --- error_code: 503
 --- response_headers
 Content-Type: application/json
---- response_body_like: ^\{"store":\{"ok":true,.*"scheduler":\{"alive":false,"last_heartbeat":null\}
+--- response_body_like: ^\{"store":\{"ok":true,.*"scheduler":\{"alive":false,"last_heartbeat":null,"last_error":null\}
 --- no_error_log
 [error]
 

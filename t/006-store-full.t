@@ -71,3 +71,32 @@ is_deeply($d->{items}, [], 'nothing of them was written');
 ($s, $d) = ::api(GET => '/contacts?limit=1');
 is($s, 200, 'reads go on');
 is(scalar @{$d->{items}}, 1, 'and find what was written before');
+
+
+
+=== TEST 2: campaignd grows the full store: nginx adopts the larger map at its next write
+--- log_level: info
+--- request
+GET /api/health
+--- error_code: 200
+--- run
+# more than the pages campaignd's own commits free up again
+my $contact = sub { sprintf(qq({"phone":"+8614%09d","name":"%s","remark":"%s"}),
+                            $_[0], 'N' x 120, 'R' x 250) };
+my ($s, $d) = ::api(POST => '/contacts', $contact->(0));
+is($s, 507, 'still full at 1m');
+CampaignTest::start_campaignd('--log-file', CampaignTest::store_dir() . '/campaignd.log',
+                              '--max-size', '4m');
+ok(CampaignTest::wait_for(sub { (::api(GET => '/health'))[1]{scheduler}{alive} }, 10),
+   'campaignd runs with --max-size 4m');
+my %codes;
+for my $i (1 .. 300) {
+    ($s, $d) = ::api(POST => '/contacts', $contact->($i));
+    $codes{$s}++;
+}
+is_deeply(\%codes, {201 => 300}, 'every write fits: no 507 after campaignd grew the map');
+($s, $d) = ::api(GET => '/health');
+is($d->{store}{max_bytes}, 4 * 1024 * 1024, '/health shows the larger map');
+like(::slurp($Test::Nginx::Util::ErrLogFile), qr/\[notice\].*map grown to 4194304 bytes/,
+     'nginx logs that it adopted it');
+is(CampaignTest::stop_campaignd(), 0, 'campaignd stops cleanly');

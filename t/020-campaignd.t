@@ -126,7 +126,7 @@ __DATA__
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: "scheduler":\{"alive":true,"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\},"api":\{"write":false\}\}$
+--- response_body_like: "scheduler":\{"alive":true,"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","last_error":null\},"api":\{"write":false\}\}$
 --- no_error_log
 [error]
 
@@ -159,6 +159,6 @@ Test::More::like(CampaignTest::slurp($::LogFile),
 --- request
 GET /api/health
 --- error_code: 200
---- response_body_like: "scheduler":\{"alive":(?:true|false),"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\},"api":\{"write":false\}\}$
+--- response_body_like: "scheduler":\{"alive":(?:true|false),"last_heartbeat":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","last_error":null\},"api":\{"write":false\}\}$
 --- no_error_log
 [error]

@@ -66,6 +66,9 @@ sub metrics {
           . "# HELP campaign_dispatch_in_flight Provider requests campaignd has in flight.\n"
           . "# TYPE campaign_dispatch_in_flight gauge\n"
           . "campaign_dispatch_in_flight " . ($v{in_flight} // 0) . "\n"
+          . "# HELP campaign_store_full 1 while campaignd finds the store full and backs off.\n"
+          . "# TYPE campaign_store_full gauge\n"
+          . "campaign_store_full " . ($v{store_full} // 0) . "\n"
           . "# HELP campaign_api_requests_total API answers by status class.\n"
           . "# TYPE campaign_api_requests_total counter\n";
     for my $c (qw(1xx 2xx 3xx 4xx 5xx)) {
@@ -163,17 +166,19 @@ main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sent => 1,
 
 
 
-=== TEST 4a: messages in flight are "sending" in the gauge, the counters stay
+=== TEST 4a: messages in flight are "sending" in the gauge, the counters stay; campaignd on a full store is 1 in its gauge
 --- init
 CampaignTest::storectl('message', 'c2', '1', 'wu', 's', '0', 'sending');
 CampaignTest::storectl('message', 'c2', '1', 'xi', 's', '0', 'sending');
+CampaignTest::storectl('meta', 'campaignd_store_full', 'now-3');
 --- request
 GET /metrics
 --- error_code: 200
 --- response_body_like eval
 main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sending => 2,
               now_sent => 1, now_delivered => 1, c_pending => 1,
-              c_running => 1, age => '\\d+', in_flight => 17)
+              c_running => 1, age => '\\d+', in_flight => 17,
+              store_full => 1)
 
 
 

@@ -71,6 +71,9 @@ function healthProblems(health) {
       : 'it has never reported';
     out.push(`campaignd is not running: nothing will be sent (${last}).`);
   }
+  if (scheduler && scheduler.alive && scheduler.last_error) {
+    out.push(`campaignd cannot go on: ${scheduler.last_error}`);
+  }
   if (store && !store.ok) out.push('The store cannot be opened: the API cannot read or save anything.');
   if (store && store.max_bytes > 0 && store.used_bytes / store.max_bytes >= STORE_NEARLY_FULL) {
     const pct = Math.floor((100 * store.used_bytes) / store.max_bytes);

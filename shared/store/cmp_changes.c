@@ -83,7 +83,7 @@ cmp_changes_note(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
         key.mv_data = old;
         key.mv_size = cmp_changes_key(old, "changed", kind, val.mv_data, 8);
 
-        rc = mdb_del(txn, st->dbi[CMP_DB_INDEX], &key, NULL);
+        rc = cmp_db_del(st, txn, CMP_DB_INDEX, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND) {
             return rc;
         }
@@ -96,7 +96,7 @@ cmp_changes_note(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     val.mv_data = num;
     val.mv_size = 8;
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_INDEX], &at, &val, 0);
+    rc = cmp_db_put(st, txn, CMP_DB_INDEX, &at, &val, 0);
     if (rc != 0) {
         return rc;
     }
@@ -107,7 +107,7 @@ cmp_changes_note(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     val.mv_size = id_len;
 
     /* seq only grows: the entry sorts last in its family */
-    return mdb_put(txn, st->dbi[CMP_DB_INDEX], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_INDEX, &key, &val, 0);
 }
 
 

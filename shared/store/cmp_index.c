@@ -89,7 +89,7 @@ cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind, const char *id,
     }
 
     if (count == 0) {
-        rc = mdb_del(txn, st->dbi[CMP_DB_REFS], &key, NULL);
+        rc = cmp_db_del(st, txn, CMP_DB_REFS, &key, NULL);
         return (rc == MDB_NOTFOUND) ? 0 : rc;
     }
 
@@ -97,7 +97,7 @@ cmp_ref_add(cmp_store_t *st, MDB_txn *txn, const char *kind, const char *id,
     val.mv_data = num;
     val.mv_size = 8;
 
-    return mdb_put(txn, st->dbi[CMP_DB_REFS], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_REFS, &key, &val, 0);
 }
 
 
@@ -192,7 +192,7 @@ cmp_index_put(cmp_store_t *st, MDB_txn *txn, const char *index,
     val.mv_data = (void *) id;
     val.mv_size = id_len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_INDEX], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_INDEX, &key, &val, 0);
 }
 
 
@@ -210,7 +210,7 @@ cmp_index_del(cmp_store_t *st, MDB_txn *txn, const char *index,
         return 0;
     }
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_INDEX], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_INDEX, &key, NULL);
 
     return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
@@ -266,7 +266,7 @@ cmp_idempotency_put(cmp_store_t *st, MDB_txn *txn, const char *scope,
     val.mv_data = v;
     val.mv_size = 8 + id_len;
 
-    return mdb_put(txn, st->dbi[CMP_DB_IDEMPOTENCY], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_IDEMPOTENCY, &key, &val, 0);
 }
 
 
@@ -361,7 +361,7 @@ cmp_campaign_index_put(cmp_store_t *st, MDB_txn *txn,
     val.mv_size = e->id_len + e->flow_id_len + e->group_id_len
                   + e->folded_name_len + 4;
 
-    rc = mdb_put(txn, st->dbi[CMP_DB_INDEX], &key, &val, MDB_RESERVE);
+    rc = cmp_db_put(st, txn, CMP_DB_INDEX, &key, &val, MDB_RESERVE);
     if (rc != 0) {
         return rc;
     }
@@ -400,7 +400,7 @@ cmp_campaign_index_del(cmp_store_t *st, MDB_txn *txn, int status,
     key.mv_data = buf;
     key.mv_size = cmp_campaign_index_key(buf, status, seq);
 
-    rc = mdb_del(txn, st->dbi[CMP_DB_INDEX], &key, NULL);
+    rc = cmp_db_del(st, txn, CMP_DB_INDEX, &key, NULL);
 
     return (rc == MDB_NOTFOUND) ? 0 : rc;
 }

@@ -54,7 +54,40 @@ cmp_meta_put_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
     val.mv_data = buf;
     val.mv_size = 8;
 
-    return mdb_put(txn, st->dbi[CMP_DB_META], &key, &val, 0);
+    return cmp_db_put(st, txn, CMP_DB_META, &key, &val, 0);
+}
+
+
+/* campaignd's heartbeat record: GET /health and /metrics read it whole */
+int
+cmp_meta_campaignd(cmp_store_t *st, MDB_txn *txn, cmp_campaignd_meta_t *cd)
+{
+    int          rc;
+    size_t       i;
+    uint64_t    *value[3];
+    const char  *name[3];
+
+    name[0] = CMP_META_HEARTBEAT;
+    value[0] = &cd->heartbeat;
+    name[1] = CMP_META_IN_FLIGHT;
+    value[1] = &cd->in_flight;
+    name[2] = CMP_META_STORE_FULL;
+    value[2] = &cd->store_full;
+
+    for (i = 0; i < 3; i++) {
+        rc = cmp_meta_get_u64(st, txn, name[i], value[i]);
+
+        if (rc == MDB_NOTFOUND) {
+            *value[i] = 0;
+            rc = 0;
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return 0;
 }
 
 

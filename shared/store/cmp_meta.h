@@ -13,9 +13,21 @@
 #include "cmp_record.h"
 
 
-/* meta: campaignd's heartbeat (GET /health) and its requests in flight */
+/*
+ * meta: campaignd's heartbeat (GET /health), its requests in flight, and
+ * since when (unix s; 0: not) it finds the store full
+ */
 #define CMP_META_HEARTBEAT      "campaignd_heartbeat"
 #define CMP_META_IN_FLIGHT      "campaignd_in_flight"
+#define CMP_META_STORE_FULL     "campaignd_store_full"
+
+
+/* what campaignd tells the module; each 0 when it never said */
+typedef struct {
+    uint64_t       heartbeat;   /* unix s of its last tick */
+    uint64_t       in_flight;   /* provider requests out */
+    uint64_t       store_full;  /* unix s since it finds the store full */
+} cmp_campaignd_meta_t;
 
 
 /*
@@ -35,6 +47,8 @@ int cmp_meta_get_u64(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t *value);
 int cmp_meta_put_u64(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t value);
+int cmp_meta_campaignd(cmp_store_t *st, cmp_txn_t *txn,
+    cmp_campaignd_meta_t *cd);
 int cmp_seq_next(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t *value);
 int cmp_id_generate(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,

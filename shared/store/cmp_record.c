@@ -101,7 +101,7 @@ cmp_record_write_flags(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
         rc = cmp_put_append(st, txn, db, &key, &val, MDB_RESERVE);
 
     } else {
-        rc = mdb_put(txn, st->dbi[db], &key, &val, MDB_RESERVE | flags);
+        rc = cmp_db_put(st, txn, db, &key, &val, MDB_RESERVE | flags);
     }
 
     if (rc != 0) {
@@ -167,7 +167,7 @@ cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     key.mv_data = seq;
     key.mv_size = 8;
 
-    rc = mdb_del(txn, st->dbi[kind->order], &key, NULL);
+    rc = cmp_db_del(st, txn, kind->order, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return rc;
     }
@@ -175,7 +175,7 @@ cmp_record_del(cmp_store_t *st, MDB_txn *txn, const cmp_kind_t *kind,
     key.mv_data = (void *) id;
     key.mv_size = id_len;
 
-    return mdb_del(txn, st->dbi[kind->records], &key, NULL);
+    return cmp_db_del(st, txn, kind->records, &key, NULL);
 }
 
 

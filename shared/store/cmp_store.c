@@ -16,6 +16,9 @@
 
 #define CMP_META_SCHEMA   "schema_version"
 
+/* the size the map was last grown to at an open (README "campaign_store") */
+#define CMP_META_MAP_SIZE "map_size"
+
 
 typedef struct {
     const char  *name;
@@ -23,7 +26,9 @@ typedef struct {
 } cmp_db_def_t;
 
 
-static int cmp_store_init_dbs(cmp_store_t *st, char *err, size_t err_len);
+static int cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err,
+    size_t err_len);
+static int cmp_store_note(MDB_env *env, int rc);
 static int cmp_db_seek(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
     const void *from, size_t len, MDB_cursor **cur, MDB_val *k, MDB_val *v);
 static int cmp_db_visit(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
@@ -147,6 +152,7 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
     unsigned readers, char *err, size_t err_len)
 {
     int          rc;
+    size_t       grown;
     struct stat  sb;
     MDB_envinfo  info;
 
@@ -171,6 +177,8 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
         return rc;
     }
 
+    /* the calls that see only a txn find the store's flags through it */
+    (void) mdb_env_set_userctx(st->env, st);
     (void) mdb_env_set_mapsize(st->env, max_bytes);
     (void) mdb_env_set_maxdbs(st->env, CMP_DB_COUNT + 2);
     (void) mdb_env_set_maxreaders(st->env, readers);
@@ -189,18 +197,25 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
     }
 
     /*
-     * LMDB opens with the size it is given; the store remembers the
-     * largest any process used.  Both processes take the larger of that
-     * and their own, so nginx and campaignd agree on the limit.
+     * LMDB opens with the size it is given; the store's meta page keeps
+     * the largest any process committed with.  Both processes take the
+     * larger of that and their own, so nginx and campaignd agree on the
+     * limit.  A process whose own is larger grows the map now and writes
+     * in the same txn, because LMDB records a size only in a commit that
+     * changes something: the other process then finds it in the meta
+     * page at its next MDB_MAP_FULL or MDB_MAP_RESIZED.  Nobody shrinks.
      */
+    grown = 0;
+
     if (mdb_env_set_mapsize(st->env, 0) == 0
         && mdb_env_info(st->env, &info) == 0
-        && info.me_mapsize < max_bytes)
+        && info.me_mapsize < max_bytes
+        && mdb_env_set_mapsize(st->env, max_bytes) == 0)
     {
-        (void) mdb_env_set_mapsize(st->env, max_bytes);
+        grown = max_bytes;
     }
 
-    rc = cmp_store_init_dbs(st, err, err_len);
+    rc = cmp_store_init_dbs(st, grown, err, err_len);
     if (rc != 0) {
         mdb_env_close(st->env);
         st->env = NULL;
@@ -212,7 +227,7 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
 
 
 static int
-cmp_store_init_dbs(cmp_store_t *st, char *err, size_t err_len)
+cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
 {
     int       rc, i;
     MDB_txn  *txn;
@@ -258,6 +273,17 @@ cmp_store_init_dbs(cmp_store_t *st, char *err, size_t err_len)
         return MDB_INCOMPATIBLE;
     }
 
+    if (grown != 0) {
+        rc = cmp_meta_put_u64(st, txn, CMP_META_MAP_SIZE, grown);
+
+        if (rc != 0) {
+            snprintf(err, err_len, "recording the map size failed: %s",
+                     mdb_strerror(rc));
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    }
+
     rc = mdb_txn_commit(txn);
     if (rc != 0) {
         snprintf(err, err_len, "mdb_txn_commit() failed: %s",
@@ -280,7 +306,9 @@ cmp_store_close(cmp_store_t *st)
 
 /*
  * Another process may have grown the map (a larger max_size in campaignd);
- * adopting its size is the documented answer to MDB_MAP_RESIZED.
+ * adopting its size is the documented answer to MDB_MAP_RESIZED.  It
+ * remaps, which is safe only with no other txn of this process open:
+ * with adopt_later the caller does it, at a moment it knows is safe.
  */
 int
 cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
@@ -291,6 +319,11 @@ cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
     rc = mdb_txn_begin(st->env, parent, flags, txn);
 
     if (rc == MDB_MAP_RESIZED) {
+        if (st->adopt_later) {
+            st->resized = 1;
+            return rc;
+        }
+
         rc = mdb_env_set_mapsize(st->env, 0);
         if (rc == 0) {
             rc = mdb_txn_begin(st->env, parent, flags, txn);
@@ -314,6 +347,11 @@ cmp_store_txn_renew(cmp_store_t *st, MDB_txn *txn)
     rc = mdb_txn_renew(txn);
 
     if (rc == MDB_MAP_RESIZED) {
+        if (st->adopt_later) {
+            st->resized = 1;
+            return rc;
+        }
+
         rc = mdb_env_set_mapsize(st->env, 0);
         if (rc == 0) {
             rc = mdb_txn_renew(txn);
@@ -365,6 +403,28 @@ cmp_put_append(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
         rc = mdb_put(txn, st->dbi[db], key, val, flags);
     }
 
+    return cmp_store_note(mdb_txn_env(txn), rc);
+}
+
+
+/*
+ * A full map is noted where LMDB says so (puts, deletes, which copy
+ * pages too, and commits), so that the process learns of it whichever
+ * caller gave the error up: then cmp_store_adopt() is worth a try.
+ */
+static int
+cmp_store_note(MDB_env *env, int rc)
+{
+    cmp_store_t  *st;
+
+    if (rc == MDB_MAP_FULL) {
+        st = mdb_env_get_userctx(env);
+
+        if (st != NULL) {
+            st->full = 1;
+        }
+    }
+
     return rc;
 }
 
@@ -379,7 +439,22 @@ cmp_txn_abort(MDB_txn *txn)
 int
 cmp_txn_commit(MDB_txn *txn)
 {
-    return mdb_txn_commit(txn);
+    int           rc;
+    MDB_env      *env;
+    cmp_store_t  *st;
+
+    /* mdb_txn_commit() frees txn, failed or not */
+    env = mdb_txn_env(txn);
+
+    rc = cmp_store_note(env, mdb_txn_commit(txn));
+
+    st = mdb_env_get_userctx(env);
+
+    if (rc == 0 && st != NULL && !st->adopt_later) {
+        st->commits++;
+    }
+
+    return rc;
 }
 
 
@@ -436,6 +511,39 @@ cmp_store_map_size(cmp_store_t *st, size_t want, size_t *size)
 }
 
 
+/*
+ * Another process may have grown the map without our txns hearing of it:
+ * MDB_MAP_RESIZED comes only once its data passes our map, and a commit
+ * that finds our own map full learns nothing.  The meta page has the
+ * largest size any process committed with; this takes it if it is larger
+ * than ours (*grown: the new size, else 0).  It remaps, so no txn of this
+ * process may be open, in any thread.
+ */
+int
+cmp_store_adopt(cmp_store_t *st, size_t *grown)
+{
+    int          rc;
+    size_t       size;
+    MDB_envinfo  info;
+
+    *grown = 0;
+    st->full = 0;
+    st->resized = 0;
+
+    rc = mdb_env_info(st->env, &info);
+
+    if (rc == 0) {
+        rc = cmp_store_map_size(st, info.me_mapsize, &size);
+    }
+
+    if (rc == 0 && size > info.me_mapsize) {
+        *grown = size;
+    }
+
+    return rc;
+}
+
+
 int
 cmp_db_get(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
     MDB_val *val)
@@ -448,7 +556,8 @@ int
 cmp_db_put(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
     MDB_val *val, unsigned flags)
 {
-    return mdb_put(txn, st->dbi[db], key, val, flags);
+    return cmp_store_note(st->env, mdb_put(txn, st->dbi[db], key, val,
+                                           flags));
 }
 
 
@@ -456,7 +565,7 @@ int
 cmp_db_del(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, MDB_val *key,
     MDB_val *val)
 {
-    return mdb_del(txn, st->dbi[db], key, val);
+    return cmp_store_note(st->env, mdb_del(txn, st->dbi[db], key, val));
 }
 
 
@@ -478,7 +587,8 @@ cmp_cursor_get(MDB_cursor *cur, MDB_val *key, MDB_val *val, int op)
 int
 cmp_cursor_del(MDB_cursor *cur, unsigned flags)
 {
-    return mdb_cursor_del(cur, flags);
+    return cmp_store_note(mdb_txn_env(mdb_cursor_txn(cur)),
+                          mdb_cursor_del(cur, flags));
 }
 
 
@@ -521,7 +631,7 @@ cmp_db_store(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *key,
     v.mv_data = (void *) val;
     v.mv_size = val_len;
 
-    return mdb_put(txn, st->dbi[db], &k, &v, 0);
+    return cmp_db_put(st, txn, db, &k, &v, 0);
 }
 
 
@@ -536,7 +646,7 @@ cmp_db_drop(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *key,
     k.mv_data = (void *) key;
     k.mv_size = len;
 
-    rc = mdb_del(txn, st->dbi[db], &k, NULL);
+    rc = cmp_db_del(st, txn, db, &k, NULL);
 
     return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
@@ -618,7 +728,7 @@ cmp_db_visit(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
         }
 
         if (rc == 0) {
-            rc = mdb_cursor_del(cur, 0);
+            rc = cmp_cursor_del(cur, 0);
         }
 
     } else {

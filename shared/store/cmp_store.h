@@ -116,6 +116,20 @@ typedef struct {
     /* set by the process after cmp_store_open(); NULL: silent */
     cmp_store_fail_pt   fail;
     void               *fail_data;
+
+    /*
+     * A process whose txns run in several threads (nginx: the event
+     * loop's reads, the pool's writes) sets adopt_later: MDB_MAP_RESIZED
+     * is then only noted, and the process calls cmp_store_adopt() when
+     * none of its txns is open.  Separate ints, not bit-fields: a pool
+     * thread sets one while the event loop may set the other.
+     */
+    int                 adopt_later;
+    int                 full;       /* a put or commit hit MDB_MAP_FULL */
+    int                 resized;    /* another process's data passed ours */
+
+    /* commits that succeeded, counted without adopt_later (one thread) */
+    unsigned long       commits;
 } cmp_store_t;
 
 
@@ -138,6 +152,7 @@ void cmp_txn_reset(cmp_txn_t *txn);
 const char *cmp_strerror(int rc);
 int cmp_store_reader_check(cmp_store_t *st, int *dead);
 int cmp_store_map_size(cmp_store_t *st, size_t want, size_t *size);
+int cmp_store_adopt(cmp_store_t *st, size_t *grown);
 
 int cmp_db_get(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db, cmp_val_t *key,
     cmp_val_t *val);

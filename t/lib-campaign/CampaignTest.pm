@@ -24,7 +24,7 @@ use Exporter 'import';
 our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
                  campaignd_bin campaignd_pid run_campaignd wait_for
                  api run_perl_sections defaults server_port mock_port
-                 storectl slurp);
+                 storectl slurp text_flow);
 
 my $store;
 my $campaignd_pid;
@@ -253,6 +253,21 @@ sub api {
     my $data = eval { $json->decode($res->{content}) };
     openapi_check_call($res, @_);
     return ($res->{status}, $data);
+}
+
+
+# a published flow $id that sends one WhatsApp text through $channel and
+# ends: (status of the create, status of the publish)
+sub text_flow {
+    my ($id, $channel) = @_;
+    my ($created) = api(POST => '/flows', {id => $id, name => $id,
+        trigger => 'manual', definition => {start => 's', nodes => [
+            {id => 's', type => 'send_whatsapp', channel_id => $channel,
+             message => {type => 'text', text => 'Hi {{contact.name}}'},
+             next => 'e'},
+            {id => 'e', type => 'end'}]}});
+    my ($published) = api(POST => "/flows/$id/publish");
+    return ($created, $published);
 }
 
 

@@ -407,7 +407,8 @@ main(int argc, char **argv)
     cmp_storectl_args_t  args;
 
     if (argc == 3 && strcmp(argv[2], "inbox") == 0) {
-        if (cmp_store_open(&st, argv[1], 1UL << 30, 1024, err, sizeof(err))
+        if (cmp_store_open(&st, argv[1], CMP_STORE_SIZE_MIN, 1024, err,
+                           sizeof(err))
             != 0)
         {
             fprintf(stderr, "%s\n", err);
@@ -451,7 +452,9 @@ main(int argc, char **argv)
         return 2;
     }
 
-    if (cmp_store_open(&st, argv[1], 1UL << 30, 1024, err, sizeof(err))
+    /* the least size: the tool takes the store's own and never grows it */
+    if (cmp_store_open(&st, argv[1], CMP_STORE_SIZE_MIN, 1024, err,
+                       sizeof(err))
         != 0)
     {
         fprintf(stderr, "%s\n", err);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "cmp_store.h"
@@ -98,6 +99,9 @@ static void test_secrets(void **state);
 static void test_be64(void **state);
 static void test_map_full(void **state);
 static void test_map_full_child_spares_parent(void **state);
+static void test_map_adopt(void **state);
+static int test_fill(cmp_store_t *st, int from);
+static void test_small_store(test_env_t *env, cmp_store_t *small);
 static void test_op_store_error(void **state);
 static void test_resource_lifecycle(void **state);
 static void test_resource_idempotent_create(void **state);
@@ -1007,59 +1011,19 @@ test_be64(void **state)
 static void
 test_map_full(void **state)
 {
-    int           rc, i;
-    char          err[256], id[32], *json;
     cmp_txn_t    *txn;
     cmp_op_t      op;
     cmp_store_t   small;
     cmp_record_t  rec;
     test_env_t   *env = *state;
 
-    cmp_store_close(&env->store);
-    test_dir_remove(env->dir);
-    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
-    assert_non_null(mkdtemp(env->dir));
+    test_small_store(env, &small);
 
-    rc = cmp_store_open(&small, env->dir, 1024 * 1024, 16, err, sizeof(err));
-    if (rc != 0) {
-        fail_msg("cmp_store_open: %s", err);
-    }
-
-    json = malloc(4000);
-    assert_non_null(json);
-    memset(json, 'x', 4000);
-
-    rc = 0;
-
-    for (i = 0; i < 10000 && rc == 0; i++) {
-        rc = cmp_store_txn_begin(&small, NULL, 0, &txn);
-        assert_int_equal(rc, 0);
-
-        snprintf(id, sizeof(id), "fill%05d", i);
-
-        rec.seq = i + 1;
-        rec.version = 1;
-        rec.json = json;
-        rec.len = 4000;
-
-        rc = cmp_record_put(&small, txn, &cmp_kind_channels, id, strlen(id),
-                            &rec);
-
-        if (rc == 0) {
-            rc = cmp_txn_commit(txn);
-
-        } else {
-            cmp_txn_abort(txn);
-        }
-    }
-
-    free(json);
-
-    assert_int_equal(rc, CMP_MAP_FULL);
-    assert_true(i > 10);
+    /* test_fill() stops at the first record that meets CMP_MAP_FULL */
+    assert_true(test_fill(&small, 0) > 10);
 
     cmp_op_init(&op, &small, NULL, &cmp_kind_channels);
-    assert_int_equal(cmp_op_store_error(&op, rc), CMP_FAIL);
+    assert_int_equal(cmp_op_store_error(&op, CMP_MAP_FULL), CMP_FAIL);
     assert_int_equal(op.status, 507);
     assert_string_equal(op.code, "storage_full");
     cmp_op_free(&op);
@@ -1072,10 +1036,122 @@ test_map_full(void **state)
     cmp_txn_abort(txn);
 
     cmp_store_close(&small);
+    test_reopen(env);
+}
 
-    /* teardown expects an open store in env */
-    assert_int_equal(cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES,
-                                    16, err, sizeof(err)), 0);
+
+/* env's store swapped for a new one of 1m, the least, in *small */
+static void
+test_small_store(test_env_t *env, cmp_store_t *small)
+{
+    int   rc;
+    char  err[256];
+
+    cmp_store_close(&env->store);
+    test_dir_remove(env->dir);
+    snprintf(env->dir, sizeof(env->dir), "/tmp/cmp-unit-XXXXXX");
+    assert_non_null(mkdtemp(env->dir));
+
+    rc = cmp_store_open(small, env->dir, 1024 * 1024, 16, err, sizeof(err));
+    if (rc != 0) {
+        fail_msg("cmp_store_open: %s", err);
+    }
+}
+
+
+/* records of 4000 bytes from number from on, until one does not fit */
+static int
+test_fill(cmp_store_t *st, int from)
+{
+    int           rc, i;
+    char          id[32], *json;
+    cmp_txn_t    *txn;
+    cmp_record_t  rec;
+
+    json = malloc(4000);
+    assert_non_null(json);
+    memset(json, 'x', 4000);
+
+    rc = 0;
+
+    for (i = from; i < from + 10000 && rc == 0; i++) {
+        assert_int_equal(cmp_store_txn_begin(st, NULL, 0, &txn), 0);
+
+        snprintf(id, sizeof(id), "fill%05d", i);
+
+        rec.seq = i + 1;
+        rec.version = 1;
+        rec.json = json;
+        rec.len = 4000;
+
+        rc = cmp_record_put(st, txn, &cmp_kind_channels, id, strlen(id),
+                            &rec);
+
+        if (rc == 0) {
+            rc = cmp_txn_commit(txn);
+
+        } else {
+            cmp_txn_abort(txn);
+        }
+    }
+
+    free(json);
+
+    return (rc == CMP_MAP_FULL) ? i : -1;
+}
+
+
+/*
+ * A process whose map is full learns nothing from LMDB of another's
+ * larger one: the store notes the MDB_MAP_FULL, the other process
+ * records its size when it opens, and cmp_store_adopt() takes it.
+ */
+static void
+test_map_adopt(void **state)
+{
+    int           rc, n, status;
+    char          err[256];
+    pid_t         pid;
+    size_t        grown;
+    cmp_store_t   small, large;
+    test_env_t   *env = *state;
+
+    test_small_store(env, &small);
+
+    n = test_fill(&small, 0);
+    assert_true(n > 10);
+    assert_int_equal(small.full, 1);
+
+    /* nobody has a larger map yet: nothing to adopt, the note is gone */
+    assert_int_equal(cmp_store_adopt(&small, &grown), 0);
+    assert_int_equal(grown, 0);
+    assert_int_equal(small.full, 0);
+
+    /* the other process: it grows the map at open, and only that */
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        rc = cmp_store_open(&large, env->dir, 2 * 1024 * 1024, 16, err,
+                            sizeof(err));
+        if (rc == 0) {
+            cmp_store_close(&large);
+        }
+
+        _exit(rc == 0 ? 0 : 1);
+    }
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    assert_int_equal(cmp_store_adopt(&small, &grown), 0);
+    assert_int_equal(grown, 2 * 1024 * 1024);
+
+    /* where the last record did not fit, as many again do now */
+    assert_true(test_fill(&small, n) - n > n / 2);
+
+    cmp_store_close(&small);
+    test_reopen(env);
 }
 
 
@@ -2363,6 +2439,8 @@ main(void)
                                         test_setup, test_teardown),
         cmocka_unit_test(test_be64),
         cmocka_unit_test_setup_teardown(test_map_full,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_map_adopt,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_map_full_child_spares_parent,
                                         test_setup, test_teardown),
