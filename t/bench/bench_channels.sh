@@ -1,8 +1,8 @@
 #!/bin/bash
 # campaignd's start and channel refresh with 100,000 channels in the store:
-# how long until it has read them all, and the oldest its heartbeat got
-# meanwhile and while 1,000 of them are changed (target: never older than
-# 2 s).  Its own nginx and store, so the other benchmarks keep theirs small.
+# how long until it has read them all, and the longest its heartbeat
+# waited meanwhile and while 1,000 of them are changed (target: never
+# older than 2 s).  Its own nginx and store, so the other benchmarks keep theirs small.
 # Prints table rows.
 
 set -eu
@@ -40,41 +40,59 @@ trap '"$NGINX_BIN" -p "$W" -c "$W/nginx.conf" -s stop 2>/dev/null; \
       [ -n "${CD_PID:-}" ] && kill "$CD_PID" 2>/dev/null; true' EXIT
 sleep 1
 
-wrk -t2 -c32 -d300s -s "$HERE/post_wa_channels.lua" "$B" -- "$N" > /dev/null
+# wrk's clock runs its whole -d even after its threads made their share:
+# stop it once the newest channel (ids are the creation sequence, in hex)
+# is the N-th
+wrk -t2 -c32 -d300s -s "$HERE/post_wa_channels.lua" "$B" -- "$N" \
+    > /dev/null &
+made=$!
+while kill -0 "$made" 2>/dev/null; do
+    last=$(curl -s "$B/api/channels?limit=1" |
+           sed -n 's/.*"id":"ch_\([0-9a-f]*\)".*/\1/p')
+    [ -n "$last" ] && [ $((16#$last)) -ge "$N" ] && kill "$made"
+    sleep 0.5
+done
+wait "$made" 2>/dev/null || true
 
-# seconds since the heartbeat, as /metrics says it
-age() {
-    curl -s "$B/metrics" |
-        awk '$1 == "campaign_scheduler_heartbeat_age_seconds" { print $2 }'
+# campaignd's heartbeat as /health shows it (one a second, at the
+# second), sampled every 100 ms: the longest time it stayed the same is
+# the longest the loop went without one, to 0.1 s
+beat() {
+    curl -s "$B/api/health" | sed -n 's/.*"last_heartbeat":"\([^"]*\)".*/\1/p'
 }
 
 now_ms() { date +%s%3N; }
 
-# samples every 100 ms until $1 (ms) or until the command in $2 succeeds;
-# keeps the largest age in $W/max_age
+# samples until $1 (ms) or until the command in $2 succeeds; keeps the
+# longest gap in $W/max_gap (ms)
 sample() {
-    local until=$1 done_cmd=$2 a
+    local until=$1 done_cmd=$2 b
     while [ "$(now_ms)" -lt "$until" ]; do
-        a=$(age)
-        case $a in
-            ''|+Inf) ;;
-            *) awk -v a="$a" -v m="$(cat "$W/max_age")" \
-                   'BEGIN { exit !(a > m) }' && echo "$a" > "$W/max_age" ;;
-        esac
+        b=$(beat)
+        if [ -n "$b" ] && [ "$b" != "$(cat "$W/beat")" ]; then
+            echo "$b" > "$W/beat"
+            echo "$(now_ms)" > "$W/beat_ms"
+        fi
+        if [ -s "$W/beat_ms" ]; then
+            gap=$(( $(now_ms) - $(cat "$W/beat_ms") ))
+            [ "$gap" -gt "$(cat "$W/max_gap")" ] && echo "$gap" > "$W/max_gap"
+        fi
         eval "$done_cmd" && return 0
         sleep 0.1
     done
     return 1
 }
 
-echo 0 > "$W/max_age"
+echo 0 > "$W/max_gap"
+: > "$W/beat"
+: > "$W/beat_ms"
 start=$(now_ms)
 "$CAMPAIGND" --store "$W/store" --log-file "$W/campaignd.log" &
 CD_PID=$!
 
 # every channel read: campaignd says so once, in its summary line
 sample $((start + 120000)) \
-    "grep -q 'channels: $N read' '$W/campaignd.log'" || true
+    "grep -q 'channels: [0-9]* read' '$W/campaignd.log'" || true
 loaded=$(( $(now_ms) - start ))
 sample $(( $(now_ms) + 3000 )) false || true
 
@@ -100,5 +118,6 @@ printf '%-44s %12s %14s %9s %s\n' \
     "campaignd start: $N channels read, s" "$read_all" "" "" \
     "in chunks of 1,000 a read txn"
 printf '%-44s %12s %14s %9s %s\n' \
-    "heartbeat age, most, s (start, $CHANGED PATCHes)" "$(cat "$W/max_age")" \
-    "2 (target)" "" "target <= 2 s"
+    "longest heartbeat gap, s (start, $CHANGED PATCHes)" \
+    "$(awk -v ms="$(cat "$W/max_gap")" 'BEGIN { printf "%.1f", ms / 1000 }')" \
+    "1 (the period)" "" "target <= 2 s"
