@@ -29,6 +29,8 @@ static int cmp_message_status_move(cmp_store_t *st, cmp_txn_t *txn,
     const char *to);
 static int cmp_message_status_of(const char *json, size_t len, char *status,
     size_t size);
+static int cmp_message_seek_after(cmp_cursor_t *cur, const void *from,
+    size_t len, cmp_val_t *key, cmp_val_t *val);
 
 
 int
@@ -319,16 +321,7 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     }
 
     if (after != NULL) {
-        key.mv_data = (void *) after;
-        key.mv_size = after_len;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-
-        if (rc == 0 && key.mv_size == after_len
-            && memcmp(key.mv_data, after, after_len) == 0)
-        {
-            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-        }
+        rc = cmp_message_seek_after(cur, after, after_len, &key, &val);
 
     } else {
         key.mv_data = buf;
@@ -417,15 +410,14 @@ cmp_message_status_scan(cmp_store_t *st, cmp_txn_t *txn,
         return rc;
     }
 
-    key.mv_data = buf;
-    key.mv_size = seek;
+    if (after != NULL) {
+        rc = cmp_message_seek_after(cur, buf, seek, &key, &val);
 
-    rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
+    } else {
+        key.mv_data = buf;
+        key.mv_size = seek;
 
-    if (rc == 0 && after != NULL && key.mv_size == seek
-        && memcmp(key.mv_data, buf, seek) == 0)
-    {
-        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
     }
 
     while (rc == 0) {
@@ -527,16 +519,7 @@ cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
                       &from_len);
 
     if (rc == 0) {
-        key.mv_data = (void *) from;
-        key.mv_size = from_len;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-
-        if (rc == 0 && key.mv_size == from_len
-            && memcmp(key.mv_data, from, from_len) == 0)
-        {
-            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-        }
+        rc = cmp_message_seek_after(cur, from, from_len, &key, &val);
 
     } else if (rc == CMP_NOTFOUND) {
         rc = cmp_cursor_get(cur, &key, &val, CMP_FIRST);
@@ -600,6 +583,27 @@ cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
     }
 
     return cmp_txn_commit(txn);
+}
+
+
+/* the cursor on the first key after from: a page or a chunk goes on */
+static int
+cmp_message_seek_after(cmp_cursor_t *cur, const void *from, size_t len,
+    cmp_val_t *key, cmp_val_t *val)
+{
+    int  rc;
+
+    key->mv_data = (void *) from;
+    key->mv_size = len;
+
+    rc = cmp_cursor_get(cur, key, val, CMP_SET_RANGE);
+
+    if (rc == 0 && key->mv_size == len && memcmp(key->mv_data, from, len) == 0)
+    {
+        rc = cmp_cursor_get(cur, key, val, CMP_NEXT);
+    }
+
+    return rc;
 }
 
 
