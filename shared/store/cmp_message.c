@@ -29,8 +29,8 @@ static int cmp_message_status_move(cmp_store_t *st, cmp_txn_t *txn,
     const char *to);
 static int cmp_message_status_of(const char *json, size_t len, char *status,
     size_t size);
-static int cmp_message_seek_after(cmp_cursor_t *cur, const void *from,
-    size_t len, cmp_val_t *key, cmp_val_t *val);
+static int cmp_message_seek(cmp_cursor_t *cur, const void *from, size_t len,
+    int past, cmp_val_t *key, cmp_val_t *val);
 
 
 int
@@ -320,15 +320,9 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
         return rc;
     }
 
-    if (after != NULL) {
-        rc = cmp_message_seek_after(cur, after, after_len, &key, &val);
-
-    } else {
-        key.mv_data = buf;
-        key.mv_size = prefix;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
+    rc = (after != NULL)
+         ? cmp_message_seek(cur, after, after_len, 1, &key, &val)
+         : cmp_message_seek(cur, buf, prefix, 0, &key, &val);
 
     while (rc == 0) {
         if (key.mv_size < prefix || memcmp(key.mv_data, buf, prefix) != 0) {
@@ -410,15 +404,7 @@ cmp_message_status_scan(cmp_store_t *st, cmp_txn_t *txn,
         return rc;
     }
 
-    if (after != NULL) {
-        rc = cmp_message_seek_after(cur, buf, seek, &key, &val);
-
-    } else {
-        key.mv_data = buf;
-        key.mv_size = seek;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
+    rc = cmp_message_seek(cur, buf, seek, after != NULL, &key, &val);
 
     while (rc == 0) {
         if (key.mv_size < prefix || memcmp(key.mv_data, pre, prefix) != 0) {
@@ -519,7 +505,7 @@ cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
                       &from_len);
 
     if (rc == 0) {
-        rc = cmp_message_seek_after(cur, from, from_len, &key, &val);
+        rc = cmp_message_seek(cur, from, from_len, 1, &key, &val);
 
     } else if (rc == CMP_NOTFOUND) {
         rc = cmp_cursor_get(cur, &key, &val, CMP_FIRST);
@@ -586,9 +572,12 @@ cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
 }
 
 
-/* the cursor on the first key after from: a page or a chunk goes on */
+/*
+ * The cursor on the first key at from or, past set, after it: where a
+ * page or a chunk goes on after the last key it gave.
+ */
 static int
-cmp_message_seek_after(cmp_cursor_t *cur, const void *from, size_t len,
+cmp_message_seek(cmp_cursor_t *cur, const void *from, size_t len, int past,
     cmp_val_t *key, cmp_val_t *val)
 {
     int  rc;
@@ -598,7 +587,8 @@ cmp_message_seek_after(cmp_cursor_t *cur, const void *from, size_t len,
 
     rc = cmp_cursor_get(cur, key, val, CMP_SET_RANGE);
 
-    if (rc == 0 && key->mv_size == len && memcmp(key->mv_data, from, len) == 0)
+    if (rc == 0 && past && key->mv_size == len
+        && memcmp(key->mv_data, from, len) == 0)
     {
         rc = cmp_cursor_get(cur, key, val, CMP_NEXT);
     }
