@@ -40,9 +40,20 @@ typedef struct {
 } ngx_http_campaign_stats_t;
 
 
+/*
+ * A status filter on a store whose status index is not built yet (one
+ * from before it, until campaignd's backfill ends) scans the ledger: at
+ * most this many records a request, a page short of its limit ending
+ * with a cursor, so the event loop's work stays that of one full page.
+ */
+#define NGX_HTTP_CAMPAIGN_SCAN_MAX  1000
+
+
 typedef struct {
     ngx_http_campaign_key_page_t   page;
     ngx_str_t                      status;
+    ngx_uint_t                     read;
+    ngx_uint_t                     bounded;    /* the scan, not the index */
 } ngx_http_campaign_messages_t;
 
 
@@ -529,9 +540,36 @@ ngx_http_campaign_messages(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = cmp_message_scan(&mcf->store, txn, (char *) ctx->id.data,
-                          ctx->id.len, run, after_len ? after : NULL,
-                          after_len, ngx_http_campaign_messages_visit, &m);
+    if (m.status.len == 0) {
+        rc = cmp_message_scan(&mcf->store, txn, (char *) ctx->id.data,
+                              ctx->id.len, run, after_len ? after : NULL,
+                              after_len, ngx_http_campaign_messages_visit,
+                              &m);
+
+    } else if (cmp_message_status_ready(&mcf->store, txn)) {
+        rc = cmp_message_status_scan(&mcf->store, txn,
+                                     (char *) ctx->id.data, ctx->id.len,
+                                     (char *) m.status.data, run,
+                                     after_len ? after : NULL, after_len,
+                                     ngx_http_campaign_messages_visit, &m);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "campaign messages: status \"%V\" from the index, "
+                       "%ui record(s) read", &m.status, m.read);
+
+    } else {
+        m.bounded = 1;
+
+        rc = cmp_message_scan(&mcf->store, txn, (char *) ctx->id.data,
+                              ctx->id.len, run, after_len ? after : NULL,
+                              after_len, ngx_http_campaign_messages_visit,
+                              &m);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "campaign messages: status \"%V\" by a scan (the "
+                       "index is being built), %ui record(s) read",
+                       &m.status, m.read);
+    }
 
     ngx_http_campaign_read_end(r);
 
@@ -550,6 +588,9 @@ ngx_http_campaign_messages_visit(void *data, const unsigned char *key,
     u_char  pattern[64];
     size_t  n;
 
+    m->read++;
+
+    /* the index lists that status only; the check is the scan's filter */
     if (m->status.len) {
         n = ngx_snprintf(pattern, sizeof(pattern), "\"status\":\"%V\"",
                          &m->status) - pattern;
@@ -557,6 +598,14 @@ ngx_http_campaign_messages_visit(void *data, const unsigned char *key,
         if (ngx_strlcasestrn((u_char *) json, (u_char *) json + len,
                              pattern, n - 1) == NULL)
         {
+            if (m->bounded && m->read >= NGX_HTTP_CAMPAIGN_SCAN_MAX) {
+                /* the next page goes on after this record */
+                m->page.more = 1;
+                ngx_memcpy(m->page.last, key, key_len);
+                m->page.last_len = key_len;
+                return 1;
+            }
+
             return 0;
         }
     }

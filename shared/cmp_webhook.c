@@ -29,7 +29,7 @@ static int cmp_webhook_count(cmp_op_t *op, const unsigned char *key,
 static int cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key,
     size_t key_len, const char *from, const char *to);
 static int cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
-    size_t key_len, json_t *msg);
+    size_t key_len, const char *from, json_t *msg);
 static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
     char *id, size_t *id_len);
 static int cmp_webhook_opt(cmp_op_t *op, const char *contact,
@@ -376,9 +376,10 @@ cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key, size_t key_len,
 }
 
 
+/* from: the status the stored record has (cmp_message_put()) */
 static int
 cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
-    size_t key_len, json_t *msg)
+    size_t key_len, const char *from, json_t *msg)
 {
     int       rc;
     char     *dump;
@@ -393,7 +394,9 @@ cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    rc = cmp_message_put(op->store, op->txn, key, key_len, dump, len);
+    rc = cmp_message_put(op->store, op->txn, key, key_len, from,
+                         json_string_value(json_object_get(msg, "status")),
+                         dump, len);
     free(dump);
 
     if (rc != 0) {
@@ -665,7 +668,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     rc = cmp_webhook_funnel(op, key, key_len, old, status);
 
     if (rc == CMP_OK) {
-        rc = cmp_webhook_message_put(op, key, key_len, msg);
+        rc = cmp_webhook_message_put(op, key, key_len, old, msg);
     }
 
     json_decref(msg);
@@ -796,7 +799,8 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
             cmp_time_format(op->now, now);
             json_object_set_new(msg, "replied_at", json_string(now));
 
-            rc = cmp_webhook_message_put(op, key, key_len, msg);
+            rc = cmp_webhook_message_put(op, key, key_len,
+                     cmp_provider_str(msg, "status"), msg);
 
             if (rc == CMP_OK) {
                 rc = cmp_webhook_count(op, key, key_len,

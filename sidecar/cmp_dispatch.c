@@ -270,7 +270,8 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             }
 
             if (rc == 0) {
-                rc = cmp_message_save(d->st, txn, mkey, mklen, msg);
+                rc = cmp_message_save(d->st, txn, mkey, mklen, "sending",
+                                      msg);
             }
 
             if (rc == 0) {
@@ -928,8 +929,8 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
         return rc;
     }
 
-    return cmp_message_put(d->st, txn, mkey, mklen, d->patch.data,
-                           d->patch.len);
+    return cmp_message_put(d->st, txn, mkey, mklen, m->status, to,
+                           d->patch.data, d->patch.len);
 }
 
 

@@ -723,7 +723,7 @@ cmp_engine_cancel_one(void *ctx, const char *contact, size_t clen,
                     }
                     if (rc == 0) {
                         rc = cmp_message_save(x.e->st, x.txn, mkey, mlen,
-                                              msg);
+                                              "queued", msg);
                     }
                 }
 

@@ -59,7 +59,11 @@ cmp_engine_count_reply(cmp_exec_t *x)
         cmp_time_format(x->now, when);
         json_object_set_new(msg, "replied_at", json_string(when));
 
-        rc = cmp_message_save(x->e->st, x->txn, key, len / 2, msg);
+        /* the status stays: the index entry does too */
+        rc = cmp_message_save(x->e->st, x->txn, key, len / 2,
+                              json_string_value(json_object_get(msg,
+                                                                "status")),
+                              msg);
 
         if (rc == 0) {
             rc = cmp_count(x->e->st, x->txn, msg, "replied", 1);

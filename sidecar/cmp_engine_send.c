@@ -164,8 +164,8 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     json_decref(payload);
 
     if (rc == 0) {
-        rc = cmp_message_put(x->e->st, x->txn, mkey, mlen, x->e->text.data,
-                             x->e->text.len);
+        rc = cmp_message_put(x->e->st, x->txn, mkey, mlen, NULL, status,
+                             x->e->text.data, x->e->text.len);
     }
 
     if (rc == 0 && addr_s != NULL) {

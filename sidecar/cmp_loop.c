@@ -18,6 +18,7 @@
 #include "cmp_engine.h"
 #include "cmp_dispatch.h"
 #include "cmp_purge.h"
+#include "cmp_message.h"
 
 
 #define CMP_LOOP_TICK_MS      1000
@@ -27,6 +28,7 @@
 static void cmp_loop_tick(cmp_campaignd_t *cd, int backoff);
 static int cmp_loop_work(cmp_campaignd_t *cd);
 static int cmp_loop_purge(cmp_campaignd_t *cd);
+static int cmp_loop_status_index(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
 static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
@@ -135,8 +137,40 @@ cmp_loop_work(cmp_campaignd_t *cd)
     cmp_dispatch_pump(cd->dispatch);
 
     busy |= cmp_loop_purge(cd);
+    busy |= cmp_loop_status_index(cd);
 
     return busy;
+}
+
+
+/*
+ * A store from before the ledger's status index gets it a chunk per
+ * turn, as the purge goes; until the last chunk the module scans.
+ */
+static int
+cmp_loop_status_index(cmp_campaignd_t *cd)
+{
+    int       rc, more;
+    uint64_t  n;
+
+    rc = cmp_message_status_build(&cd->store, CMP_MESSAGE_STATUS_CHUNK, &n,
+                                  &more);
+
+    if (rc != 0) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "building the messages' status "
+                      "index failed, tried again next turn: %s",
+                      cmp_strerror(rc));
+        return 0;
+    }
+
+    if (n > 0 || more) {
+        cmp_log_error(&cd->log, more ? CMP_LOG_DEBUG : CMP_LOG_INFO,
+                      "messages' status index: %llu message(s) indexed%s",
+                      (unsigned long long) n,
+                      more ? "" : ", the index is complete");
+    }
+
+    return more;
 }
 
 

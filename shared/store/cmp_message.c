@@ -12,10 +12,25 @@
 
 #include "cmp_message.h"
 #include "cmp_json.h"
+#include "cmp_json_raw.h"
 #include "cmp_counter.h"
 #include "cmp_funnel.h"
 
 
+/* a status index key: the ledger key with "status NUL" inside it */
+#define CMP_MESSAGE_STATUS_KEY_MAX                                        \
+    (CMP_MESSAGE_KEY_MAX + CMP_MESSAGE_STATUS_MAX + 1)
+
+
+static size_t cmp_message_status_key(unsigned char *buf,
+    const unsigned char *key, size_t key_len, const char *status);
+static int cmp_message_status_move(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len, const char *from,
+    const char *to);
+static int cmp_message_status_of(const char *json, size_t len, char *status,
+    size_t size);
+static int cmp_message_seek(cmp_cursor_t *cur, const void *from, size_t len,
+    int past, cmp_val_t *key, cmp_val_t *val);
 
 
 int
@@ -108,11 +123,90 @@ cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 }
 
 
+/*
+ * Every writer of the ledger comes through here, so the status index
+ * follows each change in the txn of the change; the writers know the
+ * status they replace (dispatch's record view, a webhook's loaded
+ * record), so the hot path pays one del and one put, and no read.
+ */
 int
 cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
-    size_t key_len, const char *json, size_t len)
+    size_t key_len, const char *from, const char *to, const char *json,
+    size_t len)
 {
-    return cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, json, len);
+    int  rc;
+
+    rc = cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, json, len);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return cmp_message_status_move(st, txn, key, key_len, from, to);
+}
+
+
+/*
+ * campaign NUL status NUL and the rest of the ledger key; 0 for a key
+ * that is not indexed (a test send's, or no status)
+ */
+static size_t
+cmp_message_status_key(unsigned char *buf, const unsigned char *key,
+    size_t key_len, const char *status)
+{
+    size_t                n, slen;
+    const unsigned char  *p;
+
+    if (status == NULL || key_len == 0 || key_len > CMP_MESSAGE_KEY_MAX
+        || key[0] == '#')
+    {
+        return 0;
+    }
+
+    slen = strlen(status);
+    p = memchr(key, '\0', key_len);
+
+    if (p == NULL || slen == 0 || slen > CMP_MESSAGE_STATUS_MAX) {
+        return 0;
+    }
+
+    n = p - key + 1;
+
+    memcpy(buf, key, n);
+    memcpy(buf + n, status, slen + 1);
+    memcpy(buf + n + slen + 1, key + n, key_len - n);
+
+    return key_len + slen + 1;
+}
+
+
+static int
+cmp_message_status_move(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len, const char *from,
+    const char *to)
+{
+    int            rc;
+    size_t         n;
+    unsigned char  buf[CMP_MESSAGE_STATUS_KEY_MAX];
+
+    if (from != NULL && to != NULL && strcmp(from, to) == 0) {
+        return 0;
+    }
+
+    n = cmp_message_status_key(buf, key, key_len, from);
+
+    if (n != 0) {
+        rc = cmp_db_drop(st, txn, CMP_DB_MESSAGE_STATUS, buf, n);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    n = cmp_message_status_key(buf, key, key_len, to);
+
+    return (n != 0) ? cmp_db_store(st, txn, CMP_DB_MESSAGE_STATUS, buf, n,
+                                   "", 0)
+                    : 0;
 }
 
 
@@ -136,9 +230,10 @@ cmp_message_load(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 }
 
 
+/* from: the status of the stored record, as in cmp_message_put() */
 int
 cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
-    size_t key_len, const json_t *msg)
+    size_t key_len, const char *from, const json_t *msg)
 {
     int      rc;
     char    *dump;
@@ -149,7 +244,9 @@ cmp_message_save(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
         return ENOMEM;
     }
 
-    rc = cmp_message_put(st, txn, key, key_len, dump, n);
+    rc = cmp_message_put(st, txn, key, key_len, from,
+                         json_string_value(json_object_get(msg, "status")),
+                         dump, n);
     free(dump);
 
     return rc;
@@ -223,24 +320,9 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
         return rc;
     }
 
-    if (after != NULL) {
-        key.mv_data = (void *) after;
-        key.mv_size = after_len;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-
-        if (rc == 0 && key.mv_size == after_len
-            && memcmp(key.mv_data, after, after_len) == 0)
-        {
-            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
-        }
-
-    } else {
-        key.mv_data = buf;
-        key.mv_size = prefix;
-
-        rc = cmp_cursor_get(cur, &key, &val, CMP_SET_RANGE);
-    }
+    rc = (after != NULL)
+         ? cmp_message_seek(cur, after, after_len, 1, &key, &val)
+         : cmp_message_seek(cur, buf, prefix, 0, &key, &val);
 
     while (rc == 0) {
         if (key.mv_size < prefix || memcmp(key.mv_data, buf, prefix) != 0) {
@@ -259,6 +341,274 @@ cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     cmp_cursor_close(cur);
 
     return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/*
+ * The messages of one status from the status index, each joined with
+ * its record: what cmp_message_scan() would visit with a status filter,
+ * in the same order, having read only the entries of that status.
+ */
+int
+cmp_message_status_scan(cmp_store_t *st, cmp_txn_t *txn,
+    const char *campaign, size_t campaign_len, const char *status,
+    uint32_t run, const unsigned char *after, size_t after_len,
+    cmp_message_visit_pt visit, void *ctx)
+{
+    int            rc;
+    size_t         base, prefix, seek, mlen, len;
+    cmp_val_t      key, val;
+    const void    *json;
+    cmp_cursor_t  *cur;
+    unsigned char  pre[CMP_MESSAGE_STATUS_KEY_MAX];
+    unsigned char  buf[CMP_MESSAGE_STATUS_KEY_MAX];
+    unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
+
+    if (campaign_len == 0 || campaign_len > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(mkey, campaign, campaign_len);
+    mkey[campaign_len] = '\0';
+
+    /* campaign NUL status NUL [be32 run] */
+    base = cmp_message_status_key(pre, mkey, campaign_len + 1, status);
+
+    if (base == 0) {
+        return 0;
+    }
+
+    prefix = base;
+
+    if (run != 0) {
+        cmp_be32_put(pre + prefix, run);
+        prefix += 4;
+    }
+
+    memcpy(buf, pre, prefix);
+    seek = prefix;
+
+    /* a cursor is a key of this campaign's ledger: nothing is after another */
+    if (after != NULL) {
+        if (after_len <= campaign_len + 1 || after_len > CMP_MESSAGE_KEY_MAX
+            || memcmp(after, mkey, campaign_len + 1) != 0)
+        {
+            return 0;
+        }
+
+        seek = cmp_message_status_key(buf, after, after_len, status);
+    }
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_MESSAGE_STATUS, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_message_seek(cur, buf, seek, after != NULL, &key, &val);
+
+    while (rc == 0) {
+        if (key.mv_size < prefix || memcmp(key.mv_data, pre, prefix) != 0) {
+            break;
+        }
+
+        mlen = campaign_len + 1 + (key.mv_size - base);
+
+        if (mlen <= sizeof(mkey)) {
+            memcpy(mkey + campaign_len + 1,
+                   (unsigned char *) key.mv_data + base,
+                   key.mv_size - base);
+
+            rc = cmp_db_fetch(st, txn, CMP_DB_MESSAGES, mkey, mlen, &json,
+                              &len);
+
+            if (rc == 0 && visit(ctx, mkey, mlen, json, len) != 0) {
+                break;
+            }
+
+            /* an entry without its message is no message */
+            if (rc != 0 && rc != CMP_NOTFOUND) {
+                break;
+            }
+        }
+
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+
+    return (rc == CMP_NOTFOUND) ? 0 : rc;
+}
+
+
+/* 1 when every message of the ledger is in the status index */
+int
+cmp_message_status_ready(cmp_store_t *st, cmp_txn_t *txn)
+{
+    uint64_t  v;
+
+    return cmp_meta_get_u64(st, txn, CMP_META_MESSAGE_STATUS, &v) == 0
+           && v == 1;
+}
+
+
+/*
+ * A chunk of the status index's one-time build on a store written before
+ * it: at most budget ledger messages in one write txn, from where the
+ * last chunk stopped (kept in meta), so the API's writes and the sends
+ * wait for the writer no longer than for any other chunk.  Writes that
+ * meet a message before the walk does keep its entry already (a del of
+ * no entry is nothing), and the walk's put of the same status is
+ * idempotent; so no message is missed and none is indexed twice.
+ */
+int
+cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
+    int *more)
+{
+    int            rc;
+    char           status[CMP_MESSAGE_STATUS_MAX + 1];
+    size_t         from_len, last_len;
+    cmp_val_t      key, val;
+    cmp_txn_t     *txn;
+    const void    *from;
+    cmp_cursor_t  *cur;
+    unsigned char  last[CMP_MESSAGE_KEY_MAX];
+
+    *indexed = 0;
+    *more = 0;
+
+    /* a look first: a store that has the index costs a reader, no lock */
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_message_status_ready(st, txn);
+    cmp_txn_abort(txn);
+
+    if (rc) {
+        return 0;
+    }
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_cursor_open(st, txn, CMP_DB_MESSAGES, &cur);
+    if (rc != 0) {
+        cmp_txn_abort(txn);
+        return rc;
+    }
+
+    rc = cmp_db_fetch(st, txn, CMP_DB_META, CMP_META_MESSAGE_STATUS_FROM,
+                      sizeof(CMP_META_MESSAGE_STATUS_FROM) - 1, &from,
+                      &from_len);
+
+    if (rc == 0) {
+        rc = cmp_message_seek(cur, from, from_len, 1, &key, &val);
+
+    } else if (rc == CMP_NOTFOUND) {
+        rc = cmp_cursor_get(cur, &key, &val, CMP_FIRST);
+    }
+
+    last_len = 0;
+
+    while (rc == 0) {
+        if (budget-- <= 0) {
+            *more = 1;
+            break;
+        }
+
+        if (key.mv_size > sizeof(last)) {
+            rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+            continue;
+        }
+
+        /* copied before the put: a write may move what the map held */
+        memcpy(last, key.mv_data, key.mv_size);
+        last_len = key.mv_size;
+
+        if (cmp_message_status_of(val.mv_data, val.mv_size, status,
+                                  sizeof(status)) == 0)
+        {
+            rc = cmp_message_status_move(st, txn, last, last_len, NULL,
+                                         status);
+            if (rc != 0) {
+                break;
+            }
+
+            (*indexed)++;
+        }
+
+        rc = cmp_cursor_get(cur, &key, &val, CMP_NEXT);
+    }
+
+    cmp_cursor_close(cur);
+
+    if (rc == CMP_NOTFOUND) {
+        /* the whole ledger is in: the module stops scanning */
+        rc = cmp_meta_put_u64(st, txn, CMP_META_MESSAGE_STATUS, 1);
+
+        if (rc == 0) {
+            rc = cmp_db_drop(st, txn, CMP_DB_META,
+                             CMP_META_MESSAGE_STATUS_FROM,
+                             sizeof(CMP_META_MESSAGE_STATUS_FROM) - 1);
+        }
+
+    } else if (rc == 0 && last_len != 0) {
+        rc = cmp_db_store(st, txn, CMP_DB_META, CMP_META_MESSAGE_STATUS_FROM,
+                          sizeof(CMP_META_MESSAGE_STATUS_FROM) - 1, last,
+                          last_len);
+    }
+
+    if (rc != 0) {
+        cmp_txn_abort(txn);
+        *indexed = 0;
+        *more = 0;
+        return rc;
+    }
+
+    return cmp_txn_commit(txn);
+}
+
+
+/*
+ * The cursor on the first key at from or, past set, after it: where a
+ * page or a chunk goes on after the last key it gave.
+ */
+static int
+cmp_message_seek(cmp_cursor_t *cur, const void *from, size_t len, int past,
+    cmp_val_t *key, cmp_val_t *val)
+{
+    int  rc;
+
+    key->mv_data = (void *) from;
+    key->mv_size = len;
+
+    rc = cmp_cursor_get(cur, key, val, CMP_SET_RANGE);
+
+    if (rc == 0 && past && key->mv_size == len
+        && memcmp(key->mv_data, from, len) == 0)
+    {
+        rc = cmp_cursor_get(cur, key, val, CMP_NEXT);
+    }
+
+    return rc;
+}
+
+
+/* a record's "status", read off its text */
+static int
+cmp_message_status_of(const char *json, size_t len, char *status,
+    size_t size)
+{
+    cmp_json_field_t  f[1] = { { "status", NULL, 0 } };
+
+    if (cmp_json_raw_find(json, len, f, 1) != 0) {
+        return -1;
+    }
+
+    return cmp_json_raw_value_string(f[0].value, f[0].len, status, size);
 }
 
 

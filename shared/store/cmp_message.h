@@ -19,6 +19,12 @@
 
 #define CMP_MESSAGE_KEY_MAX   (CMP_ID_MAX * 3 + 16)
 
+/* the longest status a ledger record has ("delivered"), and then some */
+#define CMP_MESSAGE_STATUS_MAX  15
+
+/* messages per write txn of the status index's one-time backfill */
+#define CMP_MESSAGE_STATUS_CHUNK  1000
+
 
 /*
  * The contract between campaignd (which writes messages) and the module
@@ -36,6 +42,17 @@
  * CMP_DB_MESSAGE_BY_PROVIDER: provider message id (WhatsApp wamid, Viber
  *   message_token as decimal text) -> the message key.  Written in the
  *   transaction that records "sent".
+ *
+ * CMP_DB_MESSAGE_STATUS: campaign NUL status NUL be32-run contact NUL
+ *   node NUL be16-step (the message key with its status put after the
+ *   campaign) -> empty.  Every campaign message is there once, under the
+ *   status its record has, so ?status= lists in key order without a scan.
+ *   cmp_message_put() keeps it: a caller says which status the stored
+ *   record had (from) and which the new one has (to), and a change costs
+ *   one del and one put, no read.  Test sends ("#...") are not indexed:
+ *   no list shows them.  A store written before the index has
+ *   CMP_META_MESSAGE_STATUS unset until cmp_message_status_build() has
+ *   walked its ledger; cmp_message_status_ready() says which.
  *
  * Status only moves forward (CMP_MESSAGE_RANK): a late "delivered"
  * after "read" changes nothing.  Counters (cmp_counter.h) named after the
@@ -72,12 +89,19 @@ size_t cmp_message_key(unsigned char *buf, const cmp_message_key_t *k);
 /* a message by its key: the record's text, or its JSON parsed */
 int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char **json, size_t *len);
+
+/*
+ * A record stored, with its status index entry: from is the status of
+ * the record stored before (NULL: none), to the status of this one.
+ */
 int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
-    size_t key_len, const char *json, size_t len);
+    size_t key_len, const char *from, const char *to, const char *json,
+    size_t len);
 int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **msg);
 int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t key_len, const json_t *msg);
+    const unsigned char *key, size_t key_len, const char *from,
+    const json_t *msg);
 
 /* the provider id index: the message a provider's id names */
 int cmp_message_provider_put(cmp_store_t *st, cmp_txn_t *txn,
@@ -96,6 +120,19 @@ int cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn,
 int cmp_message_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const unsigned char *after,
     size_t after_len, cmp_message_visit_pt visit, void *ctx);
+
+/*
+ * The status index: a campaign's messages of one status, in the order
+ * cmp_message_scan() gives (after: a ledger key, as there); whether the
+ * index is complete; a chunk of its backfill (*more: call again).
+ */
+int cmp_message_status_scan(cmp_store_t *st, cmp_txn_t *txn,
+    const char *campaign, size_t campaign_len, const char *status,
+    uint32_t run, const unsigned char *after, size_t after_len,
+    cmp_message_visit_pt visit, void *ctx);
+int cmp_message_status_ready(cmp_store_t *st, cmp_txn_t *txn);
+int cmp_message_status_build(cmp_store_t *st, int budget, uint64_t *indexed,
+    int *more);
 
 
 /* statuses and the counters that follow them; hex ids of keys */

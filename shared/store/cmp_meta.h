@@ -29,6 +29,14 @@ typedef struct {
     uint64_t       store_full;  /* unix s since it finds the store full */
 } cmp_campaignd_meta_t;
 
+/*
+ * meta: be64 1 once every ledger message is in the status index
+ * (cmp_message.h); a store from before the index lacks it until
+ * campaignd's backfill, which keeps where it goes on in the second.
+ */
+#define CMP_META_MESSAGE_STATUS       "message_status_index"
+#define CMP_META_MESSAGE_STATUS_FROM  "message_status_index_from"
+
 
 /*
  * A sequence read from meta once and written back once: a bulk import

@@ -116,7 +116,9 @@ static const cmp_purge_plan_t  cmp_purge_plans[] = {
         { NULL, CMP_DB_MESSAGES, cmp_purge_message, NULL, NULL },
         { NULL, CMP_DB_COUNTERS, NULL, NULL, NULL },
         { NULL, CMP_DB_TIMERS, NULL, cmp_purge_timer_match, NULL },
-        { NULL, CMP_DB_QUEUE, NULL, cmp_purge_queue_match, NULL } } },
+        { NULL, CMP_DB_QUEUE, NULL, cmp_purge_queue_match, NULL },
+        /* last, so a purge under way when it came resumes at its stage */
+        { NULL, CMP_DB_MESSAGE_STATUS, NULL, NULL, NULL } } },
 
     /* what was queued on a channel can never go out through it */
     { &cmp_kind_channels, {

@@ -63,6 +63,7 @@ static const cmp_db_def_t  cmp_db_defs[CMP_DB_COUNT] = {
     { "queue", 0 },
     { "messages", 0 },
     { "message_by_provider", 0 },
+    { "message_status", 0 },
     { "counters", 0 },
     { "inbox", 0 },
     { "tombstones", 0 },
@@ -256,6 +257,11 @@ cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
     if (rc == MDB_NOTFOUND) {
         rc = cmp_meta_put_u64(st, txn, CMP_META_SCHEMA, CMP_SCHEMA_VERSION);
         version = CMP_SCHEMA_VERSION;
+
+        /* a new store has no message the status index could lack */
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_META_MESSAGE_STATUS, 1);
+        }
     }
 
     if (rc != 0) {

@@ -89,6 +89,7 @@ typedef enum {
     CMP_DB_QUEUE,               /* what dispatch sends next */
     CMP_DB_MESSAGES,            /* the per-message ledger */
     CMP_DB_MESSAGE_BY_PROVIDER, /* provider message id -> message id */
+    CMP_DB_MESSAGE_STATUS,      /* campaign \0 status \0 ... -> empty */
     CMP_DB_COUNTERS,            /* campaign + run + status -> be64 count */
     CMP_DB_INBOX,               /* be64 sequence -> webhook event */
     CMP_DB_TOMBSTONES,          /* deleted ids, what is left to purge */

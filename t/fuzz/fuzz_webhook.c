@@ -90,7 +90,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
     len = cmp_message_key(key, &mk);
 
-    (void) cmp_message_put(&fuzz_store, txn, key, len, msg, sizeof(msg) - 1);
+    (void) cmp_message_put(&fuzz_store, txn, key, len, NULL, "sent", msg,
+                           sizeof(msg) - 1);
     (void) cmp_message_provider_put(&fuzz_store, txn, "wamid.A", 7, key, len);
     (void) cmp_message_provider_put(&fuzz_store, txn, "4912661846655238145",
                                     19, key, len);

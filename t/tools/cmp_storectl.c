@@ -104,8 +104,10 @@ cmp_storectl_message(cmp_op_t *op)
 {
     int                   rc;
     char                **argv, *dump, hex[2 * CMP_MESSAGE_KEY_MAX + 1];
+    char                  old[CMP_MESSAGE_STATUS_MAX + 1];
     size_t                i, len, key_len;
-    json_t               *rec;
+    json_t               *rec, *prev;
+    const char           *s;
     cmp_message_key_t     mk;
     cmp_storectl_args_t  *args = op->data;
     unsigned char         key[CMP_MESSAGE_KEY_MAX];
@@ -141,7 +143,17 @@ cmp_storectl_message(cmp_op_t *op)
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    rc = cmp_message_put(op->store, op->txn, key, key_len, dump, len);
+    /* a test may write a message again: its old index entry goes */
+    old[0] = '\0';
+
+    if (cmp_message_load(op->store, op->txn, key, key_len, &prev) == 0) {
+        s = json_string_value(json_object_get(prev, "status"));
+        snprintf(old, sizeof(old), "%s", s ? s : "");
+        json_decref(prev);
+    }
+
+    rc = cmp_message_put(op->store, op->txn, key, key_len,
+                         old[0] ? old : NULL, argv[4], dump, len);
     free(dump);
 
     if (rc == 0 && argv[5] != NULL) {

@@ -125,6 +125,13 @@ static void test_members_chunks(void **state);
 static void test_members_both_ways(void **state);
 static void test_index_walk(void **state);
 static void test_campaign_index(void **state);
+static void test_message_status(void **state);
+static int test_message_status_visit(void *ctx, const unsigned char *key,
+    size_t key_len, const char *json, size_t len);
+static int test_status_walk(test_env_t *env, MDB_txn *txn,
+    const char *status, uint32_t run, const unsigned char *after,
+    size_t after_len);
+static void test_message_status_build(void **state);
 
 
 static int
@@ -1670,6 +1677,7 @@ test_purge_chunks(void **state)
     test_commit(txn);
 
     assert_true(test_names(env, CMP_DB_MESSAGES, "c1") == 2500);
+    assert_true(test_names(env, CMP_DB_MESSAGE_STATUS, "c1") == 2500);
 
     steps = 0;
 
@@ -1697,6 +1705,7 @@ test_purge_chunks(void **state)
     assert_int_equal(r.removed, 0);
 
     assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c1"), 0);
+    assert_int_equal(test_names(env, CMP_DB_MESSAGE_STATUS, "c1"), 0);
     assert_int_equal(test_names(env, CMP_DB_COUNTERS, "c1"), 0);
     assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c1"), 0);
     assert_int_equal(test_count(env, CMP_DB_INSTANCES, "#live\0c1\0", 9), 0);
@@ -1711,6 +1720,7 @@ test_purge_chunks(void **state)
     assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1);
 
     assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c2"), 5);
+    assert_int_equal(test_names(env, CMP_DB_MESSAGE_STATUS, "c2"), 5);
     assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c2"), 5);
     assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc2.", 4),
                      5);
@@ -1769,8 +1779,9 @@ test_purge_test_sends(void **state)
 
         snprintf(id, sizeof(id), "#in_%d", i);
         mlen = test_mkey(mkey, id, 0, "p1");
-        assert_int_equal(cmp_message_put(&env->store, txn, mkey, mlen,
-                                         "{\"status\":\"sent\"}", 17), 0);
+        assert_int_equal(cmp_message_put(&env->store, txn, mkey, mlen, NULL,
+                                         "sent", "{\"status\":\"sent\"}",
+                                         17), 0);
     }
 
     assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_flows, "fl",
@@ -1821,8 +1832,8 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
 
         snprintf(json, sizeof(json), "{\"status\":\"sent\","
                  "\"provider_message_id\":\"%s\"}", pid);
-        assert_int_equal(cmp_message_put(&env->store, txn, key, klen, json,
-                                         strlen(json)), 0);
+        assert_int_equal(cmp_message_put(&env->store, txn, key, klen, NULL,
+                                         "sent", json, strlen(json)), 0);
         assert_int_equal(cmp_funnel_move(&env->store, txn, campaign, clen, 1,
                                          NULL, "sent"), 0);
 
@@ -1866,6 +1877,195 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
                                   2), 0);
 
     test_commit(txn);
+}
+
+
+/* "c1" NUL status NUL: a campaign's status index entries of a status */
+#define test_status_count(env, status)                                    \
+    test_count(env, CMP_DB_MESSAGE_STATUS, "c1\0" status "\0",            \
+               sizeof("c1\0" status))
+
+
+/*
+ * The status index follows every write of a message: a new one, each
+ * change of status (by text and by a parsed record), a write that keeps
+ * the status; a test send is in no index.
+ */
+static void
+test_message_status(void **state)
+{
+    test_env_t *env = *state;
+
+    json_t         *msg;
+    size_t          k1, k2, kt;
+    MDB_txn        *txn;
+    unsigned char   key1[CMP_MESSAGE_KEY_MAX], key2[CMP_MESSAGE_KEY_MAX];
+    unsigned char   keyt[CMP_MESSAGE_KEY_MAX];
+
+    k1 = test_mkey(key1, "c1", 1, "p1");
+    k2 = test_mkey(key2, "c1", 2, "p2");
+    kt = test_mkey(keyt, "#in_1", 0, "p1");
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_message_put(&env->store, txn, key1, k1, NULL,
+                                     "queued", "{\"status\":\"queued\"}",
+                                     19), 0);
+    assert_int_equal(cmp_message_put(&env->store, txn, key2, k2, NULL,
+                                     "queued", "{\"status\":\"queued\"}",
+                                     19), 0);
+    assert_int_equal(cmp_message_put(&env->store, txn, keyt, kt, NULL,
+                                     "queued", "{\"status\":\"queued\"}",
+                                     19), 0);
+    test_commit(txn);
+
+    assert_int_equal(test_status_count(env, "queued"), 2);
+    assert_int_equal(test_count(env, CMP_DB_MESSAGE_STATUS, "#", 1), 0);
+
+    /* dispatch's rewrites: queued -> sending -> sent */
+    txn = test_txn(env);
+    assert_int_equal(cmp_message_put(&env->store, txn, key1, k1, "queued",
+                                     "sending", "{\"status\":\"sending\"}",
+                                     20), 0);
+    assert_int_equal(cmp_message_put(&env->store, txn, key1, k1, "sending",
+                                     "sent", "{\"status\":\"sent\"}", 17),
+                     0);
+    test_commit(txn);
+
+    assert_int_equal(test_status_count(env, "queued"), 1);
+    assert_int_equal(test_status_count(env, "sending"), 0);
+    assert_int_equal(test_status_count(env, "sent"), 1);
+
+    /* a webhook's: the record parsed, its status set, saved */
+    txn = test_txn(env);
+    msg = json_pack("{s:s}", "status", "delivered");
+    assert_int_equal(cmp_message_save(&env->store, txn, key1, k1, "sent",
+                                      msg), 0);
+    /* a reply's replied_at: the status stays, so does the entry */
+    assert_int_equal(cmp_message_save(&env->store, txn, key1, k1,
+                                      "delivered", msg), 0);
+    json_decref(msg);
+    test_commit(txn);
+
+    assert_int_equal(test_status_count(env, "sent"), 0);
+    assert_int_equal(test_status_count(env, "delivered"), 1);
+
+    /* the walk: that status only, a run of it, after a cursor */
+    txn = test_txn(env);
+    assert_int_equal(test_status_walk(env, txn, "delivered", 0, NULL, 0), 1);
+    assert_int_equal(test_status_walk(env, txn, "queued", 2, NULL, 0), 1);
+    assert_int_equal(test_status_walk(env, txn, "queued", 1, NULL, 0), 0);
+    assert_int_equal(test_status_walk(env, txn, "delivered", 0, key1, k1),
+                     0);
+    mdb_txn_abort(txn);
+}
+
+
+/* how many messages of c1 the status index walk visits */
+static int
+test_status_walk(test_env_t *env, MDB_txn *txn, const char *status,
+    uint32_t run, const unsigned char *after, size_t after_len)
+{
+    int  n;
+
+    n = 0;
+    assert_int_equal(cmp_message_status_scan(&env->store, txn, "c1", 2,
+                                             status, run, after, after_len,
+                                             test_message_status_visit, &n),
+                     0);
+
+    return n;
+}
+
+
+/* counts what it meets; each is a message of c1 */
+static int
+test_message_status_visit(void *ctx, const unsigned char *key,
+    size_t key_len, const char *json, size_t len)
+{
+    int  *n = ctx;
+
+    assert_true(key_len > 3 && memcmp(key, "c1", 3) == 0);
+    assert_true(len > 0 && json[0] == '{');
+    (*n)++;
+
+    return 0;
+}
+
+
+/*
+ * A store from before the index: its ledger indexed a chunk at a time,
+ * a status changed between two chunks indexed once, under its new one.
+ */
+static void
+test_message_status_build(void **state)
+{
+    test_env_t *env = *state;
+
+    int             i, more, steps;
+    char            contact[16], json[64];
+    size_t          klen;
+    MDB_txn        *txn;
+    uint64_t        n, total;
+    unsigned char   key[CMP_MESSAGE_KEY_MAX];
+
+    txn = test_txn(env);
+    assert_true(cmp_message_status_ready(&env->store, txn));
+
+    for (i = 0; i < 2500; i++) {
+        snprintf(contact, sizeof(contact), "p%04d", i);
+        snprintf(json, sizeof(json), "{\"id\":\"x\",\"status\":\"%s\"}",
+                 (i % 2) ? "sent" : "failed");
+        klen = test_mkey(key, "c1", 1, contact);
+        assert_int_equal(cmp_db_store(&env->store, txn, CMP_DB_MESSAGES, key,
+                                      klen, json, strlen(json)), 0);
+    }
+
+    assert_int_equal(cmp_meta_put_u64(&env->store, txn,
+                                      CMP_META_MESSAGE_STATUS, 0), 0);
+    test_commit(txn);
+
+    steps = 0;
+    total = 0;
+
+    do {
+        assert_int_equal(cmp_message_status_build(&env->store,
+                                                  CMP_MESSAGE_STATUS_CHUNK,
+                                                  &n, &more), 0);
+        assert_true(n <= CMP_MESSAGE_STATUS_CHUNK);
+        total += n;
+        steps++;
+
+        txn = test_txn(env);
+        assert_int_equal(cmp_message_status_ready(&env->store, txn), !more);
+
+        /* p2499, not indexed yet, fails: its entry is "failed" alone */
+        if (steps == 1) {
+            klen = test_mkey(key, "c1", 1, "p2499");
+            assert_int_equal(cmp_message_put(&env->store, txn, key, klen,
+                                              "sent", "failed",
+                                              "{\"status\":\"failed\"}", 19),
+                             0);
+        }
+
+        test_commit(txn);
+
+        if (steps == 2) {
+            test_reopen(env);
+        }
+
+    } while (more);
+
+    assert_int_equal(steps, 3);
+    assert_int_equal(total, 2500);
+    assert_int_equal(test_status_count(env, "failed"), 1251);
+    assert_int_equal(test_status_count(env, "sent"), 1249);
+
+    /* built: a call costs a look and writes nothing */
+    assert_int_equal(cmp_message_status_build(&env->store,
+                                              CMP_MESSAGE_STATUS_CHUNK, &n,
+                                              &more), 0);
+    assert_int_equal(n, 0);
+    assert_false(more);
 }
 
 
@@ -2472,6 +2672,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_index_walk,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_campaign_index,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_message_status,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_message_status_build,
                                         test_setup, test_teardown),
     };
 

@@ -597,8 +597,8 @@ test_apply_forward_only(void **state)
     assert_int_equal(cmp_record_put(&env->store, txn, &cmp_kind_campaigns,
                                     "c1", 2, &rec), 0);
     assert_int_equal(cmp_message_put(&env->store, txn, key,
-                                     cmp_message_key(key, &mk), msg,
-                                     sizeof(msg) - 1), 0);
+                                     cmp_message_key(key, &mk), NULL,
+                                     "sent", msg, sizeof(msg) - 1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 0, "sent",
                                      1), 0);
     assert_int_equal(cmp_counter_add(&env->store, txn, "c1", 2, 2, "sent",
