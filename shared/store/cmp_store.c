@@ -264,6 +264,18 @@ cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
         }
     }
 
+    /*
+     * Version 1 lacks the tombstones, the channels' change log and the
+     * messages' status index: the first two start empty (campaignd reads
+     * every channel once at its start anyway), the index is built by
+     * campaignd a chunk at a time (cmp_message_status_build()).  The new
+     * number keeps a build that would not keep them off the store.
+     */
+    if (rc == 0 && version == 1) {
+        rc = cmp_meta_put_u64(st, txn, CMP_META_SCHEMA, CMP_SCHEMA_VERSION);
+        version = CMP_SCHEMA_VERSION;
+    }
+
     if (rc != 0) {
         snprintf(err, err_len, "reading the schema version failed: %s",
                  mdb_strerror(rc));

@@ -48,7 +48,7 @@ typedef struct MDB_val     cmp_val_t;
  * Bump on any change of key or value layout; a process that finds another
  * version refuses the store instead of misreading it.
  */
-#define CMP_SCHEMA_VERSION      1
+#define CMP_SCHEMA_VERSION      2
 
 #define CMP_ID_MAX              64
 

@@ -83,6 +83,7 @@ static void test_open_missing_dir(void **state);
 static void test_open_not_a_dir(void **state);
 static void test_reopen_keeps_data(void **state);
 static void test_schema_mismatch(void **state);
+static void test_schema_upgrade(void **state);
 static void test_record_put_get_del(void **state);
 static void test_record_update_keeps_order(void **state);
 static void test_list_newest_first(void **state);
@@ -385,16 +386,52 @@ test_schema_mismatch(void **state)
 
     assert_int_equal(rc, CMP_INCOMPATIBLE);
     assert_null(env->store.env);
-    assert_non_null(strstr(err, "schema version 2"));
-    assert_non_null(strstr(err, "reads version 1"));
+    assert_non_null(strstr(err, "schema version 3"));
+    assert_non_null(strstr(err, "reads version 2"));
 
-    /* a refused store is not rewritten: it still says version 2 */
+    /* a refused store is not rewritten: it still says version 3 */
     rc = cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
                         sizeof(err));
     assert_int_equal(rc, CMP_INCOMPATIBLE);
 
     /* nothing of it stays open: teardown's cmp_store_close() is a no-op */
     assert_null(env->store.env);
+}
+
+
+/* a version-1 store is taken up, its status index left to be built */
+static void
+test_schema_upgrade(void **state)
+{
+    char         err[256];
+    cmp_txn_t   *txn;
+    uint64_t     v;
+    test_env_t  *env = *state;
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_meta_put_u64(&env->store, txn, "schema_version", 1),
+                     0);
+    assert_int_equal(cmp_meta_put_u64(&env->store, txn,
+                                      CMP_META_MESSAGE_STATUS, 0), 0);
+    test_commit(txn);
+
+    cmp_store_close(&env->store);
+
+    if (cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
+                       sizeof(err))
+        != 0)
+    {
+        fail_msg("cmp_store_open: %s", err);
+    }
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn, "schema_version",
+                                      &v), 0);
+    assert_int_equal(v, CMP_SCHEMA_VERSION);
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn,
+                                      CMP_META_MESSAGE_STATUS, &v), 0);
+    assert_int_equal(v, 0);
+    cmp_txn_abort(txn);
 }
 
 
@@ -2608,6 +2645,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_open_not_a_dir,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_upgrade,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_schema_mismatch,
                                         test_setup, test_teardown),
