@@ -5,6 +5,7 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "cmp_validate.h"
 #include "cmp_provider.h"
 #include "cmp_changes.h"
+#include "cmp_secret.h"
+#include "cmp_json.h"
 
 
 static void cmp_channel_names(const char **fields, const char **types);
@@ -24,6 +27,8 @@ static void cmp_channel_readiness(json_t *rec, json_t *secret,
     const cmp_provider_t *type);
 static int cmp_channel_save_secret(cmp_op_t *op, json_t *secret);
 static int cmp_channel_changed(cmp_op_t *op, int rc);
+static int cmp_channel_reindex(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec);
 static const cmp_provider_t *cmp_channel_provider(const json_t *rec);
 static const char *cmp_channel_route(json_t *rec, char *buf, size_t size);
 static int cmp_channel_index(cmp_op_t *op, const char *index,
@@ -720,4 +725,154 @@ cmp_channel_indexes(cmp_op_t *op, const cmp_provider_t *p,
     }
 
     return CMP_OK;
+}
+
+
+typedef struct {
+    cmp_op_t       op;
+    int            budget;
+    uint64_t       done;
+    uint64_t       last;         /* the creation seq of the last one done */
+    int            rc;
+} cmp_channel_reindex_t;
+
+
+/*
+ * A store from before the webhooks' verify-token index (schema 1) lacks
+ * it for the channels it had: each channel's provider indexes are written
+ * again, budget channels a write txn, newest first from where the last
+ * step stopped (CMP_META_CHANNEL_INDEX_FROM), until CMP_META_CHANNEL_INDEX
+ * says they all are.  A channel created or changed meanwhile is indexed
+ * by its own write.  *more: call again.
+ */
+int
+cmp_channel_reindex_step(cmp_store_t *st, int budget, uint64_t *done,
+    int *more)
+{
+    int                    rc;
+    uint64_t               flag, from;
+    cmp_txn_t             *txn;
+    cmp_channel_reindex_t  x;
+
+    *done = 0;
+    *more = 0;
+
+    /* a look first: a store that has them costs a reader, no lock */
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_meta_get_u64(st, txn, CMP_META_CHANNEL_INDEX, &flag);
+    cmp_txn_abort(txn);
+
+    if (rc == 0 && flag == 1) {
+        return 0;
+    }
+
+    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_meta_get_u64(st, txn, CMP_META_CHANNEL_INDEX_FROM, &from);
+
+    if (rc == CMP_NOTFOUND) {
+        from = 0;
+
+    } else if (rc != 0) {
+        cmp_txn_abort(txn);
+        return rc;
+    }
+
+    memset(&x, 0, sizeof(cmp_channel_reindex_t));
+    cmp_op_init(&x.op, st, NULL, &cmp_kind_channels);
+    x.op.txn = txn;
+    x.budget = budget;
+    x.last = from;
+
+    rc = cmp_record_list(st, txn, &cmp_kind_channels, from,
+                         cmp_channel_reindex, &x);
+
+    if (rc == 0) {
+        rc = x.rc;
+    }
+
+    if (rc == 0) {
+        *more = (x.done == (uint64_t) budget);
+        rc = *more ? cmp_meta_put_u64(st, txn, CMP_META_CHANNEL_INDEX_FROM,
+                                      x.last)
+                   : cmp_meta_put_u64(st, txn, CMP_META_CHANNEL_INDEX, 1);
+    }
+
+    cmp_op_free(&x.op);
+
+    if (rc == 0) {
+        rc = cmp_txn_commit(txn);
+
+    } else {
+        cmp_txn_abort(txn);
+    }
+
+    *done = (rc == 0) ? x.done : 0;
+
+    if (rc != 0) {
+        *more = 0;
+    }
+
+    return rc;
+}
+
+
+static int
+cmp_channel_reindex(void *ctx, const char *id, size_t len,
+    const cmp_record_t *rec)
+{
+    cmp_channel_reindex_t *x = ctx;
+
+    int                    rc;
+    char                   err[64], route[160];
+    char                   vkey[CMP_PROVIDER_TOKEN_KEY + 1];
+    size_t                 slen;
+    json_t                *ch, *secret;
+    const char            *s;
+    const cmp_provider_t  *p;
+
+    x->last = rec->seq;
+    x->done++;
+
+    if (len > CMP_ID_MAX) {
+        return x->done == (uint64_t) x->budget;
+    }
+
+    ch = cmp_json_parse(rec->json, rec->len, err, sizeof(err));
+    p = cmp_channel_provider(ch);
+
+    if (p != NULL) {
+        secret = NULL;
+
+        if (cmp_secret_get(x->op.store, x->op.txn, id, len, &s, &slen) == 0) {
+            secret = cmp_json_parse(s, slen, err, sizeof(err));
+        }
+
+        memcpy(x->op.id, id, len);
+        x->op.id[len] = '\0';
+        x->op.id_len = len;
+
+        rc = cmp_channel_indexes(&x->op, p, NULL,
+                                 cmp_channel_route(ch, route, sizeof(route)),
+                                 NULL, cmp_channel_verify_key(p, secret,
+                                                              vkey));
+        json_decref(secret);
+
+        if (rc != CMP_OK) {
+            x->rc = EIO;
+            json_decref(ch);
+            return 1;
+        }
+    }
+
+    json_decref(ch);
+
+    return x->done == (uint64_t) x->budget;
 }

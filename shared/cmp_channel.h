@@ -17,6 +17,8 @@ int cmp_channel_update(cmp_op_t *op);
 int cmp_channel_delete(cmp_op_t *op);
 int cmp_channel_set_status(cmp_op_t *op, const char *status,
     const char *last_error);
+int cmp_channel_reindex_step(cmp_store_t *st, int budget, uint64_t *done,
+    int *more);
 
 
 #endif /* _CMP_CHANNEL_H_INCLUDED_ */

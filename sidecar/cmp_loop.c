@@ -19,16 +19,19 @@
 #include "cmp_dispatch.h"
 #include "cmp_purge.h"
 #include "cmp_message.h"
+#include "cmp_channel.h"
 
 
 #define CMP_LOOP_TICK_MS      1000
 #define CMP_LOOP_INBOX_MSEC   250
+#define CMP_LOOP_REINDEX_CHUNK  1000     /* channels a write txn */
 
 
 static void cmp_loop_tick(cmp_campaignd_t *cd, int backoff);
 static int cmp_loop_work(cmp_campaignd_t *cd);
 static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int cmp_loop_status_index(cmp_campaignd_t *cd);
+static int cmp_loop_channel_index(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
 static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
@@ -139,7 +142,45 @@ cmp_loop_work(cmp_campaignd_t *cd)
     busy |= cmp_loop_purge(cd);
     busy |= cmp_loop_status_index(cd);
 
+    if (!cd->channels_indexed) {
+        busy |= cmp_loop_channel_index(cd);
+    }
+
     return busy;
+}
+
+
+/*
+ * A store of schema 1 gets its channels' webhook indexes written again,
+ * a chunk per turn; until then a channel it had may not be found by the
+ * verify-token handshake.
+ */
+static int
+cmp_loop_channel_index(cmp_campaignd_t *cd)
+{
+    int       rc, more;
+    uint64_t  n;
+
+    rc = cmp_channel_reindex_step(&cd->store, CMP_LOOP_REINDEX_CHUNK, &n,
+                                  &more);
+
+    if (rc != 0) {
+        cmp_log_error(&cd->log, CMP_LOG_ERR, "indexing the channels for "
+                      "webhooks failed, tried again next turn: %s",
+                      cmp_strerror(rc));
+        return 0;
+    }
+
+    if (n > 0) {
+        cmp_log_error(&cd->log, more ? CMP_LOG_DEBUG : CMP_LOG_INFO,
+                      "channels' webhook indexes: %llu channel(s) indexed%s",
+                      (unsigned long long) n,
+                      more ? "" : ", every channel is");
+    }
+
+    cd->channels_indexed = !more;
+
+    return more;
 }
 
 

@@ -178,3 +178,30 @@ is($s, 201, 'a new channel');
 campaign_on('late', 4);
 ok(wait_for(sub { sent_on('late') == 1 }, 20), 'the new channel sent');
 is(stop_campaignd(), 0, 'a clean stop');
+
+
+
+=== TEST 4: a store of schema 1 gets every channel's webhook indexes again, a chunk at a time
+--- run
+CampaignTest::storectl('meta', 'schema_version', '1');
+CampaignTest::storectl('meta', 'channel_index', '0');
+start(4);
+my $n = 0;
+ok(wait_for(sub { $n = 0;
+                  for (::log_lines()) {
+                      $n += $1 if /channels' webhook indexes: (\d+) channel/;
+                  }
+                  grep { /channels' webhook indexes: .*every channel is/ }
+                       ::log_lines() }, 20),
+   'campaignd indexed the channels and said when it was through')
+    or diag(join '', ::log_lines());
+# TEST 3 deleted one and made one
+is($n, $::Many, 'each channel once');
+ok((grep { /channels' webhook indexes/ } ::log_lines()) >= 3,
+   'in chunks of at most 1,000');
+is(stop_campaignd(), 0, 'a clean stop');
+start(5);
+ok(wait_for(sub { grep { /channels: \d+ read/ } ::log_lines() }, 20),
+   'campaignd started again on the upgraded store');
+ok(!grep({ /webhook indexes/ } ::log_lines()), 'and had nothing to index');
+is(stop_campaignd(), 0, 'a clean stop');

@@ -37,6 +37,15 @@ typedef struct {
 #define CMP_META_MESSAGE_STATUS       "message_status_index"
 #define CMP_META_MESSAGE_STATUS_FROM  "message_status_index_from"
 
+/*
+ * meta: be64 1 once every channel is in its provider's webhook indexes;
+ * a store of schema 1 may lack the verify-token one until campaignd's
+ * cmp_channel_reindex_step() is through, which keeps its place in the
+ * second (a creation seq: it goes newest first).
+ */
+#define CMP_META_CHANNEL_INDEX        "channel_index"
+#define CMP_META_CHANNEL_INDEX_FROM   "channel_index_from"
+
 
 /*
  * A sequence read from meta once and written back once: a bulk import

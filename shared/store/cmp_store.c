@@ -262,6 +262,10 @@ cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
         if (rc == 0) {
             rc = cmp_meta_put_u64(st, txn, CMP_META_MESSAGE_STATUS, 1);
         }
+
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_META_CHANNEL_INDEX, 1);
+        }
     }
 
     /*

@@ -40,19 +40,8 @@ trap '"$NGINX_BIN" -p "$W" -c "$W/nginx.conf" -s stop 2>/dev/null; \
       [ -n "${CD_PID:-}" ] && kill "$CD_PID" 2>/dev/null; true' EXIT
 sleep 1
 
-# wrk's clock runs its whole -d even after its threads made their share:
-# stop it once the newest channel (ids are the creation sequence, in hex)
-# is the N-th
-wrk -t2 -c32 -d300s -s "$HERE/post_wa_channels.lua" "$B" -- "$N" \
-    > /dev/null &
-made=$!
-while kill -0 "$made" 2>/dev/null; do
-    last=$(curl -s "$B/api/channels?limit=1" |
-           sed -n 's/.*"id":"ch_\([0-9a-f]*\)".*/\1/p')
-    [ -n "$last" ] && [ $((16#$last)) -ge "$N" ] && kill "$made"
-    sleep 0.5
-done
-wait "$made" 2>/dev/null || true
+. "$HERE/make_channels.sh"
+make_channels "$B" "$N"
 
 # campaignd's heartbeat as /health shows it (one a second, at the
 # second), sampled every 100 ms: the longest time it stayed the same is

@@ -19,8 +19,8 @@ curl -s -o /dev/null -X POST "$BASE/api/channels" \
 
 # the other channels, each its own number and secret: a webhook must cost
 # the same whatever their number
-wrk -t2 -c32 -d120s -s "$HERE/post_wa_channels.lua" "$BASE" -- "$CHANNELS" \
-    > /dev/null
+. "$HERE/make_channels.sh"
+make_channels "$BASE" "$CHANNELS"
 
 # the ledger as campaignd leaves it: N messages sent, by provider id
 "$STORECTL" "$WORK/store" messages bwc 1 "$N" bwh > /dev/null

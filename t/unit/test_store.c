@@ -22,6 +22,8 @@
 #include "cmp_channel.h"
 #include "cmp_contact.h"
 #include "cmp_members.h"
+#include "cmp_provider.h"
+#include "cmp_index.h"
 #include "cmp_tombstone.h"
 #include "cmp_purge.h"
 #include "cmp_message.h"
@@ -84,6 +86,7 @@ static void test_open_not_a_dir(void **state);
 static void test_reopen_keeps_data(void **state);
 static void test_schema_mismatch(void **state);
 static void test_schema_upgrade(void **state);
+static void test_channel_reindex(void **state);
 static void test_record_put_get_del(void **state);
 static void test_record_update_keeps_order(void **state);
 static void test_list_newest_first(void **state);
@@ -432,6 +435,95 @@ test_schema_upgrade(void **state)
                                       CMP_META_MESSAGE_STATUS, &v), 0);
     assert_int_equal(v, 0);
     cmp_txn_abort(txn);
+}
+
+
+/*
+ * A schema-1 store's channels lack the verify-token index: campaignd's
+ * steps write every channel's webhook indexes again, budget a txn
+ */
+static void
+test_channel_reindex(void **state)
+{
+    int                    i, more;
+    char                   id[CMP_ID_MAX + 1], body[256], key[80];
+    size_t                 len;
+    cmp_op_t               op;
+    uint64_t               done, total, v;
+    cmp_txn_t             *txn;
+    test_env_t            *env = *state;
+    const cmp_provider_t  *wa;
+
+    wa = cmp_provider_find("whatsapp", 8);
+    assert_non_null(wa);
+
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof(body), "{\"id\":\"w%d\",\"name\":\"w\","
+                 "\"type\":\"whatsapp\",\"whatsapp\":{\"waba_id\":\"1\","
+                 "\"phone_number_id\":\"70%d\",\"access_token\":\"t\","
+                 "\"verify_token\":\"vt%d\"}}", i, i, i);
+        assert_int_equal(test_run_op(env, &op, cmp_channel_create, NULL,
+                                     body), CMP_OK);
+        cmp_op_free(&op);
+    }
+
+    /* as a store from before the index: entries gone, the flag unset */
+    txn = test_txn(env);
+
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof(body), "vt%d", i);
+        cmp_provider_token_key(body, strlen(body), key);
+        assert_int_equal(cmp_index_del(&env->store, txn, wa->verify_index,
+                                       key, strlen(key)), 0);
+        snprintf(body, sizeof(body), "70%d", i);
+        assert_int_equal(cmp_index_del(&env->store, txn, wa->route_index,
+                                       body, strlen(body)), 0);
+    }
+
+    assert_int_equal(cmp_meta_put_u64(&env->store, txn,
+                                      CMP_META_CHANNEL_INDEX, 0), 0);
+    test_commit(txn);
+
+    total = 0;
+
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(cmp_channel_reindex_step(&env->store, 2, &done,
+                                                  &more), 0);
+        total += done;
+
+        if (!more) {
+            break;
+        }
+    }
+
+    assert_int_equal(i, 2);          /* 2 + 2 + 1 */
+    assert_int_equal(total, 5);
+
+    txn = test_txn(env);
+
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof(body), "vt%d", i);
+        cmp_provider_token_key(body, strlen(body), key);
+        assert_int_equal(cmp_index_get(&env->store, txn, wa->verify_index,
+                                       key, strlen(key), id, &len), 0);
+        snprintf(body, sizeof(body), "w%d", i);
+        assert_string_equal(id, body);
+
+        snprintf(body, sizeof(body), "70%d", i);
+        assert_int_equal(cmp_index_get(&env->store, txn, wa->route_index,
+                                       body, strlen(body), id, &len), 0);
+    }
+
+    assert_int_equal(cmp_meta_get_u64(&env->store, txn,
+                                      CMP_META_CHANNEL_INDEX, &v), 0);
+    assert_int_equal(v, 1);
+    cmp_txn_abort(txn);
+
+    /* done: a step is a look and nothing more */
+    assert_int_equal(cmp_channel_reindex_step(&env->store, 2, &done, &more),
+                     0);
+    assert_int_equal(done, 0);
+    assert_int_equal(more, 0);
 }
 
 
@@ -2645,6 +2737,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_open_not_a_dir,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_channel_reindex,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_schema_upgrade,
                                         test_setup, test_teardown),
