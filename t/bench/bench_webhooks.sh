@@ -17,6 +17,21 @@ curl -s -o /dev/null -X POST "$BASE/api/channels" \
      -H 'Content-Type: application/json' \
      -d '{"id":"bwh","name":"webhooks","type":"whatsapp","whatsapp":{"waba_id":"1","phone_number_id":"900001","access_token":"t","app_secret":"bench-secret"}}'
 
+# the campaign the ledger's messages are of: a message whose campaign
+# does not exist is no one's, and its statuses would go to the inbox
+post() {
+    curl -sf -o /dev/null -X POST "$BASE$1" \
+         -H 'Content-Type: application/json' -d "$2"
+}
+post /api/flows '{"id":"fbwh","name":"webhooks","trigger":"manual","definition":{"start":"s","nodes":[{"id":"s","type":"send_whatsapp","channel_id":"bwh","message":{"type":"text","text":"Hi"},"next":"e"},{"id":"e","type":"end"}]}}'
+post /api/flows/fbwh/publish ''
+post /api/groups '{"id":"bwg","name":"webhooks"}'
+post /api/campaigns "{\"id\":\"bwc\",\"name\":\"webhooks\",\"flow_id\":\"fbwh\",
+    \"group_id\":\"bwg\",
+    \"start_time\":\"$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)\",
+    \"end_time\":\"$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)\",
+    \"execution_plan\":{\"unit\":\"day\"}}"
+
 # the other channels, each its own number and secret: a webhook must cost
 # the same whatever their number
 . "$HERE/make_channels.sh"

@@ -101,6 +101,11 @@ sleep 1
 # from an old binary: the scripts get the binary's path as NGINX_BIN
 for extra in "$HERE"/bench_*.sh; do
     [ -f "$extra" ] || continue
+    # BENCH_ONLY=webhooks: only the benchmarks whose file name holds it
+    case $(basename "$extra") in
+        *"${BENCH_ONLY:-}"*) ;;
+        *) continue ;;
+    esac
     echo "running $(basename "$extra") ..." >&2
     while IFS= read -r line; do
         ROWS+=("$line")
