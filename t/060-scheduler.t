@@ -26,28 +26,9 @@ sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
 my $http = HTTP::Tiny->new(timeout => 5);
 my $json = JSON::PP->new->canonical;
 
-sub mock_lines {
-    open my $fh, '<', $MockLog or return ();
-    return grep { /\S/ } <$fh>;
-}
+sub mock_lines { mock_log_lines($::MockLog) }
 
-our $MockHttpConfig = <<"_EOC_";
-    campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
-    log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
-    server {
-        listen 127.0.0.1:$Mock;
-        location /wa/ {
-            access_log $MockLog mock;
-            rewrite ^ /answer/ok break;
-            proxy_pass http://127.0.0.1:$Mock;
-        }
-        location = /answer/ok {
-            access_log off;
-            default_type application/json;
-            return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
-        }
-    }
-_EOC_
+our $MockHttpConfig = mock_whatsapp_config($MockLog);
 
 CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
                        request => "GET /api/health");

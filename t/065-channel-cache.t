@@ -23,10 +23,7 @@ our $Many = 2500;
 
 sub rfc3339 { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) }
 
-sub mock_lines {
-    open my $fh, '<', $MockLog or return ();
-    return grep { /\S/ } <$fh>;
-}
+sub mock_lines { mock_log_lines($::MockLog) }
 
 # campaignd with its own log file, so that a test reads only its own lines
 sub start {
@@ -51,12 +48,7 @@ sub channel {
 # a published flow that sends on $channel, a group of one, a campaign
 sub campaign_on {
     my ($channel, $n) = @_;
-    api(POST => '/flows', {id => "f-$channel", name => $channel,
-        trigger => 'manual', definition => {start => 's', nodes => [
-            {id => 's', type => 'send_whatsapp', channel_id => $channel,
-             message => {type => 'text', text => 'Hi'}, next => 'e'},
-            {id => 'e', type => 'end'}]}});
-    api(POST => "/flows/f-$channel/publish");
+    text_flow("f-$channel", $channel);
     api(POST => '/contacts', {id => "k-$channel",
                               phone => sprintf("+8615%09d", $n)});
     api(POST => '/groups', {id => "g-$channel", name => $channel});
@@ -75,23 +67,7 @@ sub sent_on {
     return scalar grep { m{^/wa/\Q$channel\E/\d+/messages\|} } ::mock_lines();
 }
 
-our $MockHttpConfig = <<"_EOC_";
-    campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
-    log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
-    server {
-        listen 127.0.0.1:$Mock;
-        access_log $MockLog mock;
-        location /wa/ {
-            rewrite ^ /answer/ok break;
-            proxy_pass http://127.0.0.1:$Mock;
-        }
-        location = /answer/ok {
-            access_log off;
-            default_type application/json;
-            return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
-        }
-    }
-_EOC_
+our $MockHttpConfig = mock_whatsapp_config($MockLog);
 
 CampaignTest::defaults(more_headers => undef, http_config => $MockHttpConfig,
                        request => "GET /api/health");

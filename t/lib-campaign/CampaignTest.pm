@@ -24,6 +24,7 @@ use Exporter 'import';
 our @EXPORT = qw(store_dir fresh_store start_campaignd stop_campaignd
                  campaignd_bin campaignd_pid run_campaignd wait_for
                  api run_perl_sections defaults server_port mock_port
+                 mock_whatsapp_config mock_log_lines
                  storectl slurp text_flow);
 
 my $store;
@@ -258,6 +259,39 @@ sub api {
 
 # a published flow $id that sends one WhatsApp text through $channel and
 # ends: (status of the create, status of the publish)
+# the http_config of a block whose mock WhatsApp (on mock_port()) accepts
+# every send under /wa/ and logs "uri|authorization|body" lines to $log
+sub mock_whatsapp_config {
+    my ($log) = @_;
+    my $mock = mock_port();
+    return <<"_EOC_";
+    campaign_store \$TEST_NGINX_CAMPAIGN_STORE;
+    log_format mock escape=none '\$request_uri|\$http_authorization|\$request_body';
+    server {
+        listen 127.0.0.1:$mock;
+        location /wa/ {
+            access_log $log mock;
+            rewrite ^ /answer/ok break;
+            proxy_pass http://127.0.0.1:$mock;
+        }
+        location = /answer/ok {
+            access_log off;
+            default_type application/json;
+            return 200 '{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.\$request_id"}]}';
+        }
+    }
+_EOC_
+}
+
+
+# the lines of a mock provider's log, as mock_whatsapp_config() writes it
+sub mock_log_lines {
+    my ($log) = @_;
+    open my $fh, '<', $log or return ();
+    return grep { /\S/ } <$fh>;
+}
+
+
 sub text_flow {
     my ($id, $channel) = @_;
     my ($created) = api(POST => '/flows', {id => $id, name => $id,
