@@ -288,7 +288,7 @@ cmp_storectl_left(cmp_store_t *st, const char *id)
 
     rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
     if (rc != 0) {
-        fprintf(stderr, "mdb_txn_begin: %s\n", cmp_strerror(rc));
+        fprintf(stderr, "cannot begin a txn: %s\n", cmp_strerror(rc));
         return 1;
     }
 

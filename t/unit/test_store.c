@@ -119,7 +119,7 @@ static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
     size_t len);
 static uint64_t test_names(test_env_t *env, cmp_db_e db, const char *id);
 static void test_reopen(test_env_t *env);
-static void test_record(test_env_t *env, MDB_txn *txn,
+static void test_record(test_env_t *env, cmp_txn_t *txn,
     const cmp_kind_t *kind, const char *id, uint64_t seq);
 static size_t test_mkey(unsigned char *key, const char *campaign,
     uint32_t run, const char *contact);
@@ -132,7 +132,7 @@ static void test_campaign_index(void **state);
 static void test_message_status(void **state);
 static int test_message_status_visit(void *ctx, const unsigned char *key,
     size_t key_len, const char *json, size_t len);
-static int test_status_walk(test_env_t *env, MDB_txn *txn,
+static int test_status_walk(test_env_t *env, cmp_txn_t *txn,
     const char *status, uint32_t run, const unsigned char *after,
     size_t after_len);
 static void test_message_status_build(void **state);
@@ -1716,7 +1716,7 @@ static void
 test_deleted_id_reserved(void **state)
 {
     cmp_op_t     op;
-    MDB_txn     *txn;
+    cmp_txn_t   *txn;
     int64_t      at;
     test_env_t  *env = *state;
 
@@ -1773,7 +1773,7 @@ test_purge_chunks(void **state)
 {
     int                 steps;
     char                gauge[32];
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     uint64_t            v;
     cmp_val_t           k, d;
     unsigned char       key[CMP_FKEY_MAX];
@@ -1882,7 +1882,7 @@ test_purge_test_sends(void **state)
     int                 i;
     char                id[16], json[96];
     size_t              klen, mlen;
-    MDB_txn            *txn;
+    cmp_txn_t          *txn;
     cmp_record_t        rec;
     unsigned char       key[CMP_INSTANCE_KEY_MAX], mkey[CMP_MESSAGE_KEY_MAX];
     cmp_purge_report_t  r;
@@ -1945,7 +1945,8 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
     int                 i, ni;
     char                contact[16], json[160], pid[32];
     size_t              klen, clen;
-    MDB_txn            *txn;
+    json_t             *inst;
+    cmp_txn_t          *txn;
     unsigned char       key[CMP_MESSAGE_KEY_MAX];
 
     clen = strlen(campaign);
@@ -1989,9 +1990,11 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
                  "\"status\":\"waiting\",\"timer_ms\":%d,"
                  "\"last_channel\":\"wa\",\"last_address\":\"%s%d\"}",
                  campaign, 5000 + i, campaign, i);
+        inst = json_loads(json, 0, NULL);
+        assert_non_null(inst);
         assert_int_equal(cmp_instance_save(&env->store, txn, key, klen,
-                                           json_loads(json, 0, NULL), 1, 1),
-                         0);
+                                           inst, 1, 1), 0);
+        json_decref(inst);
         assert_int_equal(cmp_timer_put(&env->store, txn, 5000 + i,
                                        CMP_TIMER_INSTANCE, key, klen), 0);
 
@@ -2027,7 +2030,7 @@ test_message_status(void **state)
 
     json_t         *msg;
     size_t          k1, k2, kt;
-    MDB_txn        *txn;
+    cmp_txn_t      *txn;
     unsigned char   key1[CMP_MESSAGE_KEY_MAX], key2[CMP_MESSAGE_KEY_MAX];
     unsigned char   keyt[CMP_MESSAGE_KEY_MAX];
 
@@ -2091,7 +2094,7 @@ test_message_status(void **state)
 
 /* how many messages of c1 the status index walk visits */
 static int
-test_status_walk(test_env_t *env, MDB_txn *txn, const char *status,
+test_status_walk(test_env_t *env, cmp_txn_t *txn, const char *status,
     uint32_t run, const unsigned char *after, size_t after_len)
 {
     int  n;
@@ -2133,7 +2136,7 @@ test_message_status_build(void **state)
     int             i, more, steps;
     char            contact[16], json[64];
     size_t          klen;
-    MDB_txn        *txn;
+    cmp_txn_t      *txn;
     uint64_t        n, total;
     unsigned char   key[CMP_MESSAGE_KEY_MAX];
 
@@ -2203,7 +2206,7 @@ static uint64_t
 test_count(test_env_t *env, cmp_db_e db, const void *prefix, size_t len)
 {
     int            rc;
-    MDB_txn       *txn;
+    cmp_txn_t     *txn;
     uint64_t       n;
     cmp_val_t      k, v;
     cmp_cursor_t  *cur;
@@ -2244,7 +2247,7 @@ test_names(test_env_t *env, cmp_db_e db, const char *id)
 
 /* a record of kind holding just "{}" */
 static void
-test_record(test_env_t *env, MDB_txn *txn, const cmp_kind_t *kind,
+test_record(test_env_t *env, cmp_txn_t *txn, const cmp_kind_t *kind,
     const char *id, uint64_t seq)
 {
     cmp_record_t  rec;

@@ -648,7 +648,7 @@ test_apply_forward_only(void **state)
     assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
     assert_int_equal(cmp_record_del(&env->store, txn, &cmp_kind_campaigns,
                                     "c1", 2), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
+    assert_int_equal(cmp_txn_commit(txn), 0);
 
     test_apply(env, &cmp_whatsapp,
                test_wa("\"statuses\":[{\"id\":\"wamid.A\",\"status\":"
