@@ -2,17 +2,52 @@
 /*
  * Campaign counters.  Key: campaign id, NUL, be32 run, counter name;
  * value: be64.  A campaign's counters are one contiguous key range.
+ *
+ * A write txn moves the same few counters again and again (every message
+ * a dispatch txn records moves its campaign's and the store's totals), so
+ * the values it moves are kept in the store's counter cache and written
+ * once each when it commits: one get the first time a key is met, one put
+ * at the end, instead of a get and a put on every move.  The cache is the
+ * innermost open write txn's (a process has one write txn at a time, and
+ * a child's parent is flushed before the child begins); a read of the
+ * counters in that txn flushes it first, and an abort forgets it.
  */
 
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmp_counter.h"
 
 
+/* distinct counters one txn moves before the cache is written out */
+#define CMP_COUNTER_CACHE_SIZE  64
+#define CMP_COUNTER_KEY_MAX     256
+
+
+typedef struct {
+    uint32_t            hash;
+    uint32_t            len;
+    uint64_t            value;
+    unsigned char       key[CMP_COUNTER_KEY_MAX];
+} cmp_counter_entry_t;
+
+
+struct cmp_counter_cache_s {
+    cmp_txn_t          *txn;        /* whose values these are; NULL: none */
+    size_t              n;
+    cmp_counter_entry_t entries[CMP_COUNTER_CACHE_SIZE];
+};
+
+
 static size_t cmp_counter_key(unsigned char *buf, size_t size,
     const char *campaign, size_t campaign_len, uint32_t run,
     const char *name);
+static cmp_counter_entry_t *cmp_counter_cached(cmp_store_t *st,
+    cmp_txn_t *txn, const char *campaign, size_t campaign_len, uint32_t run,
+    const char *name, int *rc);
+static uint32_t cmp_counter_hash(const unsigned char *key, size_t len);
 
 
 static size_t
@@ -44,50 +79,32 @@ int
 cmp_counter_add(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, int64_t delta)
 {
-    int            rc;
-    cmp_val_t      key, val;
-    uint64_t       v;
-    unsigned char  buf[256];
+    int                   rc;
+    cmp_counter_entry_t  *e;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_counter_key(buf, sizeof(buf), campaign, campaign_len,
-                                  run, name);
-    if (key.mv_size == 0) {
-        return CMP_BAD_VALSIZE;
-    }
-
-    rc = cmp_db_get(st, txn, CMP_DB_COUNTERS, &key, &val);
-
-    if (rc == CMP_NOTFOUND) {
-        v = 0;
-
-    } else if (rc != 0) {
+    e = cmp_counter_cached(st, txn, campaign, campaign_len, run, name, &rc);
+    if (e == NULL) {
         return rc;
-
-    } else {
-        v = cmp_be64_get(val.mv_data);
     }
 
-    if (delta < 0 && (uint64_t) -delta > v) {
-        v = 0;
+    if (delta < 0 && (uint64_t) -delta > e->value) {
+        e->value = 0;
 
     } else {
-        v += delta;
+        e->value += delta;
     }
-
-    rc = cmp_counter_set(st, txn, campaign, campaign_len, run, name, v);
 
     /* every campaign's totals also move the store's, which metrics read */
-    if (rc == 0 && run == CMP_COUNTER_TOTAL
+    if (run == CMP_COUNTER_TOTAL
         && !(campaign_len == sizeof(CMP_COUNTER_ALL) - 1
              && memcmp(campaign, CMP_COUNTER_ALL, campaign_len) == 0))
     {
-        rc = cmp_counter_add(st, txn, CMP_COUNTER_ALL,
-                             sizeof(CMP_COUNTER_ALL) - 1, CMP_COUNTER_TOTAL,
-                             name, delta);
+        return cmp_counter_add(st, txn, CMP_COUNTER_ALL,
+                               sizeof(CMP_COUNTER_ALL) - 1, CMP_COUNTER_TOTAL,
+                               name, delta);
     }
 
-    return rc;
+    return 0;
 }
 
 
@@ -95,21 +112,190 @@ int
 cmp_counter_set(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len, uint32_t run, const char *name, uint64_t value)
 {
-    cmp_val_t      key, val;
-    unsigned char  buf[256], num[8];
+    int                   rc;
+    cmp_counter_entry_t  *e;
 
-    key.mv_data = buf;
-    key.mv_size = cmp_counter_key(buf, sizeof(buf), campaign, campaign_len,
-                                  run, name);
-    if (key.mv_size == 0) {
-        return CMP_BAD_VALSIZE;
+    e = cmp_counter_cached(st, txn, campaign, campaign_len, run, name, &rc);
+    if (e == NULL) {
+        return rc;
     }
 
-    cmp_be64_put(num, value);
-    val.mv_data = num;
-    val.mv_size = 8;
+    e->value = value;
 
-    return cmp_db_put(st, txn, CMP_DB_COUNTERS, &key, &val, 0);
+    return 0;
+}
+
+
+/*
+ * The cache's entry of a counter, read from txn the first time it is met
+ * in it.  A full cache, or one of another txn (the parent of txn, which a
+ * child's begin flushed), is written out first.
+ */
+static cmp_counter_entry_t *
+cmp_counter_cached(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
+    size_t campaign_len, uint32_t run, const char *name, int *rc)
+{
+    size_t                i, len;
+    uint32_t              hash;
+    cmp_val_t             k, v;
+    cmp_counter_cache_t  *c;
+    cmp_counter_entry_t  *e;
+    unsigned char         key[CMP_COUNTER_KEY_MAX];
+
+    len = cmp_counter_key(key, sizeof(key), campaign, campaign_len, run,
+                          name);
+    if (len == 0) {
+        *rc = CMP_BAD_VALSIZE;
+        return NULL;
+    }
+
+    c = st->counters;
+
+    if (c == NULL) {
+        c = calloc(1, sizeof(cmp_counter_cache_t));
+        if (c == NULL) {
+            *rc = ENOMEM;
+            return NULL;
+        }
+
+        st->counters = c;
+    }
+
+    if (c->txn != txn) {
+        /* a cache of another txn holds nothing: its end emptied it */
+        c->n = 0;
+        __atomic_store_n(&c->txn, txn, __ATOMIC_RELAXED);
+    }
+
+    hash = cmp_counter_hash(key, len);
+
+    for (i = 0; i < c->n; i++) {
+        e = &c->entries[i];
+
+        if (e->hash == hash && e->len == len
+            && memcmp(e->key, key, len) == 0)
+        {
+            return e;
+        }
+    }
+
+    if (c->n == CMP_COUNTER_CACHE_SIZE) {
+        *rc = cmp_counter_flush(st, txn);
+        if (*rc != 0) {
+            return NULL;
+        }
+
+        __atomic_store_n(&c->txn, txn, __ATOMIC_RELAXED);
+    }
+
+    e = &c->entries[c->n];
+
+    k.mv_data = key;
+    k.mv_size = len;
+
+    *rc = cmp_db_get(st, txn, CMP_DB_COUNTERS, &k, &v);
+
+    if (*rc == CMP_NOTFOUND) {
+        e->value = 0;
+
+    } else if (*rc != 0) {
+        return NULL;
+
+    } else {
+        e->value = cmp_be64_get(v.mv_data);
+    }
+
+    *rc = 0;
+
+    e->hash = hash;
+    e->len = (uint32_t) len;
+    memcpy(e->key, key, len);
+    c->n++;
+
+    return e;
+}
+
+
+/* FNV-1a: the keys differ mostly in their last bytes, the name */
+static uint32_t
+cmp_counter_hash(const unsigned char *key, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+
+    for (i = 0; i < len; i++) {
+        h ^= key[i];
+        h *= 16777619u;
+    }
+
+    return h;
+}
+
+
+/*
+ * The cached values of txn, written into it; the cache is then empty.
+ * The store calls it before txn commits and before a child of it begins.
+ */
+int
+cmp_counter_flush(cmp_store_t *st, cmp_txn_t *txn)
+{
+    int                   rc;
+    size_t                i;
+    cmp_val_t             k, v;
+    cmp_counter_cache_t  *c;
+    cmp_counter_entry_t  *e;
+    unsigned char         num[8];
+
+    c = st->counters;
+
+    if (c == NULL || __atomic_load_n(&c->txn, __ATOMIC_RELAXED) != txn) {
+        return 0;
+    }
+
+    rc = 0;
+
+    for (i = 0; rc == 0 && i < c->n; i++) {
+        e = &c->entries[i];
+
+        k.mv_data = e->key;
+        k.mv_size = e->len;
+
+        cmp_be64_put(num, e->value);
+        v.mv_data = num;
+        v.mv_size = 8;
+
+        rc = cmp_db_put(st, txn, CMP_DB_COUNTERS, &k, &v, 0);
+    }
+
+    c->n = 0;
+    __atomic_store_n(&c->txn, NULL, __ATOMIC_RELAXED);
+
+    return rc;
+}
+
+
+/* txn ends without its changes: so do its cached values */
+void
+cmp_counter_forget(cmp_store_t *st, cmp_txn_t *txn)
+{
+    cmp_counter_cache_t  *c;
+
+    c = st->counters;
+
+    if (c != NULL && __atomic_load_n(&c->txn, __ATOMIC_RELAXED) == txn) {
+        c->n = 0;
+        __atomic_store_n(&c->txn, NULL, __ATOMIC_RELAXED);
+    }
+}
+
+
+void
+cmp_counter_cache_free(cmp_store_t *st)
+{
+    free(st->counters);
+    st->counters = NULL;
 }
 
 
@@ -130,6 +316,12 @@ cmp_counter_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 
     memcpy(buf, campaign, campaign_len);
     buf[campaign_len] = '\0';
+
+    /* what this txn moved is read as it is now */
+    rc = cmp_counter_flush(st, txn);
+    if (rc != 0) {
+        return rc;
+    }
 
     rc = cmp_cursor_open(st, txn, CMP_DB_COUNTERS, &cur);
     if (rc != 0) {
@@ -186,6 +378,12 @@ cmp_counter_drop(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 
     memcpy(buf, campaign, campaign_len);
     buf[campaign_len] = '\0';
+
+    /* what this txn moved is read as it is now */
+    rc = cmp_counter_flush(st, txn);
+    if (rc != 0) {
+        return rc;
+    }
 
     rc = cmp_cursor_open(st, txn, CMP_DB_COUNTERS, &cur);
     if (rc != 0) {

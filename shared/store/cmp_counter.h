@@ -37,5 +37,10 @@ int cmp_counter_scan(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 int cmp_counter_drop(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     size_t campaign_len);
 
+/* the store's txn ends and begins: see "the counter cache" in the .c */
+int cmp_counter_flush(cmp_store_t *st, cmp_txn_t *txn);
+void cmp_counter_forget(cmp_store_t *st, cmp_txn_t *txn);
+void cmp_counter_cache_free(cmp_store_t *st);
+
 
 #endif /* _CMP_COUNTER_H_INCLUDED_ */

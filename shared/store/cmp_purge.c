@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmp_purge.h"
+#include "cmp_counter.h"
 #include "cmp_meta.h"
 #include "cmp_instance.h"
 #include "cmp_message.h"
@@ -436,6 +437,14 @@ cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db, const unsigned char *prefix,
     cmp_val_t      k, v;
     cmp_cursor_t  *cur;
     unsigned char  key[CMP_PURGE_KEY_MAX];
+
+    /* a counter this txn moved must not come back at its commit */
+    if (db == CMP_DB_COUNTERS) {
+        rc = cmp_counter_flush(p->st, p->txn);
+        if (rc != 0) {
+            return rc;
+        }
+    }
 
     rc = cmp_cursor_open(p->st, p->txn, db, &cur);
     if (rc != 0) {

@@ -12,6 +12,7 @@
 
 #include "cmp_store.h"
 #include "cmp_meta.h"
+#include "cmp_counter.h"
 
 
 #define CMP_META_SCHEMA   "schema_version"
@@ -323,6 +324,8 @@ cmp_store_close(cmp_store_t *st)
         mdb_env_close(st->env);
         st->env = NULL;
     }
+
+    cmp_counter_cache_free(st);
 }
 
 
@@ -337,6 +340,14 @@ cmp_store_txn_begin(cmp_store_t *st, MDB_txn *parent, unsigned flags,
     MDB_txn **txn)
 {
     int  rc;
+
+    /* a parent cannot be written while its child is open */
+    if (parent != NULL) {
+        rc = cmp_counter_flush(st, parent);
+        if (rc != 0) {
+            return rc;
+        }
+    }
 
     rc = mdb_txn_begin(st->env, parent, flags, txn);
 
@@ -454,6 +465,14 @@ cmp_store_note(MDB_env *env, int rc)
 void
 cmp_txn_abort(MDB_txn *txn)
 {
+    cmp_store_t  *st;
+
+    st = mdb_env_get_userctx(mdb_txn_env(txn));
+
+    if (st != NULL) {
+        cmp_counter_forget(st, txn);
+    }
+
     mdb_txn_abort(txn);
 }
 
@@ -467,10 +486,16 @@ cmp_txn_commit(MDB_txn *txn)
 
     /* mdb_txn_commit() frees txn, failed or not */
     env = mdb_txn_env(txn);
+    st = mdb_env_get_userctx(env);
+
+    rc = (st != NULL) ? cmp_counter_flush(st, txn) : 0;
+
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return cmp_store_note(env, rc);
+    }
 
     rc = cmp_store_note(env, mdb_txn_commit(txn));
-
-    st = mdb_env_get_userctx(env);
 
     if (rc == 0 && st != NULL && !st->adopt_later) {
         st->commits++;

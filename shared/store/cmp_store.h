@@ -24,6 +24,8 @@ typedef struct MDB_txn     cmp_txn_t;
 typedef struct MDB_cursor  cmp_cursor_t;
 typedef struct MDB_val     cmp_val_t;
 
+typedef struct cmp_counter_cache_s  cmp_counter_cache_t;
+
 #define CMP_APPEND           MDB_APPEND
 #define CMP_BAD_VALSIZE      MDB_BAD_VALSIZE
 #define CMP_CORRUPTED        MDB_CORRUPTED
@@ -131,6 +133,9 @@ typedef struct {
 
     /* commits that succeeded, counted without adopt_later (one thread) */
     unsigned long       commits;
+
+    /* the counters the open write txn moved (cmp_counter.c) */
+    cmp_counter_cache_t *counters;
 } cmp_store_t;
 
 
