@@ -104,6 +104,19 @@ watch_run() {
     echo "${first:-0} ${last:-0} ${tlo:-0} ${thi:-0} $slo $shi $s $anon"
 }
 
+# CPU microseconds per message $1, of campaignd's main thread and of
+# all its threads: "main all"
+cpu_us() {
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v n="$1" -v hz="$hz" '
+        FNR == 1 && NR == 1 { main = $14 + $15 }
+        FNR == 1 && NR > 1 { all = $14 + $15 }
+        END { if (n > 0) printf "%.1f %.1f", main * 1e6 / hz / n,
+                                              all * 1e6 / hz / n }' \
+        "/proc/$PID/task/$PID/stat" "/proc/$PID/stat"
+}
+
 peak_rss_mb() {
     awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$PID/status"
 }
@@ -129,8 +142,8 @@ wrk=$(wrk -t2 -c64 -d"${DURATION:-10}s" -s "$WORK/post_wa.lua" \
 # libcurl alone, one thread, as campaignd uses it (the same request, 256 in
 # flight, handles reused), with no store and no flow: dispatch's ceiling
 cc -O2 -o "$WORK/curl_ceiling" "$(dirname "$0")/curl_ceiling.c" -lcurl
-curl_alone=$("$WORK/curl_ceiling" "$BASE/mockwa/bd/1/messages" "$BODY" 256 \
-             "${DURATION:-10}")
+read -r curl_alone curl_cpu < <("$WORK/curl_ceiling" \
+    "$BASE/mockwa/bd/1/messages" "$BODY" 256 "${DURATION:-10}")
 
 prefix=135
 first_rate=
@@ -141,6 +154,7 @@ for n in $SIZES; do
     start
     read -r t0 t1 _ _ _ _ got anon < <(watch_run "cd$n" "$n" 1 "$n")
     rss=$(peak_rss_mb)
+    cpu=$(cpu_us "$got")
     stop
     rate=$(awk -v n="$got" -v a="$t0" -v b="$t1" \
            'BEGIN { printf "%d", (b > a ? (n - 1) / (b - a) : 0) }')
@@ -154,6 +168,11 @@ for n in $SIZES; do
         printf '%-44s %12s %14s %9s %s\n' "  the same against libcurl alone" \
             "$rate" "$curl_alone (curl)" "$(ratio "$rate" "$curl_alone")" \
             "libcurl alone is $(ratio "$curl_alone" "$wrk") of wrk"
+        # what a message costs campaignd whatever else the machine runs
+        printf '%-44s %12s %14s %9s %s\n' "  campaignd CPU us/message (main, all)" \
+            "${cpu% *}, ${cpu#* }" "$curl_cpu (curl)" \
+            "$(ratio "$curl_cpu" "${cpu% *}")" \
+            "libcurl's us/request over the main thread's us/message"
     else
         printf '%-44s %12s %14s %9s %s\n' "campaignd messages/s, $n contacts" \
             "$rate" "" "" "$got sent"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <curl/curl.h>
 
 
@@ -49,8 +50,9 @@ main(int argc, char **argv)
     long                done, failed;
     CURL              **easy;
     CURLM              *multi;
-    double              start, end, now;
+    double              start, end, now, cpu;
     CURLMsg            *m;
+    struct rusage       ru;
     struct curl_slist  *headers;
 
     if (argc != 5) {
@@ -120,7 +122,13 @@ main(int argc, char **argv)
 
     } while (now < end);
 
-    printf("%ld\n", (long) (done / (now - start)));
+    /* requests/s, and the CPU microseconds each cost this process */
+    getrusage(RUSAGE_SELF, &ru);
+    cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+          + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+
+    printf("%ld %.1f\n", (long) (done / (now - start)),
+           done > 0 ? cpu * 1e6 / done : 0.0);
 
     if (failed) {
         fprintf(stderr, "curl_ceiling: %ld request(s) failed\n", failed);
