@@ -240,16 +240,6 @@ cmp_member_entry(void *ctx, const cmp_val_t *k, const cmp_val_t *v)
 }
 
 
-/* a deleted group's members go with it, both ways */
-int
-cmp_members_clear(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
-    size_t glen)
-{
-    return cmp_member_take_all(st, txn, CMP_DB_MEMBERS, CMP_DB_MEMBER_OF,
-                               gid, glen, NULL, NULL);
-}
-
-
 /*
  * A contact leaves every group it is in: each pair is gone both ways
  * before visit hears of the group, so visit may write the txn (a group's

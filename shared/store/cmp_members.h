@@ -41,8 +41,6 @@ int cmp_member_is(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
 int cmp_members_walk(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
     size_t glen, const char *after, size_t after_len,
     cmp_member_visit_pt visit, void *ctx);
-int cmp_members_clear(cmp_store_t *st, cmp_txn_t *txn, const char *gid,
-    size_t glen);
 
 int cmp_member_of_walk(cmp_store_t *st, cmp_txn_t *txn, const char *cid,
     size_t clen, cmp_member_visit_pt visit, void *ctx);
