@@ -151,16 +151,6 @@ cmp_counter_cached(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 
     c = st->counters;
 
-    if (c == NULL) {
-        c = calloc(1, sizeof(cmp_counter_cache_t));
-        if (c == NULL) {
-            *rc = ENOMEM;
-            return NULL;
-        }
-
-        st->counters = c;
-    }
-
     if (c->txn != txn) {
         /* a cache of another txn holds nothing: its end emptied it */
         c->n = 0;
@@ -288,6 +278,15 @@ cmp_counter_forget(cmp_store_t *st, cmp_txn_t *txn)
         c->n = 0;
         __atomic_store_n(&c->txn, NULL, __ATOMIC_RELAXED);
     }
+}
+
+
+int
+cmp_counter_cache_create(cmp_store_t *st)
+{
+    st->counters = calloc(1, sizeof(cmp_counter_cache_t));
+
+    return (st->counters != NULL) ? 0 : ENOMEM;
 }
 
 

@@ -40,6 +40,7 @@ int cmp_counter_drop(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 /* the store's txn ends and begins: see "the counter cache" in the .c */
 int cmp_counter_flush(cmp_store_t *st, cmp_txn_t *txn);
 void cmp_counter_forget(cmp_store_t *st, cmp_txn_t *txn);
+int cmp_counter_cache_create(cmp_store_t *st);
 void cmp_counter_cache_free(cmp_store_t *st);
 
 

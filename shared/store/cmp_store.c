@@ -217,10 +217,18 @@ cmp_store_open(cmp_store_t *st, const char *path, size_t max_bytes,
         grown = max_bytes;
     }
 
-    rc = cmp_store_init_dbs(st, grown, err, err_len);
+    /* before any other thread sees the store: none races for it */
+    rc = cmp_counter_cache_create(st);
     if (rc != 0) {
+        snprintf(err, err_len, "out of memory");
         mdb_env_close(st->env);
         st->env = NULL;
+        return rc;
+    }
+
+    rc = cmp_store_init_dbs(st, grown, err, err_len);
+    if (rc != 0) {
+        cmp_store_close(st);
         return rc;
     }
 
