@@ -59,6 +59,7 @@ typedef struct {
     unsigned             queued:1;      /* new messages to dispatch */
     unsigned             refreshing:1;  /* channels left to read at once */
     unsigned             channels_indexed:1;  /* for webhooks, all */
+    unsigned             upkeep:1;      /* purge and index steps due */
     sigset_t             wait_mask;     /* signals open while waiting */
     unsigned             store_open:1;
     unsigned             pid_written:1;

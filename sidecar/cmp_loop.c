@@ -55,6 +55,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
 
     /* the start wrote the first heartbeat; the schedule gets a look now */
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    cd->upkeep = 1;
     cmp_scheduler_tick(cd, last_sec);
 
     for ( ;; ) {
@@ -139,11 +140,20 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     cmp_dispatch_pump(cd->dispatch);
 
-    busy |= cmp_loop_purge(cd);
-    busy |= cmp_loop_status_index(cd);
+    /*
+     * The store's upkeep (purges, the indexes an older store lacks) looks
+     * once a tick, and then every turn while a step leaves more: not a
+     * read txn each for every answer that wakes the loop.
+     */
+    if (cd->upkeep) {
+        cd->upkeep = cmp_loop_purge(cd);
+        cd->upkeep |= cmp_loop_status_index(cd);
 
-    if (!cd->channels_indexed) {
-        busy |= cmp_loop_channel_index(cd);
+        if (!cd->channels_indexed) {
+            cd->upkeep |= cmp_loop_channel_index(cd);
+        }
+
+        busy |= cd->upkeep;
     }
 
     return busy;
@@ -335,6 +345,7 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
     now = cmp_loop_wall_msec() / 1000;
 
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    cd->upkeep = 1;
 
     if (!backoff) {
         cmp_scheduler_tick(cd, now);
