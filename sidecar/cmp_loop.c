@@ -33,7 +33,6 @@ static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int cmp_loop_status_index(cmp_campaignd_t *cd);
 static int cmp_loop_channel_index(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
-static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
 static void cmp_loop_drain(cmp_campaignd_t *cd);
 static void cmp_loop_in_flight_zero(cmp_campaignd_t *cd);
@@ -51,7 +50,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
     int      busy, backoff;
     int64_t  now, wall, last_sec, wait;
 
-    last_sec = cmp_loop_wall_msec() / 1000;
+    last_sec = cmp_wall_msec() / 1000;
 
     /* the start wrote the first heartbeat; the schedule gets a look now */
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
@@ -72,7 +71,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
             }
         }
 
-        wall = cmp_loop_wall_msec();
+        wall = cmp_wall_msec();
 
         /*
          * A full store: nothing but the heartbeat writes until the next
@@ -94,7 +93,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
             busy &= (cd->full.since == 0);
         }
 
-        now = cmp_loop_wall_msec();
+        now = cmp_wall_msec();
         wait = 1000 - now % 1000 + 1;
 
         /*
@@ -124,7 +123,7 @@ cmp_loop_work(cmp_campaignd_t *cd)
     int      busy;
     int64_t  now_ms;
 
-    now_ms = cmp_loop_wall_msec();
+    now_ms = cmp_wall_msec();
 
     /* many channels are read a chunk a turn, between the other work */
     if (cd->refreshing) {
@@ -342,7 +341,7 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
                                (int64_t) time(NULL));
 
     /* not time(): its coarse clock may still show the last second */
-    now = cmp_loop_wall_msec() / 1000;
+    now = cmp_wall_msec() / 1000;
 
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
     cd->upkeep = 1;
@@ -368,16 +367,6 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
     }
 }
 
-
-static int64_t
-cmp_loop_wall_msec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 static int64_t
