@@ -629,4 +629,3 @@ cmp_channel_cache_secrets(const cmp_provider_t *pr, json_t *secret)
 
     return buf;
 }
-

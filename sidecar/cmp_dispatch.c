@@ -201,7 +201,6 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
 }
 
 
-
 /*
  * Channel settings as the API last wrote them: a chunk of what changed
  * since the last look (cmp_channel_cache.c).  1: more to read at once.

@@ -175,7 +175,7 @@ cmp_loop_channel_index(cmp_campaignd_t *cd)
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "indexing the channels for "
-                      "webhooks failed, tried again next turn: %s",
+                      "webhooks failed, tried again at the next tick: %s",
                       cmp_strerror(rc));
         return 0;
     }
@@ -208,7 +208,7 @@ cmp_loop_status_index(cmp_campaignd_t *cd)
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "building the messages' status "
-                      "index failed, tried again next turn: %s",
+                      "index failed, tried again at the next tick: %s",
                       cmp_strerror(rc));
         return 0;
     }
@@ -239,7 +239,8 @@ cmp_loop_purge(cmp_campaignd_t *cd)
     /* a full store is cmp_full.c's to tell, once an attempt */
     if (rc != 0 && rc != CMP_MAP_FULL) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "purging deleted resources "
-                      "failed, tried again next turn: %s", cmp_strerror(rc));
+                      "failed, tried again at the next tick: %s",
+                      cmp_strerror(rc));
     }
 
     if (rc != 0) {
@@ -366,7 +367,6 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
         }
     }
 }
-
 
 
 static int64_t
