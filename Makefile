@@ -97,6 +97,19 @@ $(BUILD)/unit-asan/%: t/unit/%.c $(SHARED_SRCS) $(SHARED_HDRS)
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	    -o $@ $< $(SHARED_SRCS) $(LIBS) -lcmocka
 
+# the network thread's test links it, and libcurl, besides the shared code
+$(BUILD)/unit/test_net: t/unit/test_net.c sidecar/cmp_net.c sidecar/cmp_net.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CMP_CFLAGS) -Isidecar -o $@ $< sidecar/cmp_net.c -lcurl \
+	    -pthread -lcmocka
+
+$(BUILD)/unit-asan/test_net: t/unit/test_net.c sidecar/cmp_net.c \
+                             sidecar/cmp_net.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CMP_CFLAGS) -Isidecar -O1 -fsanitize=address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	    -o $@ $< sidecar/cmp_net.c -lcurl -pthread -lcmocka
+
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 

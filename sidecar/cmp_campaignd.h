@@ -12,6 +12,8 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "cmp_store.h"
 #include "cmp_record.h"
@@ -59,10 +61,26 @@ typedef struct {
     unsigned             queued:1;      /* new messages to dispatch */
     unsigned             refreshing:1;  /* channels left to read at once */
     unsigned             channels_indexed:1;  /* for webhooks, all */
+    unsigned             upkeep:1;      /* purge and index steps due */
     sigset_t             wait_mask;     /* signals open while waiting */
     unsigned             store_open:1;
     unsigned             pid_written:1;
 } cmp_campaignd_t;
+
+
+/*
+ * The wall clock in milliseconds: due times, buckets and gaps are wall
+ * time, as the store's are (the loop paces its ticks by the monotonic one)
+ */
+static inline int64_t
+cmp_wall_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 
 #endif /* _CMP_CAMPAIGND_H_INCLUDED_ */

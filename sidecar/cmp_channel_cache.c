@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmp_channel_cache.h"
+#include "cmp_campaignd.h"
 #include "cmp_changes.h"
 #include "cmp_secret.h"
 #include "cmp_json.h"
@@ -42,7 +42,6 @@ static void cmp_channel_cache_unhash(cmp_channel_cache_t *cc, size_t pos);
 static size_t cmp_channel_cache_hash(const char *id, size_t len);
 static char *cmp_channel_cache_secrets(const cmp_provider_t *pr,
     json_t *secret);
-static int64_t cmp_channel_cache_msec(void);
 
 
 void
@@ -257,7 +256,7 @@ cmp_channel_cache_apply(cmp_channel_cache_t *cc, const char *id, size_t len,
         return 0;
     }
 
-    now = cmp_channel_cache_msec();
+    now = cmp_wall_msec();
 
     ci = cmp_channel_cache_find(cc, id, len, &pos);
 
@@ -629,15 +628,4 @@ cmp_channel_cache_secrets(const cmp_provider_t *pr, json_t *secret)
     *p = '\0';
 
     return buf;
-}
-
-
-static int64_t
-cmp_channel_cache_msec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -106,7 +106,6 @@ typedef enum {
 } cmp_take_e;
 
 
-static int64_t cmp_dispatch_msec(void);
 static void cmp_dispatch_channel_pump(cmp_dispatch_t *d, int ci,
     int64_t now_ms, cmp_txn_t *parent, cmp_http_req_t **out);
 static void cmp_dispatch_pump_all(cmp_dispatch_t *d, cmp_txn_t *txn,
@@ -199,17 +198,6 @@ cmp_dispatch_destroy(cmp_dispatch_t *d)
 
     free(d->gap);
     free(d);
-}
-
-
-static int64_t
-cmp_dispatch_msec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -378,7 +366,7 @@ cmp_dispatch_pump(cmp_dispatch_t *d)
     }
 
     reqs = NULL;
-    cmp_dispatch_pump_all(d, txn, cmp_dispatch_msec(), &reqs);
+    cmp_dispatch_pump_all(d, txn, cmp_wall_msec(), &reqs);
     cmp_dispatch_commit(d, txn, 0, reqs);
 }
 
@@ -1007,7 +995,7 @@ cmp_dispatch_answers(void *data, cmp_http_req_t *list)
 
     reqs = NULL;
     txn = NULL;
-    now = cmp_dispatch_msec();
+    now = cmp_wall_msec();
 
     for (r = list; r != NULL; r = r->next) {
         d->channels.chans[cmp_send(r)->chan].in_flight--;

@@ -33,7 +33,6 @@ static int cmp_loop_purge(cmp_campaignd_t *cd);
 static int cmp_loop_status_index(cmp_campaignd_t *cd);
 static int cmp_loop_channel_index(cmp_campaignd_t *cd);
 static int64_t cmp_loop_msec(void);
-static int64_t cmp_loop_wall_msec(void);
 static int cmp_loop_wait(cmp_campaignd_t *cd, int64_t msec);
 static void cmp_loop_drain(cmp_campaignd_t *cd);
 static void cmp_loop_in_flight_zero(cmp_campaignd_t *cd);
@@ -51,10 +50,11 @@ cmp_loop_run(cmp_campaignd_t *cd)
     int      busy, backoff;
     int64_t  now, wall, last_sec, wait;
 
-    last_sec = cmp_loop_wall_msec() / 1000;
+    last_sec = cmp_wall_msec() / 1000;
 
     /* the start wrote the first heartbeat; the schedule gets a look now */
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    cd->upkeep = 1;
     cmp_scheduler_tick(cd, last_sec);
 
     for ( ;; ) {
@@ -71,7 +71,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
             }
         }
 
-        wall = cmp_loop_wall_msec();
+        wall = cmp_wall_msec();
 
         /*
          * A full store: nothing but the heartbeat writes until the next
@@ -93,7 +93,7 @@ cmp_loop_run(cmp_campaignd_t *cd)
             busy &= (cd->full.since == 0);
         }
 
-        now = cmp_loop_wall_msec();
+        now = cmp_wall_msec();
         wait = 1000 - now % 1000 + 1;
 
         /*
@@ -123,7 +123,7 @@ cmp_loop_work(cmp_campaignd_t *cd)
     int      busy;
     int64_t  now_ms;
 
-    now_ms = cmp_loop_wall_msec();
+    now_ms = cmp_wall_msec();
 
     /* many channels are read a chunk a turn, between the other work */
     if (cd->refreshing) {
@@ -139,11 +139,20 @@ cmp_loop_work(cmp_campaignd_t *cd)
 
     cmp_dispatch_pump(cd->dispatch);
 
-    busy |= cmp_loop_purge(cd);
-    busy |= cmp_loop_status_index(cd);
+    /*
+     * The store's upkeep (purges, the indexes an older store lacks) looks
+     * once a tick, and then every turn while a step leaves more: not a
+     * read txn each for every answer that wakes the loop.
+     */
+    if (cd->upkeep) {
+        cd->upkeep = cmp_loop_purge(cd);
+        cd->upkeep |= cmp_loop_status_index(cd);
 
-    if (!cd->channels_indexed) {
-        busy |= cmp_loop_channel_index(cd);
+        if (!cd->channels_indexed) {
+            cd->upkeep |= cmp_loop_channel_index(cd);
+        }
+
+        busy |= cd->upkeep;
     }
 
     return busy;
@@ -166,7 +175,7 @@ cmp_loop_channel_index(cmp_campaignd_t *cd)
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "indexing the channels for "
-                      "webhooks failed, tried again next turn: %s",
+                      "webhooks failed, tried again at the next tick: %s",
                       cmp_strerror(rc));
         return 0;
     }
@@ -199,7 +208,7 @@ cmp_loop_status_index(cmp_campaignd_t *cd)
 
     if (rc != 0) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "building the messages' status "
-                      "index failed, tried again next turn: %s",
+                      "index failed, tried again at the next tick: %s",
                       cmp_strerror(rc));
         return 0;
     }
@@ -230,7 +239,8 @@ cmp_loop_purge(cmp_campaignd_t *cd)
     /* a full store is cmp_full.c's to tell, once an attempt */
     if (rc != 0 && rc != CMP_MAP_FULL) {
         cmp_log_error(&cd->log, CMP_LOG_ERR, "purging deleted resources "
-                      "failed, tried again next turn: %s", cmp_strerror(rc));
+                      "failed, tried again at the next tick: %s",
+                      cmp_strerror(rc));
     }
 
     if (rc != 0) {
@@ -332,9 +342,10 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
                                (int64_t) time(NULL));
 
     /* not time(): its coarse clock may still show the last second */
-    now = cmp_loop_wall_msec() / 1000;
+    now = cmp_wall_msec() / 1000;
 
     cd->refreshing = cmp_dispatch_refresh(cd->dispatch);
+    cd->upkeep = 1;
 
     if (!backoff) {
         cmp_scheduler_tick(cd, now);
@@ -355,17 +366,6 @@ cmp_loop_tick(cmp_campaignd_t *cd, int backoff)
                           "cleared %d stale reader slot(s)", dead);
         }
     }
-}
-
-
-static int64_t
-cmp_loop_wall_msec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 

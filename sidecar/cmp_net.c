@@ -176,15 +176,22 @@ cmp_net_fd(cmp_net_t *n)
 }
 
 
+/*
+ * The eventfd is readable exactly while answers wait: it is drained,
+ * and signalled again for what is left, under the lock that the
+ * hand-back signals under.  A signal left over with nothing behind it
+ * (a hand-back's, written after we took its answers) is never drained
+ * once nothing is in flight: ppoll() would return at once for ever, and
+ * it lets a pending SIGTERM in only when no fd is ready.
+ */
 size_t
 cmp_net_done(cmp_net_t *n, cmp_net_done_t *out, size_t max)
 {
     size_t  k;
 
-    /* drained first: a hand-back after it signals again */
-    cmp_net_drain(n->done_fd);
-
     pthread_mutex_lock(&n->lock);
+
+    cmp_net_drain(n->done_fd);
 
     k = (n->ndone < max) ? n->ndone : max;
 
@@ -195,12 +202,12 @@ cmp_net_done(cmp_net_t *n, cmp_net_done_t *out, size_t max)
         n->ndone -= k;
     }
 
-    pthread_mutex_unlock(&n->lock);
-
-    if (k == max) {
-        /* more may wait: the next poll must see the fd readable */
+    /* more waits: the next poll must see the fd readable */
+    if (n->ndone > 0) {
         cmp_net_signal(n->done_fd);
     }
+
+    pthread_mutex_unlock(&n->lock);
 
     return k;
 }
@@ -295,13 +302,19 @@ cmp_net_hand_back(cmp_net_t *n)
     }
 
     pthread_mutex_lock(&n->lock);
+
     rc = cmp_net_done_add(&n->done, &n->ndone, &n->done_cap, n->finished,
                           n->nfinished);
+
+    /* under the lock: cmp_net_done() drains only what it takes */
+    if (rc == 0) {
+        cmp_net_signal(n->done_fd);
+    }
+
     pthread_mutex_unlock(&n->lock);
 
     if (rc == 0) {
         n->nfinished = 0;
-        cmp_net_signal(n->done_fd);
     }
 }
 
