@@ -737,6 +737,45 @@ cmp_db_first(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
 }
 
 
+/*
+ * The first key of db under family then prefix, copied into key (size
+ * bytes, room for both), and its value, in the map until the txn writes;
+ * CMP_NOTFOUND when there is none (or it is longer than size).
+ */
+int
+cmp_db_first_under(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
+    const void *family, size_t flen, const void *prefix, size_t plen,
+    unsigned char *key, size_t size, size_t *klen, MDB_val *val)
+{
+    int      rc;
+    MDB_val  k;
+
+    if (flen + plen > size) {
+        return MDB_NOTFOUND;
+    }
+
+    memcpy(key, family, flen);
+    memcpy(key + flen, prefix, plen);
+
+    rc = cmp_db_first(st, txn, db, key, flen + plen, &k, val);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (k.mv_size < flen + plen || k.mv_size > size
+        || memcmp(k.mv_data, key, flen + plen) != 0)
+    {
+        return MDB_NOTFOUND;
+    }
+
+    memcpy(key, k.mv_data, k.mv_size);
+    *klen = k.mv_size;
+
+    return 0;
+}
+
+
 /* the entries from from on (NULL: all), until visit stops it; 0 then */
 int
 cmp_db_walk(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
