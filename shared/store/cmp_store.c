@@ -267,16 +267,27 @@ cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
         if (rc == 0) {
             rc = cmp_meta_put_u64(st, txn, CMP_META_CHANNEL_INDEX, 1);
         }
+
+        /* nor a queue entry or a retry the purge's indexes could lack */
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_META_QUEUE_INDEX, 1);
+        }
+
+        if (rc == 0) {
+            rc = cmp_meta_put_u64(st, txn, CMP_META_TIMER_INDEX, 1);
+        }
     }
 
     /*
      * Version 1 lacks the tombstones, the channels' change log and the
      * messages' status index: the first two start empty (campaignd reads
      * every channel once at its start anyway), the index is built by
-     * campaignd a chunk at a time (cmp_message_status_build()).  The new
+     * campaignd a chunk at a time (cmp_message_status_build()).  Version
+     * 2 lacks the queue's message index and the timers' retry index, which
+     * the purge builds before it purges (cmp_meta_build()).  The new
      * number keeps a build that would not keep them off the store.
      */
-    if (rc == 0 && version == 1) {
+    if (rc == 0 && (version == 1 || version == 2)) {
         rc = cmp_meta_put_u64(st, txn, CMP_META_SCHEMA, CMP_SCHEMA_VERSION);
         version = CMP_SCHEMA_VERSION;
     }

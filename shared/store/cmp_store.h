@@ -50,7 +50,7 @@ typedef struct cmp_counter_cache_s  cmp_counter_cache_t;
  * Bump on any change of key or value layout; a process that finds another
  * version refuses the store instead of misreading it.
  */
-#define CMP_SCHEMA_VERSION      2
+#define CMP_SCHEMA_VERSION      3
 
 #define CMP_ID_MAX              64
 

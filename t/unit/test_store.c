@@ -389,10 +389,10 @@ test_schema_mismatch(void **state)
 
     assert_int_equal(rc, CMP_INCOMPATIBLE);
     assert_null(env->store.env);
-    assert_non_null(strstr(err, "schema version 3"));
-    assert_non_null(strstr(err, "reads version 2"));
+    assert_non_null(strstr(err, "schema version 4"));
+    assert_non_null(strstr(err, "reads version 3"));
 
-    /* a refused store is not rewritten: it still says version 3 */
+    /* a refused store is not rewritten: it still says version 4 */
     rc = cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
                         sizeof(err));
     assert_int_equal(rc, CMP_INCOMPATIBLE);
@@ -1844,9 +1844,15 @@ test_purge_chunks(void **state)
     assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc1.", 4),
                      0);
     assert_int_equal(test_count(env, CMP_DB_QUEUE, "#sending\0c1\0", 12), 0);
-    /* c2's: five instances' timers and a retry; a queued and a sending */
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1);
+    /*
+     * c2's: five instances' timers and a retry (due times start with a
+     * NUL); a queued and a sending; the retry's and the queued one's
+     * index entries
+     */
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1 + 1);
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "\0", 1), 5 + 1);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1 + 1);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "wa\0", 3), 1);
 
     assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c2"), 5);
     assert_int_equal(test_names(env, CMP_DB_MESSAGE_STATUS, "c2"), 5);
