@@ -38,7 +38,7 @@ typedef int (*cmp_purge_each_pt)(cmp_purge_t *p, const unsigned char *key,
 /* a family's removal of the first entry it has of messages under prefix */
 typedef int (*cmp_purge_drop_pt)(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *prefix, size_t plen);
-/* whether a key met walking a whole database is the resource's */
+/* whether a key met walking a family (test sends) is the resource's */
 typedef int (*cmp_purge_match_pt)(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
 
