@@ -58,6 +58,132 @@ cmp_meta_put_u64(cmp_store_t *st, MDB_txn *txn, const char *name,
 }
 
 
+/* 1 when the flag name is set: a one-time build is through */
+int
+cmp_meta_ready(cmp_store_t *st, MDB_txn *txn, const char *name)
+{
+    uint64_t  v;
+
+    return cmp_meta_get_u64(st, txn, name, &v) == 0 && v == 1;
+}
+
+
+/*
+ * A chunk of a one-time index build, in the caller's write txn: at most
+ * budget entries of b->db looked at (*seen), from just after the last
+ * one the chunk before saw.  Writers that keep the index meet an entry
+ * before or after the walk does, and the walk's put is the one they
+ * make, so none is missed and none is indexed twice.  *more: call again.
+ */
+int
+cmp_meta_build(cmp_store_t *st, MDB_txn *txn, const cmp_meta_build_t *b,
+    int budget, uint64_t *seen, int *more)
+{
+    int            rc, past;
+    size_t         klen, vlen;
+    MDB_val        k, v;
+    const void    *from;
+    MDB_cursor    *cur;
+    unsigned char  key[CMP_META_BUILD_VAL_MAX], val[CMP_META_BUILD_VAL_MAX];
+
+    *seen = 0;
+    *more = 0;
+
+    if (cmp_meta_ready(st, txn, b->done)) {
+        return 0;
+    }
+
+    rc = cmp_db_fetch(st, txn, CMP_DB_META, b->from, strlen(b->from), &from,
+                      &klen);
+    past = (rc == 0);
+
+    if (rc == MDB_NOTFOUND) {
+        from = b->start;
+        klen = b->start_len;
+        rc = 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (klen > sizeof(key)) {
+        return MDB_CORRUPTED;
+    }
+
+    /* copied: the map's bytes move with the first write */
+    if (klen > 0) {
+        memcpy(key, from, klen);
+    }
+
+    rc = cmp_cursor_open(st, txn, b->db, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        /* seek again each time: each() may have written beside it */
+        k.mv_data = key;
+        k.mv_size = klen;
+        rc = cmp_cursor_get(cur, &k, &v, klen ? MDB_SET_RANGE : MDB_FIRST);
+
+        if (rc == 0 && past && k.mv_size == klen
+            && memcmp(k.mv_data, key, klen) == 0)
+        {
+            rc = cmp_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+
+        if (rc != 0) {
+            break;
+        }
+
+        if (budget-- <= 0) {
+            *more = 1;
+            break;
+        }
+
+        klen = k.mv_size;
+        memcpy(key, k.mv_data, klen);
+        vlen = v.mv_size;
+        past = 1;
+        (*seen)++;
+
+        if (vlen > sizeof(val)) {
+            continue;
+        }
+
+        memcpy(val, v.mv_data, vlen);
+
+        rc = b->each(st, txn, key, klen, val, vlen);
+
+        if (rc == CMP_META_BUILD_END) {
+            rc = MDB_NOTFOUND;
+        }
+
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    cmp_cursor_close(cur);
+
+    if (rc == MDB_NOTFOUND) {
+        rc = cmp_meta_put_u64(st, txn, b->done, 1);
+
+        return (rc == 0) ? cmp_db_drop(st, txn, CMP_DB_META, b->from,
+                                       strlen(b->from))
+                         : rc;
+    }
+
+    if (rc == 0 && *seen > 0) {
+        rc = cmp_db_store(st, txn, CMP_DB_META, b->from, strlen(b->from), key,
+                          klen);
+    }
+
+    return rc;
+}
+
+
 /* campaignd's heartbeat record: GET /health and /metrics read it whole */
 int
 cmp_meta_campaignd(cmp_store_t *st, MDB_txn *txn, cmp_campaignd_meta_t *cd)
