@@ -25,6 +25,8 @@ static void ngx_http_campaign_writer_again(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
 static void ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
+static ngx_int_t ngx_http_campaign_writer_ops(ngx_queue_t *batch,
+    cmp_store_t *st, cmp_txn_t *txn, int64_t now, ngx_uint_t nested);
 static void ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
 static void ngx_http_campaign_writer_lock(ngx_http_campaign_writer_t *w,
@@ -215,15 +217,23 @@ ngx_http_campaign_writer_run(void *data, ngx_log_t *log)
 /*
  * Runs in the pool thread: every op in its own nested transaction, so a
  * refused op leaves no trace while its neighbours commit with one fsync.
+ *
+ * A nested txn costs LMDB a dirty page list of its own, a copy of each
+ * page it touches and a merge into its parent at its commit: about as
+ * much as the op itself for a webhook's status.  A batch whose ops may
+ * all be run again from the start (cmp_op_t.rerun: the webhooks) runs
+ * them in its own txn; if one fails, whatever it wrote before may be in
+ * that txn, so the txn is given up and the batch runs again, each op
+ * nested as usual.  Nothing that one run leaves is ever committed.
  */
 static void
 ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
 {
     int                       rc;
     int64_t                   now;
-    cmp_txn_t                *txn, *child;
-    cmp_op_t                 *op;
+    cmp_txn_t                *txn;
     cmp_store_t              *st;
+    ngx_uint_t                nested;
     ngx_queue_t              *q, *batch;
     ngx_http_campaign_ctx_t  *ctx;
 
@@ -237,43 +247,55 @@ ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
 
     ngx_http_campaign_writer_take(w, log);
 
+    nested = 0;
+
     for (q = ngx_queue_head(batch);
          q != ngx_queue_sentinel(batch);
          q = ngx_queue_next(q))
     {
         ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
-        op = &ctx->op;
-        op->now = now;
 
-        if (rc != 0) {
-            cmp_op_store_error(op, rc);
-            continue;
+        if (!ctx->op.rerun) {
+            nested = 1;
+            break;
+        }
+    }
+
+    if (rc == 0
+        && ngx_http_campaign_writer_ops(batch, st, txn, now, nested)
+           == NGX_AGAIN)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "campaign writer: an op failed, the batch runs again "
+                       "nested");
+
+        cmp_txn_abort(txn);
+
+        for (q = ngx_queue_head(batch);
+             q != ngx_queue_sentinel(batch);
+             q = ngx_queue_next(q))
+        {
+            ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+            cmp_op_reset(&ctx->op);
         }
 
-        if (cmp_store_txn_begin(st, txn, 0, &child) != 0) {
-            cmp_op_fail(op, 503, "store_unavailable", NULL,
-                        "cannot begin a transaction");
-            continue;
+        rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+        if (rc == 0) {
+            (void) ngx_http_campaign_writer_ops(batch, st, txn, now, 1);
         }
-
-        op->txn = child;
-
-        if (op->run(op) == CMP_OK) {
-            rc = cmp_txn_commit(child);
-
-            if (rc != 0) {
-                cmp_op_store_error(op, rc);
-                rc = 0;
-            }
-
-        } else {
-            cmp_txn_abort(child);
-        }
-
-        op->txn = NULL;
     }
 
     if (rc != 0) {
+        for (q = ngx_queue_head(batch);
+             q != ngx_queue_sentinel(batch);
+             q = ngx_queue_next(q))
+        {
+            ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+            ctx->op.now = now;
+            cmp_op_store_error(&ctx->op, rc);
+        }
+
         return;
     }
 
@@ -317,6 +339,66 @@ ngx_http_campaign_writer_done(ngx_event_t *ev)
 }
 
 #endif
+
+
+/*
+ * NGX_AGAIN: an op run without a nested txn failed, and the txn holds
+ * what it wrote before; the caller gives the txn up.
+ */
+static ngx_int_t
+ngx_http_campaign_writer_ops(ngx_queue_t *batch, cmp_store_t *st,
+    cmp_txn_t *txn, int64_t now, ngx_uint_t nested)
+{
+    int                       rc;
+    cmp_op_t                 *op;
+    cmp_txn_t                *child;
+    ngx_queue_t              *q;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+        op = &ctx->op;
+        op->now = now;
+
+        if (!nested) {
+            op->txn = txn;
+            rc = op->run(op);
+            op->txn = NULL;
+
+            if (rc != CMP_OK) {
+                return NGX_AGAIN;
+            }
+
+            continue;
+        }
+
+        if (cmp_store_txn_begin(st, txn, 0, &child) != 0) {
+            cmp_op_fail(op, 503, "store_unavailable", NULL,
+                        "cannot begin a transaction");
+            continue;
+        }
+
+        op->txn = child;
+
+        if (op->run(op) == CMP_OK) {
+            rc = cmp_txn_commit(child);
+
+            if (rc != 0) {
+                cmp_op_store_error(op, rc);
+            }
+
+        } else {
+            cmp_txn_abort(child);
+        }
+
+        op->txn = NULL;
+    }
+
+    return NGX_OK;
+}
 
 
 /*
