@@ -52,11 +52,14 @@ typedef struct {
     ngx_queue_t                  batch;     /* ops the thread commits */
     ngx_uint_t                   busy;
     ngx_uint_t                   max_batch; /* ops per transaction */
+    cmp_store_t                 *store;
     ngx_event_t                  gather;    /* starts the next batch */
     ngx_event_t                  guard;     /* keeps an exiting worker */
 #if (NGX_THREADS)
     ngx_thread_pool_t           *thread_pool;
     ngx_thread_task_t           *task;
+    ngx_thread_mutex_t           mutex;     /* the queue, while busy */
+    ngx_uint_t                   mutex_ok;
 #endif
 } ngx_http_campaign_writer_t;
 

@@ -238,6 +238,7 @@ ngx_http_campaign_webhook_post(ngx_http_request_t *r,
 
     cmp_op_init(&ctx->op, &mcf->store, cmp_webhook_apply, NULL);
     ctx->op.data = wh;
+    ctx->op.rerun = 1;
 
     cln->handler = ngx_http_campaign_webhook_cleanup;
     cln->data = &ctx->op;

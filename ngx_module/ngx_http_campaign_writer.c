@@ -23,7 +23,15 @@ static void ngx_http_campaign_writer_done(ngx_event_t *ev);
 static void ngx_http_campaign_writer_finish(ngx_http_campaign_writer_t *w);
 static void ngx_http_campaign_writer_again(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
-static void ngx_http_campaign_writer_batch(ngx_queue_t *batch,
+static void ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_campaign_writer_ops(ngx_queue_t *batch,
+    cmp_store_t *st, cmp_txn_t *txn, int64_t now, ngx_uint_t nested);
+static void ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log);
+static void ngx_http_campaign_writer_lock(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log);
+static void ngx_http_campaign_writer_unlock(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
 
 
@@ -39,6 +47,7 @@ ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
     ngx_queue_init(&mcf->writer.queue);
     ngx_queue_init(&mcf->writer.batch);
     mcf->writer.busy = 0;
+    mcf->writer.store = &mcf->store;
 
     mcf->writer.gather.handler = ngx_http_campaign_writer_gather;
     mcf->writer.gather.data = &mcf->writer;
@@ -47,6 +56,13 @@ ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
     mcf->writer.guard.handler = ngx_http_campaign_writer_guard;
     mcf->writer.guard.data = &mcf->writer;
     mcf->writer.guard.log = ngx_cycle->log;
+
+#if (NGX_THREADS)
+    /* without it the batch is taken on the event loop, as without threads */
+    mcf->writer.mutex_ok =
+        (ngx_thread_mutex_create(&mcf->writer.mutex, ngx_cycle->log)
+         == NGX_OK);
+#endif
 }
 
 
@@ -74,7 +90,10 @@ ngx_http_campaign_writer_post(ngx_http_request_t *r,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
 
+    /* the thread may be taking the queue's ops into its batch right now */
+    ngx_http_campaign_writer_lock(&mcf->writer, r->connection->log);
     ngx_queue_insert_tail(&mcf->writer.queue, &ctx->queue);
+    ngx_http_campaign_writer_unlock(&mcf->writer, r->connection->log);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "campaign writer: queued, a batch %s",
@@ -116,7 +135,6 @@ ngx_http_campaign_writer_gather(ngx_event_t *ev)
 static void
 ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
 {
-    ngx_uint_t                      n;
     ngx_queue_t                    *q;
     ngx_http_campaign_ctx_t        *ctx;
 #if (NGX_THREADS)
@@ -134,26 +152,17 @@ ngx_http_campaign_writer_start(ngx_http_campaign_writer_t *w)
     /* an import chunk may have found the map full or another's larger */
     (void) ngx_http_campaign_store_adopt(ctx->request->connection->log);
 
-    /* up to max_batch queued ops become the batch; later ones wait */
+    /*
+     * The batch is taken from the queue by whoever runs it, once the
+     * write txn has begun: the ops that queue while it waits for the
+     * store's write lock (another worker's or campaignd's commit) join it.
+     */
     ngx_queue_init(&w->batch);
-
-    for (n = 0; n < w->max_batch && !ngx_queue_empty(&w->queue); n++) {
-        q = ngx_queue_head(&w->queue);
-        ngx_queue_remove(q);
-        ngx_queue_insert_tail(&w->batch, q);
-    }
-
-    q = ngx_queue_head(&w->batch);
-    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
 
     w->busy = 1;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
-                   "campaign writer: a batch of %ui, %s waiting",
-                   n, ngx_queue_empty(&w->queue) ? "none" : "more");
-
 #if (NGX_THREADS)
-    if (w->thread_pool != NULL) {
+    if (w->thread_pool != NULL && w->mutex_ok) {
         task = w->task;
 
         if (task == NULL) {
@@ -187,7 +196,7 @@ inline_commit:
 #endif
 
     /* without threads the commit runs here: durable, but blocking */
-    ngx_http_campaign_writer_batch(&w->batch, ctx->request->connection->log);
+    ngx_http_campaign_writer_batch(w, ctx->request->connection->log);
     ngx_http_campaign_writer_finish(w);
 }
 
@@ -199,7 +208,7 @@ ngx_http_campaign_writer_run(void *data, ngx_log_t *log)
 {
     ngx_http_campaign_task_ctx_t *tctx = data;
 
-    ngx_http_campaign_writer_batch(&tctx->writer->batch, log);
+    ngx_http_campaign_writer_batch(tctx->writer, log);
 }
 
 #endif
@@ -208,63 +217,85 @@ ngx_http_campaign_writer_run(void *data, ngx_log_t *log)
 /*
  * Runs in the pool thread: every op in its own nested transaction, so a
  * refused op leaves no trace while its neighbours commit with one fsync.
+ *
+ * A nested txn costs LMDB a dirty page list of its own, a copy of each
+ * page it touches and a merge into its parent at its commit: about as
+ * much as the op itself for a webhook's status.  A batch whose ops may
+ * all be run again from the start (cmp_op_t.rerun: the webhooks) runs
+ * them in its own txn; if one fails, whatever it wrote before may be in
+ * that txn, so the txn is given up and the batch runs again, each op
+ * nested as usual.  Nothing that one run leaves is ever committed.
  */
 static void
-ngx_http_campaign_writer_batch(ngx_queue_t *batch, ngx_log_t *log)
+ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
 {
     int                       rc;
     int64_t                   now;
-    cmp_txn_t                *txn, *child;
-    cmp_op_t                 *op;
+    cmp_txn_t                *txn;
     cmp_store_t              *st;
-    ngx_queue_t              *q;
+    ngx_uint_t                nested;
+    ngx_queue_t              *q, *batch;
     ngx_http_campaign_ctx_t  *ctx;
 
-    q = ngx_queue_head(batch);
-    ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
-    st = ctx->op.store;
-
-    now = (int64_t) time(NULL);
+    batch = &w->batch;
+    st = w->store;
 
     rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+    /* read after the lock: a batch's ops see the time of their commit */
+    now = (int64_t) time(NULL);
+
+    ngx_http_campaign_writer_take(w, log);
+
+    nested = 0;
 
     for (q = ngx_queue_head(batch);
          q != ngx_queue_sentinel(batch);
          q = ngx_queue_next(q))
     {
         ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
-        op = &ctx->op;
-        op->now = now;
 
-        if (rc != 0) {
-            cmp_op_store_error(op, rc);
-            continue;
+        if (!ctx->op.rerun) {
+            nested = 1;
+            break;
+        }
+    }
+
+    if (rc == 0
+        && ngx_http_campaign_writer_ops(batch, st, txn, now, nested)
+           == NGX_AGAIN)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "campaign writer: an op failed, the batch runs again "
+                       "nested");
+
+        cmp_txn_abort(txn);
+
+        for (q = ngx_queue_head(batch);
+             q != ngx_queue_sentinel(batch);
+             q = ngx_queue_next(q))
+        {
+            ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+            cmp_op_reset(&ctx->op);
         }
 
-        if (cmp_store_txn_begin(st, txn, 0, &child) != 0) {
-            cmp_op_fail(op, 503, "store_unavailable", NULL,
-                        "cannot begin a transaction");
-            continue;
+        rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+        if (rc == 0) {
+            (void) ngx_http_campaign_writer_ops(batch, st, txn, now, 1);
         }
-
-        op->txn = child;
-
-        if (op->run(op) == CMP_OK) {
-            rc = cmp_txn_commit(child);
-
-            if (rc != 0) {
-                cmp_op_store_error(op, rc);
-                rc = 0;
-            }
-
-        } else {
-            cmp_txn_abort(child);
-        }
-
-        op->txn = NULL;
     }
 
     if (rc != 0) {
+        for (q = ngx_queue_head(batch);
+             q != ngx_queue_sentinel(batch);
+             q = ngx_queue_next(q))
+        {
+            ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+            ctx->op.now = now;
+            cmp_op_store_error(&ctx->op, rc);
+        }
+
         return;
     }
 
@@ -308,6 +339,116 @@ ngx_http_campaign_writer_done(ngx_event_t *ev)
 }
 
 #endif
+
+
+/*
+ * NGX_AGAIN: an op run without a nested txn failed, and the txn holds
+ * what it wrote before; the caller gives the txn up.
+ */
+static ngx_int_t
+ngx_http_campaign_writer_ops(ngx_queue_t *batch, cmp_store_t *st,
+    cmp_txn_t *txn, int64_t now, ngx_uint_t nested)
+{
+    int                       rc;
+    cmp_op_t                 *op;
+    cmp_txn_t                *child;
+    ngx_queue_t              *q;
+    ngx_http_campaign_ctx_t  *ctx;
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        ctx = ngx_queue_data(q, ngx_http_campaign_ctx_t, queue);
+        op = &ctx->op;
+        op->now = now;
+
+        if (!nested) {
+            op->txn = txn;
+            rc = op->run(op);
+            op->txn = NULL;
+
+            if (rc != CMP_OK) {
+                return NGX_AGAIN;
+            }
+
+            continue;
+        }
+
+        if (cmp_store_txn_begin(st, txn, 0, &child) != 0) {
+            cmp_op_fail(op, 503, "store_unavailable", NULL,
+                        "cannot begin a transaction");
+            continue;
+        }
+
+        op->txn = child;
+
+        if (op->run(op) == CMP_OK) {
+            rc = cmp_txn_commit(child);
+
+            if (rc != 0) {
+                cmp_op_store_error(op, rc);
+            }
+
+        } else {
+            cmp_txn_abort(child);
+        }
+
+        op->txn = NULL;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Up to max_batch queued ops become the batch, in the order they came;
+ * later ones wait for the next.
+ */
+static void
+ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w, ngx_log_t *log)
+{
+    ngx_uint_t    n;
+    ngx_queue_t  *q;
+
+    ngx_http_campaign_writer_lock(w, log);
+
+    for (n = 0; n < w->max_batch && !ngx_queue_empty(&w->queue); n++) {
+        q = ngx_queue_head(&w->queue);
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&w->batch, q);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "campaign writer: a batch of %ui, %s waiting",
+                   n, ngx_queue_empty(&w->queue) ? "none" : "more");
+
+    ngx_http_campaign_writer_unlock(w, log);
+}
+
+
+/* the queue is shared with the thread only while a batch is in the pool */
+static void
+ngx_http_campaign_writer_lock(ngx_http_campaign_writer_t *w, ngx_log_t *log)
+{
+#if (NGX_THREADS)
+    if (w->mutex_ok) {
+        (void) ngx_thread_mutex_lock(&w->mutex, log);
+    }
+#endif
+}
+
+
+static void
+ngx_http_campaign_writer_unlock(ngx_http_campaign_writer_t *w,
+    ngx_log_t *log)
+{
+#if (NGX_THREADS)
+    if (w->mutex_ok) {
+        (void) ngx_thread_mutex_unlock(&w->mutex, log);
+    }
+#endif
+}
 
 
 /* back on the event loop: answer every request of the batch */

@@ -66,6 +66,10 @@ struct cmp_op_s {
     unsigned             map:1;             /* refused for the map's size:
                                                worth one more run once
                                                cmp_store_adopt() grew it */
+    unsigned             rerun:1;           /* run may be given up with
+                                               its txn and run again from
+                                               the start: a writer may run
+                                               it without a nested txn */
 
     /* on failure: status, code, message, field, details */
     const char          *code;

@@ -60,6 +60,12 @@ cmp_webhook_apply(cmp_op_t *op)
     const char     *type;
     cmp_webhook_t  *wh = op->data;
 
+    /* a run given up with its txn (cmp_op_t.rerun) left these counted */
+    wh->applied = 0;
+    wh->duplicates = 0;
+    wh->unknown = 0;
+    wh->unknown_id[0] = '\0';
+
     json_array_foreach(wh->events, i, ev) {
         type = cmp_provider_str(ev, "type");
 

@@ -63,6 +63,7 @@ static void test_viber_events(void **state);
 static void test_viber_refused(void **state);
 static void test_apply_forward_only(void **state);
 static void test_apply_unknown_once(void **state);
+static void test_apply_again(void **state);
 
 
 static int
@@ -693,6 +694,61 @@ test_apply_unknown_once(void **state)
 }
 
 
+/*
+ * A run given up with its txn (the writer's batch, cmp_op_t.rerun) and
+ * run again counts its events once, as the answer and the log say.
+ */
+static void
+test_apply_again(void **state)
+{
+    int             i;
+    size_t          n;
+    json_t         *events, *ev;
+    cmp_op_t        op;
+    cmp_txn_t      *txn;
+    cmp_webhook_t   wh;
+    test_env_t     *env = *state;
+
+    events = test_wa("\"statuses\":[{\"id\":\"y\",\"status\":\"sent\"}]");
+
+    json_array_foreach(events, n, ev) {
+        json_object_set_new(ev, "channel_id", json_string("wa"));
+    }
+
+    memset(&wh, 0, sizeof(cmp_webhook_t));
+    wh.provider = &cmp_whatsapp;
+    wh.events = events;
+
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(cmp_store_txn_begin(&env->store, NULL, 0, &txn), 0);
+
+        cmp_op_init(&op, &env->store, cmp_webhook_apply, NULL);
+        op.txn = txn;
+        op.now = 1767225600;
+        op.data = &wh;
+        op.rerun = 1;
+
+        assert_int_equal(op.run(&op), CMP_OK);
+        assert_int_equal(wh.unknown, 1);
+        assert_int_equal(wh.duplicates, 0);
+        assert_string_equal(wh.unknown_id, "y");
+
+        cmp_op_free(&op);
+
+        if (i == 0) {
+            cmp_txn_abort(txn);
+
+        } else {
+            assert_int_equal(cmp_txn_commit(txn), 0);
+        }
+    }
+
+    assert_int_equal(test_inbox(env), 1);
+
+    json_decref(events);
+}
+
+
 int
 main(void)
 {
@@ -708,6 +764,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_apply_forward_only,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_apply_unknown_once,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_apply_again,
                                         test_setup, test_teardown),
     };
 
