@@ -24,7 +24,9 @@ fresh_store();
 CampaignTest::defaults(
     http_config  => 'campaign_store $TEST_NGINX_CAMPAIGN_STORE max_size=1m;',
     config       => 'location /api/ { campaign_api write=on; '
-                    . 'client_max_body_size 16m; }',
+                    . 'client_max_body_size 16m; } '
+                    . 'location = /webhooks/whatsapp { '
+                    . 'campaign_webhook whatsapp; }',
     no_error_log => "[alert]\n[crit]",
 );
 run_perl_sections();
@@ -40,12 +42,17 @@ __DATA__
 GET /api/health
 --- error_code: 200
 --- run
+# the channel TEST 2's webhooks are signed for, while writes still fit
+my ($s, $d) = ::api(POST => '/channels', {id => 'wa', name => 'WA',
+    type => 'whatsapp', whatsapp => {waba_id => '1',
+    phone_number_id => '1001', access_token => 't', app_secret => 's3cret'}});
+is($s, 201, 'a WhatsApp channel') or diag(explain($d));
+
 # contacts of about 600 bytes each; an import is one transaction, so
 # imports of ever fewer of them fill the map to its last free pages
 my $next = 0;
 my $contact = sub { sprintf(qq({"phone":"+8613%09d","name":"%s","remark":"%s"}),
                             ++$next, 'N' x 120, 'R' x 250) };
-my ($s, $d);
 for my $lines (2048, 512, 128, 32, 8, 2, 1) {
     do {
         my $ndjson = join '', map { $contact->() . "\n" } 1 .. $lines;
@@ -74,7 +81,38 @@ is(scalar @{$d->{items}}, 1, 'and find what was written before');
 
 
 
-=== TEST 2: campaignd grows the full store: nginx adopts the larger map at its next write
+=== TEST 2: a signed webhook that no longer fits is refused, for Meta to send again, and leaves nothing
+--- request
+GET /api/health
+--- error_code: 200
+--- run
+# statuses of messages nobody sent are kept in the inbox: a write each,
+# smaller than a contact, so they take the last free bytes of the pages
+my $status = sub { '"statuses":[{"id":"wamid.FULL' . $_[0] . '",'
+                   . '"status":"delivered","timestamp":"1767225600",'
+                   . '"recipient_id":"8613800000001"}]' };
+my ($code, $n) = (200, 0);
+while ($code == 200 && $n < 5000) {
+    $code = CampaignTest::wa_webhook($status->(++$n));
+}
+is($code, 507, 'a status that does not fit is refused: Meta sends it again');
+ok($n > 1, "statuses were still kept after the imports filled it: "
+           . ($n - 1));
+
+my $inbox = CampaignTest::storectl('inbox');
+unlike($inbox, qr/wamid\.FULL$n"/, 'the refused status is not in the inbox');
+like($inbox, qr/wamid\.FULL1"/, 'the ones acknowledged before it are');
+
+# refused again, and again nothing kept, the batch run twice each time
+for my $i (1 .. 3) {
+    is(CampaignTest::wa_webhook($status->($n)), 507, "refused again ($i)");
+}
+$inbox = CampaignTest::storectl('inbox');
+is(scalar(() = $inbox =~ /wamid\.FULL$n"/g), 0, 'still not kept');
+
+
+
+=== TEST 3: campaignd grows the full store: nginx adopts the larger map at its next write
 --- log_level: info
 --- request
 GET /api/health
