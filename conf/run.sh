@@ -90,6 +90,14 @@ supervise() {
     status=0
     wait -n "$nginx_pid" "$campaignd_pid" || status=$?
 
+    # Ctrl-C reaches the three of us at once, and campaignd may be gone
+    # before our trap has run: a wait lets a signal that came with its
+    # own run the trap, before an exit is taken for a failure
+    if [ "$stopping" = 0 ]; then
+        sleep 0.5 &
+        wait $! 2>/dev/null || true
+    fi
+
     if [ "$stopping" = 0 ]; then
         who=campaignd
         kill -0 "$campaignd_pid" 2>/dev/null && who=nginx
