@@ -46,42 +46,6 @@ typedef struct {
 #define CMP_META_CHANNEL_INDEX        "channel_index"
 #define CMP_META_CHANNEL_INDEX_FROM   "channel_index_from"
 
-/*
- * meta: be64 1 once every queue entry is in the queue's message index
- * (cmp_queue.h) and every retry timer in the timers' (cmp_timer.h); a
- * store of schema 2 or older lacks them until the purge has built them
- * (cmp_meta_build()), which keeps where it goes on in the second.
- */
-#define CMP_META_QUEUE_INDEX          "queue_message_index"
-#define CMP_META_QUEUE_INDEX_FROM     "queue_message_index_from"
-#define CMP_META_TIMER_INDEX          "timer_retry_index"
-#define CMP_META_TIMER_INDEX_FROM     "timer_retry_index_from"
-
-/* the longest value a build gives its each(): longer ones are skipped */
-#define CMP_META_BUILD_VAL_MAX        511
-
-
-/*
- * A build's each(): an entry of the database it walks, copied (it may
- * write there), its index entry written; 0 goes on, CMP_META_BUILD_END
- * says the walk is past what is to be indexed, anything else fails it.
- */
-#define CMP_META_BUILD_END  (-1)
-
-typedef int (*cmp_meta_build_pt)(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t key_len, const unsigned char *val,
-    size_t val_len);
-
-/* a one-time build of an index over one database, a chunk at a time */
-typedef struct {
-    cmp_db_e            db;
-    const char         *done;       /* meta: be64 1 once it is built */
-    const char         *from;       /* meta: the last key a chunk saw */
-    const void         *start;      /* where the walk begins; NULL: first */
-    size_t              start_len;
-    cmp_meta_build_pt   each;
-} cmp_meta_build_t;
-
 
 /*
  * A sequence read from meta once and written back once: a bulk import
@@ -102,9 +66,6 @@ int cmp_meta_put_u64(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t value);
 int cmp_meta_campaignd(cmp_store_t *st, cmp_txn_t *txn,
     cmp_campaignd_meta_t *cd);
-int cmp_meta_ready(cmp_store_t *st, cmp_txn_t *txn, const char *name);
-int cmp_meta_build(cmp_store_t *st, cmp_txn_t *txn, const cmp_meta_build_t *b,
-    int budget, uint64_t *seen, int *more);
 int cmp_seq_next(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t *value);
 int cmp_id_generate(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,

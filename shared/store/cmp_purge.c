@@ -35,10 +35,7 @@ typedef int (*cmp_purge_stage_pt)(cmp_purge_t *p);
 /* what goes with a key before it is removed; reads it by its key */
 typedef int (*cmp_purge_each_pt)(cmp_purge_t *p, const unsigned char *key,
     size_t len);
-/* a family's removal of the first entry it has of messages under prefix */
-typedef int (*cmp_purge_drop_pt)(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *prefix, size_t plen);
-/* whether a key met walking a family (test sends) is the resource's */
+/* whether a key met walking a whole database is the resource's */
 typedef int (*cmp_purge_match_pt)(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
 
@@ -52,7 +49,6 @@ struct cmp_purge_s {
     size_t              plen;
     int                 budget;
     uint64_t            removed;
-    uint64_t            visited;
     unsigned            more:1;
     unsigned char       resume[CMP_PURGE_KEY_MAX];
     size_t              resume_len;
@@ -96,14 +92,10 @@ static int cmp_purge_nothing(void *ctx, const char *contact, size_t len,
     uint32_t run);
 static int cmp_purge_message(cmp_purge_t *p, const unsigned char *key,
     size_t len);
-static int cmp_purge_retries(cmp_purge_t *p);
-static int cmp_purge_queued(cmp_purge_t *p);
-static int cmp_purge_drops(cmp_purge_t *p, cmp_purge_drop_pt drop,
-    const unsigned char *prefix, size_t plen);
-static int cmp_purge_queue_entry(cmp_purge_t *p, const unsigned char *key,
-    size_t len);
-static int cmp_purge_index(cmp_store_t *st, int budget,
-    cmp_purge_report_t *r);
+static int cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
+static int cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val);
 static int cmp_purge_channel_waits(cmp_purge_t *p);
 static int cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
@@ -115,11 +107,8 @@ static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
 
 /*
  * A campaign's own keys first: once its instances and messages are
- * gone, nothing can wake or queue them again, and what is left of its
- * messages' retries and queue entries is found by those families'
- * indexes of their messages, as many keys as it had, whatever others
- * have queued.  An instance's timer goes with it: the instance keeps
- * its due time.
+ * gone, nothing can wake or queue them again, and the walks of the
+ * timers and the queue that follow find all that is left.
  */
 static const cmp_purge_plan_t  cmp_purge_plans[] = {
     { &cmp_kind_campaigns, {
@@ -127,14 +116,14 @@ static const cmp_purge_plan_t  cmp_purge_plans[] = {
         { cmp_purge_live, 0, NULL, NULL, NULL },
         { NULL, CMP_DB_MESSAGES, cmp_purge_message, NULL, NULL },
         { NULL, CMP_DB_COUNTERS, NULL, NULL, NULL },
-        { cmp_purge_retries, 0, NULL, NULL, NULL },
-        { cmp_purge_queued, 0, NULL, NULL, NULL },
+        { NULL, CMP_DB_TIMERS, NULL, cmp_purge_timer_match, NULL },
+        { NULL, CMP_DB_QUEUE, NULL, cmp_purge_queue_match, NULL },
         /* last, so a purge under way when it came resumes at its stage */
         { NULL, CMP_DB_MESSAGE_STATUS, NULL, NULL, NULL } } },
 
     /* what was queued on a channel can never go out through it */
     { &cmp_kind_channels, {
-        { NULL, CMP_DB_QUEUE, cmp_purge_queue_entry, NULL, NULL },
+        { NULL, CMP_DB_QUEUE, NULL, NULL, NULL },
         { cmp_purge_channel_waits, 0, NULL, NULL, NULL } } },
 
     { &cmp_kind_groups, {
@@ -214,7 +203,7 @@ cmp_purge_add(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
 int
 cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
 {
-    int                      rc, ready;
+    int                      rc;
     size_t                   klen, vlen, n, id_len;
     uint32_t                 stage;
     cmp_val_t                k, v;
@@ -234,12 +223,9 @@ cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
         return rc;
     }
 
-    ready = cmp_meta_ready(st, txn, CMP_META_QUEUE_INDEX)
-            && cmp_meta_ready(st, txn, CMP_META_TIMER_INDEX);
+    rc = cmp_cursor_open(st, txn, CMP_DB_TOMBSTONES, &cur);
 
-    rc = ready ? cmp_cursor_open(st, txn, CMP_DB_TOMBSTONES, &cur) : 0;
-
-    if (rc == 0 && ready) {
+    if (rc == 0) {
         k.mv_data = CMP_PURGE_FAMILY;
         k.mv_size = CMP_PURGE_FAMILY_LEN;
         rc = cmp_cursor_get(cur, &k, &v, CMP_SET_RANGE);
@@ -255,10 +241,6 @@ cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
     }
 
     cmp_txn_abort(txn);
-
-    if (!ready) {
-        return cmp_purge_index(st, budget, r);
-    }
 
     if (rc != 0) {
         return (rc == CMP_NOTFOUND) ? 0 : rc;
@@ -396,54 +378,6 @@ cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
     }
 
     r->removed = p.removed;
-    r->visited = p.visited;
-
-    return 0;
-}
-
-
-/*
- * A store from before the queue's and the timers' indexes of their
- * messages gets them first, a chunk a step, before any purge: until
- * they are whole, a campaign's queue entries and retries could only be
- * found by a walk of everyone's.
- */
-static int
-cmp_purge_index(cmp_store_t *st, int budget, cmp_purge_report_t *r)
-{
-    int         rc, more;
-    uint64_t    seen;
-    cmp_txn_t  *txn;
-
-    rc = cmp_store_txn_begin(st, NULL, 0, &txn);
-    if (rc != 0) {
-        return rc;
-    }
-
-    rc = cmp_queue_index_build(st, txn, budget, &seen, &more);
-    r->visited = seen;
-
-    if (rc == 0 && !more) {
-        rc = cmp_timer_index_build(st, txn, budget - (int) seen, &seen,
-                                   &more);
-        r->visited += seen;
-    }
-
-    if (rc == 0) {
-        rc = cmp_txn_commit(txn);
-
-    } else {
-        cmp_txn_abort(txn);
-    }
-
-    if (rc != 0) {
-        memset(r, 0, sizeof(cmp_purge_report_t));
-        return rc;
-    }
-
-    /* the next step purges, or goes on building */
-    r->indexing = 1;
-    r->more = 1;
 
     return 0;
 }
@@ -538,7 +472,6 @@ cmp_purge_prefix(cmp_purge_t *p, cmp_db_e db, const unsigned char *prefix,
 
         klen = k.mv_size;
         memcpy(key, k.mv_data, klen);
-        p->visited++;
 
         if (each != NULL) {
             rc = each(p, key, klen);
@@ -607,7 +540,6 @@ cmp_purge_scan(cmp_purge_t *p, cmp_db_e db, const char *family, size_t flen,
         }
 
         p->budget--;
-        p->visited++;
 
         if (!match(p, &k, &v)) {
             rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT);
@@ -839,68 +771,35 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 }
 
 
-/* the campaign's messages' retries, with the timers' index of them */
+/* be64 due, type, then an instance's or a message's key: campaign NUL */
 static int
-cmp_purge_retries(cmp_purge_t *p)
+cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val)
 {
-    return cmp_purge_drops(p, cmp_timer_retry_drop_first, p->prefix,
-                           p->plen);
+    (void) val;
+
+    return key->mv_size >= 9 + p->plen
+           && memcmp((unsigned char *) key->mv_data + 9, p->prefix, p->plen)
+              == 0;
 }
 
 
-/* the campaign's messages' queue entries, with the queue's index of them */
+/* a queued message's key is the value; an in-flight marker's, the key */
 static int
-cmp_purge_queued(cmp_purge_t *p)
+cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
+    const cmp_val_t *val)
 {
-    return cmp_purge_drops(p, cmp_queue_drop_first, p->prefix, p->plen);
-}
-
-
-/*
- * What drop() finds of the messages whose keys start with prefix, one
- * at a time, each an entry and its index entry: as many look-ups as
- * there are, and one more that finds none.
- */
-static int
-cmp_purge_drops(cmp_purge_t *p, cmp_purge_drop_pt drop,
-    const unsigned char *prefix, size_t plen)
-{
-    int  rc;
-
-    for ( ;; ) {
-        if (p->budget < 2) {
-            p->more = 1;
-            return 0;
-        }
-
-        p->visited++;
-
-        rc = drop(p->st, p->txn, prefix, plen);
-
-        if (rc != 0) {
-            return (rc == CMP_NOTFOUND) ? 0 : rc;
-        }
-
-        p->budget -= 2;
-        p->removed += 2;
-    }
-}
-
-
-/* a channel's queue entry, with its place in the queue's message index */
-static int
-cmp_purge_queue_entry(cmp_purge_t *p, const unsigned char *key, size_t len)
-{
-    int  rc;
-
-    rc = cmp_queue_del(p->st, p->txn, key, len);
-
-    if (rc == 0) {
-        p->budget -= 2;
-        p->removed += 2;
+    if (key->mv_size >= CMP_QUEUE_SENDING_LEN
+        && memcmp(key->mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
+           == 0)
+    {
+        return key->mv_size >= CMP_QUEUE_SENDING_LEN + p->plen
+               && memcmp((unsigned char *) key->mv_data
+                         + CMP_QUEUE_SENDING_LEN, p->prefix, p->plen) == 0;
     }
 
-    return rc;
+    return val->mv_size >= p->plen
+           && memcmp(val->mv_data, p->prefix, p->plen) == 0;
 }
 
 
@@ -948,10 +847,9 @@ cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
 
 
 /*
- * A test send of the flow: its messages ("#" + instance id NUL ...) with
- * their retries and queue entries, then its timer, "#wait" entry and
- * "#queued" marker; the walk removes the record itself once all of that
- * is gone.
+ * A test send of the flow: its messages ("#" + instance id NUL ...),
+ * then its timer, "#wait" entry and "#queued" marker; the walk removes
+ * the record itself once all of that is gone.
  */
 static int
 cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key, size_t len)
@@ -973,15 +871,6 @@ cmp_purge_test_send(cmp_purge_t *p, const unsigned char *key, size_t len)
 
     rc = cmp_purge_prefix(p, CMP_DB_MESSAGES, prefix, id_len + 2,
                           cmp_purge_message);
-
-    if (rc == 0 && !p->more) {
-        rc = cmp_purge_drops(p, cmp_timer_retry_drop_first, prefix,
-                             id_len + 2);
-    }
-
-    if (rc == 0 && !p->more) {
-        rc = cmp_purge_drops(p, cmp_queue_drop_first, prefix, id_len + 2);
-    }
 
     if (rc != 0 || p->more) {
         return rc;

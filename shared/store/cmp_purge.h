@@ -20,30 +20,23 @@
  *   "#purge" NUL be64 seq  -> kind NUL id NUL be32 stage, resume key
  *       a deleted resource whose data is still there, oldest first;
  *       written in the delete's txn, rewritten by each chunk with the
- *       stage it reached (and, in a stage that walks a family, the key
- *       to go on from), removed with the last chunk.
+ *       stage it reached (and, in a stage that walks a whole database,
+ *       the key to go on from), removed with the last chunk.
  *
  * What each kind owns, stage by stage:
  *
- *   campaigns  instances (campaign NUL ...) with their timers (at the
- *              "timer_ms" each keeps) and the "#wait" entry that names
- *              them; "#live" NUL campaign NUL and "#fill" NUL campaign;
- *              messages (campaign NUL ...) with their provider id, their
- *              "#sending" marker and their place in the store's status
- *              gauges; counters (campaign NUL ...); then its messages'
- *              retry timers and queue entries, found by the timers' and
- *              the queue's indexes of their messages (cmp_timer.h,
- *              cmp_queue.h): what it owns, never a walk of everyone's.
- *   channels   queue entries (channel NUL ...) with their index entries,
- *              "#wait" NUL channel NUL
+ *   campaigns  instances (campaign NUL ...) with their timers and the
+ *              "#wait" entry that names them; "#live" NUL campaign NUL
+ *              and "#fill" NUL campaign; messages (campaign NUL ...)
+ *              with their provider id, their "#sending" marker and their
+ *              place in the store's status gauges; counters (campaign
+ *              NUL ...); then timers and queue entries naming one of its
+ *              keys, found by walking those two databases.
+ *   channels   queue entries (channel NUL ...), "#wait" NUL channel NUL
  *   groups     members (group NUL contact) and their member_of pairs
  *   flows      test sends ("#test" NUL instance, found by walking that
- *              family) with their messages ("#" instance NUL ...), their
- *              retries and queue entries, timers, "#wait" entries and
- *              "#queued" markers
- *
- * A store from before those two indexes has them built first, a chunk a
- * step (the report says "indexing"), before any purge goes on.
+ *              family) with their messages ("#" instance NUL ...), timers,
+ *              "#wait" entries and "#queued" markers
  *
  * Readers never see a purge under way: once the record is gone, the API
  * answers 404, webhooks treat its messages as unknown
@@ -59,10 +52,8 @@ typedef struct {
     char           kind[16];    /* "campaign" */
     char           id[CMP_ID_MAX + 1];
     uint64_t       removed;     /* keys this chunk removed */
-    uint64_t       visited;     /* keys its walks and look-ups met */
     unsigned       finished:1;  /* the resource's purge is complete */
     unsigned       more:1;      /* there is more to do: call again */
-    unsigned       indexing:1;  /* it built the indexes a purge needs */
 } cmp_purge_report_t;
 
 

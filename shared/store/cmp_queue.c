@@ -11,11 +11,6 @@
 #include "cmp_message.h"
 
 
-#define CMP_QUEUE_ENTRY         "#entry"
-#define CMP_QUEUE_ENTRY_LEN     7          /* with its NUL */
-#define CMP_QUEUE_ENTRY_MAX     (CMP_QUEUE_ENTRY_LEN + CMP_MESSAGE_KEY_MAX + 8)
-
-
 typedef struct {
     unsigned char     *mkey;
     size_t            *len;
@@ -26,19 +21,6 @@ static int cmp_queue_sending_taken(void *ctx, const cmp_val_t *k,
     const cmp_val_t *v);
 static int cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k,
     cmp_val_t *v);
-static int cmp_queue_index(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t len, const unsigned char *mkey,
-    size_t mlen, int put);
-static int cmp_queue_index_each(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t key_len, const unsigned char *val,
-    size_t val_len);
-
-
-/* the walk begins past the '#' families: channel ids start at '-' */
-static const cmp_meta_build_t  cmp_queue_index_def = {
-    CMP_DB_QUEUE, CMP_META_QUEUE_INDEX, CMP_META_QUEUE_INDEX_FROM, "-", 1,
-    cmp_queue_index_each
-};
 
 
 int
@@ -73,37 +55,7 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
     v.mv_data = (void *) mkey;
     v.mv_size = mlen;
 
-    rc = cmp_db_put(st, txn, CMP_DB_QUEUE, &k, &v, 0);
-
-    return (rc == 0) ? cmp_queue_index(st, txn, buf, n, mkey, mlen, 1) : rc;
-}
-
-
-/*
- * An entry's "#entry" NUL message key be64-seq, put or removed: its seq,
- * the last 8 bytes of its key, tells it from the message's other entries
- */
-static int
-cmp_queue_index(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
-    size_t len, const unsigned char *mkey, size_t mlen, int put)
-{
-    size_t         n;
-    unsigned char  buf[CMP_QUEUE_ENTRY_MAX];
-
-    /* no message has a longer key: nothing a purge could look for */
-    if (mlen > CMP_MESSAGE_KEY_MAX || len < 8) {
-        return 0;
-    }
-
-    memcpy(buf, CMP_QUEUE_ENTRY, CMP_QUEUE_ENTRY_LEN);
-    n = CMP_QUEUE_ENTRY_LEN;
-    memcpy(buf + n, mkey, mlen);
-    n += mlen;
-    memcpy(buf + n, key + len - 8, 8);
-    n += 8;
-
-    return put ? cmp_db_store(st, txn, CMP_DB_QUEUE, buf, n, key, len)
-               : cmp_db_drop(st, txn, CMP_DB_QUEUE, buf, n);
+    return cmp_db_put(st, txn, CMP_DB_QUEUE, &k, &v, 0);
 }
 
 
@@ -147,8 +99,10 @@ cmp_queue_next_channel(cmp_store_t *st, cmp_txn_t *txn, const char *after,
 
         memcpy(from, k.mv_data, n);
 
-        /* the in-flight markers and the message index are no channel's */
-        if (from[0] == '#') {
+        /* the in-flight markers are no channel's */
+        if (n + 1 == CMP_QUEUE_SENDING_LEN
+            && memcmp(from, CMP_QUEUE_SENDING, n) == 0)
+        {
             from[n] = '\x01';
             continue;
         }
@@ -323,82 +277,10 @@ cmp_queue_iter_close(cmp_queue_iter_t *it)
 }
 
 
-/*
- * An entry a walk met, by its key, with its index entry; one gone
- * already is no error.
- */
+/* an entry a walk met, by its key; one gone already is no error */
 int
 cmp_queue_del(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t len)
 {
-    int            rc;
-    size_t         mlen;
-    const void    *v;
-    unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
-
-    rc = cmp_db_fetch(st, txn, CMP_DB_QUEUE, key, len, &v, &mlen);
-
-    if (rc == CMP_NOTFOUND) {
-        return 0;
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    /* copied: the map's bytes move with the del */
-    if (mlen > sizeof(mkey)) {
-        mlen = 0;
-    }
-
-    memcpy(mkey, v, mlen);
-
-    rc = cmp_db_drop(st, txn, CMP_DB_QUEUE, key, len);
-
-    return (rc == 0 && mlen > 0)
-           ? cmp_queue_index(st, txn, key, len, mkey, mlen, 0) : rc;
-}
-
-
-int
-cmp_queue_drop_first(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *prefix, size_t plen)
-{
-    int            rc;
-    size_t         n, len;
-    cmp_val_t      v;
-    unsigned char  buf[CMP_QUEUE_ENTRY_MAX], key[CMP_QUEUE_KEY_MAX];
-
-    rc = cmp_db_first_under(st, txn, CMP_DB_QUEUE, CMP_QUEUE_ENTRY,
-                            CMP_QUEUE_ENTRY_LEN, prefix, plen, buf,
-                            sizeof(buf), &n, &v);
-    if (rc != 0) {
-        return rc;
-    }
-
-    /* copied: the map's bytes move with the first del */
-    len = (v.mv_size <= sizeof(key)) ? v.mv_size : 0;
-    memcpy(key, v.mv_data, len);
-
-    rc = (len > 0) ? cmp_db_drop(st, txn, CMP_DB_QUEUE, key, len) : 0;
-
-    return (rc == 0) ? cmp_db_drop(st, txn, CMP_DB_QUEUE, buf, n) : rc;
-}
-
-
-int
-cmp_queue_index_build(cmp_store_t *st, cmp_txn_t *txn, int budget,
-    uint64_t *seen, int *more)
-{
-    return cmp_meta_build(st, txn, &cmp_queue_index_def, budget, seen, more);
-}
-
-
-/* a cmp_meta_build_pt: a channel's entry, into the message index */
-static int
-cmp_queue_index_each(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t key_len, const unsigned char *val,
-    size_t val_len)
-{
-    return cmp_queue_index(st, txn, key, key_len, val, val_len, 1);
+    return cmp_db_drop(st, txn, CMP_DB_QUEUE, key, len);
 }

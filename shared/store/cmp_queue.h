@@ -16,13 +16,7 @@
 
 /*
  *   channel NUL lane be64-seq            -> message key
- *   "#entry" NUL message key be64-seq    -> channel NUL lane be64-seq
- *       each entry's, written and removed with it, so that a message's
- *       entries (a campaign's: its id NUL) are found without a walk of
- *       every channel's
  *   "#sending" NUL message key           -> channel id (in flight)
- *
- * Channel ids hold no byte below '-': every '#' family sorts first.
  */
 #define CMP_QUEUE_SENDING       "#sending"
 #define CMP_QUEUE_SENDING_LEN   9          /* with its NUL */
@@ -69,22 +63,6 @@ int cmp_queue_next(cmp_queue_iter_t *it);
 void cmp_queue_iter_close(cmp_queue_iter_t *it);
 int cmp_queue_del(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t len);
-
-/*
- * The first entry of a message whose key starts with prefix (a message's
- * key; a campaign's: its id NUL), found by the message index and removed
- * with its index entry; CMP_NOTFOUND when there is none.
- */
-int cmp_queue_drop_first(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *prefix, size_t plen);
-
-/*
- * A chunk of the message index's one-time build on a store written
- * before it (CMP_META_QUEUE_INDEX unset), in the caller's write txn: at
- * most budget entries looked at; *more: call again.
- */
-int cmp_queue_index_build(cmp_store_t *st, cmp_txn_t *txn, int budget,
-    uint64_t *seen, int *more);
 
 
 #endif /* _CMP_QUEUE_H_INCLUDED_ */

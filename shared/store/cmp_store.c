@@ -275,27 +275,16 @@ cmp_store_init_dbs(cmp_store_t *st, size_t grown, char *err, size_t err_len)
         if (rc == 0) {
             rc = cmp_meta_put_u64(st, txn, CMP_META_CHANNEL_INDEX, 1);
         }
-
-        /* nor a queue entry or a retry the purge's indexes could lack */
-        if (rc == 0) {
-            rc = cmp_meta_put_u64(st, txn, CMP_META_QUEUE_INDEX, 1);
-        }
-
-        if (rc == 0) {
-            rc = cmp_meta_put_u64(st, txn, CMP_META_TIMER_INDEX, 1);
-        }
     }
 
     /*
      * Version 1 lacks the tombstones, the channels' change log and the
      * messages' status index: the first two start empty (campaignd reads
      * every channel once at its start anyway), the index is built by
-     * campaignd a chunk at a time (cmp_message_status_build()).  Version
-     * 2 lacks the queue's message index and the timers' retry index, which
-     * the purge builds before it purges (cmp_meta_build()).  The new
+     * campaignd a chunk at a time (cmp_message_status_build()).  The new
      * number keeps a build that would not keep them off the store.
      */
-    if (rc == 0 && (version == 1 || version == 2)) {
+    if (rc == 0 && version == 1) {
         rc = cmp_meta_put_u64(st, txn, CMP_META_SCHEMA, CMP_SCHEMA_VERSION);
         version = CMP_SCHEMA_VERSION;
     }
@@ -753,45 +742,6 @@ cmp_db_first(cmp_store_t *st, MDB_txn *txn, cmp_db_e db, const void *from,
     }
 
     return rc;
-}
-
-
-/*
- * The first key of db under family then prefix, copied into key (size
- * bytes, room for both), and its value, in the map until the txn writes;
- * CMP_NOTFOUND when there is none (or it is longer than size).
- */
-int
-cmp_db_first_under(cmp_store_t *st, MDB_txn *txn, cmp_db_e db,
-    const void *family, size_t flen, const void *prefix, size_t plen,
-    unsigned char *key, size_t size, size_t *klen, MDB_val *val)
-{
-    int      rc;
-    MDB_val  k;
-
-    if (flen + plen > size) {
-        return MDB_NOTFOUND;
-    }
-
-    memcpy(key, family, flen);
-    memcpy(key + flen, prefix, plen);
-
-    rc = cmp_db_first(st, txn, db, key, flen + plen, &k, val);
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    if (k.mv_size < flen + plen || k.mv_size > size
-        || memcmp(k.mv_data, key, flen + plen) != 0)
-    {
-        return MDB_NOTFOUND;
-    }
-
-    memcpy(key, k.mv_data, k.mv_size);
-    *klen = k.mv_size;
-
-    return 0;
 }
 
 

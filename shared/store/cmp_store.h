@@ -50,7 +50,7 @@ typedef struct cmp_counter_cache_s  cmp_counter_cache_t;
  * Bump on any change of key or value layout; a process that finds another
  * version refuses the store instead of misreading it.
  */
-#define CMP_SCHEMA_VERSION      3
+#define CMP_SCHEMA_VERSION      2
 
 #define CMP_ID_MAX              64
 
@@ -182,9 +182,6 @@ int cmp_db_drop(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     const void *key, size_t len);
 int cmp_db_first(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     const void *from, size_t len, cmp_val_t *key, cmp_val_t *val);
-int cmp_db_first_under(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
-    const void *family, size_t flen, const void *prefix, size_t plen,
-    unsigned char *key, size_t size, size_t *klen, cmp_val_t *val);
 int cmp_db_walk(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,
     const void *from, size_t len, cmp_db_visit_pt visit, void *ctx);
 int cmp_db_take(cmp_store_t *st, cmp_txn_t *txn, cmp_db_e db,

@@ -115,11 +115,6 @@ static void test_deleted_id_reserved(void **state);
 static void test_purge_chunks(void **state);
 static void test_purge_test_sends(void **state);
 static void test_purge_fill(test_env_t *env, const char *campaign, int n);
-static void test_purge_owned(void **state);
-static void test_purge_index_build(void **state);
-static void test_purge_queued(test_env_t *env, const char *campaign, int n);
-static void test_purge_delete(test_env_t *env, const char *campaign);
-static void test_purge_kept(test_env_t *env, int n);
 static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
     size_t len);
 static uint64_t test_names(test_env_t *env, cmp_db_e db, const char *id);
@@ -394,10 +389,10 @@ test_schema_mismatch(void **state)
 
     assert_int_equal(rc, CMP_INCOMPATIBLE);
     assert_null(env->store.env);
-    assert_non_null(strstr(err, "schema version 4"));
-    assert_non_null(strstr(err, "reads version 3"));
+    assert_non_null(strstr(err, "schema version 3"));
+    assert_non_null(strstr(err, "reads version 2"));
 
-    /* a refused store is not rewritten: it still says version 4 */
+    /* a refused store is not rewritten: it still says version 3 */
     rc = cmp_store_open(&env->store, env->dir, TEST_MAP_BYTES, 16, err,
                         sizeof(err));
     assert_int_equal(rc, CMP_INCOMPATIBLE);
@@ -1849,15 +1844,9 @@ test_purge_chunks(void **state)
     assert_int_equal(test_count(env, CMP_DB_MESSAGE_BY_PROVIDER, "wc1.", 4),
                      0);
     assert_int_equal(test_count(env, CMP_DB_QUEUE, "#sending\0c1\0", 12), 0);
-    /*
-     * c2's: five instances' timers and a retry (due times start with a
-     * NUL); a queued and a sending; the retry's and the queued one's
-     * index entries
-     */
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1 + 1);
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "\0", 1), 5 + 1);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1 + 1);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "wa\0", 3), 1);
+    /* c2's: five instances' timers and a retry; a queued and a sending */
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 5 + 1);
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 1 + 1);
 
     assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c2"), 5);
     assert_int_equal(test_names(env, CMP_DB_MESSAGE_STATUS, "c2"), 5);
@@ -1883,215 +1872,6 @@ test_purge_chunks(void **state)
                      0);
     assert_int_equal(cmp_be64_get(d.mv_data), 2505);
     mdb_txn_abort(txn);
-}
-
-
-/* the other campaign's queue: what the deleted one's purge must not walk */
-#define TEST_PURGE_BIG  20000
-
-
-/*
- * A small campaign deleted while another has TEST_PURGE_BIG messages
- * queued, each with a retry timer: its purge costs what it owns, in one
- * chunk, and takes exactly its own timers and queue entries.
- */
-static void
-test_purge_owned(void **state)
-{
-    int                 steps;
-    uint64_t            visited, removed;
-    cmp_purge_report_t  r;
-    test_env_t         *env = *state;
-
-    test_purge_queued(env, "big", TEST_PURGE_BIG);
-    test_purge_fill(env, "c1", 10);
-    test_purge_queued(env, "c1", 10);
-
-    /* c1's: 5 instances' timers, 1 + 10 retries; 1 + 10 queued */
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "\0", 1),
-                     TEST_PURGE_BIG + 5 + 1 + 10);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "wa\0", 3),
-                     TEST_PURGE_BIG + 1 + 10);
-
-    test_purge_delete(env, "c1");
-
-    steps = 0;
-    visited = 0;
-    removed = 0;
-
-    do {
-        assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r),
-                         0);
-        assert_false(r.indexing);
-        visited += r.visited;
-        removed += r.removed;
-        steps++;
-    } while (r.more);
-
-    assert_true(r.finished);
-
-    /* a walk of big's queue would be 20 chunks and 40,000 keys looked at */
-    assert_int_equal(steps, 1);
-    assert_true(visited < 100);
-    assert_true(removed < 200);
-
-    test_purge_kept(env, TEST_PURGE_BIG);
-}
-
-
-/*
- * A store from before the queue's and the timers' indexes of their
- * messages: the purge builds them first, a chunk a step, then purges
- * as it does on a new store.
- */
-static void
-test_purge_index_build(void **state)
-{
-    int                 steps, indexing;
-    cmp_txn_t          *txn;
-    cmp_cursor_t       *cur;
-    cmp_val_t           k, v;
-    cmp_purge_report_t  r;
-    test_env_t         *env = *state;
-
-    test_purge_queued(env, "big", 2500);
-    test_purge_fill(env, "c1", 10);
-    test_purge_queued(env, "c1", 10);
-
-    /* as a schema-2 store has them: no '#' index entry, no flag */
-    txn = test_txn(env);
-    assert_int_equal(cmp_meta_put_u64(&env->store, txn, CMP_META_QUEUE_INDEX,
-                                      0), 0);
-    assert_int_equal(cmp_meta_put_u64(&env->store, txn, CMP_META_TIMER_INDEX,
-                                      0), 0);
-    assert_int_equal(cmp_cursor_open(&env->store, txn, CMP_DB_QUEUE, &cur),
-                     0);
-
-    while (cmp_cursor_get(cur, &k, &v, CMP_FIRST) == 0
-           && memcmp(k.mv_data, "#entry", 6) == 0)
-    {
-        assert_int_equal(cmp_cursor_del(cur, 0), 0);
-    }
-
-    cmp_cursor_close(cur);
-    assert_int_equal(cmp_cursor_open(&env->store, txn, CMP_DB_TIMERS, &cur),
-                     0);
-
-    while (cmp_cursor_get(cur, &k, &v, CMP_LAST) == 0
-           && memcmp(k.mv_data, "#retry", 6) == 0)
-    {
-        assert_int_equal(cmp_cursor_del(cur, 0), 0);
-    }
-
-    cmp_cursor_close(cur);
-    test_commit(txn);
-
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "#entry", 6), 0);
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "#retry", 6), 0);
-
-    test_purge_delete(env, "c1");
-
-    steps = 0;
-    indexing = 0;
-
-    do {
-        assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r),
-                         0);
-        assert_true(r.visited <= CMP_PURGE_CHUNK);
-        indexing += r.indexing;
-        steps++;
-
-        /* a crash in the build: the next start goes on from its place */
-        if (steps == 2) {
-            test_reopen(env);
-        }
-
-    } while (r.more);
-
-    assert_true(r.finished);
-    /* 2511 queue entries, then 2536 timers, a thousand a step */
-    assert_int_equal(indexing, 3 + 3);
-
-    test_purge_kept(env, 2500);
-
-    /* once built, a step with nothing to purge writes nothing */
-    assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r), 0);
-    assert_false(r.more);
-    assert_false(r.indexing);
-}
-
-
-/* n messages of campaign queued on "wa", each with a retry timer too */
-static void
-test_purge_queued(test_env_t *env, const char *campaign, int n)
-{
-    int             i;
-    char            contact[16];
-    size_t          klen;
-    cmp_txn_t      *txn;
-    unsigned char   key[CMP_MESSAGE_KEY_MAX];
-
-    txn = test_txn(env);
-
-    for (i = 0; i < n; i++) {
-        snprintf(contact, sizeof(contact), "q%d", i);
-        klen = test_mkey(key, campaign, 1, contact);
-
-        assert_int_equal(cmp_message_put(&env->store, txn, key, klen, NULL,
-                                         "queued", "{\"status\":\"queued\"}",
-                                         19), 0);
-        assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key, klen),
-                         0);
-        assert_int_equal(cmp_timer_put(&env->store, txn, 7000 + i,
-                                       CMP_TIMER_RETRY, key, klen), 0);
-    }
-
-    test_commit(txn);
-}
-
-
-/* campaign deleted, as the API does it: no record, a tombstone, a purge */
-static void
-test_purge_delete(test_env_t *env, const char *campaign)
-{
-    cmp_txn_t  *txn;
-
-    txn = test_txn(env);
-    assert_int_equal(cmp_tombstone_put(&env->store, txn, &cmp_kind_campaigns,
-                                       campaign, strlen(campaign),
-                                       1800000000), 0);
-    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_campaigns,
-                                   campaign, strlen(campaign)), 0);
-    test_commit(txn);
-}
-
-
-/* after c1's purge: none of its timers and entries, all of big's n */
-static void
-test_purge_kept(test_env_t *env, int n)
-{
-    cmp_txn_t  *txn;
-
-    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c1"), 0);
-    assert_int_equal(test_names(env, CMP_DB_INSTANCES, "c1"), 0);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "#sending\0c1\0", 12), 0);
-
-    /* the timers: big's retries and their index, nothing more */
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "\0", 1), n);
-    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0), 2 * n);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "wa\0", 3), n);
-    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0), 2 * n);
-    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "big"), n);
-
-    /* nothing of c1's is left in either index */
-    txn = test_txn(env);
-    assert_int_equal(cmp_timer_retry_drop_first(&env->store, txn,
-                                                (unsigned char *) "c1", 3),
-                     CMP_NOTFOUND);
-    assert_int_equal(cmp_queue_drop_first(&env->store, txn,
-                                          (unsigned char *) "c1", 3),
-                     CMP_NOTFOUND);
-    cmp_txn_abort(txn);
 }
 
 
@@ -3005,10 +2785,6 @@ main(void)
         cmocka_unit_test_setup_teardown(test_deleted_id_reserved,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_chunks,
-                                        test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(test_purge_owned,
-                                        test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(test_purge_index_build,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_test_sends,
                                         test_setup, test_teardown),
