@@ -226,15 +226,23 @@ sub run_campaignd {
 
 
 # polls $cond until it returns true or $seconds pass; returns its result,
-# so that a test waits on a condition, never on a fixed time
+# so that a test waits on a condition, never on a fixed time.  A condition
+# that dies counts as not yet: a request can find no answer while nginx
+# or campaignd is starting or stopping, and the caller's own assertion is
+# what fails.
 sub wait_for {
     my ($cond, $seconds) = @_;
     my $end = time + ($seconds || 10);
+    my $died;
 
     while (1) {
-        my $r = $cond->();
+        my $r = eval { $cond->() };
+        $died = $@;
         return $r if $r;
-        return $r if time >= $end;
+        if (time >= $end) {
+            Test::More::diag("wait_for: the condition died: $died") if $died;
+            return $r;
+        }
         sleep 0.05;
     }
 }
