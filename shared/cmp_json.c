@@ -77,16 +77,19 @@ cmp_json_parse(const char *buf, size_t len, char *err, size_t err_len)
     json_t        *json;
     json_error_t   jerr;
 
+    /*
+     * plain JSON, the usual case, needs no stream, and its reader stops
+     * at the nesting limit itself; jansson reads the rest
+     */
+    json = cmp_json_read_plain(buf, len);
+    if (json != NULL) {
+        return json;
+    }
+
     if (!cmp_json_depth_ok(buf, len, CMP_JSON_MAX_DEPTH)) {
         snprintf(err, err_len, "JSON nesting is deeper than %d",
                  CMP_JSON_MAX_DEPTH);
         return NULL;
-    }
-
-    /* plain JSON, the usual case, needs no stream; jansson reads the rest */
-    json = cmp_json_read_plain(buf, len);
-    if (json != NULL) {
-        return json;
     }
 
     json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

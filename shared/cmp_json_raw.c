@@ -39,18 +39,29 @@ cmp_json_raw_ws(const char *p, const char *end)
 }
 
 
-/* p at the opening quote; the end is just past the closing one */
+/*
+ * p at the opening quote; the end is just past the closing one.  memchr
+ * finds each quote; one after an odd run of backslashes is escaped.
+ */
 static const char *
 cmp_json_raw_skip_string(const char *p, const char *end)
 {
-    for (p++; p < end; p++) {
-        if (*p == '\\') {
-            p++;
-            continue;
+    const char  *start, *q, *b;
+
+    start = p + 1;
+
+    for (p = start; p < end; p = q + 1) {
+        q = memchr(p, '"', end - p);
+        if (q == NULL) {
+            return NULL;
         }
 
-        if (*p == '"') {
-            return p + 1;
+        for (b = q; b > start && b[-1] == '\\'; b--) {
+            /* void */
+        }
+
+        if ((q - b) % 2 == 0) {
+            return q + 1;
         }
     }
 

@@ -142,6 +142,21 @@ test_string_escapes(void **state)
     assert_int_equal(test_string(rec, strlen(rec), "r", buf,
                                          sizeof(buf)), 0);
     assert_string_equal(buf, "a\xc3\xa9\n\"");
+
+    /*
+     * a quote after an even run of backslashes ends its string, one
+     * after an odd run does not: the members after each are still found
+     */
+    rec = "{\"a\":\"x\\\\\",\"b\":\"y\\\\\\\"\\\\\",\"c\":\"z\"}";
+    assert_int_equal(test_string(rec, strlen(rec), "a", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "x\\");
+    assert_int_equal(test_string(rec, strlen(rec), "b", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "y\\\"\\");
+    assert_int_equal(test_string(rec, strlen(rec), "c", buf,
+                                         sizeof(buf)), 0);
+    assert_string_equal(buf, "z");
     rec = TEST_RECORD;
 
     /* not a string, absent, or longer than the room for it */
