@@ -128,8 +128,10 @@ cmp_counter_set(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
 
 /*
  * The cache's entry of a counter, read from txn the first time it is met
- * in it.  A full cache, or one of another txn (the parent of txn, which a
- * child's begin flushed), is written out first.
+ * in it.  A full cache is written out first.  The cache is free or txn's:
+ * every end of a txn and every begin of a child empties it, so a cache
+ * still held by another txn means moves that were never written, and
+ * txn fails rather than lose them.
  */
 static cmp_counter_entry_t *
 cmp_counter_cached(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
@@ -152,7 +154,11 @@ cmp_counter_cached(cmp_store_t *st, cmp_txn_t *txn, const char *campaign,
     c = st->counters;
 
     if (c->txn != txn) {
-        /* a cache of another txn holds nothing: its end emptied it */
+        if (c->txn != NULL) {
+            *rc = CMP_BAD_TXN;
+            return NULL;
+        }
+
         c->n = 0;
         __atomic_store_n(&c->txn, txn, __ATOMIC_RELAXED);
     }
@@ -238,9 +244,10 @@ cmp_counter_flush(cmp_store_t *st, cmp_txn_t *txn)
     cmp_counter_entry_t  *e;
     unsigned char         num[8];
 
+    /* the cache lives as long as the store: the open makes it first */
     c = st->counters;
 
-    if (c == NULL || __atomic_load_n(&c->txn, __ATOMIC_RELAXED) != txn) {
+    if (__atomic_load_n(&c->txn, __ATOMIC_RELAXED) != txn) {
         return 0;
     }
 
@@ -274,7 +281,7 @@ cmp_counter_forget(cmp_store_t *st, cmp_txn_t *txn)
 
     c = st->counters;
 
-    if (c != NULL && __atomic_load_n(&c->txn, __ATOMIC_RELAXED) == txn) {
+    if (__atomic_load_n(&c->txn, __ATOMIC_RELAXED) == txn) {
         c->n = 0;
         __atomic_store_n(&c->txn, NULL, __ATOMIC_RELAXED);
     }

@@ -27,6 +27,7 @@ typedef struct MDB_val     cmp_val_t;
 typedef struct cmp_counter_cache_s  cmp_counter_cache_t;
 
 #define CMP_APPEND           MDB_APPEND
+#define CMP_BAD_TXN          MDB_BAD_TXN
 #define CMP_BAD_VALSIZE      MDB_BAD_VALSIZE
 #define CMP_CORRUPTED        MDB_CORRUPTED
 #define CMP_CREATE           MDB_CREATE

@@ -51,6 +51,7 @@ static int test_visit(void *ctx, uint32_t run, const char *name,
 static void test_moves_commit_once(void **state);
 static void test_abort_forgets(void **state);
 static void test_children(void **state);
+static void test_held_by_another(void **state);
 static void test_read_in_the_txn(void **state);
 static void test_more_than_the_cache(void **state);
 static void test_floor_at_zero(void **state);
@@ -280,6 +281,33 @@ test_children(void **state)
 }
 
 
+/*
+ * A child begun behind the store's back (no flush of its parent) finds
+ * the cache still its parent's: its move fails, and the parent's moves
+ * are neither lost nor counted twice.
+ */
+static void
+test_held_by_another(void **state)
+{
+    cmp_txn_t   *parent, *child;
+    test_env_t  *env = *state;
+
+    parent = test_begin(env, NULL);
+    test_add(env, parent, "c1", 1, "sent", 2);
+
+    assert_int_equal(mdb_txn_begin(env->store.env, parent, 0, &child), 0);
+    assert_int_equal(cmp_counter_add(&env->store, child, "c1", 2, 1, "sent",
+                                     3),
+                     CMP_BAD_TXN);
+    cmp_txn_abort(child);
+
+    test_add(env, parent, "c1", 1, "sent", 1);
+    assert_int_equal(cmp_txn_commit(parent), 0);
+
+    assert_int_equal(test_stored(env, "c1", 1, "sent"), 3);
+}
+
+
 static void
 test_read_in_the_txn(void **state)
 {
@@ -364,6 +392,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_moves_commit_once, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_abort_forgets, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(test_held_by_another, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_children, test_setup,
                                         test_teardown),
