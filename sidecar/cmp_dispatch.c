@@ -227,6 +227,7 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
     cmp_txn_t     *txn;
     unsigned char  mkey[CMP_MESSAGE_KEY_MAX];
     size_t         mklen;
+    uint64_t       seq;
 
     n = 0;
 
@@ -258,15 +259,16 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             }
 
             if (rc == 0) {
-                rc = cmp_message_save(d->st, txn, mkey, mklen, "sending",
-                                      msg);
-            }
-
-            if (rc == 0) {
                 rc = cmp_queue_put(d->st, txn,
                          json_string_value(json_object_get(msg,
                                                            "channel_id")),
-                         CMP_LANE_CONVERSATION, mkey, mklen);
+                         CMP_LANE_CONVERSATION, mkey, mklen, &seq);
+            }
+
+            if (rc == 0) {
+                json_object_set_new(msg, CMP_QUEUE_SEQ_FIELD, json_integer(seq));
+                rc = cmp_message_save(d->st, txn, mkey, mklen, "sending",
+                                      msg);
             }
 
             n++;
@@ -1214,12 +1216,12 @@ static int
 cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
 {
     int                rc;
-    char               due[24];
+    char               due[24], due_ms[24];
     int64_t            backoff, hold;
     cmp_chan_t        *c;
     cmp_message_view_t    *m;
     cmp_answer_t      *a;
-    cmp_json_field_t   set[2];
+    cmp_json_field_t   set[3];
 
     c = x->c;
     m = &x->m;
@@ -1246,9 +1248,13 @@ cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
     set[1].value = due;
     set[1].len = snprintf(due, sizeof(due), "%lld",
                           (long long) (x->now_ms + backoff) / 1000);
+    set[2].name = CMP_RETRY_AT_FIELD;
+    set[2].value = due_ms;
+    set[2].len = snprintf(due_ms, sizeof(due_ms), "%lld",
+                          (long long) (x->now_ms + backoff));
 
     rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
-                              x->len, m, "queued", set, 2, x->now_ms / 1000);
+                              x->len, m, "queued", set, 3, x->now_ms / 1000);
 
     if (rc == 0) {
         rc = cmp_timer_put(x->d->st, x->txn, x->now_ms + backoff,
@@ -1287,8 +1293,8 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
                               x->len, m, "queued", set, 1, x->now_ms / 1000);
 
     if (rc == 0) {
-        rc = cmp_queue_put(x->d->st, x->txn, c->id, m->lane, x->s->mkey,
-                           x->s->mklen);
+        rc = cmp_queue_requeue(x->d->st, x->txn, c->id, m->lane, x->s->mkey,
+                               x->s->mklen);
     }
 
     if (rc == 0 && c->ok) {
@@ -1332,11 +1338,11 @@ static int
 cmp_dispatch_deferred(cmp_dispatch_answer_t *x)
 {
     int                    rc, open;
-    char                   due[24], num[24], count[24];
+    char                   due[24], due_ms[24], num[24], count[24];
     int64_t                wait, at;
     cmp_message_view_t        *m;
     cmp_answer_t          *a;
-    cmp_json_field_t       set[4];
+    cmp_json_field_t       set[5];
     cmp_campaign_cache_t   cache;
 
     m = &x->m;
@@ -1389,9 +1395,12 @@ cmp_dispatch_deferred(cmp_dispatch_answer_t *x)
     set[3].value = num;
     set[3].len = snprintf(num, sizeof(num), "%lld",
                           (long long) (m->attempts > 0 ? m->attempts - 1 : 0));
+    set[4].name = CMP_RETRY_AT_FIELD;
+    set[4].value = due_ms;
+    set[4].len = snprintf(due_ms, sizeof(due_ms), "%lld", (long long) at);
 
     rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
-                              x->len, m, "deferred", set, 4,
+                              x->len, m, "deferred", set, 5,
                               x->now_ms / 1000);
 
     if (rc == 0) {

@@ -16,7 +16,7 @@
 static int cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     const char *hex, const char *channel, const char *status, const char *error,
     const char *recipient, const json_t *payload, int lane,
-    const cmp_provider_t *provider);
+    const cmp_provider_t *provider, int64_t queue_seq);
 
 
 /*
@@ -33,6 +33,7 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     size_t               i, len, mlen;
     json_t              *payload, *m, *tpl, *params, *p, *msgs;
     uint16_t             step;
+    uint64_t             seq;
     const char          *channel, *addr_s, *iid, *status, *error;
     cmp_template_ctx_t   tctx;
     cmp_message_key_t    mk;
@@ -156,9 +157,17 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
                              mk.run, CMP_SKIP_NO_ADDRESS);
     }
 
+    /* queued first: the record keeps the entry's seq for the purge */
+    if (rc == 0 && addr_s != NULL) {
+        rc = cmp_queue_put(x->e->st, x->txn, channel, lane, mkey, mlen,
+                           &seq);
+        x->e->cd->queued = 1;
+    }
+
     if (rc == 0) {
         rc = cmp_engine_message_text(x, &mk, hex, channel, status, error,
-                                     addr_s, payload, lane, node->provider);
+                                     addr_s, payload, lane, node->provider,
+                                     (addr_s != NULL) ? (int64_t) seq : -1);
     }
 
     json_decref(payload);
@@ -166,11 +175,6 @@ cmp_engine_send(cmp_exec_t *x, const cmp_flow_node_t *node, int *parked)
     if (rc == 0) {
         rc = cmp_message_put(x->e->st, x->txn, mkey, mlen, NULL, status,
                              x->e->text.data, x->e->text.len);
-    }
-
-    if (rc == 0 && addr_s != NULL) {
-        rc = cmp_queue_put(x->e->st, x->txn, channel, lane, mkey, mlen);
-        x->e->cd->queued = 1;
     }
 
     json_array_append_new(msgs,
@@ -200,7 +204,7 @@ static int
 cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     const char *hex, const char *channel, const char *status,
     const char *error, const char *recipient, const json_t *payload,
-    int lane, const cmp_provider_t *provider)
+    int lane, const cmp_provider_t *provider, int64_t queue_seq)
 {
     char                when[CMP_TIME_LEN + 1];
     const char         *s;
@@ -256,6 +260,12 @@ cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     cmp_json_write_integer(w, lane);
     cmp_text_literal(w, ",\"type\":");
     cmp_json_write_string(w, provider->name, strlen(provider->name));
+
+    if (queue_seq >= 0) {
+        cmp_text_literal(w, ",\"queue_seq\":");
+        cmp_json_write_integer(w, queue_seq);
+    }
+
     cmp_text_literal(w, "}");
 
     return w->failed ? ENOMEM : 0;

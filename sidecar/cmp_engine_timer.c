@@ -136,7 +136,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
                     || cmp_engine_is(json_object_get(msg, "status"),
                                      "deferred"))
                 {
-                    rc = cmp_queue_put(e->st, txn,
+                    rc = cmp_queue_requeue(e->st, txn,
                              json_string_value(json_object_get(msg,
                                                                "channel_id")),
                              (int) json_integer_value(json_object_get(msg,

@@ -129,6 +129,43 @@ cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
  * status they replace (dispatch's record view, a webhook's loaded
  * record), so the hot path pays one del and one put, and no read.
  */
+
+/*
+ * Members of a stored record set in place, its status unchanged: the
+ * queue's and the retry timer's keys, which a purge removes by.
+ */
+int
+cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const cmp_json_field_t *set, size_t n)
+{
+    int          rc;
+    size_t       len;
+    const char  *rec;
+    cmp_text_t   out;
+
+    rc = cmp_message_get(st, txn, key, key_len, &rec, &len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (cmp_text_init(&out, len + 64) != 0) {
+        return ENOMEM;
+    }
+
+    /* the record is read out of the map before the write below */
+    if (cmp_json_raw_patch(rec, len, set, n, &out) != 0) {
+        rc = out.failed ? ENOMEM : CMP_CORRUPTED;
+
+    } else {
+        rc = cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, out.data,
+                          out.len);
+    }
+
+    cmp_text_free(&out);
+
+    return rc;
+}
+
 int
 cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *from, const char *to, const char *json,

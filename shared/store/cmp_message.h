@@ -15,6 +15,7 @@
 #include "cmp_record.h"
 #include "cmp_meta.h"
 #include "cmp_funnel.h"
+#include "cmp_json_raw.h"
 
 
 #define CMP_MESSAGE_KEY_MAX   (CMP_ID_MAX * 3 + 16)
@@ -94,6 +95,9 @@ int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
  * A record stored, with its status index entry: from is the status of
  * the record stored before (NULL: none), to the status of this one.
  */
+int cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len, const cmp_json_field_t *set,
+    size_t n);
 int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *from, const char *to, const char *json,
     size_t len);

@@ -92,10 +92,7 @@ static int cmp_purge_nothing(void *ctx, const char *contact, size_t len,
     uint32_t run);
 static int cmp_purge_message(cmp_purge_t *p, const unsigned char *key,
     size_t len);
-static int cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
-    const cmp_val_t *val);
-static int cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
-    const cmp_val_t *val);
+static int cmp_purge_retired(cmp_purge_t *p);
 static int cmp_purge_channel_waits(cmp_purge_t *p);
 static int cmp_purge_test_match(cmp_purge_t *p, const cmp_val_t *key,
     const cmp_val_t *val);
@@ -106,9 +103,12 @@ static int cmp_purge_member(cmp_purge_t *p, const unsigned char *key,
 
 
 /*
- * A campaign's own keys first: once its instances and messages are
- * gone, nothing can wake or queue them again, and the walks of the
- * timers and the queue that follow find all that is left.
+ * A campaign's own keys, each with what it names: an instance its timer
+ * and "#wait" entry, a message its provider id, in-flight marker, queue
+ * entry and retry timer (the record keeps their keys), so no stage walks
+ * a database that other campaigns share.  A queue entry or retry timer
+ * of a record written before it kept them is dropped when it is met: the
+ * dispatcher and the timers skip what names no message.
  */
 static const cmp_purge_plan_t  cmp_purge_plans[] = {
     { &cmp_kind_campaigns, {
@@ -116,8 +116,8 @@ static const cmp_purge_plan_t  cmp_purge_plans[] = {
         { cmp_purge_live, 0, NULL, NULL, NULL },
         { NULL, CMP_DB_MESSAGES, cmp_purge_message, NULL, NULL },
         { NULL, CMP_DB_COUNTERS, NULL, NULL, NULL },
-        { NULL, CMP_DB_TIMERS, NULL, cmp_purge_timer_match, NULL },
-        { NULL, CMP_DB_QUEUE, NULL, cmp_purge_queue_match, NULL },
+        { cmp_purge_retired, 0, NULL, NULL, NULL },
+        { cmp_purge_retired, 0, NULL, NULL, NULL },
         /* last, so a purge under way when it came resumes at its stage */
         { NULL, CMP_DB_MESSAGE_STATUS, NULL, NULL, NULL } } },
 
@@ -706,10 +706,12 @@ static int
 cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 {
     int          rc;
+    int          removed;
     char         pid[CMP_PURGE_KEY_MAX + 1], status[16];
-    char         hex[2 * CMP_MESSAGE_KEY_MAX + 1];
-    json_t      *msg;
+    char         hex[2 * CMP_MESSAGE_KEY_MAX + 1], ch[CMP_ID_MAX + 1];
+    json_t      *msg, *t;
     size_t       vlen;
+    int64_t      seq, retry;
     const char  *s, *v;
 
     rc = cmp_message_load(p->st, p->txn, key, len, &msg);
@@ -720,8 +722,19 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 
     pid[0] = '\0';
     status[0] = '\0';
+    ch[0] = '\0';
+    seq = -1;
+    retry = -1;
 
     if (rc == 0) {
+        /* the queue entry and the retry timer the record names */
+        s = json_string_value(json_object_get(msg, "channel_id"));
+        snprintf(ch, sizeof(ch), "%s", s ? s : "");
+        t = json_object_get(msg, CMP_QUEUE_SEQ_FIELD);
+        seq = json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
+        t = json_object_get(msg, CMP_RETRY_AT_FIELD);
+        retry = json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
+
         s = json_string_value(json_object_get(msg, "provider_message_id"));
 
         if (s != NULL && strlen(s) < sizeof(pid)) {
@@ -765,41 +778,40 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
 
     p->budget--;
 
+    /* gone already when it was sent or came due: then nothing to remove */
+    if (seq >= 0 && ch[0] != '\0') {
+        rc = cmp_queue_del_message(p->st, p->txn, ch, (uint64_t) seq, key,
+                                   len, &removed);
+        if (rc != 0) {
+            return rc;
+        }
+
+        p->removed += removed;
+    }
+
+    if (retry >= 0) {
+        rc = cmp_timer_del(p->st, p->txn, retry, CMP_TIMER_RETRY, key, len);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
     /* a test send's messages ("#" + instance) are in no gauge */
     return (status[0] != '\0' && key[0] != '#')
            ? cmp_funnel_forget(p->st, p->txn, status) : 0;
 }
 
 
-/* be64 due, type, then an instance's or a message's key: campaign NUL */
+/*
+ * Where the walks of the timers and of the queue were: a purge under way
+ * from an older build resumes at its stage's index, so the slots stay.
+ */
 static int
-cmp_purge_timer_match(cmp_purge_t *p, const cmp_val_t *key,
-    const cmp_val_t *val)
+cmp_purge_retired(cmp_purge_t *p)
 {
-    (void) val;
+    (void) p;
 
-    return key->mv_size >= 9 + p->plen
-           && memcmp((unsigned char *) key->mv_data + 9, p->prefix, p->plen)
-              == 0;
-}
-
-
-/* a queued message's key is the value; an in-flight marker's, the key */
-static int
-cmp_purge_queue_match(cmp_purge_t *p, const cmp_val_t *key,
-    const cmp_val_t *val)
-{
-    if (key->mv_size >= CMP_QUEUE_SENDING_LEN
-        && memcmp(key->mv_data, CMP_QUEUE_SENDING, CMP_QUEUE_SENDING_LEN)
-           == 0)
-    {
-        return key->mv_size >= CMP_QUEUE_SENDING_LEN + p->plen
-               && memcmp((unsigned char *) key->mv_data
-                         + CMP_QUEUE_SENDING_LEN, p->prefix, p->plen) == 0;
-    }
-
-    return val->mv_size >= p->plen
-           && memcmp(val->mv_data, p->prefix, p->plen) == 0;
+    return 0;
 }
 
 

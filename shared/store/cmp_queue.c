@@ -5,6 +5,7 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cmp_queue.h"
@@ -25,7 +26,7 @@ static int cmp_queue_entry(cmp_queue_iter_t *it, int rc, cmp_val_t *k,
 
 int
 cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
-    const unsigned char *mkey, size_t mlen)
+    const unsigned char *mkey, size_t mlen, uint64_t *seqp)
 {
     int            rc;
     size_t         n;
@@ -55,7 +56,90 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
     v.mv_data = (void *) mkey;
     v.mv_size = mlen;
 
+    *seqp = seq;
+
     return cmp_db_put(st, txn, CMP_DB_QUEUE, &k, &v, 0);
+}
+
+
+/* a stored message queued again, the new entry's seq in its record */
+int
+cmp_queue_requeue(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    int lane, const unsigned char *mkey, size_t mlen)
+{
+    int               rc;
+    char              num[24];
+    uint64_t          seq;
+    cmp_json_field_t  set[1];
+
+    rc = cmp_queue_put(st, txn, channel, lane, mkey, mlen, &seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    set[0].name = CMP_QUEUE_SEQ_FIELD;
+    set[0].value = num;
+    set[0].len = snprintf(num, sizeof(num), "%llu", (unsigned long long) seq);
+
+    return cmp_message_patch(st, txn, mkey, mlen, set, 1);
+}
+
+/*
+ * The entry cmp_queue_put() made for the message mkey with seq, in
+ * either lane (a recovered message goes back in the conversation lane
+ * whatever its own), if it is still there and still names mkey: what a
+ * purge removes without walking the queue.  *removed: how many, 0 or 1.
+ */
+int
+cmp_queue_del_message(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    uint64_t seq, const unsigned char *mkey, size_t mlen, int *removed)
+{
+    int            rc, lane;
+    size_t         n;
+    cmp_val_t      k, v;
+    unsigned char  buf[CMP_QUEUE_KEY_MAX];
+
+    *removed = 0;
+    n = strlen(channel);
+
+    if (n == 0 || n > CMP_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, channel, n);
+    buf[n] = '\0';
+    cmp_be64_put(buf + n + 2, seq);
+
+    k.mv_data = buf;
+    k.mv_size = n + 2 + 8;
+
+    for (lane = CMP_LANE_CONVERSATION; lane <= CMP_LANE_BULK; lane++) {
+        buf[n + 1] = (unsigned char) lane;
+
+        rc = cmp_db_get(st, txn, CMP_DB_QUEUE, &k, &v);
+
+        if (rc == CMP_NOTFOUND) {
+            continue;
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (v.mv_size != mlen || memcmp(v.mv_data, mkey, mlen) != 0) {
+            continue;
+        }
+
+        rc = cmp_db_del(st, txn, CMP_DB_QUEUE, &k, NULL);
+
+        if (rc == 0) {
+            *removed = 1;
+        }
+
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    return 0;
 }
 
 

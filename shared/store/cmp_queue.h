@@ -24,6 +24,14 @@
 #define CMP_LANE_CONVERSATION   0
 #define CMP_LANE_BULK           1
 
+/*
+ * The message record's member that names its latest entry ("queue_seq",
+ * an integer), and the retry timer's due time ("retry_at_ms"): a purge
+ * removes both from the record, without walking the queue or the timers.
+ */
+#define CMP_QUEUE_SEQ_FIELD     "queue_seq"
+#define CMP_RETRY_AT_FIELD      "retry_at_ms"
+
 /* a queue entry's own key, at most: channel NUL lane be64-seq */
 #define CMP_QUEUE_KEY_MAX       (CMP_ID_MAX + 16)
 
@@ -45,8 +53,14 @@ typedef struct {
 } cmp_queue_iter_t;
 
 
+/* *seq: the entry's sequence, which the message's record keeps */
 int cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    int lane, const unsigned char *mkey, size_t mlen, uint64_t *seq);
+int cmp_queue_requeue(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     int lane, const unsigned char *mkey, size_t mlen);
+int cmp_queue_del_message(cmp_store_t *st, cmp_txn_t *txn,
+    const char *channel, uint64_t seq, const unsigned char *mkey,
+    size_t mlen, int *removed);
 int cmp_queue_sending_put(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *mkey, size_t mlen, const char *channel);
 int cmp_queue_sending_del(cmp_store_t *st, cmp_txn_t *txn,

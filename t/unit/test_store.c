@@ -114,6 +114,7 @@ static void test_channel_status_reset(void **state);
 static void test_deleted_id_reserved(void **state);
 static void test_purge_chunks(void **state);
 static void test_purge_test_sends(void **state);
+static void test_purge_shared_dbs(void **state);
 static void test_purge_fill(test_env_t *env, const char *campaign, int n);
 static uint64_t test_count(test_env_t *env, cmp_db_e db, const void *prefix,
     size_t len);
@@ -1934,6 +1935,64 @@ test_purge_test_sends(void **state)
 
 
 /*
+ * The queue and the timers are shared by every campaign: a purge takes
+ * a campaign's entries out by the keys its records keep, so its chunks
+ * do not grow with what other campaigns have queued or timed.
+ */
+static void
+test_purge_shared_dbs(void **state)
+{
+    int                 i, steps;
+    char                contact[16];
+    size_t              klen;
+    uint64_t            seq;
+    cmp_txn_t          *txn;
+    unsigned char       key[CMP_MESSAGE_KEY_MAX];
+    cmp_purge_report_t  r;
+    test_env_t         *env = *state;
+
+    test_purge_fill(env, "c1", 3);
+
+    txn = test_txn(env);
+
+    for (i = 0; i < 3 * CMP_PURGE_CHUNK; i++) {
+        snprintf(contact, sizeof(contact), "q%d", i);
+        klen = test_mkey(key, "c9", 1, contact);
+        assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key, klen,
+                                       &seq), 0);
+        assert_int_equal(cmp_timer_put(&env->store, txn, 7000 + i,
+                                       CMP_TIMER_RETRY, key, klen), 0);
+    }
+
+    assert_int_equal(cmp_purge_add(&env->store, txn, &cmp_kind_campaigns,
+                                   "c1", 2), 0);
+    test_commit(txn);
+
+    /* c1's three instances' timers and one retry timer, beside c9's */
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0),
+                     3 * CMP_PURGE_CHUNK + 3 + 1);
+
+    steps = 0;
+
+    do {
+        assert_int_equal(cmp_purge_step(&env->store, CMP_PURGE_CHUNK, &r),
+                         0);
+        steps++;
+    } while (r.more);
+
+    assert_true(r.finished);
+    assert_int_equal(steps, 1);
+
+    assert_int_equal(test_names(env, CMP_DB_MESSAGES, "c1"), 0);
+    assert_int_equal(test_count(env, CMP_DB_TIMERS, "", 0),
+                     3 * CMP_PURGE_CHUNK);
+    /* c9's entries only: c1's queued one and its "#sending" marker went */
+    assert_int_equal(test_count(env, CMP_DB_QUEUE, "", 0),
+                     3 * CMP_PURGE_CHUNK);
+}
+
+
+/*
  * What a campaign that ran leaves, as campaignd writes it: n sent
  * messages (provider ids "w<campaign>.<i>") with their counters, one
  * in flight, one queued on channel "wa" with a retry timer; n or 5
@@ -1943,9 +2002,10 @@ static void
 test_purge_fill(test_env_t *env, const char *campaign, int n)
 {
     int                 i, ni;
-    char                contact[16], json[160], pid[32];
+    char                contact[16], json[200], pid[32];
     size_t              klen, clen;
     json_t             *inst;
+    uint64_t            seq;
     cmp_txn_t          *txn;
     unsigned char       key[CMP_MESSAGE_KEY_MAX];
 
@@ -1960,8 +2020,24 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
 
         klen = test_mkey(key, campaign, 1, contact);
 
-        snprintf(json, sizeof(json), "{\"status\":\"sent\","
-                 "\"provider_message_id\":\"%s\"}", pid);
+        /* the first is queued again and has a retry timer, as campaignd
+         * leaves a throttled one: its record names both */
+        if (i == 0) {
+            assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key,
+                                           klen, &seq), 0);
+            assert_int_equal(cmp_timer_put(&env->store, txn, 9000 + i,
+                                           CMP_TIMER_RETRY, key, klen), 0);
+            snprintf(json, sizeof(json), "{\"channel_id\":\"wa\","
+                     "\"status\":\"sent\",\"provider_message_id\":\"%s\","
+                     "\"queue_seq\":%llu,\"retry_at_ms\":%d}", pid,
+                     (unsigned long long) seq, 9000 + i);
+
+        } else {
+            snprintf(json, sizeof(json), "{\"channel_id\":\"wa\","
+                     "\"status\":\"sent\",\"provider_message_id\":\"%s\"}",
+                     pid);
+        }
+
         assert_int_equal(cmp_message_put(&env->store, txn, key, klen, NULL,
                                          "sent", json, strlen(json)), 0);
         assert_int_equal(cmp_funnel_move(&env->store, txn, campaign, clen, 1,
@@ -1974,10 +2050,6 @@ test_purge_fill(test_env_t *env, const char *campaign, int n)
         if (i == 0) {
             assert_int_equal(cmp_queue_sending_put(&env->store, txn, key,
                                                    klen, "wa"), 0);
-            assert_int_equal(cmp_queue_put(&env->store, txn, "wa", 1, key,
-                                           klen), 0);
-            assert_int_equal(cmp_timer_put(&env->store, txn, 9000 + i,
-                                           CMP_TIMER_RETRY, key, klen), 0);
         }
 
         if (i >= ni) {
@@ -2786,6 +2858,8 @@ main(void)
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_chunks,
                                         test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_shared_dbs, test_setup,
+                                        test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_test_sends,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_members_chunks,
