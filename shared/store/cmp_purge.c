@@ -23,8 +23,11 @@
 #define CMP_PURGE_SEQ         "purge"
 #define CMP_PURGE_TEST        "#test"     /* cmp_instance.h's family */
 #define CMP_PURGE_STAGES      8
-/* a key and at most three it owns: a message, its provider id, marker */
-#define CMP_PURGE_EACH_MAX    4
+/*
+ * the most one key takes with it: a message, with its provider id,
+ * in-flight marker, queue entry and retry timer
+ */
+#define CMP_PURGE_EACH_MAX    5
 /* LMDB's longest key, and so the longest a resume key can be */
 #define CMP_PURGE_KEY_MAX     511
 
@@ -311,7 +314,9 @@ cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r)
     memset(&p, 0, sizeof(cmp_purge_t));
     p.st = st;
     p.txn = txn;
-    p.budget = budget;
+    /* room for a walk's look and the most one key takes: always a step */
+    p.budget = (budget > CMP_PURGE_EACH_MAX) ? budget
+                                             : CMP_PURGE_EACH_MAX + 1;
 
     rc = 0;
 
@@ -787,6 +792,7 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
         }
 
         p->removed += removed;
+        p->budget -= removed;
     }
 
     if (retry >= 0) {
@@ -794,6 +800,8 @@ cmp_purge_message(cmp_purge_t *p, const unsigned char *key, size_t len)
         if (rc != 0) {
             return rc;
         }
+
+        p->budget--;
     }
 
     /* a test send's messages ("#" + instance) are in no gauge */

@@ -62,8 +62,9 @@ int cmp_purge_add(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
     const char *id, size_t id_len);
 
 /*
- * One chunk of the oldest purge, at most budget keys, in a write txn of
- * its own; nothing (not even a write txn) when none is waiting.
+ * One chunk of the oldest purge, at most budget keys (at least 6, what
+ * one message takes with it and a walk's look), in a write txn of its
+ * own; nothing (not even a write txn) when none is waiting.
  */
 int cmp_purge_step(cmp_store_t *st, int budget, cmp_purge_report_t *r);
 
