@@ -266,7 +266,8 @@ cmp_dispatch_recover(cmp_dispatch_t *d)
             }
 
             if (rc == 0) {
-                json_object_set_new(msg, CMP_QUEUE_SEQ_FIELD, json_integer(seq));
+                json_object_set_new(msg, CMP_QUEUE_SEQ_FIELD,
+                                    json_integer((json_int_t) seq));
                 rc = cmp_message_save(d->st, txn, mkey, mklen, "sending",
                                       msg);
             }

@@ -262,7 +262,7 @@ cmp_engine_message_text(cmp_exec_t *x, const cmp_message_key_t *mk,
     cmp_json_write_string(w, provider->name, strlen(provider->name));
 
     if (queue_seq >= 0) {
-        cmp_text_literal(w, ",\"queue_seq\":");
+        cmp_text_literal(w, ",\"" CMP_QUEUE_SEQ_FIELD "\":");
         cmp_json_write_integer(w, queue_seq);
     }
 

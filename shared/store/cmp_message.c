@@ -129,6 +129,22 @@ cmp_message_owned(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
  * status they replace (dispatch's record view, a webhook's loaded
  * record), so the hot path pays one del and one put, and no read.
  */
+int
+cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const char *from, const char *to, const char *json,
+    size_t len)
+{
+    int  rc;
+
+    rc = cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, json, len);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return cmp_message_status_move(st, txn, key, key_len, from, to);
+}
+
 
 /*
  * Members of a stored record set in place, its status unchanged: the
@@ -164,22 +180,6 @@ cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     cmp_text_free(&out);
 
     return rc;
-}
-
-int
-cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
-    size_t key_len, const char *from, const char *to, const char *json,
-    size_t len)
-{
-    int  rc;
-
-    rc = cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, json, len);
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    return cmp_message_status_move(st, txn, key, key_len, from, to);
 }
 
 

@@ -95,12 +95,13 @@ int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
  * A record stored, with its status index entry: from is the status of
  * the record stored before (NULL: none), to the status of this one.
  */
-int cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn,
-    const unsigned char *key, size_t key_len, const cmp_json_field_t *set,
-    size_t n);
 int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *from, const char *to, const char *json,
     size_t len);
+/* members of a stored record set, its status (and index entry) as it is */
+int cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len, const cmp_json_field_t *set,
+    size_t n);
 int cmp_message_load(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, json_t **msg);
 int cmp_message_save(cmp_store_t *st, cmp_txn_t *txn,
