@@ -90,12 +90,11 @@ supervise() {
     status=0
     wait -n "$nginx_pid" "$campaignd_pid" || status=$?
 
-    # Ctrl-C reaches the three of us at once, and campaignd may be gone
-    # before our trap has run: a wait lets a signal that came with its
-    # own run the trap, before an exit is taken for a failure
-    if [ "$stopping" = 0 ]; then
-        sleep 0.5 &
-        wait $! 2>/dev/null || true
+    # Ctrl-C reaches the three of us at once, so either may be reaped
+    # before our trap has run; neither ends with status 0 unless it was
+    # asked to stop (nginx on INT, QUIT or TERM, campaignd on INT or TERM)
+    if [ "$status" = 0 ]; then
+        stopping=1
     fi
 
     if [ "$stopping" = 0 ]; then
