@@ -26,6 +26,7 @@ typedef struct {
     ngx_str_t                  group_id;
     ngx_uint_t                 limit;
     ngx_uint_t                 count;
+    ngx_uint_t                 refused;     /* read and not a match */
     ngx_uint_t                 more;
     uint64_t                   last_seq;
     ngx_int_t                  error;
@@ -39,14 +40,6 @@ typedef struct {
     uint32_t                   run_no;
 } ngx_http_campaign_stats_t;
 
-
-/*
- * A status filter on a store whose status index is not built yet (one
- * from before it, until campaignd's backfill ends) scans the ledger: at
- * most this many records a request, a page short of its limit ending
- * with a cursor, so the event loop's work stays that of one full page.
- */
-#define NGX_HTTP_CAMPAIGN_SCAN_MAX  1000
 
 
 typedef struct {
@@ -223,7 +216,11 @@ ngx_http_campaign_list_campaigns(ngx_http_request_t *r,
 }
 
 
-/* filters combine with AND; only a match is read from its record */
+/*
+ * Filters combine with AND; only a match is read from its record.  A
+ * rare match ends the page after NGX_HTTP_CAMPAIGN_SCAN_MAX refused
+ * entries, its cursor after the last of them.
+ */
 static int
 ngx_http_campaign_filter_visit(void *data, const cmp_campaign_entry_t *e)
 {
@@ -231,28 +228,28 @@ ngx_http_campaign_filter_visit(void *data, const cmp_campaign_entry_t *e)
 
     cmp_record_t  rec;
 
-    if (f->flow_id.len
-        && (f->flow_id.len != e->flow_id_len
-            || ngx_strncmp(f->flow_id.data, e->flow_id, e->flow_id_len)
-               != 0))
+    if ((f->flow_id.len
+         && (f->flow_id.len != e->flow_id_len
+             || ngx_strncmp(f->flow_id.data, e->flow_id, e->flow_id_len)
+                != 0))
+        || (f->group_id.len
+            && (f->group_id.len != e->group_id_len
+                || ngx_strncmp(f->group_id.data, e->group_id,
+                               e->group_id_len)
+                   != 0))
+        || (f->name.len
+            && ngx_strlcasestrn((u_char *) e->folded_name,
+                                (u_char *) e->folded_name
+                                + e->folded_name_len,
+                                f->name.data, f->name.len - 1)
+               == NULL))
     {
-        return 0;
-    }
+        if (++f->refused == NGX_HTTP_CAMPAIGN_SCAN_MAX) {
+            f->last_seq = e->seq;
+            f->more = 1;
+            return 1;
+        }
 
-    if (f->group_id.len
-        && (f->group_id.len != e->group_id_len
-            || ngx_strncmp(f->group_id.data, e->group_id, e->group_id_len)
-               != 0))
-    {
-        return 0;
-    }
-
-    if (f->name.len
-        && ngx_strlcasestrn((u_char *) e->folded_name,
-                            (u_char *) e->folded_name + e->folded_name_len,
-                            f->name.data, f->name.len - 1)
-           == NULL)
-    {
         return 0;
     }
 

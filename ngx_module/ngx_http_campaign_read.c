@@ -24,6 +24,7 @@ typedef struct {
     ngx_http_campaign_text_t   text;
     ngx_uint_t                 limit;
     ngx_uint_t                 count;
+    ngx_uint_t                 refused;     /* read and not a match */
     uint64_t                   last_seq;
     ngx_uint_t                 more;
     ngx_int_t                  error;
@@ -314,7 +315,14 @@ ngx_http_campaign_list_visit(void *data, const char *id, size_t id_len,
 {
     ngx_http_campaign_list_t *list = data;
 
+    /* a rare match: the page ends after as many refused as one may read */
     if (list->match != NULL && !list->match(list->match_data, rec)) {
+        if (++list->refused == NGX_HTTP_CAMPAIGN_SCAN_MAX) {
+            list->last_seq = rec->seq;
+            list->more = 1;
+            return 1;
+        }
+
         return 0;
     }
 
