@@ -41,7 +41,11 @@ typedef struct {
 } ngx_http_campaign_stats_t;
 
 
-
+/*
+ * A status filter on a store whose status index is not built yet (one
+ * from before it, until campaignd's backfill ends) scans the ledger,
+ * NGX_HTTP_CAMPAIGN_SCAN_MAX records a request at most.
+ */
 typedef struct {
     ngx_http_campaign_key_page_t   page;
     ngx_str_t                      status;

@@ -38,6 +38,14 @@
 /* seconds between two log lines of a full store */
 #define NGX_HTTP_CAMPAIGN_FULL_LOG_EVERY  10
 
+/*
+ * A list filter that matches little reads at most this many records it
+ * refuses a request; then the page ends, short of its limit or empty,
+ * with a cursor, so the event loop's work stays that of one full page
+ * however rare the match.
+ */
+#define NGX_HTTP_CAMPAIGN_SCAN_MAX  1000
+
 
 typedef struct ngx_http_campaign_ctx_s  ngx_http_campaign_ctx_t;
 
@@ -216,14 +224,6 @@ ngx_int_t ngx_http_campaign_page_start(ngx_http_request_t *r,
     ngx_http_campaign_text_t *text);
 ngx_int_t ngx_http_campaign_page_item(ngx_http_campaign_text_t *text,
     ngx_uint_t n, const char *json, size_t len);
-/*
- * A filter that matches little walks its index a page at a time: at most
- * this many records it refuses a request, then the page ends short of its
- * limit (or empty) with a cursor, so the event loop's work stays that of
- * one full page however rare the match.
- */
-#define NGX_HTTP_CAMPAIGN_SCAN_MAX  1000
-
 ngx_int_t ngx_http_campaign_page_send(ngx_http_request_t *r,
     ngx_http_campaign_text_t *text, ngx_uint_t more, uint64_t last_seq);
 ngx_int_t ngx_http_campaign_read_health(ngx_http_request_t *r,
