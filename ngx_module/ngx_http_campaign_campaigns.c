@@ -248,13 +248,8 @@ ngx_http_campaign_filter_visit(void *data, const cmp_campaign_entry_t *e)
                                 f->name.data, f->name.len - 1)
                == NULL))
     {
-        if (++f->refused == NGX_HTTP_CAMPAIGN_SCAN_MAX) {
-            f->last_seq = e->seq;
-            f->more = 1;
-            return 1;
-        }
-
-        return 0;
+        return ngx_http_campaign_page_refuse(&f->refused, e->seq,
+                                             &f->last_seq, &f->more);
     }
 
     if (f->count == f->limit) {

@@ -224,6 +224,8 @@ ngx_int_t ngx_http_campaign_page_start(ngx_http_request_t *r,
     ngx_http_campaign_text_t *text);
 ngx_int_t ngx_http_campaign_page_item(ngx_http_campaign_text_t *text,
     ngx_uint_t n, const char *json, size_t len);
+int ngx_http_campaign_page_refuse(ngx_uint_t *refused, uint64_t seq,
+    uint64_t *last_seq, ngx_uint_t *more);
 ngx_int_t ngx_http_campaign_page_send(ngx_http_request_t *r,
     ngx_http_campaign_text_t *text, ngx_uint_t more, uint64_t last_seq);
 ngx_int_t ngx_http_campaign_read_health(ngx_http_request_t *r,

@@ -241,6 +241,24 @@ ngx_http_campaign_page_send(ngx_http_request_t *r,
 }
 
 
+/*
+ * A record a list's filter refused: 1 when it is the page's
+ * NGX_HTTP_CAMPAIGN_SCAN_MAX-th, and the page ends with a cursor after it.
+ */
+int
+ngx_http_campaign_page_refuse(ngx_uint_t *refused, uint64_t seq,
+    uint64_t *last_seq, ngx_uint_t *more)
+{
+    if (++*refused < NGX_HTTP_CAMPAIGN_SCAN_MAX) {
+        return 0;
+    }
+
+    *last_seq = seq;
+    *more = 1;
+
+    return 1;
+}
+
 /* newest first, any kind of record */
 ngx_int_t
 ngx_http_campaign_read_list(ngx_http_request_t *r,
@@ -315,15 +333,9 @@ ngx_http_campaign_list_visit(void *data, const char *id, size_t id_len,
 {
     ngx_http_campaign_list_t *list = data;
 
-    /* a rare match: the page ends after as many refused as one may read */
     if (list->match != NULL && !list->match(list->match_data, rec)) {
-        if (++list->refused == NGX_HTTP_CAMPAIGN_SCAN_MAX) {
-            list->last_seq = rec->seq;
-            list->more = 1;
-            return 1;
-        }
-
-        return 0;
+        return ngx_http_campaign_page_refuse(&list->refused, rec->seq,
+                                             &list->last_seq, &list->more);
     }
 
     if (list->count == list->limit) {

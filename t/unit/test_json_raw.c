@@ -125,7 +125,15 @@ static void
 test_string_escapes(void **state)
 {
     char         buf[64];
+    size_t       i;
     const char  *rec;
+
+    static const struct {
+        const char  *name;
+        const char  *value;
+    } runs[] = {
+        { "a", "x\\" }, { "b", "y\\\"\\" }, { "c", "z" }
+    };
 
     (void) state;
     rec = TEST_RECORD;
@@ -148,15 +156,12 @@ test_string_escapes(void **state)
      * after an odd run does not: the members after each are still found
      */
     rec = "{\"a\":\"x\\\\\",\"b\":\"y\\\\\\\"\\\\\",\"c\":\"z\"}";
-    assert_int_equal(test_string(rec, strlen(rec), "a", buf,
-                                         sizeof(buf)), 0);
-    assert_string_equal(buf, "x\\");
-    assert_int_equal(test_string(rec, strlen(rec), "b", buf,
-                                         sizeof(buf)), 0);
-    assert_string_equal(buf, "y\\\"\\");
-    assert_int_equal(test_string(rec, strlen(rec), "c", buf,
-                                         sizeof(buf)), 0);
-    assert_string_equal(buf, "z");
+
+    for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        assert_int_equal(test_string(rec, strlen(rec), runs[i].name, buf,
+                                     sizeof(buf)), 0);
+        assert_string_equal(buf, runs[i].value);
+    }
     rec = TEST_RECORD;
 
     /* not a string, absent, or longer than the room for it */
