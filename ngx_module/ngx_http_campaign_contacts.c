@@ -24,6 +24,32 @@
 #define NGX_HTTP_CAMPAIGN_IMPORT_PIECE     (256 * 1024)
 #define NGX_HTTP_CAMPAIGN_REJECTS_LISTED   100
 
+/* how long a chunk the map refused waits for the pool's other txns */
+#define NGX_HTTP_CAMPAIGN_IMPORT_MAP_WAIT   10
+#define NGX_HTTP_CAMPAIGN_IMPORT_MAP_WAITS  100
+
+
+/*
+ * Where a chunk began in the body, so that a chunk the map refused can
+ * run again once another process grew it.  A chunk begins after a whole
+ * record, so the line reader holds no partial line: a copy is enough.
+ */
+typedef struct {
+    ngx_chain_t                *cl;
+    off_t                       file_pos;
+    off_t                       piece_pos;   /* -1: pos is not in piece */
+    size_t                      piece_len;
+    const char                 *pos;
+    const char                 *last;
+    cmp_lines_t                 lines;
+    unsigned                    mem_done:1;
+    unsigned                    body_done:1;
+    unsigned                    header_done:1;
+    uint64_t                    rejected_total;
+    size_t                      rejected_listed;
+    size_t                      map_size;
+} ngx_http_campaign_import_mark_t;
+
 
 typedef struct {
     ngx_http_request_t         *request;
@@ -32,6 +58,7 @@ typedef struct {
     /* where in the body the parser is */
     ngx_chain_t                *cl;
     off_t                       file_pos;
+    off_t                       piece_pos;   /* where piece was read from */
     unsigned                    mem_done:1;
     unsigned                    body_done:1;
     u_char                     *piece;
@@ -55,6 +82,11 @@ typedef struct {
     uint64_t                    ignored;
     uint64_t                    rejected_total;
     json_t                     *rejected;
+
+    ngx_http_campaign_import_mark_t   mark;
+    unsigned                    map_retried:1;
+    ngx_uint_t                  map_waits;
+    ngx_event_t                 map_wait;
 
     /* a failure that stops the import */
     ngx_uint_t                  status;
@@ -96,6 +128,10 @@ static void ngx_http_campaign_import_record(ngx_http_campaign_import_t *imp,
     cmp_contact_import_t *ci, cmp_import_rec_t *rec);
 static void ngx_http_campaign_import_reject(ngx_http_campaign_import_t *imp,
     uint64_t line, const char *error);
+static void ngx_http_campaign_import_mark(ngx_http_campaign_import_t *imp);
+static ngx_int_t ngx_http_campaign_import_again(
+    ngx_http_campaign_import_t *imp, ngx_int_t adopted);
+static void ngx_http_campaign_import_map_wait(ngx_event_t *ev);
 static void ngx_http_campaign_import_fail(ngx_http_campaign_import_t *imp,
     ngx_uint_t status, const char *code, const char *field,
     const char *message);
@@ -452,6 +488,7 @@ ngx_http_campaign_contacts_import(ngx_http_request_t *r,
     imp->request = r;
     imp->store = &mcf->store;
     imp->file_pos = -1;
+    imp->piece_pos = -1;
 
     ngx_str_null(&ct);
 
@@ -640,40 +677,55 @@ ngx_http_campaign_import_body(ngx_http_request_t *r)
 static void
 ngx_http_campaign_import_next(ngx_http_campaign_import_t *imp)
 {
+    ngx_int_t                       rc;
+    ngx_log_t                      *log;
 #if (NGX_THREADS)
     ngx_http_campaign_main_conf_t  *mcf;
 #endif
 
-    (void) ngx_http_campaign_store_adopt(imp->request->connection->log);
+    log = imp->request->connection->log;
 
-#if (NGX_THREADS)
-    if (imp->task != NULL) {
-        mcf = ngx_http_get_module_main_conf(imp->request,
-                                            ngx_http_campaign_module);
+    for ( ;; ) {
+        rc = ngx_http_campaign_store_adopt(log);
+        rc = ngx_http_campaign_import_again(imp, rc);
 
-        imp->task->event.log = imp->request->connection->log;
-
-        if (ngx_thread_task_post(mcf->writer.thread_pool, imp->task)
-            == NGX_OK)
-        {
-            mcf->imports++;
+        if (rc == NGX_AGAIN) {
+            imp->map_wait.handler = ngx_http_campaign_import_map_wait;
+            imp->map_wait.data = imp;
+            imp->map_wait.log = log;
+            ngx_add_timer(&imp->map_wait, NGX_HTTP_CAMPAIGN_IMPORT_MAP_WAIT);
             return;
         }
 
-        ngx_log_error(NGX_LOG_ERR, imp->request->connection->log, 0,
-                      "campaign api: posting an import chunk to the thread "
-                      "pool failed, importing on the event loop");
-        imp->task = NULL;
-    }
+        if (rc == NGX_ERROR || imp->eof) {
+            ngx_http_campaign_import_finish(imp);
+            return;
+        }
+
+#if (NGX_THREADS)
+        if (imp->task != NULL) {
+            mcf = ngx_http_get_module_main_conf(imp->request,
+                                                ngx_http_campaign_module);
+
+            imp->task->event.log = log;
+
+            if (ngx_thread_task_post(mcf->writer.thread_pool, imp->task)
+                == NGX_OK)
+            {
+                mcf->imports++;
+                return;
+            }
+
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "campaign api: posting an import chunk to the "
+                          "thread pool failed, importing on the event loop");
+            imp->task = NULL;
+        }
 #endif
 
-    /* without threads the import runs here: correct, but blocking */
-    while (!imp->eof) {
-        ngx_http_campaign_import_chunk(imp, imp->request->connection->log);
-        (void) ngx_http_campaign_store_adopt(imp->request->connection->log);
+        /* without threads the import runs here: correct, but blocking */
+        ngx_http_campaign_import_chunk(imp, log);
     }
-
-    ngx_http_campaign_import_finish(imp);
 }
 
 
@@ -693,11 +745,7 @@ ngx_http_campaign_import_done(ngx_event_t *ev)
                                         ngx_http_campaign_module);
     mcf->imports--;
 
-    if (imp->eof) {
-        ngx_http_campaign_import_finish(imp);
-        return;
-    }
-
+    /* a failed chunk too: it may run again in a map grown meanwhile */
     ngx_http_campaign_import_next(imp);
 }
 
@@ -718,6 +766,8 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
     cmp_record_t           group;
     cmp_import_rec_t       rec;
     cmp_contact_import_t   ci;
+
+    ngx_http_campaign_import_mark(imp);
 
     ngx_memzero(&ci, sizeof(cmp_contact_import_t));
 
@@ -818,6 +868,117 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
 }
 
 
+static void
+ngx_http_campaign_import_mark(ngx_http_campaign_import_t *imp)
+{
+    size_t                            used;
+    ngx_http_campaign_import_mark_t  *m;
+
+    m = &imp->mark;
+
+    m->cl = imp->cl;
+    m->file_pos = imp->file_pos;
+    m->piece_pos = (imp->pos != NULL) ? imp->piece_pos : -1;
+    m->piece_len = (m->piece_pos >= 0) ? imp->last - (char *) imp->piece : 0;
+    m->pos = imp->pos;
+    m->last = imp->last;
+    m->lines = imp->lines;
+    m->mem_done = imp->mem_done;
+    m->body_done = imp->body_done;
+    m->header_done = imp->header_done;
+    m->rejected_total = imp->rejected_total;
+    m->rejected_listed = json_array_size(imp->rejected);
+
+    cmp_store_usage(imp->store, &used, &m->map_size);
+}
+
+
+/*
+ * On the event loop after a chunk, with adopted what the map check said:
+ * a chunk refused with 507 by a map smaller than the one mapped now runs
+ * again from its mark, once.  NGX_DECLINED: no chunk failed; NGX_OK: it
+ * runs again; NGX_AGAIN: the map check waits for the pool, ask later;
+ * NGX_ERROR: the failure stands (or the body cannot be read back).
+ */
+static ngx_int_t
+ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
+    ngx_int_t adopted)
+{
+    size_t                            used, size;
+    ngx_http_campaign_import_mark_t  *m;
+
+    if (imp->code == NULL) {
+        imp->map_retried = 0;
+        imp->map_waits = 0;
+        return NGX_DECLINED;
+    }
+
+    if (imp->map_retried || ngx_strcmp(imp->code, "storage_full") != 0) {
+        return NGX_ERROR;
+    }
+
+    if (adopted == NGX_BUSY
+        && imp->map_waits++ < NGX_HTTP_CAMPAIGN_IMPORT_MAP_WAITS)
+    {
+        return NGX_AGAIN;
+    }
+
+    m = &imp->mark;
+
+    cmp_store_usage(imp->store, &used, &size);
+
+    if (size <= m->map_size) {
+        return NGX_ERROR;
+    }
+
+    /* the piece the chunk began in was overwritten since: read it again */
+    if (m->piece_pos >= 0) {
+        if (pread(m->cl->buf->file->fd, imp->piece, m->piece_len,
+                  m->piece_pos)
+            != (ssize_t) m->piece_len)
+        {
+            return NGX_ERROR;
+        }
+
+        imp->piece_pos = m->piece_pos;
+    }
+
+    imp->cl = m->cl;
+    imp->file_pos = m->file_pos;
+    imp->pos = m->pos;
+    imp->last = m->last;
+    imp->lines = m->lines;
+    imp->mem_done = m->mem_done;
+    imp->body_done = m->body_done;
+    imp->header_done = m->header_done;
+    imp->rejected_total = m->rejected_total;
+
+    while (json_array_size(imp->rejected) > m->rejected_listed) {
+        json_array_remove(imp->rejected, json_array_size(imp->rejected) - 1);
+    }
+
+    imp->status = 0;
+    imp->code = NULL;
+    imp->field[0] = '\0';
+    imp->message[0] = '\0';
+    imp->eof = 0;
+    imp->map_retried = 1;
+
+    ngx_log_error(NGX_LOG_INFO, imp->request->connection->log, 0,
+                  "campaign api: import: the chunk the map refused runs "
+                  "again in the %uz bytes mapped now", size);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_campaign_import_map_wait(ngx_event_t *ev)
+{
+    ngx_http_campaign_import_next(ev->data);
+}
+
+
 /* 1: a record; 0: the body is used up; -1: the temp file failed */
 static int
 ngx_http_campaign_import_read(ngx_http_campaign_import_t *imp,
@@ -883,6 +1044,7 @@ ngx_http_campaign_import_piece(ngx_http_campaign_import_t *imp)
                     return -1;
                 }
 
+                imp->piece_pos = imp->file_pos;
                 imp->file_pos += n;
                 imp->pos = (char *) imp->piece;
                 imp->last = (char *) imp->piece + n;
@@ -892,6 +1054,7 @@ ngx_http_campaign_import_piece(ngx_http_campaign_import_t *imp)
 
         } else if (!imp->mem_done && b->last > b->pos) {
             imp->mem_done = 1;
+            imp->piece_pos = -1;
             imp->pos = (char *) b->pos;
             imp->last = (char *) b->last;
 
@@ -1125,6 +1288,10 @@ static void
 ngx_http_campaign_import_cleanup(void *data)
 {
     ngx_http_campaign_import_t *imp = data;
+
+    if (imp->map_wait.timer_set) {
+        ngx_del_timer(&imp->map_wait);
+    }
 
     cmp_lines_free(&imp->lines);
 

@@ -138,3 +138,39 @@ is($d->{store}{max_bytes}, 4 * 1024 * 1024, '/health shows the larger map');
 like(::slurp($Test::Nginx::Util::ErrLogFile), qr/\[notice\].*map grown to 4194304 bytes/,
      'nginx logs that it adopted it');
 is(CampaignTest::stop_campaignd(), 0, 'campaignd stops cleanly');
+
+
+
+=== TEST 4: campaignd grows the map while nginx still has room: an import chunk that outgrows nginx's map runs again in the larger one
+--- log_level: info
+--- request
+GET /api/health
+--- error_code: 200
+--- run
+my ($s, $d) = ::api(GET => '/health');
+is($d->{store}{max_bytes}, 4 * 1024 * 1024, 'nginx has the 4m map of TEST 3');
+CampaignTest::start_campaignd('--log-file', CampaignTest::store_dir() . '/campaignd.log',
+                              '--max-size', '32m');
+ok(CampaignTest::wait_for(sub { (::api(GET => '/health'))[1]{scheduler}{alive} }, 10),
+   'campaignd runs with --max-size 32m');
+
+# some 8 MB of contacts, in chunks of 5,000 lines: a chunk meets the end of
+# the 4m map nginx still has, none meets the end of campaignd's 32m
+my $ndjson = join '', map {
+    sprintf(qq({"phone":"+8615%09d","name":"%s","remark":"%s"}\n),
+            $_, 'N' x 120, 'R' x 250) } 1 .. 12000;
+($s, $d) = ::import_ndjson($ndjson);
+is($s, 200, 'the import is answered 200, not 507') or diag(explain($d));
+is($d->{created}, 12000, 'every contact created once');
+is($d->{rejected_total}, 0, 'none rejected: the chunk that ran again was not counted twice');
+is_deeply($d->{rejected}, [], 'and none listed');
+
+for my $n (1, 5000, 5001, 10000, 12000) {
+    ($s, $d) = ::api(GET => '/contacts?phone=' . sprintf('%%2B8615%09d', $n));
+    is(scalar @{$d->{items} || []}, 1, "contact $n is stored, once");
+}
+like(::slurp($Test::Nginx::Util::ErrLogFile), qr/\[notice\].*map grown to 33554432 bytes/,
+     'nginx logs that it adopted the 32m map');
+($s, $d) = ::api(GET => '/health');
+is($d->{store}{max_bytes}, 32 * 1024 * 1024, '/health shows it');
+is(CampaignTest::stop_campaignd(), 0, 'campaignd stops cleanly');
