@@ -11,6 +11,7 @@
 
 #include "ngx_http_campaign_module.h"
 #include "cmp_group.h"
+#include "cmp_json_raw.h"
 #include "cmp_phone.h"
 #include "cmp_validate.h"
 
@@ -108,29 +109,31 @@ ngx_http_campaign_groups_list(ngx_http_request_t *r,
 }
 
 
-/* groups are few: ?name= reads each one's name, case-folded */
+/* ?name= reads each group's name in place, case-folded: no parse */
 static int
 ngx_http_campaign_groups_match(void *data, const cmp_record_t *rec)
 {
     ngx_http_campaign_group_filter_t *f = data;
 
-    char         fold[CMP_FOLD_MAX];
-    size_t       len;
-    json_t      *json;
-    const char  *name;
+    char              fold[CMP_FOLD_MAX], name[1024];
+    size_t            len;
+    cmp_json_field_t  want[1];
 
     if (f->needle_len == 0) {
         return 1;
     }
 
-    json = json_loadb(rec->json, rec->len, 0, NULL);
-    if (json == NULL) {
+    want[0].name = "name";
+
+    if (cmp_json_raw_find(rec->json, rec->len, want, 1) != 0
+        || cmp_json_raw_value_string(want[0].value, want[0].len, name,
+                                     sizeof(name))
+           != 0)
+    {
         return 0;
     }
 
-    name = json_string_value(json_object_get(json, "name"));
-    len = name ? cmp_text_fold(fold, sizeof(fold), name, strlen(name)) : 0;
-    json_decref(json);
+    len = cmp_text_fold(fold, sizeof(fold), name, ngx_strlen(name));
 
     return len >= f->needle_len
            && ngx_strlcasestrn((u_char *) fold, (u_char *) fold + len,

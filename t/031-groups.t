@@ -247,3 +247,23 @@ qr/"id":"every","name":"Everyone",.*"version":2\}$/,
 [200, 200]
 --- response_body_like eval
 [qr/"contact_count":0,/, qr/^\{"items":\[\],"next_cursor":null\}$/]
+
+
+
+=== TEST 13: ?name= matches a name stored with escapes (quotes, a backslash) as the name reads
+--- request eval
+[
+"POST /api/groups\n{\"id\": \"quoted\", \"name\": \"Say \\\"Hi\\\" \\\\ now\"}",
+"GET /api/groups?name=%22hi%22%20%5C",
+"GET /api/groups?name=%5C%22",
+"GET /api/groups?name=say%20%22",
+]
+--- error_code eval
+[201, 200, 200, 200]
+--- response_body_like eval
+[
+qr/"name":"Say \\"Hi\\" \\\\ now"/,
+qr/^\{"items":\[\{"id":"quoted",[^\]]*\}\],"next_cursor":null\}$/,
+qr/^\{"items":\[\],"next_cursor":null\}$/,
+qr/^\{"items":\[\{"id":"quoted",[^\]]*\}\],"next_cursor":null\}$/,
+]
