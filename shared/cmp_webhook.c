@@ -37,7 +37,9 @@ static int cmp_webhook_opt(cmp_op_t *op, const char *contact,
 static int cmp_webhook_inbox(cmp_op_t *op, json_t *record);
 static int cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
 static int cmp_webhook_stopped(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
-    json_t *msg);
+    const char *contact_id);
+static int cmp_webhook_patch(cmp_op_t *op, const char *rec, size_t len,
+    const char *status, json_t *err, const char *id, cmp_text_t *out);
 static json_t *cmp_webhook_or_null(json_t *ev, const char *name);
 static int cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
 static int cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh,
@@ -575,16 +577,25 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
 }
 
 
-/* status only moves forward, so a late or repeated one changes nothing */
+/*
+ * The status webhook is the busiest write there is (about three a
+ * message), so the stored message is read and rewritten in place
+ * (cmp_json_raw.h): the members it needs are found in one pass and the
+ * new ones are patched in, where a parse and a dump of the whole record
+ * would cost more than the rest of the event.
+ */
 static int
 cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 {
-    int             rc, rank, found;
-    char            old_status[32];
-    size_t          key_len;
-    json_t         *msg, *rec, *err;
-    const char     *status, *old, *id, *s;
-    unsigned char   key[CMP_MESSAGE_KEY_MAX];
+    int                rc, rank, late;
+    char               old_status[CMP_MESSAGE_STATUS_MAX + 1];
+    char               contact[CMP_ID_MAX + 1];
+    size_t             key_len, rec_len;
+    json_t            *rec, *err;
+    cmp_text_t         patch;
+    const char        *status, *old, *id, *raw;
+    unsigned char      key[CMP_MESSAGE_KEY_MAX];
+    cmp_json_field_t   f[3];
 
     status = cmp_provider_str(ev, "status");
     id = cmp_provider_str(ev, "provider_message_id");
@@ -595,13 +606,10 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return CMP_OK;
     }
 
-    found = cmp_webhook_message(op, cmp_provider_str(ev, "opaque"), id, key,
-                                &key_len, &msg);
-    if (found < 0) {
-        return CMP_FAIL;
-    }
+    rc = cmp_webhook_find(op->store, op->txn, cmp_provider_str(ev, "opaque"),
+                          id, key, &key_len, &raw, &rec_len);
 
-    if (found == 1) {
+    if (rc == CMP_NOTFOUND) {
         rc = cmp_webhook_seen(op, wh, 's', id, status, NULL);
         if (rc != 0) {
             return (rc < 0) ? CMP_FAIL : CMP_OK;
@@ -630,54 +638,87 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         return cmp_webhook_inbox(op, rec);
     }
 
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    f[0].name = "status";
+    f[1].name = "contact_id";
+    f[2].name = "provider_message_id";
+
+    if (cmp_json_raw_find(raw, rec_len, f, 3) != 0) {
+        return cmp_op_fail(op, 500, "internal_error", NULL,
+                           "a stored message is unreadable");
+    }
+
+    old = NULL;
+
+    if (f[0].value != NULL
+        && cmp_json_raw_value_string(f[0].value, f[0].len, old_status,
+                                     sizeof(old_status)) == 0)
+    {
+        old = old_status;
+    }
+
+    if (f[1].value == NULL
+        || cmp_json_raw_value_string(f[1].value, f[1].len, contact,
+                                     sizeof(contact)) != 0)
+    {
+        contact[0] = '\0';
+    }
+
+    /* a late "failed" after "delivered" or "read" is no news either */
+    late = (old != NULL
+            && (cmp_message_rank(old) >= rank
+                || (strcmp(status, "failed") == 0
+                    && cmp_message_rank(old) >= cmp_message_rank("delivered")
+                    && cmp_message_rank(old) < cmp_message_rank("failed"))));
+
+    /*
+     * The patch is made while the record is still the map's: the writes
+     * below (an opt-out, the counters) may move the page it lies on.
+     */
+    if (!late) {
+        err = json_object_get(ev, "error");
+
+        if (cmp_webhook_patch(op, raw, rec_len, status,
+                              json_is_object(err) ? err : NULL,
+                              (f[2].value == NULL || f[2].value[0] != '"')
+                              ? id : NULL,
+                              &patch)
+            != CMP_OK)
+        {
+            return CMP_FAIL;
+        }
+    }
+
     /* the user stopped marketing: whatever the ledger says already */
     if (json_is_true(json_object_get(ev, "opt_out"))
-        && cmp_webhook_stopped(op, wh, ev, msg) != CMP_OK)
+        && cmp_webhook_stopped(op, wh, ev, contact[0] ? contact : NULL)
+           != CMP_OK)
     {
-        json_decref(msg);
+        if (!late) {
+            cmp_text_free(&patch);
+        }
+
         return CMP_FAIL;
     }
 
-    s = cmp_provider_str(msg, "status");
-
-    /* a late "failed" after "delivered" or "read" is no news either */
-    if (s != NULL
-        && (cmp_message_rank(s) >= rank
-            || (strcmp(status, "failed") == 0
-                && cmp_message_rank(s) >= cmp_message_rank("delivered")
-                && cmp_message_rank(s) < cmp_message_rank("failed"))))
-    {
+    if (late) {
         wh->duplicates++;
-        json_decref(msg);
         return CMP_OK;
-    }
-
-    /* copied: setting the new status frees the old string */
-    old = NULL;
-
-    if (s != NULL && strlen(s) < sizeof(old_status)) {
-        old = strcpy(old_status, s);
-    }
-
-    json_object_set_new(msg, "status", json_string(status));
-
-    err = json_object_get(ev, "error");
-
-    if (json_is_object(err)) {
-        json_object_set(msg, "error", err);
-    }
-
-    if (!json_is_string(json_object_get(msg, "provider_message_id"))) {
-        json_object_set_new(msg, "provider_message_id", json_string(id));
     }
 
     rc = cmp_webhook_funnel(op, key, key_len, old, status);
 
     if (rc == CMP_OK) {
-        rc = cmp_webhook_message_put(op, key, key_len, old, msg);
+        rc = cmp_message_put(op->store, op->txn, key, key_len, old, status,
+                             patch.data, patch.len);
+
+        rc = (rc != 0) ? cmp_op_store_error(op, rc) : CMP_OK;
     }
 
-    json_decref(msg);
+    cmp_text_free(&patch);
 
     if (rc == CMP_OK) {
         wh->applied++;
@@ -688,25 +729,91 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 
 
 /*
+ * The stored message with a status's members set: status, updated_at,
+ * the provider's error when it gave one, and the provider's id when the
+ * record lacks it (a message matched by our own opaque data).
+ */
+static int
+cmp_webhook_patch(cmp_op_t *op, const char *rec, size_t len,
+    const char *status, json_t *err, const char *id, cmp_text_t *out)
+{
+    int                rc;
+    char               now[CMP_TIME_LEN + 1];
+    size_t             i, n, at[4];
+    cmp_text_t         v;
+    cmp_json_field_t   set[4];
+
+    if (cmp_text_init(&v, 256) != 0) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    cmp_time_format(op->now, now);
+
+    /* the values are written first, so that v's buffer has stopped moving */
+    n = 0;
+    set[n].name = "status";
+    at[n++] = v.len;
+    cmp_json_write_string(&v, status, strlen(status));
+    set[n].name = "updated_at";
+    at[n++] = v.len;
+    cmp_json_write_string(&v, now, strlen(now));
+
+    if (err != NULL) {
+        set[n].name = "error";
+        at[n++] = v.len;
+        cmp_json_write_value(&v, err);
+    }
+
+    if (id != NULL) {
+        set[n].name = "provider_message_id";
+        at[n++] = v.len;
+        cmp_json_write_string(&v, id, strlen(id));
+    }
+
+    rc = CMP_FAIL;
+
+    if (!v.failed && cmp_text_init(out, len + v.len + 64) == 0) {
+        for (i = 0; i < n; i++) {
+            set[i].value = v.data + at[i];
+            set[i].len = ((i + 1 < n) ? at[i + 1] : v.len) - at[i];
+        }
+
+        if (cmp_json_raw_patch(rec, len, set, n, out) == 0) {
+            rc = CMP_OK;
+
+        } else {
+            cmp_text_free(out);
+        }
+    }
+
+    cmp_text_free(&v);
+
+    if (rc != CMP_OK) {
+        return cmp_op_fail(op, 500, "internal_error", NULL,
+                           "a stored message could not be rewritten");
+    }
+
+    return CMP_OK;
+}
+
+
+/*
  * A failed status whose error says the user stopped marketing (131050):
- * the contact of the message (else the one the status names) is opted
+ * the message's contact (contact_id; else the one the status names) is opted
  * out, as a user_preferences stop would, and campaignd is told.
  */
 static int
 cmp_webhook_stopped(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
-    json_t *msg)
+    const char *contact_id)
 {
     int          rc;
     char         contact[CMP_ID_MAX + 1];
     size_t       contact_len;
     json_t      *rec;
-    const char  *id;
 
-    id = cmp_provider_str(msg, "contact_id");
-
-    if (id != NULL && strlen(id) <= CMP_ID_MAX) {
-        contact_len = strlen(id);
-        memcpy(contact, id, contact_len + 1);
+    if (contact_id != NULL && strlen(contact_id) <= CMP_ID_MAX) {
+        contact_len = strlen(contact_id);
+        memcpy(contact, contact_id, contact_len + 1);
 
     } else {
         rc = cmp_webhook_contact(op, wh, ev, contact, &contact_len);

@@ -104,6 +104,11 @@ our %B = (
                      . '"message":"Unable to deliver the message",'
                      . '"error_data":{"details":"stopped marketing"}}]')
                      =~ s/8613800000001/8613800000002/r),
+    # the same for a message whose contact's number changed since
+    moved      => wa(st('wamid.E', 'failed', ',"errors":[{"code":131050,'
+                     . '"title":"Unable to deliver the message",'
+                     . '"error_data":{"details":"stopped marketing"}}]')
+                     =~ s/8613800000001/8613800000007/r),
     lateread   => wa(st('wamid.A', 'failed', ',"errors":[{"code":131026,'
                      . '"title":"Message undeliverable"}]')),
     noanswers  => wa('"messages":[{"from":"8613800000002","id":"wamid.R1",'
@@ -548,6 +553,26 @@ CampaignTest::storectl('message', 'camp', '1', 'zh', 's', '0', 'sent', 'wamid.D'
 --- response_body_like eval
 [qr/"opted_out":false/, qr/ok/, qr/"opted_out":true,"opted_out_at":"\d{4}-/,
  qr/"provider_message_id":"wamid.D","error":\{"code":131050,.*"details":"stopped marketing"\}/]
+
+
+
+=== TEST 26a: 131050 opts out the message's contact, not the number's owner now
+--- init
+CampaignTest::storectl('message', 'camp', '1', 'moved', 's', '0', 'sent', 'wamid.E', 'wa');
+--- more_headers eval
+["Content-Type: application/json", "Content-Type: application/json",
+ main::sig($::B{moved}), "", ""]
+--- pipelined_requests eval
+["POST /api/contacts\n" . '{"id":"moved","phone":"+8613800000008"}',
+ "POST /api/contacts\n" . '{"id":"heir","phone":"+8613800000007"}',
+ "POST /webhooks/whatsapp\n$::B{moved}",
+ "GET /api/contacts/moved",
+ "GET /api/contacts/heir"]
+--- error_code eval
+[201, 201, 200, 200, 200]
+--- response_body_like eval
+[qr/"opted_out":false/, qr/"opted_out":false/, qr/ok/,
+ qr/"opted_out":true,"opted_out_at":"\d{4}-/, qr/"opted_out":false/]
 
 
 
