@@ -15,6 +15,8 @@ static int cmp_engine_wait_of(cmp_exec_t *x, const char **ch,
     const char **addr);
 static int cmp_engine_wake(cmp_exec_t *x, int64_t now_ms,
     cmp_engine_call_t **call);
+static int cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn,
+    const unsigned char *key, size_t klen);
 
 
 /* a reply is awaited on the channel and from the address last sent to */
@@ -95,7 +97,6 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
 {
     int                 rc, n, type, ncalls;
     size_t              klen;
-    json_t             *msg;
     cmp_txn_t          *txn;
     int64_t             due;
     cmp_exec_t          x;
@@ -130,23 +131,7 @@ cmp_engine_timers(cmp_engine_t *e, int64_t now_ms)
         }
 
         if (type == CMP_TIMER_RETRY) {
-            /* a throttled or deferred message's time to go again */
-            if (cmp_message_load(e->st, txn, key, klen, &msg) == 0) {
-                if (cmp_engine_is(json_object_get(msg, "status"), "queued")
-                    || cmp_engine_is(json_object_get(msg, "status"),
-                                     "deferred"))
-                {
-                    rc = cmp_queue_requeue(e->st, txn,
-                             json_string_value(json_object_get(msg,
-                                                               "channel_id")),
-                             (int) json_integer_value(json_object_get(msg,
-                                                                   "lane")),
-                             key, klen);
-                    e->cd->queued = 1;
-                }
-
-                json_decref(msg);
-            }
+            rc = cmp_engine_retry(e, txn, key, klen);
 
             if (rc != 0) {
                 break;
@@ -263,4 +248,62 @@ cmp_engine_wake(cmp_exec_t *x, int64_t now_ms, cmp_engine_call_t **call)
     default:
         return cmp_engine_run(x);
     }
+}
+
+
+/*
+ * A throttled or deferred message's time to go again: back in its
+ * channel's queue if it still waits.  A throttled channel sends every
+ * such message through here, so its record is read in place
+ * (cmp_json_raw.h), not parsed.
+ */
+static int
+cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
+    size_t klen)
+{
+    int                rc;
+    char               status[CMP_MESSAGE_STATUS_MAX + 1];
+    char               channel[CMP_ID_MAX + 1];
+    size_t             len;
+    int64_t            lane;
+    const char        *rec;
+    cmp_json_field_t   f[3];
+
+    rc = cmp_message_get(e->st, txn, key, klen, &rec, &len);
+
+    if (rc != 0) {
+        /* purged since, with its campaign: nothing waits */
+        return (rc == CMP_NOTFOUND) ? 0 : rc;
+    }
+
+    f[0].name = "status";
+    f[1].name = "channel_id";
+    f[2].name = "lane";
+
+    if (cmp_json_raw_find(rec, len, f, 3) != 0
+        || f[0].value == NULL || f[1].value == NULL
+        || cmp_json_raw_value_string(f[0].value, f[0].len, status,
+                                     sizeof(status)) != 0
+        || cmp_json_raw_value_string(f[1].value, f[1].len, channel,
+                                     sizeof(channel)) != 0)
+    {
+        return 0;
+    }
+
+    if (strcmp(status, "queued") != 0 && strcmp(status, "deferred") != 0) {
+        return 0;
+    }
+
+    lane = cmp_json_raw_value_int(f[2].value, f[2].len);
+
+    rc = cmp_queue_requeue(e->st, txn, channel,
+                           (lane == CMP_LANE_BULK) ? CMP_LANE_BULK
+                                                   : CMP_LANE_CONVERSATION,
+                           key, klen);
+
+    if (rc == 0) {
+        e->cd->queued = 1;
+    }
+
+    return rc;
 }
