@@ -21,15 +21,10 @@ static int cmp_webhook_seen(cmp_op_t *op, cmp_webhook_t *wh, char kind,
     const char *a, const char *b, const char *c);
 static int cmp_webhook_unhex(unsigned char *dst, const char *src,
     size_t len);
-static int cmp_webhook_message(cmp_op_t *op, const char *opaque,
-    const char *provider_id, unsigned char *key, size_t *key_len,
-    json_t **msg);
 static int cmp_webhook_count(cmp_op_t *op, const unsigned char *key,
     size_t key_len, const char *name, int64_t delta);
 static int cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key,
     size_t key_len, const char *from, const char *to);
-static int cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
-    size_t key_len, const char *from, json_t *msg);
 static int cmp_webhook_contact(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
     char *id, size_t *id_len);
 static int cmp_webhook_opt(cmp_op_t *op, const char *contact,
@@ -42,6 +37,8 @@ static int cmp_webhook_patch(cmp_op_t *op, const char *rec, size_t len,
     const char *status, json_t *err, const char *id, cmp_text_t *out);
 static json_t *cmp_webhook_or_null(json_t *ev, const char *name);
 static int cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
+static int cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
+    size_t *key_len);
 static int cmp_webhook_optevent(cmp_op_t *op, cmp_webhook_t *wh,
     json_t *ev, int out);
 static int cmp_webhook_started(cmp_op_t *op, cmp_webhook_t *wh,
@@ -298,42 +295,6 @@ cmp_webhook_channel(cmp_store_t *st, cmp_txn_t *txn, json_t *events,
 }
 
 
-/* the message, parsed: 0 when found, 1 when unknown, -1 on an error */
-static int
-cmp_webhook_message(cmp_op_t *op, const char *opaque,
-    const char *provider_id, unsigned char *key, size_t *key_len,
-    json_t **msg)
-{
-    int          rc;
-    char         err[160];
-    size_t       len;
-    const char  *rec;
-
-    rc = cmp_webhook_find(op->store, op->txn, opaque, provider_id, key,
-                          key_len, &rec, &len);
-
-    if (rc == CMP_NOTFOUND) {
-        return 1;
-    }
-
-    if (rc != 0) {
-        cmp_op_store_error(op, rc);
-        return -1;
-    }
-
-    *msg = cmp_json_parse(rec, len, err, sizeof(err));
-
-    if (*msg == NULL || !json_is_object(*msg)) {
-        json_decref(*msg);
-        cmp_op_fail(op, 500, "internal_error", NULL,
-                    "a stored message is unreadable: %s", err);
-        return -1;
-    }
-
-    return 0;
-}
-
-
 /* the message's campaign, on its totals (run 0) and on its own run */
 static int
 cmp_webhook_count(cmp_op_t *op, const unsigned char *key, size_t key_len,
@@ -381,37 +342,6 @@ cmp_webhook_funnel(cmp_op_t *op, const unsigned char *key, size_t key_len,
                          from, to);
 
     return (rc != 0) ? cmp_op_store_error(op, rc) : CMP_OK;
-}
-
-
-/* from: the status the stored record has (cmp_message_put()) */
-static int
-cmp_webhook_message_put(cmp_op_t *op, const unsigned char *key,
-    size_t key_len, const char *from, json_t *msg)
-{
-    int       rc;
-    char     *dump;
-    char      now[CMP_TIME_LEN + 1];
-    size_t    len;
-
-    cmp_time_format(op->now, now);
-    json_object_set_new(msg, "updated_at", json_string(now));
-
-    dump = cmp_json_dump(msg, &len);
-    if (dump == NULL) {
-        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
-    }
-
-    rc = cmp_message_put(op->store, op->txn, key, key_len, from,
-                         json_string_value(json_object_get(msg, "status")),
-                         dump, len);
-    free(dump);
-
-    if (rc != 0) {
-        return cmp_op_store_error(op, rc);
-    }
-
-    return CMP_OK;
 }
 
 
@@ -858,11 +788,11 @@ cmp_webhook_or_null(json_t *ev, const char *name)
 static int
 cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 {
-    int             rc, found, counted, answers;
-    char            contact[CMP_ID_MAX + 1], now[CMP_TIME_LEN + 1];
+    int             rc, counted, answers;
+    char            contact[CMP_ID_MAX + 1];
     char            hex[2 * CMP_MESSAGE_KEY_MAX + 1];
     size_t          i, key_len, contact_len;
-    json_t         *msg, *rec;
+    json_t         *rec;
     const char     *id;
     unsigned char   key[CMP_MESSAGE_KEY_MAX];
 
@@ -889,42 +819,18 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
      * wait_for_reply and counts as no reply.
      */
     answers = !json_is_false(json_object_get(ev, "answers"));
-    found = answers ? cmp_webhook_message(op, cmp_provider_str(ev, "opaque"),
-                                          cmp_provider_str(ev, "context_id"),
-                                          key, &key_len, &msg)
-                    : 1;
-    if (found < 0) {
-        return CMP_FAIL;
-    }
-
     counted = 0;
     hex[0] = '\0';
 
-    if (found == 0) {
+    rc = answers ? cmp_webhook_replied(op, ev, key, &key_len) : CMP_NOTFOUND;
+
+    if (rc == CMP_FAIL) {
+        return CMP_FAIL;
+    }
+
+    if (rc == CMP_OK) {
         for (i = 0; i < key_len; i++) {
             snprintf(hex + 2 * i, 3, "%02x", key[i]);
-        }
-
-        rc = CMP_OK;
-
-        /* "replied" counts messages answered, not answers */
-        if (json_object_get(msg, "replied_at") == NULL) {
-            cmp_time_format(op->now, now);
-            json_object_set_new(msg, "replied_at", json_string(now));
-
-            rc = cmp_webhook_message_put(op, key, key_len,
-                     cmp_provider_str(msg, "status"), msg);
-
-            if (rc == CMP_OK) {
-                rc = cmp_webhook_count(op, key, key_len,
-                                       CMP_WEBHOOK_REPLIED, 1);
-            }
-        }
-
-        json_decref(msg);
-
-        if (rc != CMP_OK) {
-            return CMP_FAIL;
         }
 
         counted = 1;
@@ -986,6 +892,88 @@ cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     }
 
     return cmp_webhook_inbox(op, rec);
+}
+
+
+/*
+ * The message a reply answers, marked replied_at the first time (in
+ * place, as a status is): "replied" counts messages answered, not
+ * answers.  CMP_OK with its key, CMP_NOTFOUND, or CMP_FAIL.
+ */
+static int
+cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
+    size_t *key_len)
+{
+    int                rc;
+    char               status[CMP_MESSAGE_STATUS_MAX + 1];
+    char               when[CMP_TIME_LEN + 3];
+    size_t             len;
+    cmp_text_t         out;
+    const char        *rec, *from;
+    cmp_json_field_t   f[2], set[2];
+
+    rc = cmp_webhook_find(op->store, op->txn, cmp_provider_str(ev, "opaque"),
+                          cmp_provider_str(ev, "context_id"), key, key_len,
+                          &rec, &len);
+
+    if (rc == CMP_NOTFOUND) {
+        return CMP_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    f[0].name = "replied_at";
+    f[1].name = "status";
+
+    if (cmp_json_raw_find(rec, len, f, 2) != 0) {
+        return cmp_op_fail(op, 500, "internal_error", NULL,
+                           "a stored message is unreadable");
+    }
+
+    if (f[0].value != NULL) {
+        return CMP_OK;
+    }
+
+    from = NULL;
+
+    if (f[1].value != NULL
+        && cmp_json_raw_value_string(f[1].value, f[1].len, status,
+                                     sizeof(status)) == 0)
+    {
+        from = status;
+    }
+
+    when[0] = '"';
+    cmp_time_format(op->now, when + 1);
+    when[CMP_TIME_LEN + 1] = '"';
+
+    set[0].name = "replied_at";
+    set[1].name = "updated_at";
+    set[0].value = set[1].value = when;
+    set[0].len = set[1].len = CMP_TIME_LEN + 2;
+
+    if (cmp_text_init(&out, len + 2 * sizeof(when) + 32) != 0) {
+        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
+    }
+
+    if (cmp_json_raw_patch(rec, len, set, 2, &out) != 0) {
+        cmp_text_free(&out);
+        return cmp_op_fail(op, 500, "internal_error", NULL,
+                           "a stored message could not be rewritten");
+    }
+
+    /* its status stays: the status index is not touched */
+    rc = cmp_message_put(op->store, op->txn, key, *key_len, from, from,
+                         out.data, out.len);
+    cmp_text_free(&out);
+
+    if (rc != 0) {
+        return cmp_op_store_error(op, rc);
+    }
+
+    return cmp_webhook_count(op, key, *key_len, CMP_WEBHOOK_REPLIED, 1);
 }
 
 

@@ -79,6 +79,9 @@ our %B = (
     unknown    => wa(st('wamid.NOPE', 'delivered')),
     yes        => wa(msg('wamid.IN1', 'YES', ',"context":{"from":"15550001",'
                          . '"id":"wamid.A"}')),
+    # another answer to the same message: "replied" counts it once
+    again      => wa(msg('wamid.IN1b', 'yes again', ',"context":{"from":'
+                         . '"15550001","id":"wamid.A"}')),
     button     => wa('"messages":[{"from":"8613800000001","id":"wamid.IN2",'
                      . '"timestamp":"1767225800","type":"interactive",'
                      . '"interactive":{"type":"button_reply","button_reply":'
@@ -393,6 +396,19 @@ main::sig($::B{button})
 --- request eval
 "POST /webhooks/whatsapp\n$::B{button}"
 --- error_code: 200
+
+
+
+=== TEST 15a: a second answer to the same message counts no more
+--- more_headers eval
+[main::sig($::B{again}), ""]
+--- pipelined_requests eval
+["POST /webhooks/whatsapp\n$::B{again}",
+ "GET /api/campaigns/camp/stats"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/ok/, qr/"replied":1,/]
 
 
 
