@@ -85,6 +85,7 @@ typedef struct {
 
     ngx_http_campaign_import_mark_t   mark;
     unsigned                    map_retried:1;
+    unsigned                    map_moved:1;  /* another grew it: begin */
     ngx_uint_t                  map_waits;
     ngx_event_t                 map_wait;
 
@@ -782,6 +783,8 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
 
     rc = cmp_store_txn_begin(imp->store, NULL, 0, &ci.txn);
     if (rc != 0) {
+        /* another process grew the map since the adopt: the chunk retries */
+        imp->map_moved = (rc == CMP_MAP_RESIZED);
         ngx_http_campaign_import_fail(imp, 503, "store_unavailable", NULL,
                                       cmp_strerror(rc));
         return;
@@ -909,11 +912,14 @@ ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
 
     if (imp->code == NULL) {
         imp->map_retried = 0;
+        imp->map_moved = 0;
         imp->map_waits = 0;
         return NGX_DECLINED;
     }
 
-    if (imp->map_retried || ngx_strcmp(imp->code, "storage_full") != 0) {
+    if (imp->map_retried
+        || (ngx_strcmp(imp->code, "storage_full") != 0 && !imp->map_moved))
+    {
         return NGX_ERROR;
     }
 
@@ -939,9 +945,9 @@ ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
         {
             return NGX_ERROR;
         }
-
-        imp->piece_pos = m->piece_pos;
     }
+
+    imp->piece_pos = m->piece_pos;
 
     imp->cl = m->cl;
     imp->file_pos = m->file_pos;
@@ -963,6 +969,7 @@ ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
     imp->message[0] = '\0';
     imp->eof = 0;
     imp->map_retried = 1;
+    imp->map_moved = 0;
 
     ngx_log_error(NGX_LOG_INFO, imp->request->connection->log, 0,
                   "campaign api: import: the chunk the map refused runs "

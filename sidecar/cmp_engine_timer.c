@@ -269,11 +269,12 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
     const char        *rec;
     cmp_json_field_t   f[3];
 
-    rc = cmp_message_get(e->st, txn, key, klen, &rec, &len);
-
-    if (rc != 0) {
-        /* purged since, with its campaign: nothing waits */
-        return (rc == CMP_NOTFOUND) ? 0 : rc;
+    /*
+     * Purged since, with its campaign, or unreadable: its timer is gone
+     * and nothing else is held up by it, as with a record in a bad shape.
+     */
+    if (cmp_message_get(e->st, txn, key, klen, &rec, &len) != 0) {
+        return 0;
     }
 
     f[0].name = "status";
