@@ -5,6 +5,7 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,9 @@ static int cmp_webhook_inbox(cmp_op_t *op, json_t *record);
 static int cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
 static int cmp_webhook_stopped(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev,
     const char *contact_id);
-static int cmp_webhook_patch(cmp_op_t *op, const char *rec, size_t len,
-    const char *status, json_t *err, const char *id, cmp_text_t *out);
+static int cmp_webhook_rewrite(cmp_op_t *op, const unsigned char *key,
+    size_t key_len, const char *rec, size_t len, const char *from,
+    const char *to, json_t *err, const char *id);
 static json_t *cmp_webhook_or_null(json_t *ev, const char *name);
 static int cmp_webhook_reply(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev);
 static int cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
@@ -510,19 +512,18 @@ cmp_webhook_inbox(cmp_op_t *op, json_t *record)
 /*
  * The status webhook is the busiest write there is (about three a
  * message), so the stored message is read and rewritten in place
- * (cmp_json_raw.h): the members it needs are found in one pass and the
- * new ones are patched in, where a parse and a dump of the whole record
- * would cost more than the rest of the event.
+ * (cmp_message_rewrite()): the members it needs are found in one pass
+ * and the new ones are patched in, where a parse and a dump of the whole
+ * record would cost more than the rest of the event.
  */
 static int
 cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
 {
-    int                rc, rank, late;
+    int                rc, rank, late, opt_out;
     char               old_status[CMP_MESSAGE_STATUS_MAX + 1];
     char               contact[CMP_ID_MAX + 1];
     size_t             key_len, rec_len;
     json_t            *rec, *err;
-    cmp_text_t         patch;
     const char        *status, *old, *id, *raw;
     unsigned char      key[CMP_MESSAGE_KEY_MAX];
     cmp_json_field_t   f[3];
@@ -530,6 +531,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
     status = cmp_provider_str(ev, "status");
     id = cmp_provider_str(ev, "provider_message_id");
     rank = cmp_message_rank(status);
+    opt_out = json_is_true(json_object_get(ev, "opt_out"));
 
     /* "deleted" and the like are no states of the ledger */
     if (rank < 0 || strcmp(status, "skipped") == 0) {
@@ -551,9 +553,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
             snprintf(wh->unknown_id, sizeof(wh->unknown_id), "%s", id);
         }
 
-        if (json_is_true(json_object_get(ev, "opt_out"))
-            && cmp_webhook_stopped(op, wh, ev, NULL) != CMP_OK)
-        {
+        if (opt_out && cmp_webhook_stopped(op, wh, ev, NULL) != CMP_OK) {
             return CMP_FAIL;
         }
 
@@ -581,6 +581,7 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
                            "a stored message is unreadable");
     }
 
+    /* copied: raw lies in the map, which the first write may move */
     old = NULL;
 
     if (f[0].value != NULL
@@ -590,7 +591,8 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
         old = old_status;
     }
 
-    if (f[1].value == NULL
+    if (!opt_out
+        || f[1].value == NULL
         || cmp_json_raw_value_string(f[1].value, f[1].len, contact,
                                      sizeof(contact)) != 0)
     {
@@ -604,126 +606,117 @@ cmp_webhook_status(cmp_op_t *op, cmp_webhook_t *wh, json_t *ev)
                     && cmp_message_rank(old) >= cmp_message_rank("delivered")
                     && cmp_message_rank(old) < cmp_message_rank("failed"))));
 
-    /*
-     * The patch is made while the record is still the map's: the writes
-     * below (an opt-out, the counters) may move the page it lies on.
-     */
-    if (!late) {
-        err = json_object_get(ev, "error");
-
-        if (cmp_webhook_patch(op, raw, rec_len, status,
-                              json_is_object(err) ? err : NULL,
-                              (f[2].value == NULL || f[2].value[0] != '"')
-                              ? id : NULL,
-                              &patch)
-            != CMP_OK)
-        {
-            return CMP_FAIL;
-        }
-    }
-
-    /* the user stopped marketing: whatever the ledger says already */
-    if (json_is_true(json_object_get(ev, "opt_out"))
-        && cmp_webhook_stopped(op, wh, ev, contact[0] ? contact : NULL)
-           != CMP_OK)
-    {
-        if (!late) {
-            cmp_text_free(&patch);
-        }
-
-        return CMP_FAIL;
-    }
-
     if (late) {
         wh->duplicates++;
-        return CMP_OK;
-    }
 
-    rc = cmp_webhook_funnel(op, key, key_len, old, status);
+    } else {
+        err = json_object_get(ev, "error");
 
-    if (rc == CMP_OK) {
-        rc = cmp_message_put(op->store, op->txn, key, key_len, old, status,
-                             patch.data, patch.len);
+        rc = cmp_webhook_rewrite(op, key, key_len, raw, rec_len, old, status,
+                                 json_is_object(err) ? err : NULL,
+                                 (f[2].value == NULL || f[2].value[0] != '"')
+                                 ? id : NULL);
 
-        rc = (rc != 0) ? cmp_op_store_error(op, rc) : CMP_OK;
-    }
+        if (rc == CMP_OK) {
+            rc = cmp_webhook_funnel(op, key, key_len, old, status);
+        }
 
-    cmp_text_free(&patch);
+        if (rc != CMP_OK) {
+            return CMP_FAIL;
+        }
 
-    if (rc == CMP_OK) {
         wh->applied++;
     }
 
-    return rc;
+    /* the user stopped marketing: whatever the ledger says already */
+    if (opt_out
+        && cmp_webhook_stopped(op, wh, ev, contact[0] ? contact : NULL)
+           != CMP_OK)
+    {
+        return CMP_FAIL;
+    }
+
+    return CMP_OK;
 }
 
 
 /*
- * The stored message with a status's members set: status, updated_at,
+ * The message stored again with a status's members: status, updated_at,
  * the provider's error when it gave one, and the provider's id when the
  * record lacks it (a message matched by our own opaque data).
  */
 static int
-cmp_webhook_patch(cmp_op_t *op, const char *rec, size_t len,
-    const char *status, json_t *err, const char *id, cmp_text_t *out)
+cmp_webhook_rewrite(cmp_op_t *op, const unsigned char *key, size_t key_len,
+    const char *rec, size_t len, const char *from, const char *to,
+    json_t *err, const char *id)
 {
     int                rc;
-    char               now[CMP_TIME_LEN + 1];
-    size_t             i, n, at[4];
-    cmp_text_t         v;
+    char               status[CMP_MESSAGE_STATUS_MAX + 3];
+    char               when[CMP_TIME_LEN + 3];
+    size_t             n, at;
+    cmp_text_t         out, extra;
     cmp_json_field_t   set[4];
 
-    if (cmp_text_init(&v, 256) != 0) {
-        return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
-    }
+    /* to is one of the ledger's words (cmp_message_rank): no escapes */
+    set[0].name = "status";
+    set[0].value = status;
+    set[0].len = snprintf(status, sizeof(status), "\"%s\"", to);
 
-    cmp_time_format(op->now, now);
+    when[0] = '"';
+    cmp_time_format(op->now, when + 1);
+    when[CMP_TIME_LEN + 1] = '"';
 
-    /* the values are written first, so that v's buffer has stopped moving */
-    n = 0;
-    set[n].name = "status";
-    at[n++] = v.len;
-    cmp_json_write_string(&v, status, strlen(status));
-    set[n].name = "updated_at";
-    at[n++] = v.len;
-    cmp_json_write_string(&v, now, strlen(now));
+    set[1].name = "updated_at";
+    set[1].value = when;
+    set[1].len = CMP_TIME_LEN + 2;
 
-    if (err != NULL) {
-        set[n].name = "error";
-        at[n++] = v.len;
-        cmp_json_write_value(&v, err);
-    }
+    n = 2;
+    extra.data = NULL;
 
-    if (id != NULL) {
-        set[n].name = "provider_message_id";
-        at[n++] = v.len;
-        cmp_json_write_string(&v, id, strlen(id));
-    }
-
-    rc = CMP_FAIL;
-
-    if (!v.failed && cmp_text_init(out, len + v.len + 64) == 0) {
-        for (i = 0; i < n; i++) {
-            set[i].value = v.data + at[i];
-            set[i].len = ((i + 1 < n) ? at[i + 1] : v.len) - at[i];
+    if (err != NULL || id != NULL) {
+        if (cmp_text_init(&extra, 256) != 0) {
+            return cmp_op_fail(op, 500, "internal_error", NULL,
+                               "out of memory");
         }
 
-        if (cmp_json_raw_patch(rec, len, set, n, out) == 0) {
-            rc = CMP_OK;
+        if (err != NULL) {
+            cmp_json_write_value(&extra, err);
+        }
 
-        } else {
-            cmp_text_free(out);
+        at = extra.len;
+
+        if (id != NULL) {
+            cmp_json_write_string(&extra, id, strlen(id));
+        }
+
+        if (err != NULL) {
+            set[n].name = "error";
+            set[n].value = extra.data;
+            set[n++].len = at;
+        }
+
+        if (id != NULL) {
+            set[n].name = "provider_message_id";
+            set[n].value = extra.data + at;
+            set[n++].len = extra.len - at;
         }
     }
 
-    cmp_text_free(&v);
+    rc = ENOMEM;
 
-    if (rc != CMP_OK) {
-        return cmp_op_fail(op, 500, "internal_error", NULL,
-                           "a stored message could not be rewritten");
+    if ((extra.data == NULL || !extra.failed)
+        && cmp_text_init(&out, len + 256) == 0)
+    {
+        rc = cmp_message_rewrite(op->store, op->txn, key, key_len, rec, len,
+                                 from, to, set, n, &out);
+        cmp_text_free(&out);
     }
 
-    return CMP_OK;
+    if (extra.data != NULL) {
+        cmp_text_free(&extra);
+    }
+
+    return (rc != 0) ? cmp_op_store_error(op, rc) : CMP_OK;
 }
 
 
@@ -905,12 +898,11 @@ cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
     size_t *key_len)
 {
     int                rc;
-    char               status[CMP_MESSAGE_STATUS_MAX + 1];
     char               when[CMP_TIME_LEN + 3];
     size_t             len;
     cmp_text_t         out;
-    const char        *rec, *from;
-    cmp_json_field_t   f[2], set[2];
+    const char        *rec;
+    cmp_json_field_t   f[1], set[2];
 
     rc = cmp_webhook_find(op->store, op->txn, cmp_provider_str(ev, "opaque"),
                           cmp_provider_str(ev, "context_id"), key, key_len,
@@ -925,24 +917,14 @@ cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
     }
 
     f[0].name = "replied_at";
-    f[1].name = "status";
 
-    if (cmp_json_raw_find(rec, len, f, 2) != 0) {
+    if (cmp_json_raw_find(rec, len, f, 1) != 0) {
         return cmp_op_fail(op, 500, "internal_error", NULL,
                            "a stored message is unreadable");
     }
 
     if (f[0].value != NULL) {
         return CMP_OK;
-    }
-
-    from = NULL;
-
-    if (f[1].value != NULL
-        && cmp_json_raw_value_string(f[1].value, f[1].len, status,
-                                     sizeof(status)) == 0)
-    {
-        from = status;
     }
 
     when[0] = '"';
@@ -954,19 +936,13 @@ cmp_webhook_replied(cmp_op_t *op, json_t *ev, unsigned char *key,
     set[0].value = set[1].value = when;
     set[0].len = set[1].len = CMP_TIME_LEN + 2;
 
-    if (cmp_text_init(&out, len + 2 * sizeof(when) + 32) != 0) {
+    if (cmp_text_init(&out, len + 64) != 0) {
         return cmp_op_fail(op, 500, "internal_error", NULL, "out of memory");
     }
 
-    if (cmp_json_raw_patch(rec, len, set, 2, &out) != 0) {
-        cmp_text_free(&out);
-        return cmp_op_fail(op, 500, "internal_error", NULL,
-                           "a stored message could not be rewritten");
-    }
-
-    /* its status stays: the status index is not touched */
-    rc = cmp_message_put(op->store, op->txn, key, *key_len, from, from,
-                         out.data, out.len);
+    /* its status stays, and so does its index entry */
+    rc = cmp_message_rewrite(op->store, op->txn, key, *key_len, rec, len,
+                             NULL, NULL, set, 2, &out);
     cmp_text_free(&out);
 
     if (rc != 0) {

@@ -909,19 +909,15 @@ cmp_dispatch_rewrite(cmp_dispatch_t *d, cmp_txn_t *txn,
         all[i + 2] = set[i];
     }
 
-    if (cmp_json_raw_patch(rec, len, all, n + 2, &d->patch) != 0) {
-        return (d->patch.failed) ? ENOMEM : CMP_CORRUPTED;
-    }
-
-    rc = cmp_message_count_move(d->st, txn,
-                            m->campaign[0] ? m->campaign : NULL, m->run,
-                            m->status, to);
+    rc = cmp_message_rewrite(d->st, txn, mkey, mklen, rec, len, m->status, to,
+                             all, n + 2, &d->patch);
     if (rc != 0) {
         return rc;
     }
 
-    return cmp_message_put(d->st, txn, mkey, mklen, m->status, to,
-                           d->patch.data, d->patch.len);
+    return cmp_message_count_move(d->st, txn,
+                                  m->campaign[0] ? m->campaign : NULL, m->run,
+                                  m->status, to);
 }
 
 

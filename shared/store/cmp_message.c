@@ -146,6 +146,21 @@ cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 }
 
 
+/* the record is patched out of the map before the first write */
+int
+cmp_message_rewrite(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
+    size_t key_len, const char *rec, size_t len, const char *from,
+    const char *to, const cmp_json_field_t *set, size_t n, cmp_text_t *out)
+{
+    if (cmp_json_raw_patch(rec, len, set, n, out) != 0) {
+        return out->failed ? ENOMEM : CMP_CORRUPTED;
+    }
+
+    return cmp_message_put(st, txn, key, key_len, from, to, out->data,
+                           out->len);
+}
+
+
 /*
  * Members of a stored record set in place, its status unchanged: the
  * queue's and the retry timer's keys, which a purge removes by.
@@ -168,15 +183,8 @@ cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
         return ENOMEM;
     }
 
-    /* the record is read out of the map before the write below */
-    if (cmp_json_raw_patch(rec, len, set, n, &out) != 0) {
-        rc = out.failed ? ENOMEM : CMP_CORRUPTED;
-
-    } else {
-        rc = cmp_db_store(st, txn, CMP_DB_MESSAGES, key, key_len, out.data,
-                          out.len);
-    }
-
+    rc = cmp_message_rewrite(st, txn, key, key_len, rec, len, NULL, NULL,
+                             set, n, &out);
     cmp_text_free(&out);
 
     return rc;

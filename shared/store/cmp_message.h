@@ -98,6 +98,16 @@ int cmp_message_get(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
 int cmp_message_put(cmp_store_t *st, cmp_txn_t *txn, const unsigned char *key,
     size_t key_len, const char *from, const char *to, const char *json,
     size_t len);
+/*
+ * A record already read (rec may point into the map) stored again with
+ * set[] applied (cmp_json_raw_patch), its status moving from -> to as in
+ * cmp_message_put() (both NULL: it stays).  out is the caller's scratch:
+ * a loop keeps one for all its records.
+ */
+int cmp_message_rewrite(cmp_store_t *st, cmp_txn_t *txn,
+    const unsigned char *key, size_t key_len, const char *rec, size_t len,
+    const char *from, const char *to, const cmp_json_field_t *set, size_t n,
+    cmp_text_t *out);
 /* members of a stored record set, its status (and index entry) as it is */
 int cmp_message_patch(cmp_store_t *st, cmp_txn_t *txn,
     const unsigned char *key, size_t key_len, const cmp_json_field_t *set,
