@@ -85,7 +85,7 @@ typedef struct {
 
     ngx_http_campaign_import_mark_t   mark;
     unsigned                    map_retried:1;
-    unsigned                    map_moved:1;  /* another grew it: begin */
+    unsigned                    map:1;        /* the failure is the map's */
     ngx_uint_t                  map_waits;
     ngx_event_t                 map_wait;
 
@@ -133,6 +133,10 @@ static void ngx_http_campaign_import_mark(ngx_http_campaign_import_t *imp);
 static ngx_int_t ngx_http_campaign_import_again(
     ngx_http_campaign_import_t *imp, ngx_int_t adopted);
 static void ngx_http_campaign_import_map_wait(ngx_event_t *ev);
+static void ngx_http_campaign_import_store_error(
+    ngx_http_campaign_import_t *imp, cmp_op_t *op, int rc);
+static void ngx_http_campaign_import_failed(ngx_http_campaign_import_t *imp,
+    cmp_op_t *op);
 static void ngx_http_campaign_import_fail(ngx_http_campaign_import_t *imp,
     ngx_uint_t status, const char *code, const char *field,
     const char *message);
@@ -783,10 +787,7 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
 
     rc = cmp_store_txn_begin(imp->store, NULL, 0, &ci.txn);
     if (rc != 0) {
-        /* another process grew the map since the adopt: the chunk retries */
-        imp->map_moved = (rc == CMP_MAP_RESIZED);
-        ngx_http_campaign_import_fail(imp, 503, "store_unavailable", NULL,
-                                      cmp_strerror(rc));
+        ngx_http_campaign_import_store_error(imp, &ci.op, rc);
         return;
     }
 
@@ -846,12 +847,7 @@ ngx_http_campaign_import_chunk(void *data, ngx_log_t *log)
         }
 
         if (rc != 0) {
-            ngx_http_campaign_import_fail(imp,
-                                          rc == CMP_MAP_FULL ? 507 : 503,
-                                          rc == CMP_MAP_FULL
-                                          ? "storage_full"
-                                          : "store_unavailable",
-                                          NULL, cmp_strerror(rc));
+            ngx_http_campaign_import_store_error(imp, &ci.op, rc);
         }
 
     } else {
@@ -912,14 +908,12 @@ ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
 
     if (imp->code == NULL) {
         imp->map_retried = 0;
-        imp->map_moved = 0;
+        imp->map = 0;
         imp->map_waits = 0;
         return NGX_DECLINED;
     }
 
-    if (imp->map_retried
-        || (ngx_strcmp(imp->code, "storage_full") != 0 && !imp->map_moved))
-    {
+    if (imp->map_retried || !imp->map) {
         return NGX_ERROR;
     }
 
@@ -969,7 +963,7 @@ ngx_http_campaign_import_again(ngx_http_campaign_import_t *imp,
     imp->message[0] = '\0';
     imp->eof = 0;
     imp->map_retried = 1;
-    imp->map_moved = 0;
+    imp->map = 0;
 
     ngx_log_error(NGX_LOG_INFO, imp->request->connection->log, 0,
                   "campaign api: import: the chunk the map refused runs "
@@ -1137,8 +1131,7 @@ ngx_http_campaign_import_record(ngx_http_campaign_import_t *imp,
 
     if (rc != CMP_OK) {
         if (ci->op.status >= 500) {
-            ngx_http_campaign_import_fail(imp, ci->op.status, ci->op.code,
-                                          NULL, ci->op.message);
+            ngx_http_campaign_import_failed(imp, &ci->op);
             return;
         }
 
@@ -1212,6 +1205,34 @@ ngx_http_campaign_import_fail(ngx_http_campaign_import_t *imp,
 
     ngx_cpystrn((u_char *) imp->message, (u_char *) message,
                 sizeof(imp->message));
+}
+
+
+/*
+ * A store error of the chunk answered as the API answers one
+ * (cmp_op_store_error: 507 for a full map), and remembered as the map's
+ * when it is: such a chunk may run again in a map grown since.
+ */
+static void
+ngx_http_campaign_import_store_error(ngx_http_campaign_import_t *imp,
+    cmp_op_t *op, int rc)
+{
+    (void) cmp_op_store_error(op, rc);
+    ngx_http_campaign_import_failed(imp, op);
+}
+
+
+/* the chunk's op failed: the import stops with its answer */
+static void
+ngx_http_campaign_import_failed(ngx_http_campaign_import_t *imp,
+    cmp_op_t *op)
+{
+    if (imp->code == NULL) {
+        imp->map = op->map;
+    }
+
+    ngx_http_campaign_import_fail(imp, op->status, op->code, NULL,
+                                  op->message);
 }
 
 
