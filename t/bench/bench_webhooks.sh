@@ -89,23 +89,26 @@ fi
 # forged webhooks cost one index lookup and at most one HMAC each: the
 # API's latency is the same during a flood of them
 get="$BASE/api/channels/bwh"
+
+# the GET's p99 while wrk floods with the arguments after the first,
+# which names the file the flood's own figures go to
+p99_during() {
+    local out=$1 flood
+    shift
+    wrk -t1 -c64 -d"$(( ${DURATION:-10} + 2 ))s" "$@" > "$out" &
+    flood=$!
+    sleep 1
+    wrk -t1 -c8 -d"${DURATION:-10}s" --latency "$get" | p99
+    wait "$flood"
+}
+
 alone=$(wrk -t1 -c8 -d"${DURATION:-10}s" --latency "$get" | p99)
-wrk -t1 -c64 -d"$(( ${DURATION:-10} + 2 ))s" -s "$HERE/webhook_forged.lua" \
-    "$BASE" > "$WORK/forged.txt" &
-flood=$!
-sleep 1
-during=$(wrk -t1 -c8 -d"${DURATION:-10}s" --latency "$get" | p99)
-wait "$flood"
+during=$(p99_during "$WORK/forged.txt" -s "$HERE/webhook_forged.lua" "$BASE")
 forged=$(rps < "$WORK/forged.txt")
 
 # the same two cores flooded with nginx's cheapest answer: what any flood
 # costs the API here, the share that is not the webhooks' own
-wrk -t1 -c64 -d"$(( ${DURATION:-10} + 2 ))s" "$BASE/return200" \
-    > "$WORK/cheap.txt" &
-flood=$!
-sleep 1
-cheap=$(wrk -t1 -c8 -d"${DURATION:-10}s" --latency "$get" | p99)
-wait "$flood"
+cheap=$(p99_during "$WORK/cheap.txt" "$BASE/return200")
 
 printf '%-44s %12s %14s %9s %s\n' \
     "GET p99 ms, forged-webhook flood, $CHANNELS ch." "$during" \
