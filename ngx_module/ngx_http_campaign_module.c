@@ -593,6 +593,8 @@ ngx_http_campaign_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_campaign_main_conf_t  *mcf;
 
+    ngx_http_campaign_webhook_exit();
+
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_campaign_module);
 
     if (mcf == NULL || !mcf->store_ok) {

@@ -184,6 +184,7 @@ ngx_int_t ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
     ngx_http_campaign_main_conf_t *mcf);
 ngx_int_t ngx_http_campaign_metrics_init(ngx_conf_t *cf);
 void ngx_http_campaign_webhook_log(ngx_http_request_t *r);
+void ngx_http_campaign_webhook_exit(void);
 
 ngx_int_t ngx_http_campaign_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len, uint64_t version);

@@ -11,9 +11,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "ngx_http_campaign_module.h"
+#include "cmp_json_raw.h"
 #include "cmp_webhook.h"
 
 
@@ -26,6 +29,10 @@ typedef struct {
     size_t                       len;
     u_char                       data[4096];
 } ngx_http_campaign_webhook_key_t;
+
+
+static EVP_MAC_CTX  *ngx_http_campaign_webhook_mac_ctx;
+static ngx_uint_t    ngx_http_campaign_webhook_mac_tried;
 
 
 static ngx_int_t ngx_http_campaign_webhook_handler(ngx_http_request_t *r);
@@ -49,6 +56,10 @@ static ngx_int_t ngx_http_campaign_webhook_named(ngx_http_request_t *r,
 static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
     cmp_txn_t *txn, const char *id, size_t id_len, const char *name,
     ngx_http_campaign_webhook_key_t *key);
+static ngx_int_t ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
+    ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
+    const char *secret, size_t len);
+static EVP_MAC_CTX *ngx_http_campaign_webhook_mac(void);
 static ngx_int_t ngx_http_campaign_webhook_hmac(
     ngx_http_campaign_webhook_key_t *key, ngx_str_t *body, u_char *sig);
 static void ngx_http_campaign_webhook_skipped(ngx_http_request_t *r,
@@ -385,15 +396,14 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, cmp_txn_t *txn,
     const char                       *s;
     const cmp_provider_t             *p;
     ngx_http_campaign_main_conf_t    *mcf;
-    ngx_http_campaign_webhook_key_t  *key;
+    ngx_http_campaign_webhook_key_t  *key, buf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
     p = wh->provider;
 
-    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
-    if (key == NULL) {
-        return NGX_ERROR;
-    }
+    key = &buf;
+    ngx_str_null(&key->channel);
+    key->len = 0;
 
     wh->refused = "the payload names no known channel";
     ok = NGX_OK;
@@ -453,7 +463,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, cmp_txn_t *txn,
         ok = NGX_DECLINED;
     }
 
-    OPENSSL_cleanse(key->data, sizeof(key->data));
+    OPENSSL_cleanse(key->data, key->len);
 
     return ok;
 }
@@ -472,7 +482,7 @@ ngx_http_campaign_webhook_accept(ngx_http_request_t *r, cmp_txn_t *txn,
     ngx_int_t                         ok;
     cmp_webhook_t                    *wh;
     ngx_http_campaign_ctx_t          *ctx;
-    ngx_http_campaign_webhook_key_t  *other;
+    ngx_http_campaign_webhook_key_t  *other, buf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_campaign_module);
     wh = ctx->op.data;
@@ -502,10 +512,9 @@ ngx_http_campaign_webhook_accept(ngx_http_request_t *r, cmp_txn_t *txn,
         return NGX_OK;
     }
 
-    other = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
-    if (other == NULL) {
-        return NGX_ERROR;
-    }
+    other = &buf;
+    ngx_str_null(&other->channel);
+    other->len = 0;
 
     ok = ngx_http_campaign_webhook_secret(r, txn, id, id_len,
                                           wh->provider->signing_secret,
@@ -518,7 +527,7 @@ ngx_http_campaign_webhook_accept(ngx_http_request_t *r, cmp_txn_t *txn,
         ok = NGX_DECLINED;
     }
 
-    OPENSSL_cleanse(other->data, sizeof(other->data));
+    OPENSSL_cleanse(other->data, other->len);
 
     return ok;
 }
@@ -565,17 +574,16 @@ ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
     json_t                           *ev;
     ngx_int_t                         ok;
     ngx_str_t                         channel;
-    ngx_http_campaign_webhook_key_t  *key;
+    ngx_http_campaign_webhook_key_t  *key, buf;
 
     ok = ngx_http_campaign_webhook_named(r, txn, wh, &channel);
     if (ok != NGX_OK) {
         return ok;
     }
 
-    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
-    if (key == NULL) {
-        return NGX_ERROR;
-    }
+    key = &buf;
+    ngx_str_null(&key->channel);
+    key->len = 0;
 
     ok = ngx_http_campaign_webhook_secret(r, txn, (char *) channel.data,
                                           channel.len,
@@ -586,7 +594,7 @@ ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
         ok = ngx_http_campaign_webhook_hmac(key, body, sig);
     }
 
-    OPENSSL_cleanse(key->data, sizeof(key->data));
+    OPENSSL_cleanse(key->data, key->len);
 
     if (ok != NGX_OK) {
         return ok;
@@ -672,7 +680,7 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
     const cmp_provider_t             *p;
     ngx_http_campaign_loc_conf_t     *lcf;
     ngx_http_campaign_main_conf_t    *mcf;
-    ngx_http_campaign_webhook_key_t  *key;
+    ngx_http_campaign_webhook_key_t  *key, buf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_campaign_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
@@ -692,10 +700,9 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
                    "forbidden", NULL, "not a subscription handshake");
     }
 
-    key = ngx_pcalloc(r->pool, sizeof(ngx_http_campaign_webhook_key_t));
-    if (key == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    key = &buf;
+    ngx_str_null(&key->channel);
+    key->len = 0;
 
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
@@ -728,7 +735,7 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
         ok = NGX_ERROR;
     }
 
-    OPENSSL_cleanse(key->data, sizeof(key->data));
+    OPENSSL_cleanse(key->data, key->len);
 
     ngx_http_campaign_read_end(r);
 
@@ -757,11 +764,11 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
     ngx_http_campaign_webhook_key_t *key)
 {
     int                             rc;
-    char                            err[64];
     size_t                          len, slen;
-    json_t                         *json, *v;
+    json_t                         *v;
     ngx_int_t                       ok;
     const char                     *s;
+    cmp_json_field_t                f[1];
     ngx_http_campaign_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
@@ -778,40 +785,118 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
         return NGX_ERROR;
     }
 
-    json = cmp_json_parse(s, len, err, sizeof(err));
-    if (json == NULL) {
+    f[0].name = name;
+
+    if (cmp_json_raw_find(s, len, f, 1) != 0 || f[0].value == NULL
+        || f[0].len < 2 || f[0].value[0] != '"')
+    {
         return NGX_DECLINED;
     }
 
-    v = json_object_get(json, name);
+    /* as stored, between its quotes: read in the map, never copied */
+    if (memchr(f[0].value, '\\', f[0].len) == NULL) {
+        return ngx_http_campaign_webhook_key_set(r, key, id, id_len,
+                                                 f[0].value + 1,
+                                                 f[0].len - 2);
+    }
+
+    /* a secret with escapes: decoded, and the decoded copy cleansed */
+    v = json_loadb(f[0].value, f[0].len, JSON_DECODE_ANY, NULL);
+
     s = json_string_value(v);
     slen = json_string_length(v);
 
     ok = NGX_DECLINED;
 
-    if (s != NULL && slen > 0 && slen <= sizeof(key->data)) {
-        key->channel.data = ngx_pnalloc(r->pool, id_len);
-
-        if (key->channel.data == NULL) {
-            ok = NGX_ERROR;
-
-        } else {
-            ngx_memcpy(key->channel.data, id, id_len);
-            key->channel.len = id_len;
-            ngx_memcpy(key->data, s, slen);
-            key->len = slen;
-            ok = NGX_OK;
-        }
-    }
-
     if (s != NULL) {
-        /* the parsed copy held the secret: do not leave it in the heap */
+        ok = ngx_http_campaign_webhook_key_set(r, key, id, id_len, s, slen);
         OPENSSL_cleanse((void *) s, slen);
     }
 
-    json_decref(json);
+    json_decref(v);
 
     return ok;
+}
+
+
+static ngx_int_t
+ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
+    ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
+    const char *secret, size_t len)
+{
+    if (len == 0 || len > sizeof(key->data)) {
+        return NGX_DECLINED;
+    }
+
+    key->channel.data = ngx_pnalloc(r->pool, id_len);
+    if (key->channel.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(key->channel.data, id, id_len);
+    key->channel.len = id_len;
+    ngx_memcpy(key->data, secret, len);
+    key->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * One HMAC context a worker, keyed anew for each request.  HMAC() looks
+ * the MAC and its digest up by name on every call, in OpenSSL 3 several
+ * times the cost of hashing a webhook's body; the context keeps both.
+ * NULL when OpenSSL refused: HMAC() is used instead.
+ */
+static EVP_MAC_CTX *
+ngx_http_campaign_webhook_mac(void)
+{
+    EVP_MAC      *mac;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+
+    if (ngx_http_campaign_webhook_mac_ctx != NULL
+        || ngx_http_campaign_webhook_mac_tried)
+    {
+        return ngx_http_campaign_webhook_mac_ctx;
+    }
+
+    ngx_http_campaign_webhook_mac_tried = 1;
+
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    /* the context holds its own reference to the MAC */
+    ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+
+    ngx_http_campaign_webhook_mac_ctx = ctx;
+
+    return ctx;
+}
+
+
+void
+ngx_http_campaign_webhook_exit(void)
+{
+    /* it holds the last key's derived pads: freed, OpenSSL cleanses them */
+    EVP_MAC_CTX_free(ngx_http_campaign_webhook_mac_ctx);
+    ngx_http_campaign_webhook_mac_ctx = NULL;
 }
 
 
@@ -820,24 +905,38 @@ static ngx_int_t
 ngx_http_campaign_webhook_hmac(ngx_http_campaign_webhook_key_t *key,
     ngx_str_t *body, u_char *sig)
 {
-    ngx_int_t     ok;
-    unsigned int  md_len;
+    size_t        md_len;
     u_char        md[EVP_MAX_MD_SIZE];
+    ngx_int_t     ok;
+    unsigned int  n;
+    EVP_MAC_CTX  *mac;
 
     ok = NGX_DECLINED;
+    md_len = 0;
+    mac = ngx_http_campaign_webhook_mac();
 
-    if (HMAC(EVP_sha256(), key->data, (int) key->len, body->data, body->len,
-             md, &md_len)
-        != NULL)
-    {
-        if (md_len == NGX_HTTP_CAMPAIGN_SIG_LEN
-            && CRYPTO_memcmp(md, sig, NGX_HTTP_CAMPAIGN_SIG_LEN) == 0)
+    if (mac != NULL) {
+        if (EVP_MAC_init(mac, key->data, key->len, NULL) != 1
+            || EVP_MAC_update(mac, body->data, body->len) != 1
+            || EVP_MAC_final(mac, md, &md_len, sizeof(md)) != 1)
         {
-            ok = NGX_OK;
+            md_len = 0;
         }
 
-        OPENSSL_cleanse(md, sizeof(md));
+    } else if (HMAC(EVP_sha256(), key->data, (int) key->len, body->data,
+                    body->len, md, &n)
+               != NULL)
+    {
+        md_len = n;
     }
+
+    if (md_len == NGX_HTTP_CAMPAIGN_SIG_LEN
+        && CRYPTO_memcmp(md, sig, NGX_HTTP_CAMPAIGN_SIG_LEN) == 0)
+    {
+        ok = NGX_OK;
+    }
+
+    OPENSSL_cleanse(md, sizeof(md));
 
     return ok;
 }

@@ -131,6 +131,7 @@ our %B = (
     apps       => batch(['1001', st('wamid.X1', 'delivered')],
                         ['3003', st('wamid.X3', 'delivered')],
                         ['4004', st('wamid.X4', 'delivered')]),
+    five       => wa(st('wamid.X5', 'delivered'), '5005'),
 );
 
 CampaignTest::defaults(more_headers => undef, config => <<'_EOC_');
@@ -671,3 +672,22 @@ Test::More::unlike($in, qr/wamid.X4/, "not wa4");
 --- request
 GET /api/channels/wa4
 --- error_code: 200
+
+
+
+=== TEST 33: a secret with a quote and a backslash signs as it was given
+--- init
+CampaignTest::api(POST => '/channels', {id => 'wa5', name => 'WA5', type => 'whatsapp', whatsapp => {waba_id => '1', phone_number_id => '5005', access_token => 't', app_secret => 'q"uo\\te'}});
+--- more_headers eval
+[main::sig($::B{five}, 'q\\"uo\\\\te'), main::sig($::B{five}, 'q"uo\\te'),
+ ""]
+--- pipelined_requests eval
+["POST /webhooks/whatsapp\n$::B{five}",
+ "POST /webhooks/whatsapp\n$::B{five}",
+ "GET /api/channels/wa5"]
+--- error_code eval
+[401, 200, 200]
+--- response_body_like eval
+[qr/invalid_signature/, qr/^\{"ok":true\}$/, qr/"app_secret_set":true/]
+--- no_error_log
+[error]
