@@ -1270,28 +1270,39 @@ cmp_dispatch_throttled(cmp_dispatch_answer_t *x)
 static int
 cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
 {
-    int                rc;
-    char               detail[sizeof(x->a.error) + 40], num[24];
-    json_t            *body;
-    cmp_op_t           op;
-    cmp_chan_t        *c;
-    cmp_message_view_t    *m;
-    cmp_json_field_t   set[1];
+    int                  rc;
+    char                 detail[sizeof(x->a.error) + 40], num[24], qs[24];
+    json_t              *body;
+    uint64_t             seq;
+    cmp_op_t             op;
+    cmp_chan_t          *c;
+    cmp_message_view_t  *m;
+    cmp_json_field_t     set[2];
 
     c = x->c;
     m = &x->m;
+
+    rc = cmp_queue_seq_peek(x->d->st, x->txn, &seq);
+    if (rc != 0) {
+        return rc;
+    }
 
     set[0].name = "attempts";
     set[0].value = num;
     set[0].len = snprintf(num, sizeof(num), "%lld",
                           (long long) m->attempts - 1);
 
+    /* back in the queue: the record names the entry it gets */
+    set[1].name = CMP_QUEUE_SEQ_FIELD;
+    set[1].value = qs;
+    set[1].len = snprintf(qs, sizeof(qs), "%llu", (unsigned long long) seq);
+
     rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
-                              x->len, m, "queued", set, 1, x->now_ms / 1000);
+                              x->len, m, "queued", set, 2, x->now_ms / 1000);
 
     if (rc == 0) {
-        rc = cmp_queue_requeue(x->d->st, x->txn, c->id, m->lane, x->s->mkey,
-                               x->s->mklen);
+        rc = cmp_queue_put_peeked(x->d->st, x->txn, c->id, m->lane,
+                                  x->s->mkey, x->s->mklen, seq);
     }
 
     if (rc == 0 && c->ok) {

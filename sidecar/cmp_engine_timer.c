@@ -5,6 +5,7 @@
  */
 
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,11 +264,13 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
 {
     int                rc;
     char               status[CMP_MESSAGE_STATUS_MAX + 1];
-    char               channel[CMP_ID_MAX + 1];
+    char               channel[CMP_ID_MAX + 1], num[24];
     size_t             len;
     int64_t            lane;
+    uint64_t           seq;
+    cmp_text_t         out;
     const char        *rec;
-    cmp_json_field_t   f[3];
+    cmp_json_field_t   f[3], set[1];
 
     /*
      * Purged since, with its campaign, or unreadable: its timer is gone
@@ -297,10 +300,30 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
 
     lane = cmp_json_raw_value_int(f[2].value, f[2].len);
 
-    rc = cmp_queue_requeue(e->st, txn, channel,
-                           (lane == CMP_LANE_BULK) ? CMP_LANE_BULK
-                                                   : CMP_LANE_CONVERSATION,
-                           key, klen);
+    rc = cmp_queue_seq_peek(e->st, txn, &seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* the record as read, with the entry it gets: one read, one write */
+    set[0].name = CMP_QUEUE_SEQ_FIELD;
+    set[0].value = num;
+    set[0].len = snprintf(num, sizeof(num), "%llu", (unsigned long long) seq);
+
+    if (cmp_text_init(&out, len + 64) != 0) {
+        return ENOMEM;
+    }
+
+    rc = cmp_message_rewrite(e->st, txn, key, klen, rec, len, NULL, NULL,
+                             set, 1, &out);
+    cmp_text_free(&out);
+
+    if (rc == 0) {
+        rc = cmp_queue_put_peeked(e->st, txn, channel,
+                                  (lane == CMP_LANE_BULK)
+                                  ? CMP_LANE_BULK : CMP_LANE_CONVERSATION,
+                                  key, klen, seq);
+    }
 
     if (rc == 0) {
         e->cd->queued = 1;

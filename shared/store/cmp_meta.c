@@ -98,6 +98,30 @@ cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
     int       rc;
     uint64_t  v;
 
+    rc = cmp_seq_peek(st, txn, name, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = cmp_meta_put_u64(st, txn, name, v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *value = v;
+
+    return 0;
+}
+
+
+/* the value cmp_seq_next() gives next, read and not taken */
+int
+cmp_seq_peek(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *value)
+{
+    int       rc;
+    uint64_t  v;
+
     rc = cmp_meta_get_u64(st, txn, name, &v);
 
     if (rc == MDB_NOTFOUND) {
@@ -107,14 +131,7 @@ cmp_seq_next(cmp_store_t *st, MDB_txn *txn, const char *name,
         return rc;
     }
 
-    v++;
-
-    rc = cmp_meta_put_u64(st, txn, name, v);
-    if (rc != 0) {
-        return rc;
-    }
-
-    *value = v;
+    *value = v + 1;
 
     return 0;
 }

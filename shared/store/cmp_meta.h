@@ -68,6 +68,8 @@ int cmp_meta_campaignd(cmp_store_t *st, cmp_txn_t *txn,
     cmp_campaignd_meta_t *cd);
 int cmp_seq_next(cmp_store_t *st, cmp_txn_t *txn, const char *name,
     uint64_t *value);
+int cmp_seq_peek(cmp_store_t *st, cmp_txn_t *txn, const char *name,
+    uint64_t *value);
 int cmp_id_generate(cmp_store_t *st, cmp_txn_t *txn, const cmp_kind_t *kind,
     char *buf, size_t *len);
 void cmp_seq_init(cmp_seq_t *seq, const char *use, const cmp_kind_t *kind);

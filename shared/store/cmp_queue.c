@@ -40,7 +40,7 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
         return CMP_BAD_VALSIZE;
     }
 
-    rc = cmp_seq_next(st, txn, "campaignd_queue", &seq);
+    rc = cmp_seq_next(st, txn, CMP_QUEUE_SEQ_NAME, &seq);
     if (rc != 0) {
         return rc;
     }
@@ -62,27 +62,37 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
 }
 
 
-/* a stored message queued again, the new entry's seq in its record */
 int
-cmp_queue_requeue(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
-    int lane, const unsigned char *mkey, size_t mlen)
+cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq)
+{
+    return cmp_seq_peek(st, txn, CMP_QUEUE_SEQ_NAME, seq);
+}
+
+
+int
+cmp_queue_put_peeked(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
+    int lane, const unsigned char *mkey, size_t mlen, uint64_t seq)
 {
     int               rc;
     char              num[24];
-    uint64_t          seq;
+    uint64_t          taken;
     cmp_json_field_t  set[1];
 
-    rc = cmp_queue_put(st, txn, channel, lane, mkey, mlen, &seq);
-    if (rc != 0) {
+    rc = cmp_queue_put(st, txn, channel, lane, mkey, mlen, &taken);
+
+    if (rc != 0 || taken == seq) {
         return rc;
     }
 
+    /* another entry was put in between: the record names this one */
     set[0].name = CMP_QUEUE_SEQ_FIELD;
     set[0].value = num;
-    set[0].len = snprintf(num, sizeof(num), "%llu", (unsigned long long) seq);
+    set[0].len = snprintf(num, sizeof(num), "%llu",
+                          (unsigned long long) taken);
 
     return cmp_message_patch(st, txn, mkey, mlen, set, 1);
 }
+
 
 /*
  * The entry cmp_queue_put() made for the message mkey with seq, in

@@ -32,6 +32,9 @@
 #define CMP_QUEUE_SEQ_FIELD     "queue_seq"
 #define CMP_RETRY_AT_FIELD      "retry_at_ms"
 
+/* the meta sequence the entries' seqs come from */
+#define CMP_QUEUE_SEQ_NAME      "campaignd_queue"
+
 /* a queue entry's own key, at most: channel NUL lane be64-seq */
 #define CMP_QUEUE_KEY_MAX       (CMP_ID_MAX + 16)
 
@@ -56,8 +59,17 @@ typedef struct {
 /* *seq: the entry's sequence, which the message's record keeps */
 int cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
     int lane, const unsigned char *mkey, size_t mlen, uint64_t *seq);
-int cmp_queue_requeue(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
-    int lane, const unsigned char *mkey, size_t mlen);
+
+/*
+ * A stored message queued again with its record written once: the caller
+ * peeks the seq the entry will take, stores the record with it (the
+ * CMP_QUEUE_SEQ_FIELD member) from what it read, and only then puts the
+ * entry, as a write may move what a read returned.
+ */
+int cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq);
+int cmp_queue_put_peeked(cmp_store_t *st, cmp_txn_t *txn,
+    const char *channel, int lane, const unsigned char *mkey, size_t mlen,
+    uint64_t seq);
 int cmp_queue_del_message(cmp_store_t *st, cmp_txn_t *txn,
     const char *channel, uint64_t seq, const unsigned char *mkey,
     size_t mlen, int *removed);

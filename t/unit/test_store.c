@@ -1994,6 +1994,76 @@ test_purge_shared_dbs(void **state)
 
 
 /*
+ * A message queued again with its record written once: the peeked seq is
+ * the one the entry takes, so the record names it; when another entry
+ * was put in between, the record is patched to the one it got.
+ */
+static void
+test_queue_put_peeked(void **state)
+{
+    char                json[200];
+    size_t              klen, len, n;
+    uint64_t            peek, seq, other;
+    cmp_txn_t          *txn;
+    cmp_val_t           k, v;
+    const char         *rec;
+    unsigned char       key[CMP_MESSAGE_KEY_MAX], qkey[CMP_QUEUE_KEY_MAX];
+    cmp_json_field_t    f[1];
+    test_env_t         *env = *state;
+
+    klen = test_mkey(key, "c1", 1, "li");
+    snprintf(json, sizeof(json), "{\"channel_id\":\"wa\","
+             "\"status\":\"queued\",\"queue_seq\":0}");
+
+    txn = test_txn(env);
+    assert_int_equal(cmp_message_put(&env->store, txn, key, klen, NULL,
+                                     "queued", json, strlen(json)), 0);
+
+    /* a store that never queued: the first seq is 1 */
+    assert_int_equal(cmp_queue_seq_peek(&env->store, txn, &peek), 0);
+    assert_int_equal(peek, 1);
+    assert_int_equal(cmp_queue_put_peeked(&env->store, txn, "wa", 1, key,
+                                          klen, peek), 0);
+
+    /* the record was not touched: it still names 0, as the caller wrote */
+    assert_int_equal(cmp_message_get(&env->store, txn, key, klen, &rec,
+                                     &len), 0);
+    f[0].name = CMP_QUEUE_SEQ_FIELD;
+    assert_int_equal(cmp_json_raw_find(rec, len, f, 1), 0);
+    assert_int_equal(cmp_json_raw_value_int(f[0].value, f[0].len), 0);
+
+    /* the entry is at the peeked seq */
+    n = strlen("wa");
+    memcpy(qkey, "wa", n);
+    qkey[n++] = '\0';
+    qkey[n++] = 1;
+    cmp_be64_put(qkey + n, peek);
+    k.mv_data = qkey;
+    k.mv_size = n + 8;
+    assert_int_equal(cmp_db_get(&env->store, txn, CMP_DB_QUEUE, &k, &v), 0);
+    assert_int_equal(v.mv_size, klen);
+    assert_memory_equal(v.mv_data, key, klen);
+
+    /* a peek gone stale: another entry took it first */
+    assert_int_equal(cmp_queue_seq_peek(&env->store, txn, &peek), 0);
+    assert_int_equal(peek, 2);
+    assert_int_equal(cmp_queue_put(&env->store, txn, "wb", 1, key, klen,
+                                   &other), 0);
+    assert_int_equal(other, 2);
+    assert_int_equal(cmp_queue_put_peeked(&env->store, txn, "wa", 1, key,
+                                          klen, peek), 0);
+
+    assert_int_equal(cmp_message_get(&env->store, txn, key, klen, &rec,
+                                     &len), 0);
+    assert_int_equal(cmp_json_raw_find(rec, len, f, 1), 0);
+    seq = (uint64_t) cmp_json_raw_value_int(f[0].value, f[0].len);
+    assert_int_equal(seq, 3);
+
+    test_commit(txn);
+}
+
+
+/*
  * What a campaign that ran leaves, as campaignd writes it: n sent
  * messages (provider ids "w<campaign>.<i>") with their counters, one
  * in flight, one queued on channel "wa" with a retry timer; n or 5
@@ -2860,6 +2930,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_purge_chunks,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_shared_dbs, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_put_peeked, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_purge_test_sends,
                                         test_setup, test_teardown),
