@@ -9,10 +9,15 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/opensslv.h>
 #include <openssl/crypto.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+#include <openssl/core_names.h>
+#define NGX_HTTP_CAMPAIGN_EVP_MAC  1
+#endif
 
 #include "ngx_http_campaign_module.h"
 #include "cmp_json_raw.h"
@@ -33,8 +38,13 @@ typedef struct {
 } ngx_http_campaign_webhook_key_t;
 
 
-static EVP_MAC_CTX  *ngx_http_campaign_webhook_mac_ctx;
-static ngx_uint_t    ngx_http_campaign_webhook_mac_tried;
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
+static EVP_MAC_CTX   *ngx_http_campaign_webhook_mac_ctx;
+static ngx_uint_t     ngx_http_campaign_webhook_mac_tried;
+
+/* after each use it is keyed with this: no secret stays in the worker */
+static const u_char   ngx_http_campaign_webhook_no_key[1];
+#endif
 
 
 static ngx_int_t ngx_http_campaign_webhook_handler(ngx_http_request_t *r);
@@ -61,7 +71,9 @@ static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
 static ngx_int_t ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
     ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
     const char *secret, size_t len);
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
 static EVP_MAC_CTX *ngx_http_campaign_webhook_mac(void);
+#endif
 static ngx_int_t ngx_http_campaign_webhook_hmac(
     ngx_http_campaign_webhook_key_t *key, ngx_str_t *body, u_char *sig);
 static void ngx_http_campaign_webhook_skipped(ngx_http_request_t *r,
@@ -795,14 +807,17 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
         return NGX_DECLINED;
     }
 
-    /* as stored, between its quotes: read in the map, never copied */
+    /* as stored, between its quotes: copied from the map into the key */
     if (memchr(f[0].value, '\\', f[0].len) == NULL) {
         return ngx_http_campaign_webhook_key_set(r, key, id, id_len,
                                                  f[0].value + 1,
                                                  f[0].len - 2);
     }
 
-    /* a secret with escapes: decoded, and the decoded copy cleansed */
+    /*
+     * A secret with escapes: decoded by jansson and its decoded copy
+     * cleansed; jansson's own reading buffer is freed as it is.
+     */
     v = json_loadb(f[0].value, f[0].len, JSON_DECODE_ANY, NULL);
 
     s = json_string_value(v);
@@ -844,11 +859,13 @@ ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
 }
 
 
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
+
 /*
  * One HMAC context a worker, keyed anew for each request.  HMAC() looks
  * the MAC and its digest up by name on every call, in OpenSSL 3 several
  * times the cost of hashing a webhook's body; the context keeps both.
- * NULL when OpenSSL refused: HMAC() is used instead.
+ * NULL when OpenSSL refused: HMAC() is used instead, as before OpenSSL 3.
  */
 static EVP_MAC_CTX *
 ngx_http_campaign_webhook_mac(void)
@@ -892,13 +909,16 @@ ngx_http_campaign_webhook_mac(void)
     return ctx;
 }
 
+#endif
+
 
 void
 ngx_http_campaign_webhook_exit(void)
 {
-    /* it holds the last key's derived pads: freed, OpenSSL cleanses them */
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
     EVP_MAC_CTX_free(ngx_http_campaign_webhook_mac_ctx);
     ngx_http_campaign_webhook_mac_ctx = NULL;
+#endif
 }
 
 
@@ -911,10 +931,14 @@ ngx_http_campaign_webhook_hmac(ngx_http_campaign_webhook_key_t *key,
     u_char        md[EVP_MAX_MD_SIZE];
     ngx_int_t     ok;
     unsigned int  n;
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
     EVP_MAC_CTX  *mac;
+#endif
 
     ok = NGX_DECLINED;
     md_len = 0;
+
+#if (NGX_HTTP_CAMPAIGN_EVP_MAC)
     mac = ngx_http_campaign_webhook_mac();
 
     if (mac != NULL) {
@@ -925,9 +949,23 @@ ngx_http_campaign_webhook_hmac(ngx_http_campaign_webhook_key_t *key,
             md_len = 0;
         }
 
-    } else if (HMAC(EVP_sha256(), key->data, (int) key->len, body->data,
-                    body->len, md, &n)
-               != NULL)
+        /*
+         * The context keeps a copy of its key until it is keyed again,
+         * and a worker's core dump would show it: keyed with none now.
+         */
+        if (EVP_MAC_init(mac, ngx_http_campaign_webhook_no_key,
+                         sizeof(ngx_http_campaign_webhook_no_key), NULL)
+            != 1)
+        {
+            EVP_MAC_CTX_free(mac);
+            ngx_http_campaign_webhook_mac_ctx = NULL;
+        }
+
+    } else
+#endif
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, body->data, body->len,
+             md, &n)
+        != NULL)
     {
         md_len = n;
     }

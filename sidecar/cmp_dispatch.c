@@ -1282,23 +1282,24 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
     c = x->c;
     m = &x->m;
 
+    /* back in the queue: the record names the entry it gets */
     rc = cmp_queue_seq_peek(x->d->st, x->txn, &seq);
-    if (rc != 0) {
-        return rc;
-    }
 
     set[0].name = "attempts";
     set[0].value = num;
     set[0].len = snprintf(num, sizeof(num), "%lld",
                           (long long) m->attempts - 1);
 
-    /* back in the queue: the record names the entry it gets */
     set[1].name = CMP_QUEUE_SEQ_FIELD;
     set[1].value = qs;
-    set[1].len = snprintf(qs, sizeof(qs), "%llu", (unsigned long long) seq);
+    set[1].len = snprintf(qs, sizeof(qs), "%llu",
+                          (unsigned long long) (rc == 0 ? seq : 0));
 
-    rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen, x->rec,
-                              x->len, m, "queued", set, 2, x->now_ms / 1000);
+    if (rc == 0) {
+        rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen,
+                                  x->rec, x->len, m, "queued", set, 2,
+                                  x->now_ms / 1000);
+    }
 
     if (rc == 0) {
         rc = cmp_queue_put_peeked(x->d->st, x->txn, c->id, m->lane,
