@@ -203,6 +203,9 @@ like($d->{last_error}, qr/190/, 'last_error says why');
 $d = stats('ca');
 is($d->{failed}, 0, 'no message failed');
 is($d->{queued}, 4, 'all four stay queued');
+my $ctl = $ENV{CMP_STORECTL} || 'build/cmp-storectl';
+is(`$ctl '@{[store_dir()]}' queued ca`, "queued 4 named 4\n",
+   'each record names its queue entry, the refused ones\' new one too');
 my $bad = grep { m{^/wa/auth/} } ::mock_lines();
 ok($bad <= 4, "at most the requests in flight were tried ($bad)");
 ($s, $d) = api(PATCH => '/channels/auth', {whatsapp => {access_token => 'good'}});

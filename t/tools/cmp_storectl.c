@@ -14,7 +14,9 @@
 #include "cmp_counter.h"
 #include "cmp_funnel.h"
 #include "cmp_inbox.h"
+#include "cmp_json_raw.h"
 #include "cmp_message.h"
+#include "cmp_queue.h"
 
 
 typedef struct {
@@ -33,6 +35,9 @@ static int cmp_storectl_inbox_line(void *ctx, uint64_t seq, const char *json,
     size_t len);
 static int cmp_storectl_meta(cmp_op_t *op);
 static int cmp_storectl_messages(cmp_op_t *op);
+static int cmp_storectl_queued(cmp_store_t *st, const char *campaign);
+static int cmp_storectl_entry(cmp_store_t *st, cmp_txn_t *txn,
+    const cmp_val_t *mk, const char *rec, size_t len);
 static int cmp_storectl_left(cmp_store_t *st, const char *id);
 static int cmp_storectl_names(const cmp_val_t *k, const cmp_val_t *v,
     cmp_db_e db, const char *id, size_t len);
@@ -361,6 +366,105 @@ cmp_storectl_names(const cmp_val_t *k, const cmp_val_t *v, cmp_db_e db,
 }
 
 
+/*
+ * The queued messages of a campaign, by whether their record's queue_seq
+ * names a queue entry that names them back, as a purge expects to find
+ * it without walking the queue: "queued N named M", one line.
+ */
+static int
+cmp_storectl_queued(cmp_store_t *st, const char *campaign)
+{
+    int            rc;
+    size_t         len;
+    uint64_t       queued, named;
+    cmp_txn_t     *txn;
+    cmp_val_t      k, v;
+    cmp_cursor_t  *cur;
+
+    len = strlen(campaign);
+
+    rc = cmp_store_txn_begin(st, NULL, CMP_RDONLY, &txn);
+    if (rc != 0 || cmp_cursor_open(st, txn, CMP_DB_MESSAGES, &cur) != 0) {
+        fprintf(stderr, "cannot read the ledger\n");
+        return 1;
+    }
+
+    queued = 0;
+    named = 0;
+
+    for (rc = cmp_cursor_get(cur, &k, &v, CMP_FIRST);
+         rc == 0;
+         rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT))
+    {
+        if (k.mv_size <= len || memcmp(k.mv_data, campaign, len) != 0
+            || ((const char *) k.mv_data)[len] != '\0'
+            || memmem(v.mv_data, v.mv_size, "\"status\":\"queued\"", 17)
+               == NULL)
+        {
+            continue;
+        }
+
+        queued++;
+        named += cmp_storectl_entry(st, txn, &k, v.mv_data, v.mv_size);
+    }
+
+    cmp_cursor_close(cur);
+    cmp_txn_abort(txn);
+
+    printf("queued %llu named %llu\n", (unsigned long long) queued,
+           (unsigned long long) named);
+
+    return 0;
+}
+
+
+/* 1: the entry at the record's channel and queue_seq, either lane, is mk */
+static int
+cmp_storectl_entry(cmp_store_t *st, cmp_txn_t *txn, const cmp_val_t *mk,
+    const char *rec, size_t len)
+{
+    int               lane;
+    char              channel[CMP_ID_MAX + 1];
+    size_t            n;
+    int64_t           seq;
+    cmp_val_t         k, v;
+    unsigned char     key[CMP_QUEUE_KEY_MAX];
+    cmp_json_field_t  f[2];
+
+    f[0].name = "channel_id";
+    f[1].name = CMP_QUEUE_SEQ_FIELD;
+
+    if (cmp_json_raw_find(rec, len, f, 2) != 0 || f[1].value == NULL
+        || cmp_json_raw_value_string(f[0].value, f[0].len, channel,
+                                     sizeof(channel)) != 0)
+    {
+        return 0;
+    }
+
+    seq = cmp_json_raw_value_int(f[1].value, f[1].len);
+    n = strlen(channel);
+
+    memcpy(key, channel, n + 1);
+    cmp_be64_put(key + n + 2, (uint64_t) seq);
+
+    k.mv_data = key;
+    k.mv_size = n + 2 + 8;
+
+    for (lane = CMP_LANE_CONVERSATION; lane <= CMP_LANE_BULK; lane++) {
+        key[n + 1] = (unsigned char) lane;
+
+        if (cmp_db_get(st, txn, CMP_DB_QUEUE, &k, &v) == 0
+            && v.mv_size == mk->mv_size
+            && memcmp(v.mv_data, mk->mv_data, v.mv_size) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* many campaigns in one transaction: benchmarks set up thousands */
 static int
 cmp_storectl_many(cmp_store_t *st, cmp_op_t *op)
@@ -433,7 +537,9 @@ main(int argc, char **argv)
         return rc;
     }
 
-    if (argc == 4 && strcmp(argv[2], "left") == 0) {
+    if (argc == 4
+        && (strcmp(argv[2], "left") == 0 || strcmp(argv[2], "queued") == 0))
+    {
         if (cmp_store_open(&st, argv[1], 1UL << 30, 1024, err, sizeof(err))
             != 0)
         {
@@ -441,7 +547,8 @@ main(int argc, char **argv)
             return 1;
         }
 
-        rc = cmp_storectl_left(&st, argv[3]);
+        rc = (argv[2][0] == 'l') ? cmp_storectl_left(&st, argv[3])
+                                 : cmp_storectl_queued(&st, argv[3]);
         cmp_store_close(&st);
 
         return rc;
@@ -458,6 +565,7 @@ main(int argc, char **argv)
                 "NODE STEP STATUS [PROVIDER_ID [CHANNEL]]\n"
                 "       cmp-storectl STORE inbox\n"
                 "       cmp-storectl STORE left ID\n"
+                "       cmp-storectl STORE queued CAMPAIGN\n"
                 "       cmp-storectl STORE meta NAME VALUE|now-SECONDS\n"
                 "       cmp-storectl STORE messages CAMPAIGN RUN N "
                 "CHANNEL\n");
