@@ -34,7 +34,7 @@
 typedef struct {
     ngx_str_t                    channel;
     size_t                       len;
-    u_char                       data[4096];
+    u_char                       data[4096 + 1];    /* and its NUL */
 } ngx_http_campaign_webhook_key_t;
 
 
@@ -68,9 +68,8 @@ static ngx_int_t ngx_http_campaign_webhook_named(ngx_http_request_t *r,
 static ngx_int_t ngx_http_campaign_webhook_secret(ngx_http_request_t *r,
     cmp_txn_t *txn, const char *id, size_t id_len, const char *name,
     ngx_http_campaign_webhook_key_t *key);
-static ngx_int_t ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
-    ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
-    const char *secret, size_t len);
+static ngx_http_campaign_webhook_key_t *ngx_http_campaign_webhook_key_init(
+    ngx_http_campaign_webhook_key_t *key);
 #if (NGX_HTTP_CAMPAIGN_EVP_MAC)
 static EVP_MAC_CTX *ngx_http_campaign_webhook_mac(void);
 #endif
@@ -415,9 +414,7 @@ ngx_http_campaign_webhook_route(ngx_http_request_t *r, cmp_txn_t *txn,
     mcf = ngx_http_get_module_main_conf(r, ngx_http_campaign_module);
     p = wh->provider;
 
-    key = &buf;
-    ngx_str_null(&key->channel);
-    key->len = 0;
+    key = ngx_http_campaign_webhook_key_init(&buf);
 
     wh->refused = "the payload names no known channel";
     ok = NGX_OK;
@@ -526,9 +523,7 @@ ngx_http_campaign_webhook_accept(ngx_http_request_t *r, cmp_txn_t *txn,
         return NGX_OK;
     }
 
-    other = &buf;
-    ngx_str_null(&other->channel);
-    other->len = 0;
+    other = ngx_http_campaign_webhook_key_init(&buf);
 
     ok = ngx_http_campaign_webhook_secret(r, txn, id, id_len,
                                           wh->provider->signing_secret,
@@ -595,9 +590,7 @@ ngx_http_campaign_webhook_signer(ngx_http_request_t *r, cmp_txn_t *txn,
         return ok;
     }
 
-    key = &buf;
-    ngx_str_null(&key->channel);
-    key->len = 0;
+    key = ngx_http_campaign_webhook_key_init(&buf);
 
     ok = ngx_http_campaign_webhook_secret(r, txn, (char *) channel.data,
                                           channel.len,
@@ -714,9 +707,7 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
                    "forbidden", NULL, "not a subscription handshake");
     }
 
-    key = &buf;
-    ngx_str_null(&key->channel);
-    key->len = 0;
+    key = ngx_http_campaign_webhook_key_init(&buf);
 
     txn = ngx_http_campaign_read_begin(r);
     if (txn == NULL) {
@@ -771,6 +762,17 @@ ngx_http_campaign_webhook_verify(ngx_http_request_t *r)
 }
 
 
+/* an empty key: nothing of its 4 KB is cleared but what a secret fills */
+static ngx_http_campaign_webhook_key_t *
+ngx_http_campaign_webhook_key_init(ngx_http_campaign_webhook_key_t *key)
+{
+    ngx_str_null(&key->channel);
+    key->len = 0;
+
+    return key;
+}
+
+
 /* a channel's secret called name, into key; NGX_DECLINED: it has none */
 static ngx_int_t
 ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
@@ -778,9 +780,7 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
     ngx_http_campaign_webhook_key_t *key)
 {
     int                             rc;
-    size_t                          len, slen;
-    json_t                         *v;
-    ngx_int_t                       ok;
+    size_t                          len;
     const char                     *s;
     cmp_json_field_t                f[1];
     ngx_http_campaign_main_conf_t  *mcf;
@@ -799,51 +799,19 @@ ngx_http_campaign_webhook_secret(ngx_http_request_t *r, cmp_txn_t *txn,
         return NGX_ERROR;
     }
 
+    /* read in place, unescaped straight into the key */
     f[0].name = name;
 
-    if (cmp_json_raw_find(s, len, f, 1) != 0 || f[0].value == NULL
-        || f[0].len < 2 || f[0].value[0] != '"')
+    if (cmp_json_raw_find(s, len, f, 1) != 0
+        || cmp_json_raw_value_string(f[0].value, f[0].len,
+                                     (char *) key->data, sizeof(key->data))
+           != 0
+        || key->data[0] == '\0')
     {
         return NGX_DECLINED;
     }
 
-    /* as stored, between its quotes: copied from the map into the key */
-    if (memchr(f[0].value, '\\', f[0].len) == NULL) {
-        return ngx_http_campaign_webhook_key_set(r, key, id, id_len,
-                                                 f[0].value + 1,
-                                                 f[0].len - 2);
-    }
-
-    /*
-     * A secret with escapes: decoded by jansson and its decoded copy
-     * cleansed; jansson's own reading buffer is freed as it is.
-     */
-    v = json_loadb(f[0].value, f[0].len, JSON_DECODE_ANY, NULL);
-
-    s = json_string_value(v);
-    slen = json_string_length(v);
-
-    ok = NGX_DECLINED;
-
-    if (s != NULL) {
-        ok = ngx_http_campaign_webhook_key_set(r, key, id, id_len, s, slen);
-        OPENSSL_cleanse((void *) s, slen);
-    }
-
-    json_decref(v);
-
-    return ok;
-}
-
-
-static ngx_int_t
-ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
-    ngx_http_campaign_webhook_key_t *key, const char *id, size_t id_len,
-    const char *secret, size_t len)
-{
-    if (len == 0 || len > sizeof(key->data)) {
-        return NGX_DECLINED;
-    }
+    key->len = ngx_strlen(key->data);
 
     key->channel.data = ngx_pnalloc(r->pool, id_len);
     if (key->channel.data == NULL) {
@@ -852,8 +820,6 @@ ngx_http_campaign_webhook_key_set(ngx_http_request_t *r,
 
     ngx_memcpy(key->channel.data, id, id_len);
     key->channel.len = id_len;
-    ngx_memcpy(key->data, secret, len);
-    key->len = len;
 
     return NGX_OK;
 }

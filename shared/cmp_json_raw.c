@@ -254,6 +254,9 @@ cmp_json_raw_value_string(const char *v, size_t n, char *dst, size_t size)
     }
 
     memcpy(dst, json_string_value(s), json_string_length(s) + 1);
+
+    /* what is read this way may be a secret: its decoded copy cleared */
+    explicit_bzero((char *) json_string_value(s), json_string_length(s));
     json_decref(s);
 
     return 0;
