@@ -1271,29 +1271,24 @@ static int
 cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
 {
     int                  rc;
-    char                 detail[sizeof(x->a.error) + 40], num[24], qs[24];
+    char                 detail[sizeof(x->a.error) + 40], num[24];
     json_t              *body;
-    uint64_t             seq;
     cmp_op_t             op;
     cmp_chan_t          *c;
+    cmp_queue_peek_t     peek;
     cmp_message_view_t  *m;
     cmp_json_field_t     set[2];
 
     c = x->c;
     m = &x->m;
 
-    /* back in the queue: the record names the entry it gets */
-    rc = cmp_queue_seq_peek(x->d->st, x->txn, &seq);
-
     set[0].name = "attempts";
     set[0].value = num;
     set[0].len = snprintf(num, sizeof(num), "%lld",
                           (long long) m->attempts - 1);
 
-    set[1].name = CMP_QUEUE_SEQ_FIELD;
-    set[1].value = qs;
-    set[1].len = snprintf(qs, sizeof(qs), "%llu",
-                          (unsigned long long) (rc == 0 ? seq : 0));
+    /* back in the queue: the record names the entry it gets */
+    rc = cmp_queue_seq_peek(x->d->st, x->txn, &peek, &set[1]);
 
     if (rc == 0) {
         rc = cmp_dispatch_rewrite(x->d, x->txn, x->s->mkey, x->s->mklen,
@@ -1303,7 +1298,7 @@ cmp_dispatch_blocked(cmp_dispatch_answer_t *x)
 
     if (rc == 0) {
         rc = cmp_queue_put_peeked(x->d->st, x->txn, c->id, m->lane,
-                                  x->s->mkey, x->s->mklen, seq);
+                                  x->s->mkey, x->s->mklen, &peek);
     }
 
     if (rc == 0 && c->ok) {

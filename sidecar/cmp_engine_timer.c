@@ -264,11 +264,11 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
 {
     int                rc;
     char               status[CMP_MESSAGE_STATUS_MAX + 1];
-    char               channel[CMP_ID_MAX + 1], num[24];
+    char               channel[CMP_ID_MAX + 1];
     size_t             len;
     int64_t            lane;
-    uint64_t           seq;
     cmp_text_t         out;
+    cmp_queue_peek_t   peek;
     const char        *rec;
     cmp_json_field_t   f[3], set[1];
 
@@ -300,15 +300,11 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
 
     lane = cmp_json_raw_value_int(f[2].value, f[2].len);
 
-    rc = cmp_queue_seq_peek(e->st, txn, &seq);
+    /* the record as read, with the entry it gets: one read, one write */
+    rc = cmp_queue_seq_peek(e->st, txn, &peek, &set[0]);
     if (rc != 0) {
         return rc;
     }
-
-    /* the record as read, with the entry it gets: one read, one write */
-    set[0].name = CMP_QUEUE_SEQ_FIELD;
-    set[0].value = num;
-    set[0].len = snprintf(num, sizeof(num), "%llu", (unsigned long long) seq);
 
     if (cmp_text_init(&out, len + 64) != 0) {
         return ENOMEM;
@@ -322,7 +318,7 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
         rc = cmp_queue_put_peeked(e->st, txn, channel,
                                   (lane == CMP_LANE_BULK)
                                   ? CMP_LANE_BULK : CMP_LANE_CONVERSATION,
-                                  key, klen, seq);
+                                  key, klen, &peek);
     }
 
     if (rc == 0) {

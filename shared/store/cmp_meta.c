@@ -13,6 +13,8 @@
 
 
 static size_t cmp_id_format(char *buf, const char *prefix, uint64_t v);
+static int cmp_seq_read(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *value);
 
 
 int
@@ -122,18 +124,31 @@ cmp_seq_peek(cmp_store_t *st, MDB_txn *txn, const char *name,
     int       rc;
     uint64_t  v;
 
-    rc = cmp_meta_get_u64(st, txn, name, &v);
+    rc = cmp_seq_read(st, txn, name, &v);
 
-    if (rc == MDB_NOTFOUND) {
-        v = 0;
-
-    } else if (rc != 0) {
-        return rc;
+    if (rc == 0) {
+        *value = v + 1;
     }
 
-    *value = v + 1;
+    return rc;
+}
 
-    return 0;
+
+/* a sequence's last value: 0 before its first */
+static int
+cmp_seq_read(cmp_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *value)
+{
+    int  rc;
+
+    rc = cmp_meta_get_u64(st, txn, name, value);
+
+    if (rc == MDB_NOTFOUND) {
+        *value = 0;
+        return 0;
+    }
+
+    return rc;
 }
 
 
@@ -190,12 +205,8 @@ cmp_seq_take(cmp_store_t *st, MDB_txn *txn, cmp_seq_t *seq,
     int  rc;
 
     if (!seq->loaded) {
-        rc = cmp_meta_get_u64(st, txn, seq->name, &seq->value);
-
-        if (rc == MDB_NOTFOUND) {
-            seq->value = 0;
-
-        } else if (rc != 0) {
+        rc = cmp_seq_read(st, txn, seq->name, &seq->value);
+        if (rc != 0) {
             return rc;
         }
 

@@ -63,34 +63,37 @@ cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel, int lane,
 
 
 int
-cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq)
+cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, cmp_queue_peek_t *p,
+    cmp_json_field_t *member)
 {
-    return cmp_seq_peek(st, txn, CMP_QUEUE_SEQ_NAME, seq);
+    int  rc;
+
+    rc = cmp_seq_peek(st, txn, CMP_QUEUE_SEQ_NAME, &p->seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    member->name = CMP_QUEUE_SEQ_FIELD;
+    member->value = p->text;
+    member->len = snprintf(p->text, sizeof(p->text), "%llu",
+                           (unsigned long long) p->seq);
+
+    return 0;
 }
 
 
 int
 cmp_queue_put_peeked(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
-    int lane, const unsigned char *mkey, size_t mlen, uint64_t seq)
+    int lane, const unsigned char *mkey, size_t mlen,
+    const cmp_queue_peek_t *p)
 {
-    int               rc;
-    char              num[24];
-    uint64_t          taken;
-    cmp_json_field_t  set[1];
+    int       rc;
+    uint64_t  taken;
 
     rc = cmp_queue_put(st, txn, channel, lane, mkey, mlen, &taken);
 
-    if (rc != 0 || taken == seq) {
-        return rc;
-    }
-
-    /* another entry was put in between: the record names this one */
-    set[0].name = CMP_QUEUE_SEQ_FIELD;
-    set[0].value = num;
-    set[0].len = snprintf(num, sizeof(num), "%llu",
-                          (unsigned long long) taken);
-
-    return cmp_message_patch(st, txn, mkey, mlen, set, 1);
+    /* the record names the peeked seq: another taking it is a bug */
+    return (rc == 0 && taken != p->seq) ? CMP_BAD_TXN : rc;
 }
 
 

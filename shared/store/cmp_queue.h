@@ -12,6 +12,7 @@
 #include "cmp_store.h"
 #include "cmp_record.h"
 #include "cmp_meta.h"
+#include "cmp_json_raw.h"
 
 
 /*
@@ -62,14 +63,22 @@ int cmp_queue_put(cmp_store_t *st, cmp_txn_t *txn, const char *channel,
 
 /*
  * A stored message queued again with its record written once: the caller
- * peeks the seq the entry will take, stores the record with it (the
- * CMP_QUEUE_SEQ_FIELD member) from what it read, and only then puts the
- * entry, as a write may move what a read returned.
+ * peeks the seq the entry will take, stores the record with the member
+ * the peek fills (CMP_QUEUE_SEQ_FIELD) from what it read, and only then
+ * puts the entry, as a write may move what a read returned.  Nothing else
+ * may take a queue seq in between: the put refuses with CMP_BAD_TXN, and
+ * the txn is given up.
  */
-int cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, uint64_t *seq);
+typedef struct {
+    uint64_t               seq;
+    char                   text[24];
+} cmp_queue_peek_t;
+
+int cmp_queue_seq_peek(cmp_store_t *st, cmp_txn_t *txn, cmp_queue_peek_t *p,
+    cmp_json_field_t *member);
 int cmp_queue_put_peeked(cmp_store_t *st, cmp_txn_t *txn,
     const char *channel, int lane, const unsigned char *mkey, size_t mlen,
-    uint64_t seq);
+    const cmp_queue_peek_t *p);
 int cmp_queue_del_message(cmp_store_t *st, cmp_txn_t *txn,
     const char *channel, uint64_t seq, const unsigned char *mkey,
     size_t mlen, int *removed);

@@ -374,7 +374,7 @@ cmp_storectl_names(const cmp_val_t *k, const cmp_val_t *v, cmp_db_e db,
 static int
 cmp_storectl_queued(cmp_store_t *st, const char *campaign)
 {
-    int            rc;
+    int            rc, one;
     size_t         len;
     uint64_t       queued, named;
     cmp_txn_t     *txn;
@@ -397,15 +397,17 @@ cmp_storectl_queued(cmp_store_t *st, const char *campaign)
          rc = cmp_cursor_get(cur, &k, &v, CMP_NEXT))
     {
         if (k.mv_size <= len || memcmp(k.mv_data, campaign, len) != 0
-            || ((const char *) k.mv_data)[len] != '\0'
-            || memmem(v.mv_data, v.mv_size, "\"status\":\"queued\"", 17)
-               == NULL)
+            || ((const char *) k.mv_data)[len] != '\0')
         {
             continue;
         }
 
-        queued++;
-        named += cmp_storectl_entry(st, txn, &k, v.mv_data, v.mv_size);
+        one = cmp_storectl_entry(st, txn, &k, v.mv_data, v.mv_size);
+
+        if (one >= 0) {
+            queued++;
+            named += one;
+        }
     }
 
     cmp_cursor_close(cur);
@@ -418,30 +420,42 @@ cmp_storectl_queued(cmp_store_t *st, const char *campaign)
 }
 
 
-/* 1: the entry at the record's channel and queue_seq, either lane, is mk */
+/*
+ * A queued message's record: 1 when the entry at its channel and
+ * queue_seq, either lane, is mk, else 0; -1 when it is not queued.
+ */
 static int
 cmp_storectl_entry(cmp_store_t *st, cmp_txn_t *txn, const cmp_val_t *mk,
     const char *rec, size_t len)
 {
     int               lane;
-    char              channel[CMP_ID_MAX + 1];
+    char              channel[CMP_ID_MAX + 1], status[16];
     size_t            n;
     int64_t           seq;
     cmp_val_t         k, v;
     unsigned char     key[CMP_QUEUE_KEY_MAX];
-    cmp_json_field_t  f[2];
+    cmp_json_field_t  f[3];
 
-    f[0].name = "channel_id";
-    f[1].name = CMP_QUEUE_SEQ_FIELD;
+    f[0].name = "status";
+    f[1].name = "channel_id";
+    f[2].name = CMP_QUEUE_SEQ_FIELD;
 
-    if (cmp_json_raw_find(rec, len, f, 2) != 0 || f[1].value == NULL
-        || cmp_json_raw_value_string(f[0].value, f[0].len, channel,
+    if (cmp_json_raw_find(rec, len, f, 3) != 0
+        || cmp_json_raw_value_string(f[0].value, f[0].len, status,
+                                     sizeof(status)) != 0
+        || strcmp(status, "queued") != 0)
+    {
+        return -1;
+    }
+
+    if (f[2].value == NULL
+        || cmp_json_raw_value_string(f[1].value, f[1].len, channel,
                                      sizeof(channel)) != 0)
     {
         return 0;
     }
 
-    seq = cmp_json_raw_value_int(f[1].value, f[1].len);
+    seq = cmp_json_raw_value_int(f[2].value, f[2].len);
     n = strlen(channel);
 
     memcpy(key, channel, n + 1);
