@@ -267,7 +267,6 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
     char               channel[CMP_ID_MAX + 1];
     size_t             len;
     int64_t            lane;
-    cmp_text_t         out;
     cmp_queue_peek_t   peek;
     const char        *rec;
     cmp_json_field_t   f[3], set[1];
@@ -306,13 +305,9 @@ cmp_engine_retry(cmp_engine_t *e, cmp_txn_t *txn, const unsigned char *key,
         return rc;
     }
 
-    if (cmp_text_init(&out, len + 64) != 0) {
-        return ENOMEM;
-    }
-
+    /* the engine's buffer, as a throttled channel's retries come in runs */
     rc = cmp_message_rewrite(e->st, txn, key, klen, rec, len, NULL, NULL,
-                             set, 1, &out);
-    cmp_text_free(&out);
+                             set, 1, &e->text);
 
     if (rc == 0) {
         rc = cmp_queue_put_peeked(e->st, txn, channel,
