@@ -25,6 +25,13 @@ typedef struct {
     ngx_atomic_t    api[6];
     /* by cmp_provider_index() */
     ngx_atomic_t    webhook[CMP_PROVIDER_MAX][6];
+
+    /* the writers' group commit (writer.c), times in microseconds */
+    ngx_atomic_t    commits;
+    ngx_atomic_t    commit_writes;
+    ngx_atomic_t    lock_wait_us;
+    ngx_atomic_t    write_us;
+    ngx_atomic_t    commit_us;
 } ngx_http_campaign_metrics_shm_t;
 
 
@@ -45,6 +52,10 @@ static int ngx_http_campaign_metrics_campaign(void *data,
 static ngx_int_t ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone,
     void *data);
 static ngx_int_t ngx_http_campaign_metrics_log(ngx_http_request_t *r);
+static u_char *ngx_http_campaign_metrics_commits(u_char *p, u_char *last,
+    ngx_http_campaign_metrics_shm_t *m);
+static u_char *ngx_http_campaign_metrics_seconds(u_char *p, u_char *last,
+    const char *name, const char *help, ngx_atomic_uint_t us);
 
 
 /* the funnel's counters (cmp_funnel.h): they only ever grow */
@@ -74,12 +85,17 @@ ngx_http_campaign_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* called by campaign_store: the zone lives as long as the store does */
+/*
+ * Called by campaign_store: the zone lives as long as the store does.
+ * Its name carries the layout's version: a reload onto a build whose
+ * layout differs gets a zone of its own instead of reading the old one
+ * as the new (its counters start again, as after a restart).
+ */
 ngx_int_t
 ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
     ngx_http_campaign_main_conf_t *mcf)
 {
-    ngx_str_t  name = ngx_string("campaign_metrics");
+    ngx_str_t  name = ngx_string("campaign_metrics_v2");
 
     mcf->metrics_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
                                               &ngx_http_campaign_module);
@@ -121,6 +137,30 @@ ngx_http_campaign_metrics_zone_init(ngx_shm_zone_t *zone, void *data)
     zone->data = m;
 
     return NGX_OK;
+}
+
+
+/*
+ * A committed batch of the writer, from its pool thread: atomics only,
+ * as every worker's writer adds to the same zone.
+ */
+void
+ngx_http_campaign_metrics_commit(ngx_shm_zone_t *zone, ngx_uint_t writes,
+    uint64_t lock_wait_us, uint64_t write_us, uint64_t commit_us)
+{
+    ngx_http_campaign_metrics_shm_t  *m;
+
+    if (zone == NULL || zone->data == NULL) {
+        return;
+    }
+
+    m = zone->data;
+
+    (void) ngx_atomic_fetch_add(&m->commits, 1);
+    (void) ngx_atomic_fetch_add(&m->commit_writes, writes);
+    (void) ngx_atomic_fetch_add(&m->lock_wait_us, lock_wait_us);
+    (void) ngx_atomic_fetch_add(&m->write_us, write_us);
+    (void) ngx_atomic_fetch_add(&m->commit_us, commit_us);
 }
 
 
@@ -339,13 +379,17 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
             "# HELP campaign_store_full 1 while campaignd finds the "
             "store full and backs off.\n"
             "# TYPE campaign_store_full gauge\n"
-            "campaign_store_full %d\n"
-            "# HELP campaign_api_requests_total API answers by "
-            "status class.\n"
-            "# TYPE campaign_api_requests_total counter\n",
+            "campaign_store_full %d\n",
             cd.in_flight, cd.store_full != 0);
 
     m = (mcf->metrics_zone != NULL) ? mcf->metrics_zone->data : NULL;
+
+    p = ngx_http_campaign_metrics_commits(p, last, m);
+
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_api_requests_total API answers by "
+            "status class.\n"
+            "# TYPE campaign_api_requests_total counter\n");
 
     for (i = 1; i < 6; i++) {
         p = ngx_slprintf(p, last,
@@ -369,6 +413,57 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_campaign_send(r, NGX_HTTP_OK, start, p - start, 0);
+}
+
+
+/*
+ * The writers' group commit: writes / commits is the batch, and the three
+ * times say where a batch's time goes: waiting for the store's write lock
+ * (another worker's or campaignd's transaction), running its writes, and
+ * committing them (the pages written and synced to disk).
+ */
+static u_char *
+ngx_http_campaign_metrics_commits(u_char *p, u_char *last,
+    ngx_http_campaign_metrics_shm_t *m)
+{
+    p = ngx_slprintf(p, last,
+            "# HELP campaign_store_commits_total Write transactions "
+            "nginx's workers committed.\n"
+            "# TYPE campaign_store_commits_total counter\n"
+            "campaign_store_commits_total %uA\n"
+            "# HELP campaign_store_commit_writes_total API and webhook "
+            "writes those transactions carried.\n"
+            "# TYPE campaign_store_commit_writes_total counter\n"
+            "campaign_store_commit_writes_total %uA\n",
+            m ? m->commits : 0, m ? m->commit_writes : 0);
+
+    p = ngx_http_campaign_metrics_seconds(p, last,
+            "campaign_store_write_lock_wait_seconds_total",
+            "Time nginx's writers waited for the store's write lock.",
+            m ? m->lock_wait_us : 0);
+
+    p = ngx_http_campaign_metrics_seconds(p, last,
+            "campaign_store_write_seconds_total",
+            "Time nginx's writers ran writes inside their transactions.",
+            m ? m->write_us : 0);
+
+    return ngx_http_campaign_metrics_seconds(p, last,
+            "campaign_store_commit_seconds_total",
+            "Time nginx's writers spent committing: pages written and "
+            "synced.",
+            m ? m->commit_us : 0);
+}
+
+
+static u_char *
+ngx_http_campaign_metrics_seconds(u_char *p, u_char *last, const char *name,
+    const char *help, ngx_atomic_uint_t us)
+{
+    return ngx_slprintf(p, last,
+                        "# HELP %s %s\n"
+                        "# TYPE %s counter\n"
+                        "%s %uA.%06uA\n",
+                        name, help, name, name, us / 1000000, us % 1000000);
 }
 
 

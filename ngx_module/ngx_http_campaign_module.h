@@ -63,6 +63,7 @@ typedef struct {
     cmp_store_t                 *store;
     ngx_event_t                  gather;    /* starts the next batch */
     ngx_event_t                  guard;     /* keeps an exiting worker */
+    ngx_shm_zone_t              *metrics;   /* each commit counted there */
 #if (NGX_THREADS)
     ngx_thread_pool_t           *thread_pool;
     ngx_thread_task_t           *task;
@@ -183,6 +184,8 @@ char *ngx_http_campaign_console(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_campaign_metrics_zone(ngx_conf_t *cf,
     ngx_http_campaign_main_conf_t *mcf);
 ngx_int_t ngx_http_campaign_metrics_init(ngx_conf_t *cf);
+void ngx_http_campaign_metrics_commit(ngx_shm_zone_t *zone, ngx_uint_t writes,
+    uint64_t lock_wait_us, uint64_t write_us, uint64_t commit_us);
 void ngx_http_campaign_webhook_log(ngx_http_request_t *r);
 void ngx_http_campaign_webhook_exit(void);
 

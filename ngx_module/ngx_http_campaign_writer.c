@@ -27,8 +27,9 @@ static void ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
 static ngx_int_t ngx_http_campaign_writer_ops(ngx_queue_t *batch,
     cmp_store_t *st, cmp_txn_t *txn, int64_t now, ngx_uint_t nested);
-static void ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w,
+static ngx_uint_t ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
+static uint64_t ngx_http_campaign_writer_usec(void);
 static void ngx_http_campaign_writer_lock(ngx_http_campaign_writer_t *w,
     ngx_log_t *log);
 static void ngx_http_campaign_writer_unlock(ngx_http_campaign_writer_t *w,
@@ -48,6 +49,7 @@ ngx_http_campaign_writer_init(ngx_http_campaign_main_conf_t *mcf)
     ngx_queue_init(&mcf->writer.batch);
     mcf->writer.busy = 0;
     mcf->writer.store = &mcf->store;
+    mcf->writer.metrics = mcf->metrics_zone;
 
     mcf->writer.gather.handler = ngx_http_campaign_writer_gather;
     mcf->writer.gather.data = &mcf->writer;
@@ -231,21 +233,26 @@ ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
 {
     int                       rc;
     int64_t                   now;
+    uint64_t                  asked, locked, written, committed;
     cmp_txn_t                *txn;
     cmp_store_t              *st;
-    ngx_uint_t                nested;
+    ngx_uint_t                nested, n;
     ngx_queue_t              *q, *batch;
     ngx_http_campaign_ctx_t  *ctx;
 
     batch = &w->batch;
     st = w->store;
 
+    asked = ngx_http_campaign_writer_usec();
+
     rc = cmp_store_txn_begin(st, NULL, 0, &txn);
+
+    locked = ngx_http_campaign_writer_usec();
 
     /* read after the lock: a batch's ops see the time of their commit */
     now = (int64_t) time(NULL);
 
-    ngx_http_campaign_writer_take(w, log);
+    n = ngx_http_campaign_writer_take(w, log);
 
     nested = 0;
 
@@ -299,9 +306,16 @@ ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
         return;
     }
 
+    written = ngx_http_campaign_writer_usec();
+
     rc = cmp_txn_commit(txn);
 
     if (rc == 0) {
+        committed = ngx_http_campaign_writer_usec();
+
+        ngx_http_campaign_metrics_commit(w->metrics, n, locked - asked,
+                                         written - locked,
+                                         committed - written);
         return;
     }
 
@@ -405,7 +419,7 @@ ngx_http_campaign_writer_ops(ngx_queue_t *batch, cmp_store_t *st,
  * Up to max_batch queued ops become the batch, in the order they came;
  * later ones wait for the next.
  */
-static void
+static ngx_uint_t
 ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w, ngx_log_t *log)
 {
     ngx_uint_t    n;
@@ -424,6 +438,20 @@ ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w, ngx_log_t *log)
                    n, ngx_queue_empty(&w->queue) ? "none" : "more");
 
     ngx_http_campaign_writer_unlock(w, log);
+
+    return n;
+}
+
+
+/* the monotonic clock in microseconds: where a batch's time goes */
+static uint64_t
+ngx_http_campaign_writer_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 

@@ -69,6 +69,31 @@ sub metrics {
           . "# HELP campaign_store_full 1 while campaignd finds the store full and backs off.\n"
           . "# TYPE campaign_store_full gauge\n"
           . "campaign_store_full " . ($v{store_full} // 0) . "\n"
+          . "# HELP campaign_store_commits_total Write transactions nginx's workers committed.\n"
+          . "# TYPE campaign_store_commits_total counter\n"
+          . "campaign_store_commits_total " . ($v{commits} // 0) . "\n"
+          . "# HELP campaign_store_commit_writes_total API and webhook writes those transactions carried.\n"
+          . "# TYPE campaign_store_commit_writes_total counter\n"
+          . "campaign_store_commit_writes_total " . ($v{writes} // 0) . "\n";
+    # a commit takes time, and so do its writes; the lock may be free
+    my $some = '(?!0\.000000\n)\d+\.\d\d\d\d\d\d';
+    my $none = '0\.000000';
+    my %seconds = (
+        write_lock_wait => $v{writes} ? '\d+\.\d\d\d\d\d\d' : $none,
+        write => $v{writes} ? $some : $none,
+        commit => $v{writes} ? $some : $none,
+    );
+    my %help = (
+        write_lock_wait => "Time nginx's writers waited for the store's write lock.",
+        write => "Time nginx's writers ran writes inside their transactions.",
+        commit => "Time nginx's writers spent committing: pages written and synced.",
+    );
+    for my $t (qw(write_lock_wait write commit)) {
+        $out .= "# HELP campaign_store_${t}_seconds_total $help{$t}\n"
+              . "# TYPE campaign_store_${t}_seconds_total counter\n"
+              . "campaign_store_${t}_seconds_total \@$t\@\n";
+    }
+    $out = $out
           . "# HELP campaign_api_requests_total API answers by status class.\n"
           . "# TYPE campaign_api_requests_total counter\n";
     for my $c (qw(1xx 2xx 3xx 4xx 5xx)) {
@@ -83,6 +108,7 @@ sub metrics {
         }
     }
     $out =~ s/([{}"])/\\$1/g;
+    $out =~ s/\@(\w+)\@/$seconds{$1}/g;
     return qr/^$out$/s;
 }
 
@@ -126,7 +152,8 @@ Content-Type: application/json
 [201, 201, 201, 200, 201, 201, 404, 200]
 --- response_body_like eval
 [qr//, qr//, qr//, qr//, qr//, qr//, qr//,
- main::metrics(c_pending => 2, api_2xx => 6, api_4xx => 1)]
+ main::metrics(c_pending => 2, api_2xx => 6, api_4xx => 1,
+               writes => 6, commits => '[1-6]')]
 
 
 
@@ -148,7 +175,8 @@ CampaignTest::storectl('message', 'c2', '1', 'li', 's', '0', 'queued');
 [qr/ok/, qr/invalid_signature/,
  main::metrics(sent => 2, delivered => 1, now_queued => 1, now_sent => 1,
                now_delivered => 1, c_pending => 1, c_running => 1,
-               whatsapp_2xx => 1, whatsapp_4xx => 1)]
+               whatsapp_2xx => 1, whatsapp_4xx => 1, writes => 1,
+               commits => 1)]
 
 
 
