@@ -63,8 +63,21 @@ perl -MDigest::SHA=hmac_sha256_hex -e '
 
 rps() { awk '/^Requests\/sec:/ { printf "%d", $2 }'; }
 
+# the writers' commit counters (/metrics): "commits writes lock write commit"
+commits() {
+    curl -sf "$BASE/metrics" | awk '
+        $1 == "campaign_store_commits_total" { c = $2 }
+        $1 == "campaign_store_commit_writes_total" { w = $2 }
+        $1 == "campaign_store_write_lock_wait_seconds_total" { l = $2 }
+        $1 == "campaign_store_write_seconds_total" { x = $2 }
+        $1 == "campaign_store_commit_seconds_total" { s = $2 }
+        END { print c, w, l, x, s }'
+}
+
+read -r c0 w0 l0 x0 s0 < <(commits)
 wrk -t"$THREADS" -c"$IN_FLIGHT" -d"${DURATION:-10}s" \
     -s "$HERE/webhook_status.lua" "$BASE" -- "$WORK" > "$WORK/signed.txt"
+read -r c1 w1 l1 x1 s1 < <(commits)
 wh=$(rps < "$WORK/signed.txt")
 ret=$(wrk -t"$THREADS" -c"$IN_FLIGHT" -d"${DURATION:-10}s" "$BASE/return200" \
       | rps)
@@ -94,6 +107,24 @@ printf '%-44s %12s %14s %9s %s\n' \
     "signed status webhooks/s, $CHANNELS channels" "$wh" \
     "$ret (return 200)" "$(ratio "$wh" "$ret")" \
     "$IN_FLIGHT in flight; $N messages, $unknown unknown (expect 0), repeated $repeated"
+
+# where the row's batches went: their size, and a commit's time beside
+# LMDB alone committing one put on the same disk (run.sh's row)
+lmdb=$(cat "$WORK/lmdb_commit_rate" 2>/dev/null || echo 0)
+awk -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v l="$l0 $l1" -v x="$x0 $x1" \
+    -v s="$s0 $s1" -v d="${DURATION:-10}" -v lmdb="$lmdb" 'BEGIN {
+    split(l, L, " "); split(x, X, " "); split(s, S, " ")
+    if (c == 0) { exit }
+    ms = (S[2] - S[1]) * 1000 / c
+    bare = (lmdb > 0) ? 1000 / lmdb : 0
+    printf "%-44s %12.1f %14s %9s %s\n", "  its commits: writes each", w / c, "", "",
+        sprintf("%d commits/s; per commit, ms: lock wait %.2f, writes %.2f, commit %.2f",
+                c / d, (L[2] - L[1]) * 1000 / c, (X[2] - X[1]) * 1000 / c, ms)
+    printf "%-44s %12.2f %14s %9s %s\n", "  a commit of them, ms", ms,
+        sprintf("%.2f (one put)", bare),
+        (bare > 0) ? sprintf("%.2fx", ms / bare) : "",
+        "LMDB alone committing one put on the same disk, run.sh"
+}'
 
 # a message brings about three statuses: callbacks keep up with sends when
 # webhooks/s / 3 is at least campaignd's messages/s

@@ -73,6 +73,8 @@ post=$(wrk -t2 -c256 -d"${DURATION}s" -s "$HERE/post_channel.lua" \
 one=$(wrk -t2 -c256 -d"${DURATION}s" -s "$HERE/post_channel.lua" \
       "http://127.0.0.1:$((PORT + 1))/api/channels" | rps)
 raw=$("$WORK/fsync_baseline" "$WORK/baseline" 2000)
+# for bench_webhooks.sh: a commit of its batches beside one of a single put
+echo "$raw" > "$WORK/lmdb_commit_rate"
 row "durable POST /api/channels req/s" "$post" "$one (batch=1)" \
     "$(ratio "$post" "$one")" "target >= 10x"
 row "  (LMDB alone, one commit per put, /s)" "$raw" "" "" \
