@@ -417,7 +417,7 @@ ngx_http_campaign_writer_ops(ngx_queue_t *batch, cmp_store_t *st,
 
 /*
  * Up to max_batch queued ops become the batch, in the order they came;
- * later ones wait for the next.
+ * later ones wait for the next.  Returns how many it took.
  */
 static ngx_uint_t
 ngx_http_campaign_writer_take(ngx_http_campaign_writer_t *w, ngx_log_t *log)
