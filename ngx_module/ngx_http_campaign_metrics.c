@@ -412,6 +412,13 @@ ngx_http_campaign_metrics_handler(ngx_http_request_t *r)
         }
     }
 
+    /* ngx_slprintf() stops at the end without a word: never half a page */
+    if (p == last) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "campaign metrics: the exposition outgrew its buffer");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_campaign_send(r, NGX_HTTP_OK, start, p - start, 0);
 }
 
@@ -432,7 +439,7 @@ ngx_http_campaign_metrics_commits(u_char *p, u_char *last,
             "# TYPE campaign_store_commits_total counter\n"
             "campaign_store_commits_total %uA\n"
             "# HELP campaign_store_commit_writes_total API and webhook "
-            "writes those transactions carried.\n"
+            "writes those transactions carried, refused ones included.\n"
             "# TYPE campaign_store_commit_writes_total counter\n"
             "campaign_store_commit_writes_total %uA\n",
             m ? m->commits : 0, m ? m->commit_writes : 0);
@@ -455,6 +462,11 @@ ngx_http_campaign_metrics_commits(u_char *p, u_char *last,
 }
 
 
+/*
+ * A counter of microseconds as exact seconds, with no floating point.
+ * On a 32-bit build ngx_atomic_t wraps after about 71 minutes of time
+ * counted, which Prometheus reads as a counter's reset.
+ */
 static u_char *
 ngx_http_campaign_metrics_seconds(u_char *p, u_char *last, const char *name,
     const char *help, ngx_atomic_uint_t us)

@@ -306,6 +306,10 @@ ngx_http_campaign_writer_batch(ngx_http_campaign_writer_t *w, ngx_log_t *log)
         return;
     }
 
+    /*
+     * A batch run again nested counts its second run, and its second wait
+     * for the lock, as writing: both are what its ops cost it.
+     */
     written = ngx_http_campaign_writer_usec();
 
     rc = cmp_txn_commit(txn);

@@ -300,6 +300,9 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_field_t *set,
     const char         *p, *end;
     cmp_json_member_t   m;
 
+    /* first: a reused buffer's last failure must not be read as this one's */
+    cmp_text_reset(out);
+
     if (n > 64) {
         return -1;
     }
@@ -314,7 +317,6 @@ cmp_json_raw_patch(const char *buf, size_t len, const cmp_json_field_t *set,
     p++;
     used = 0;
     first = 1;
-    cmp_text_reset(out);
     cmp_text_literal(out, "{");
 
     while ((rc = cmp_json_raw_next(&p, end, &m)) == 1) {

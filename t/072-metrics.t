@@ -72,7 +72,7 @@ sub metrics {
           . "# HELP campaign_store_commits_total Write transactions nginx's workers committed.\n"
           . "# TYPE campaign_store_commits_total counter\n"
           . "campaign_store_commits_total " . ($v{commits} // 0) . "\n"
-          . "# HELP campaign_store_commit_writes_total API and webhook writes those transactions carried.\n"
+          . "# HELP campaign_store_commit_writes_total API and webhook writes those transactions carried, refused ones included.\n"
           . "# TYPE campaign_store_commit_writes_total counter\n"
           . "campaign_store_commit_writes_total " . ($v{writes} // 0) . "\n";
     # a commit takes time, and so do its writes; the lock may be free
@@ -108,7 +108,7 @@ sub metrics {
         }
     }
     $out =~ s/([{}"])/\\$1/g;
-    $out =~ s/\@(\w+)\@/$seconds{$1}/g;
+    $out =~ s|\@(\w+)\@|$seconds{$1} // die "no seconds for $1"|ge;
     return qr/^$out$/s;
 }
 

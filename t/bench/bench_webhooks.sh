@@ -114,7 +114,10 @@ lmdb=$(cat "$WORK/lmdb_commit_rate" 2>/dev/null || echo 0)
 awk -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v l="$l0 $l1" -v x="$x0 $x1" \
     -v s="$s0 $s1" -v d="${DURATION:-10}" -v lmdb="$lmdb" 'BEGIN {
     split(l, L, " "); split(x, X, " "); split(s, S, " ")
-    if (c == 0) { exit }
+    if (c == 0) {
+        print "  (no commits counted: /metrics did not answer)" > "/dev/stderr"
+        exit
+    }
     ms = (S[2] - S[1]) * 1000 / c
     bare = (lmdb > 0) ? 1000 / lmdb : 0
     printf "%-44s %12.1f %14s %9s %s\n", "  its commits: writes each", w / c, "", "",

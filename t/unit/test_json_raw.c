@@ -322,6 +322,15 @@ test_malformed(void **state)
                                           &n), -1);
         assert_int_equal(cmp_json_raw_patch(bad[i], strlen(bad[i]), set, 1,
                                             &out), -1);
+
+        /*
+         * a reused buffer that failed before: the record is the cause now,
+         * which callers tell from out of memory by out.failed
+         */
+        out.failed = 1;
+        assert_int_equal(cmp_json_raw_patch(bad[i], strlen(bad[i]), set, 1,
+                                            &out), -1);
+        assert_int_equal(out.failed, 0);
     }
 
     cmp_text_free(&out);
